@@ -1,0 +1,94 @@
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+# maglb build. Everything generated goes to build/.
+#   make            build/maglb and the BPF objects
+#   make tests      the test binaries
+#   make test       the whole suite (tests/run.sh), as root
+#   make V=1        show full commands
+
+OUT      := build
+CLANG    ?= clang
+BPFTOOL  ?= bpftool
+CC       ?= cc
+ARCH     := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
+
+CFLAGS   ?= -O2 -g
+CFLAGS   += -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -Wno-format-truncation -Werror -MMD -MP
+INCLUDES := -Iinclude -Iuser -I$(OUT)
+LDLIBS   := -lbpf -lelf -lz -lyaml
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror -MMD -MP \
+	-Iinclude -Ibpf -I$(OUT)
+
+ifeq ($(V),1)
+Q :=
+msg :=
+else
+Q := @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+BPF_PROGS := maglb xdp_pass
+BPF_OBJS  := $(patsubst %,$(OUT)/%.bpf.o,$(BPF_PROGS))
+SKELS     := $(OUT)/maglb.skel.h
+
+# Userspace core, linked into the binary and the tests; the CLI on top.
+LIB_SRCS  := addr apply config log maglev maps neigh sweep
+LIB_OBJS  := $(patsubst %,$(OUT)/user/%.o,$(LIB_SRCS))
+CLI_SRCS  := main attach agent lookup show
+CLI_OBJS  := $(patsubst %,$(OUT)/user/%.o,$(CLI_SRCS))
+
+TESTS     := test_maglev test_config test_pkt
+TEST_BINS := $(patsubst %,$(OUT)/tests/%,$(TESTS))
+
+.DELETE_ON_ERROR:
+.SECONDARY:
+.PHONY: all tests test demo clean
+
+all: $(OUT)/maglb $(BPF_OBJS)
+
+tests: all $(TEST_BINS)
+
+test:
+	./tests/run.sh
+
+demo:
+	./scripts/demo.sh
+
+$(OUT) $(OUT)/user $(OUT)/tests:
+	$(Q)mkdir -p $@
+
+$(OUT)/vmlinux.h: | $(OUT)
+	$(call msg,GEN,$@)
+	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@
+
+$(OUT)/%.bpf.o: bpf/%.bpf.c $(OUT)/vmlinux.h | $(OUT)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(OUT)/%.skel.h: $(OUT)/%.bpf.o
+	$(call msg,SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< > $@
+
+$(OUT)/user/%.o: user/%.c $(SKELS) | $(OUT)/user
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(INCLUDES) -c $< -o $@
+
+$(OUT)/maglb: $(CLI_OBJS) $(LIB_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
+$(OUT)/tests/%.o: tests/unit/%.c $(SKELS) | $(OUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(INCLUDES) -Itests/lib -c $< -o $@
+
+$(OUT)/tests/%.o: tests/pkt/%.c $(SKELS) | $(OUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(INCLUDES) -Itests/lib -c $< -o $@
+
+$(OUT)/tests/%: $(OUT)/tests/%.o $(LIB_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
+clean:
+	rm -rf $(OUT)
+
+-include $(wildcard $(OUT)/*.d $(OUT)/user/*.d $(OUT)/tests/*.d)

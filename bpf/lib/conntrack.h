@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * conntrack.h - connection affinity. A new flow gets two entries in
+ * maglb_ct: the forward one keyed by the client's flow, and the reply one
+ * keyed by the flow the backend sends back. Established connections are
+ * served from here and never look at the Maglev ring again, so they keep
+ * their backend whatever the table becomes. The agent sweeps idle and
+ * closed entries; the LRU bounds memory if it cannot keep up.
+ */
+#ifndef MAGLB_BPF_CONNTRACK_H
+#define MAGLB_BPF_CONNTRACK_H
+
+#include "maps.h"
+#include "parse.h"
+
+#define CT_TOUCH_NS		1000000000ULL	/* refresh last_seen at most 1/s */
+#define SNAT_PORT_TRIES		16
+
+static __always_inline bool ct_closed(const struct maglb_ct_entry *e)
+{
+	return e->flags & (MAGLB_CT_F_RST | MAGLB_CT_F_FIN);
+}
+
+/* Per-packet bookkeeping; writes only when something changed, to keep the
+ * shared entry's cache line clean on the fast path. */
+static __always_inline void ct_touch(struct maglb_ct_entry *e, __u8 tcp_flags,
+				     __u64 now)
+{
+	__u32 flags = e->flags;
+
+	if (tcp_flags & TCP_F_RST)
+		flags |= MAGLB_CT_F_RST;
+	if (tcp_flags & TCP_F_FIN)
+		flags |= MAGLB_CT_F_FIN;
+	if (flags != e->flags)
+		e->flags = flags;
+	if (now - e->last_seen_ns > CT_TOUCH_NS)
+		e->last_seen_ns = now;
+}
+
+static __always_inline void reply_key(struct maglb_flow *rk,
+				      const struct maglb_flow *f,
+				      const struct maglb_ct_entry *fwd)
+{
+	rk->saddr = fwd->nat_daddr;
+	rk->daddr = fwd->nat_saddr;
+	rk->sport = fwd->nat_dport;
+	rk->dport = fwd->nat_sport;
+	rk->proto = f->proto;
+	rk->family = f->family;
+	rk->pad = 0;
+}
+
+/*
+ * Create both entries for flow f to backend be of service svc. For snat,
+ * pick a free source port on the node address: start from the flow hash and
+ * probe linearly; BPF_NOEXIST makes the claim race-free across CPUs.
+ * Returns 0 or a drop reason.
+ */
+static __always_inline int ct_create(const struct pkt *p,
+				     const struct maglb_service *svc,
+				     __u32 be_id, const struct maglb_backend *be,
+				     __u64 hash, __u64 now,
+				     struct maglb_ct_entry *fwd)
+{
+	struct maglb_ct_entry rev = {};
+	struct maglb_flow rk;
+	int i;
+
+	fwd->nat_daddr = be->addr;
+	fwd->nat_dport = be->port;
+	fwd->svc_id = svc->id;
+	fwd->backend_id = be_id;
+	fwd->backend_gen = be->gen;
+	fwd->created_ns = now;
+	fwd->last_seen_ns = now;
+
+	rev.nat_saddr = p->flow.daddr;
+	rev.nat_sport = p->flow.dport;
+	rev.nat_daddr = p->flow.saddr;
+	rev.nat_dport = p->flow.sport;
+	rev.svc_id = svc->id;
+	rev.backend_id = be_id;
+	rev.backend_gen = be->gen;
+	rev.flags = MAGLB_CT_F_REPLY;
+	rev.created_ns = now;
+	rev.last_seen_ns = now;
+
+	if (svc->forwarding == MAGLB_FWD_SNAT) {
+		__u32 range = (__u32)svc->snat_port_max - svc->snat_port_min + 1;
+		bool ok = false;
+
+		fwd->flags = MAGLB_CT_F_SNAT;
+		rev.flags |= MAGLB_CT_F_SNAT;
+		fwd->nat_saddr = svc->snat_addr;
+		if (range == 0 || range > 65535)
+			return MAGLB_DROP_SNAT_EXHAUSTED;
+		for (i = 0; i < SNAT_PORT_TRIES; i++) {
+			__u16 port = svc->snat_port_min +
+				     (__u16)((hash + i) % range);
+
+			fwd->nat_sport = bpf_htons(port);
+			reply_key(&rk, &p->flow, fwd);
+			if (!bpf_map_update_elem(&maglb_ct, &rk, &rev,
+						 BPF_NOEXIST)) {
+				ok = true;
+				break;
+			}
+		}
+		if (!ok)
+			return MAGLB_DROP_SNAT_EXHAUSTED;
+	} else {
+		fwd->flags = 0;
+		fwd->nat_saddr = p->flow.saddr;
+		fwd->nat_sport = p->flow.sport;
+		reply_key(&rk, &p->flow, fwd);
+		bpf_map_update_elem(&maglb_ct, &rk, &rev, BPF_ANY);
+	}
+	bpf_map_update_elem(&maglb_ct, &p->flow, fwd, BPF_ANY);
+	return 0;
+}
+
+#endif /* MAGLB_BPF_CONNTRACK_H */

@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * maps.h - every map of the datapath, declared once. All are pinned by name
+ * under the pin directory (default /sys/fs/bpf/maglb) because the agent and
+ * the CLI reopen each of them; the layouts live in include/maglb.h.
+ */
+#ifndef MAGLB_BPF_MAPS_H
+#define MAGLB_BPF_MAPS_H
+
+#include "maglb.h"
+
+/* VIP (address, port, protocol) -> service settings. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MAGLB_MAX_SERVICES);
+	__type(key, struct maglb_vip_key);
+	__type(value, struct maglb_service);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} maglb_vips SEC(".maps");
+
+/* Addresses that carry at least one VIP (port/proto zeroed). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MAGLB_MAX_SERVICES);
+	__type(key, struct maglb_vip_key);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} maglb_vip_addrs SEC(".maps");
+
+/*
+ * Template for one service's Maglev ring: slot 0 = M, slots 1..M = backend
+ * ids. BPF_F_INNER_MAP lets each service have its own M; the price is that
+ * the verifier no longer knows max_entries, so every lookup is NULL-checked.
+ */
+struct maglb_ring {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_INNER_MAP);
+	__uint(max_entries, MAGLB_RING_HDR + 1);
+	__type(key, __u32);
+	__type(value, __u32);
+};
+
+/* Service id -> its live ring. Replacing an entry is the atomic swap. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, MAGLB_MAX_SERVICES);
+	__type(key, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+	__array(values, struct maglb_ring);	/* must be the last member */
+} maglb_rings SEC(".maps");
+
+/* Backend id -> address, port, owning service. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, MAGLB_MAX_BACKENDS);
+	__type(key, __u32);
+	__type(value, struct maglb_backend);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} maglb_backends SEC(".maps");
+
+/* Connection affinity: flow as it arrives -> the rewrite to apply. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, MAGLB_CT_DEFAULT_SIZE);
+	__type(key, struct maglb_flow);
+	__type(value, struct maglb_ct_entry);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} maglb_ct SEC(".maps");
+
+/* Per-service counters, indexed by service id. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, MAGLB_MAX_SERVICES);
+	__type(key, __u32);
+	__type(value, struct maglb_counters);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} maglb_svc_stats SEC(".maps");
+
+/* Per-backend counters, indexed by backend id. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, MAGLB_MAX_BACKENDS);
+	__type(key, __u32);
+	__type(value, struct maglb_counters);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} maglb_backend_stats SEC(".maps");
+
+/* Pass/drop/tx counters, indexed by enum maglb_reason. (Array maps take
+ * only an integer key type in BTF, so the key cannot be the enum itself.) */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, MAGLB_REASON_MAX);
+	__type(key, __u32);
+	__type(value, struct maglb_reason_counters);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} maglb_reasons SEC(".maps");
+
+/* Devices we may redirect into (filled by `maglb attach`). */
+struct {
+	__uint(type, BPF_MAP_TYPE_DEVMAP_HASH);
+	__uint(max_entries, 64);
+	__type(key, __u32);
+	__type(value, struct bpf_devmap_val);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} maglb_tx_ports SEC(".maps");
+
+#endif /* MAGLB_BPF_MAPS_H */

@@ -1,0 +1,154 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * parse.h - bounds-checked header parsing for the XDP entry point.
+ *
+ * parse_packet() fills struct pkt and returns PARSE_OK, PARSE_FRAG or
+ * PARSE_TRUNC_L4 (the caller decides by destination whether those are
+ * ours), or a pass reason (enum maglb_reason) for anything that can never be
+ * a VIP packet. The rule for bad input: whatever we cannot read far enough to
+ * judge is passed to the kernel, which validates and drops it itself; we
+ * never rewrite a packet whose headers we did not fully read.
+ */
+#ifndef MAGLB_BPF_PARSE_H
+#define MAGLB_BPF_PARSE_H
+
+#include "maglb.h"
+
+#define ETH_P_IP	0x0800
+#define ETH_P_IPV6	0x86DD
+#define ETH_P_8021Q	0x8100
+#define ETH_P_8021AD	0x88A8
+#define IP_MF		0x2000
+#define IP_OFFSET	0x1FFF
+#define MAX_VLAN_DEPTH	2
+#define IPV6_NH_FRAGMENT	44
+
+#define PARSE_OK	(-1)
+#define PARSE_FRAG	(-2)
+#define PARSE_TRUNC_L4	(-3)
+
+struct pkt {
+	struct ethhdr *eth;
+	struct iphdr *ip4;	/* exactly one of ip4/ip6 is set */
+	struct ipv6hdr *ip6;
+	__be16 *ports;		/* sport, dport of TCP or UDP */
+	__sum16 *l4_csum;
+	struct maglb_flow flow;
+	__u32 len;		/* frame length, for byte counters */
+	__u8 tcp_flags;		/* TCP_F_* below; 0 for UDP */
+};
+
+#define TCP_F_FIN	0x01
+#define TCP_F_SYN	0x02
+#define TCP_F_RST	0x04
+#define TCP_F_ACK	0x10
+
+static __always_inline int parse_l4(struct pkt *p, void *l4, void *end)
+{
+	if (p->flow.proto == IPPROTO_TCP) {
+		struct tcphdr *th = l4;
+
+		if ((void *)(th + 1) > end || th->doff < 5 ||
+		    l4 + th->doff * 4 > end)
+			return PARSE_TRUNC_L4;
+		p->l4_csum = &th->check;
+		/* Byte 13 holds the flags; the bitfields would cost 4 loads. */
+		p->tcp_flags = ((__u8 *)th)[13];
+	} else {
+		struct udphdr *uh = l4;
+
+		if ((void *)(uh + 1) > end)
+			return PARSE_TRUNC_L4;
+		p->l4_csum = &uh->check;
+	}
+	p->ports = l4;
+	p->flow.sport = p->ports[0];
+	p->flow.dport = p->ports[1];
+	return PARSE_OK;
+}
+
+static __always_inline int parse_ipv4(struct pkt *p, struct iphdr *ip,
+				      void *end)
+{
+	__u32 hlen;
+
+	if ((void *)(ip + 1) > end)
+		return MAGLB_PASS_MALFORMED_L3;
+	hlen = ip->ihl * 4;
+	if (ip->version != 4 || hlen < sizeof(*ip))
+		return MAGLB_PASS_MALFORMED_L3;
+	if ((void *)ip + hlen > end)
+		return MAGLB_PASS_MALFORMED_L3;
+	/* A tot_len beyond the frame means the datagram was cut short. */
+	if (bpf_ntohs(ip->tot_len) < hlen ||
+	    (void *)ip + bpf_ntohs(ip->tot_len) > end)
+		return MAGLB_PASS_MALFORMED_L3;
+	p->ip4 = ip;
+	p->flow.family = MAGLB_AF_INET;
+	p->flow.proto = ip->protocol;
+	p->flow.saddr.v4 = ip->saddr;
+	p->flow.daddr.v4 = ip->daddr;
+	if (ip->protocol != IPPROTO_TCP && ip->protocol != IPPROTO_UDP)
+		return MAGLB_PASS_NOT_L4;
+	if (ip->frag_off & bpf_htons(IP_MF | IP_OFFSET))
+		return PARSE_FRAG;
+	return parse_l4(p, (void *)ip + hlen, end);
+}
+
+static __always_inline int parse_ipv6(struct pkt *p, struct ipv6hdr *ip6,
+				      void *end)
+{
+	if ((void *)(ip6 + 1) > end)
+		return MAGLB_PASS_MALFORMED_L3;
+	if (ip6->version != 6 ||
+	    (void *)(ip6 + 1) + bpf_ntohs(ip6->payload_len) > end)
+		return MAGLB_PASS_MALFORMED_L3;
+	p->ip6 = ip6;
+	p->flow.family = MAGLB_AF_INET6;
+	p->flow.proto = ip6->nexthdr;
+	__builtin_memcpy(&p->flow.saddr, &ip6->saddr, 16);
+	__builtin_memcpy(&p->flow.daddr, &ip6->daddr, 16);
+	/* Stated rule: only TCP/UDP directly after the fixed header are ours;
+	 * a fragment header makes it a fragment, other extension headers are
+	 * passed and counted as not-L4. */
+	if (ip6->nexthdr == IPV6_NH_FRAGMENT)
+		return PARSE_FRAG;
+	if (ip6->nexthdr != IPPROTO_TCP && ip6->nexthdr != IPPROTO_UDP)
+		return MAGLB_PASS_NOT_L4;
+	return parse_l4(p, ip6 + 1, end);
+}
+
+static __always_inline int parse_packet(struct xdp_md *ctx, struct pkt *p)
+{
+	void *data = (void *)(long)ctx->data;
+	void *end = (void *)(long)ctx->data_end;
+	struct ethhdr *eth = data;
+	void *cur = eth + 1;
+	__be16 proto;
+	int i;
+
+	p->len = end - data;
+	if (cur > end)
+		return MAGLB_PASS_MALFORMED_L2;
+	p->eth = eth;
+	proto = eth->h_proto;
+#pragma unroll
+	for (i = 0; i < MAX_VLAN_DEPTH; i++) {
+		struct vlan_hdr *vh = cur;
+
+		if (proto != bpf_htons(ETH_P_8021Q) &&
+		    proto != bpf_htons(ETH_P_8021AD))
+			break;
+		if ((void *)(vh + 1) > end)
+			return MAGLB_PASS_MALFORMED_L2;
+		proto = vh->h_vlan_encapsulated_proto;
+		cur = vh + 1;
+	}
+	if (proto == bpf_htons(ETH_P_IP))
+		return parse_ipv4(p, cur, end);
+	if (proto == bpf_htons(ETH_P_IPV6))
+		return parse_ipv6(p, cur, end);
+	return MAGLB_PASS_NON_IP;
+}
+
+#endif /* MAGLB_BPF_PARSE_H */

@@ -1,0 +1,165 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * maglb.h - every key, value, enum and limit shared by the BPF datapath
+ * (bpf/) and the agent/CLI (user/). Both sides include this file; nothing
+ * here is ever copied. Fields are explicitly padded so that hash keys never
+ * carry stack garbage and `bpftool map dump` prints named fields.
+ */
+#ifndef MAGLB_H
+#define MAGLB_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+#define MAGLB_MAX_SERVICES	256
+#define MAGLB_MAX_BACKENDS	4096
+#define MAGLB_CT_DEFAULT_SIZE	262144
+#define MAGLB_NAME_LEN		48
+/* Cilium allows 251..131071; Envoy up to 5,000,011. We follow Envoy. */
+#define MAGLB_TABLE_MIN		251
+#define MAGLB_TABLE_MAX		5000011
+#define MAGLB_TABLE_DEFAULT	65537
+/* Slot 0 of every ring holds its size M; slots 1..M hold backend ids. */
+#define MAGLB_RING_HDR		1
+#define MAGLB_NO_BACKEND	0xffffffffU
+
+enum maglb_family {
+	MAGLB_AF_INET = 4,
+	MAGLB_AF_INET6 = 6,
+};
+
+enum maglb_hash_type {
+	MAGLB_HASH_SOURCE_IP = 0,
+	MAGLB_HASH_TUPLE = 1,
+	MAGLB_HASH_COOKIE = 2,
+	MAGLB_HASH_HEADER = 3,
+};
+
+enum maglb_forwarding {
+	MAGLB_FWD_NAT = 0,	/* DNAT; replies come back through this node */
+	MAGLB_FWD_SNAT = 1,	/* full NAT from a node address */
+};
+
+/* Why a packet was passed, dropped or sent. Index of maglb_reasons. */
+enum maglb_reason {
+	MAGLB_PASS_NON_IP = 0,		/* not IPv4/IPv6 (ARP, LLDP, ...) */
+	MAGLB_PASS_NON_VIP,		/* IP, but neither VIP nor tracked reply */
+	MAGLB_PASS_MALFORMED_L2,	/* truncated Ethernet/VLAN header */
+	MAGLB_PASS_MALFORMED_L3,	/* truncated or invalid IP header */
+	MAGLB_PASS_NOT_L4,		/* IP, but not TCP/UDP (ICMP, ext hdrs) */
+	MAGLB_PASS_FRAGMENT,		/* non-VIP fragment: not ours */
+	MAGLB_PASS_MALFORMED_L4,	/* non-VIP, L4 header cut short */
+	MAGLB_DROP_FRAGMENT,		/* fragment addressed to a VIP */
+	MAGLB_DROP_TRUNCATED_L4,	/* VIP-bound, L4 header cut short */
+	MAGLB_DROP_NO_BACKEND,		/* VIP with an empty table */
+	MAGLB_DROP_SNAT_EXHAUSTED,	/* no free source port for snat */
+	MAGLB_DROP_FIB,			/* no route to the backend/client */
+	MAGLB_PASS_FIB_NEIGH,		/* rewritten, kernel resolves neighbour */
+	MAGLB_PASS_FIB_OTHER,		/* rewritten, kernel forwards */
+	MAGLB_TX,			/* rewritten, sent back out ingress */
+	MAGLB_REDIRECT,			/* rewritten, redirected to another dev */
+	MAGLB_REASON_MAX,
+};
+
+union maglb_addr {
+	__be32 v4;
+	__be32 v6[4];
+	__u64 _align[2];	/* 8-byte alignment: hashed as u64 words */
+};
+
+/* A flow as seen on the wire: the conntrack key and the Tuple hash input. */
+struct maglb_flow {
+	union maglb_addr saddr;
+	union maglb_addr daddr;
+	__be16 sport;
+	__be16 dport;
+	__u8 proto;
+	__u8 family;		/* enum maglb_family */
+	__u16 pad;
+};
+
+/* maglb_vips key: a service's virtual address. */
+struct maglb_vip_key {
+	union maglb_addr addr;
+	__be16 port;
+	__u8 proto;
+	__u8 family;
+	__u32 pad;
+};
+
+#define MAGLB_SVC_F_RESET_ON_REMOVAL	(1U << 0)
+
+/* maglb_vip_addrs key is a maglb_vip_key with port, proto = 0: every
+ * address that carries a VIP, so fragments and truncated packets (which
+ * have no usable port) can still be recognised as ours. */
+
+/* maglb_vips value: everything the datapath needs to serve a VIP. */
+struct maglb_service {
+	__u32 id;		/* index into maglb_rings and maglb_svc_stats */
+	__u32 flags;		/* MAGLB_SVC_F_* */
+	__u8 hash_type;		/* enum maglb_hash_type */
+	__u8 fallback_hash;	/* used when Cookie/Header key is absent */
+	__u8 forwarding;	/* enum maglb_forwarding */
+	__u8 pad0;
+	__u16 snat_port_min;	/* host order */
+	__u16 snat_port_max;
+	union maglb_addr snat_addr;
+	char name[MAGLB_NAME_LEN];
+};
+
+#define MAGLB_BE_F_ACTIVE	(1U << 0)
+
+/* maglb_backends value, indexed by backend id (one id per service+backend). */
+struct maglb_backend {
+	union maglb_addr addr;
+	__be16 port;
+	__u8 family;
+	__u8 pad0;
+	__u32 flags;		/* MAGLB_BE_F_* */
+	__u32 svc_id;
+	__u32 gen;		/* bumped whenever the id is (re)assigned */
+	__u32 weight;
+	__u32 pad1;
+};
+
+#define MAGLB_CT_F_REPLY	(1U << 0)	/* backend -> client direction */
+#define MAGLB_CT_F_FIN		(1U << 1)	/* FIN seen in this direction */
+#define MAGLB_CT_F_RST		(1U << 2)	/* RST seen: connection is over */
+#define MAGLB_CT_F_SNAT		(1U << 3)
+
+/*
+ * maglb_ct value. Both directions of a connection have an entry keyed by
+ * the flow as it arrives; the value says what to write into the headers,
+ * so forward and reply rewrites are one code path.
+ */
+struct maglb_ct_entry {
+	union maglb_addr nat_saddr;
+	union maglb_addr nat_daddr;
+	__be16 nat_sport;
+	__be16 nat_dport;
+	__u32 flags;		/* MAGLB_CT_F_* */
+	__u32 svc_id;
+	__u32 backend_id;
+	__u32 backend_gen;
+	__u32 pad;
+	__u64 created_ns;	/* bpf_ktime_get_ns(), CLOCK_MONOTONIC */
+	__u64 last_seen_ns;
+};
+
+/* maglb_svc_stats and maglb_backend_stats value (per CPU). */
+struct maglb_counters {
+	__u64 packets;		/* client -> backend */
+	__u64 bytes;
+	__u64 new_conns;
+	__u64 reply_packets;	/* backend -> client */
+	__u64 reply_bytes;
+};
+
+/* maglb_reasons value (per CPU). */
+struct maglb_reason_counters {
+	__u64 packets;
+	__u64 bytes;
+};
+
+#endif /* MAGLB_H */

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+# deps.sh - install the Debian 12 packages maglb builds and tests with, only
+# those missing. Safe to run again; needs root.
+set -euo pipefail
+
+PKGS=(
+	make gcc clang llvm pkg-config		# toolchain (clang: BPF target)
+	libbpf-dev libelf-dev zlib1g-dev	# libbpf and what it links
+	libyaml-dev				# config parser
+	bpftool					# skeletons, vmlinux.h, map dumps
+	iproute2 ethtool procps util-linux	# namespaces, veth, nsenter
+	nginx curl wrk				# real servers and clients for e2e
+	coreutils				# sha256sum
+)
+
+missing=()
+for p in "${PKGS[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+		missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+	echo "deps: installing ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+# The distribution's nginx service is not ours: never leave it on port 80.
+if command -v systemctl >/dev/null && systemctl is-active -q nginx 2>/dev/null; then
+	systemctl stop nginx || true
+fi

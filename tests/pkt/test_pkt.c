@@ -1,0 +1,621 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * test_pkt.c - the XDP program, packet by packet, through
+ * bpf_prog_test_run_opts(). The process moves into its own network
+ * namespace with two veths ("c0" toward clients, "b0" toward backends) and
+ * static neighbours, so bpf_fib_lookup() gives real answers. Maps are filled
+ * by the real config loader and apply path. Rewritten headers are checked
+ * with an independent full checksum (tests/lib/pktbuild.h).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <net/if.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "apply.h"
+#include "config.h"
+#include "maglb_hash.h"
+#include "maps.h"
+#include "maglb.skel.h"
+#include "pktbuild.h"
+#include "testlib.h"
+
+#define XDP_DROP 1
+#define XDP_PASS 2
+#define XDP_TX 3
+#define XDP_REDIRECT 4
+
+static struct maglb_bpf *skel;
+static struct maglb_maps maps;
+static int prog_fd;
+
+static const char *topology =
+	"set -e\n"
+	"ip link set lo up\n"
+	"ip link add c0 address 02:00:00:00:c0:01 type veth peer name c0p\n"
+	"ip link add b0 address 02:00:00:00:b0:01 type veth peer name b0p\n"
+	"for d in c0 c0p b0 b0p; do ip link set $d up; done\n"
+	"ip addr add 10.10.0.1/24 dev c0\n"
+	"ip addr add fd00:10::1/64 dev c0 nodad\n"
+	"ip addr add 10.20.1.1/24 dev b0\n"
+	"ip addr add fd00:20::1/64 dev b0 nodad\n"
+	"ip neigh add 10.10.0.2 lladdr 02:00:00:00:c0:02 dev c0 nud permanent\n"
+	"ip neigh add 10.10.0.11 lladdr 02:00:00:00:c0:11 dev c0 nud permanent\n"
+	"ip neigh add fd00:10::2 lladdr 02:00:00:00:c0:02 dev c0 nud permanent\n"
+	"for i in 2 3 4; do\n"
+	"  ip neigh add 10.20.1.$i lladdr 02:00:00:00:b0:0$i dev b0 nud permanent\n"
+	"  ip neigh add fd00:20::$i lladdr 02:00:00:00:b0:0$i dev b0 nud permanent\n"
+	"done\n"
+	"sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1\n";
+
+static const char *base_config =
+	"services:\n"
+	"- name: web\n"
+	"  address: 10.10.0.100\n"
+	"  port: 80\n"
+	"  backends:\n"
+	"  - {address: 10.20.1.2, port: 3000}\n"
+	"  - {address: 10.20.1.3, port: 3000}\n"
+	"  - {address: 10.20.1.4, port: 3000}\n"
+	"- name: dns\n"
+	"  address: 10.10.0.100\n"
+	"  port: 53\n"
+	"  protocol: UDP\n"
+	"  loadBalancer: {type: ConsistentHash, consistentHash: {type: Tuple, tableSize: 251}}\n"
+	"  backends: [{address: 10.20.1.2, port: 5353}]\n"
+	"- name: one-arm\n"
+	"  address: 10.10.0.200\n"
+	"  port: 80\n"
+	"  forwarding: snat\n"
+	"  snat: {address: 10.10.0.1, portMin: 20000, portMax: 20009}\n"
+	"  backends: [{address: 10.10.0.11, port: 3000}]\n"
+	"- name: web6\n"
+	"  address: 'fd00:10::100'\n"
+	"  port: 80\n"
+	"  backends: [{address: 'fd00:20::2', port: 3000}, {address: 'fd00:20::3', port: 3000}]\n"
+	"- name: empty\n"
+	"  address: 10.10.0.101\n"
+	"  port: 80\n"
+	"  backends: []\n"
+	"- name: unresolved\n"
+	"  address: 10.10.0.102\n"
+	"  port: 80\n"
+	"  backends: [{address: 10.20.1.5, port: 3000}]\n";
+
+static int apply_yaml(const char *yaml)
+{
+	char path[] = "/tmp/maglb-pkt-XXXXXX", err[CFG_ERR_LEN];
+	struct maglb_config *cfg;
+	struct apply_stats st;
+	int fd = mkstemp(path), rc;
+
+	if (fd < 0 || write(fd, yaml, strlen(yaml)) != (ssize_t)strlen(yaml))
+		return -errno;
+	close(fd);
+	cfg = config_load(path, err, sizeof(err));
+	unlink(path);
+	if (!cfg) {
+		fprintf(stderr, "config: %s\n", err);
+		return -EINVAL;
+	}
+	rc = apply_config(&maps, cfg, &st);
+	config_free(cfg);
+	return rc;
+}
+
+static int setup(void)
+{
+	struct bpf_map *map;
+	int err;
+
+	if (unshare(CLONE_NEWNET)) {
+		perror("unshare");
+		return -1;
+	}
+	if (system(topology)) {
+		fprintf(stderr, "topology setup failed\n");
+		return -1;
+	}
+	skel = maglb_bpf__open();
+	if (!skel)
+		return -1;
+	/* Test instances never touch the pins of a real installation. */
+	bpf_object__for_each_map(map, skel->obj)
+		bpf_map__set_pin_path(map, NULL);
+	err = maglb_bpf__load(skel);
+	if (err)
+		return err;
+	prog_fd = bpf_program__fd(skel->progs.maglb_xdp);
+	err = maps_from_object(skel->obj, &maps);
+	if (err)
+		return err;
+	maps_put_tx_port(&maps, if_nametoindex("c0"));
+	maps_put_tx_port(&maps, if_nametoindex("b0"));
+	return apply_yaml(base_config);
+}
+
+struct run {
+	__u8 in[512], out[512];
+	int in_len, out_len, action;
+};
+
+static int run_pkt(const struct pkt_spec *s, const char *dev, struct run *r)
+{
+	struct xdp_md ctx = {};
+	LIBBPF_OPTS(bpf_test_run_opts, opts);
+
+	r->in_len = pkt_build(s, r->in, sizeof(r->in));
+	ctx.data_end = r->in_len;
+	ctx.ingress_ifindex = if_nametoindex(dev);
+	opts.data_in = r->in;
+	opts.data_size_in = r->in_len;
+	opts.data_out = r->out;
+	opts.data_size_out = sizeof(r->out);
+	opts.ctx_in = &ctx;
+	opts.ctx_size_in = sizeof(ctx);
+	opts.repeat = 1;
+	if (bpf_prog_test_run_opts(prog_fd, &opts))
+		return -errno;
+	r->out_len = opts.data_size_out;
+	r->action = opts.retval;
+	return 0;
+}
+
+static __u64 reason_count(enum maglb_reason why)
+{
+	struct maglb_reason_counters c;
+
+	maps_read_reason(&maps, why, &c);
+	return c.packets;
+}
+
+static struct svc_item *find_svc(const char *name, struct svc_item *out)
+{
+	struct svc_item *all;
+	int i, n = maps_read_services(&maps, &all);
+
+	for (i = 0; i < n; i++)
+		if (!strcmp(all[i].svc.name, name))
+			*out = all[i];
+	free(all);
+	return out;
+}
+
+/* What `maglb lookup` answers for this client flow: the backend address. */
+static void maglev_answer(const char *svc_name, const struct pkt_spec *s,
+			  char *addr, unsigned short *port)
+{
+	struct maglb_flow f = {};
+	struct svc_item it = {};
+	struct maglb_backend be;
+	__u32 *slots, size;
+
+	find_svc(svc_name, &it);
+	f.family = s->family == 6 ? MAGLB_AF_INET6 : MAGLB_AF_INET;
+	inet_pton(s->family == 6 ? AF_INET6 : AF_INET, s->src, &f.saddr);
+	inet_pton(s->family == 6 ? AF_INET6 : AF_INET, s->dst, &f.daddr);
+	f.sport = htons(s->sport);
+	f.dport = htons(s->dport);
+	f.proto = s->proto;
+	maps_read_ring(&maps, it.svc.id, &slots, &size);
+	maps_get_backend(&maps, slots[maglb_ring_slot(
+		maglb_flow_hash(&f, it.svc.hash_type), size) - 1], &be);
+	inet_ntop(s->family == 6 ? AF_INET6 : AF_INET, &be.addr, addr, 64);
+	*port = ntohs(be.port);
+	free(slots);
+}
+
+/* ---- single-packet cases ------------------------------------------------ */
+
+#define WEB	.dst = "10.10.0.100", .dport = 80, .proto = IPPROTO_TCP
+#define CLIENT	.family = 4, .src = "10.10.0.2"
+
+struct pkt_case {
+	const char *name;
+	struct pkt_spec in;
+	const char *dev;		/* ingress, default c0 */
+	int action;
+	enum maglb_reason reason;
+	/* expectations for rewritten packets; NULL dst = must be untouched */
+	const char *svc;		/* dst comes from this service's Maglev */
+	const char *src, *dst;
+	int sport_min, sport_max, dport, ttl;
+};
+
+static const struct pkt_case cases[] = {
+	{ "vip_tcp_syn_is_dnat_to_maglev_backend_and_redirected",
+	  { CLIENT, .sport = 40001, WEB, .tcp_flags = TF_SYN },
+	  .action = XDP_REDIRECT, .reason = MAGLB_REDIRECT, .svc = "web",
+	  .src = "10.10.0.2", .sport_min = 40001, .dport = 3000, .ttl = 63 },
+	{ "vip_tcp_with_payload_is_rewritten_with_valid_checksums",
+	  { CLIENT, .sport = 40002, WEB, .tcp_flags = TF_ACK | TF_PSH, .payload = 333 },
+	  .action = XDP_REDIRECT, .reason = MAGLB_REDIRECT, .svc = "web",
+	  .src = "10.10.0.2", .sport_min = 40002, .dport = 3000, .ttl = 63 },
+	{ "vip_udp_is_dnat_by_tuple_hash",
+	  { CLIENT, .sport = 5000, .dst = "10.10.0.100", .dport = 53, .proto = IPPROTO_UDP, .payload = 40 },
+	  .action = XDP_REDIRECT, .reason = MAGLB_REDIRECT, .svc = "dns",
+	  .src = "10.10.0.2", .sport_min = 5000, .dport = 5353, .ttl = 63 },
+	{ "vip_udp_zero_checksum_stays_zero",
+	  { CLIENT, .sport = 5001, .dst = "10.10.0.100", .dport = 53, .proto = IPPROTO_UDP, .payload = 7, .udp_no_csum = true },
+	  .action = XDP_REDIRECT, .reason = MAGLB_REDIRECT, .svc = "dns",
+	  .src = "10.10.0.2", .sport_min = 5001, .dport = 5353, .ttl = 63 },
+	{ "ipv4_options_are_skipped_by_ihl",
+	  { CLIENT, .sport = 40003, WEB, .tcp_flags = TF_SYN, .ip_opt_words = 3 },
+	  .action = XDP_REDIRECT, .reason = MAGLB_REDIRECT, .svc = "web",
+	  .src = "10.10.0.2", .sport_min = 40003, .dport = 3000, .ttl = 63 },
+	{ "one_vlan_tag_is_parsed_and_kept",
+	  { CLIENT, .sport = 40004, WEB, .tcp_flags = TF_SYN, .vlans = 1 },
+	  .action = XDP_REDIRECT, .reason = MAGLB_REDIRECT, .svc = "web",
+	  .src = "10.10.0.2", .sport_min = 40004, .dport = 3000, .ttl = 63 },
+	{ "two_vlan_tags_are_parsed_and_kept",
+	  { CLIENT, .sport = 40005, WEB, .tcp_flags = TF_SYN, .vlans = 2 },
+	  .action = XDP_REDIRECT, .reason = MAGLB_REDIRECT, .svc = "web",
+	  .src = "10.10.0.2", .sport_min = 40005, .dport = 3000, .ttl = 63 },
+	{ "three_vlan_tags_pass_as_non_ip",
+	  { CLIENT, .sport = 40006, WEB, .tcp_flags = TF_SYN, .vlans = 3 },
+	  .action = XDP_PASS, .reason = MAGLB_PASS_NON_IP },
+	{ "ipv6_vip_syn_is_dnat_to_maglev_backend",
+	  { .family = 6, .src = "fd00:10::2", .sport = 40007, .dst = "fd00:10::100", .dport = 80, .proto = IPPROTO_TCP, .tcp_flags = TF_SYN },
+	  .action = XDP_REDIRECT, .reason = MAGLB_REDIRECT, .svc = "web6",
+	  .src = "fd00:10::2", .sport_min = 40007, .dport = 3000, .ttl = 63 },
+	{ "snat_syn_leaves_from_node_address_by_xdp_tx",
+	  { CLIENT, .sport = 40008, .dst = "10.10.0.200", .dport = 80, .proto = IPPROTO_TCP, .tcp_flags = TF_SYN },
+	  .action = XDP_TX, .reason = MAGLB_TX, .svc = "one-arm",
+	  .src = "10.10.0.1", .sport_min = 20000, .sport_max = 20009, .dport = 3000, .ttl = 63 },
+	{ "unresolved_neighbour_passes_rewritten_packet_to_kernel",
+	  { CLIENT, .sport = 40009, .dst = "10.10.0.102", .dport = 80, .proto = IPPROTO_TCP, .tcp_flags = TF_SYN },
+	  .action = XDP_PASS, .reason = MAGLB_PASS_FIB_NEIGH, .svc = "unresolved",
+	  .src = "10.10.0.2", .sport_min = 40009, .dport = 3000, .ttl = 63 },
+	{ "non_vip_tcp_passes_untouched",
+	  { CLIENT, .sport = 40010, .dst = "10.10.0.1", .dport = 22, .proto = IPPROTO_TCP, .tcp_flags = TF_SYN },
+	  .action = XDP_PASS, .reason = MAGLB_PASS_NON_VIP },
+	{ "vip_address_on_other_port_passes_untouched",
+	  { CLIENT, .sport = 40011, .dst = "10.10.0.100", .dport = 81, .proto = IPPROTO_TCP, .tcp_flags = TF_SYN },
+	  .action = XDP_PASS, .reason = MAGLB_PASS_NON_VIP },
+	{ "arp_passes_untouched", { .family = 0 },
+	  .action = XDP_PASS, .reason = MAGLB_PASS_NON_IP },
+	{ "icmp_to_vip_passes_as_not_l4",
+	  { CLIENT, .dst = "10.10.0.100", .proto = IPPROTO_ICMP, .payload = 8 },
+	  .action = XDP_PASS, .reason = MAGLB_PASS_NOT_L4 },
+	{ "ipv6_extension_header_passes_as_not_l4",
+	  { .family = 6, .src = "fd00:10::2", .dst = "fd00:10::100", .proto = 0, .payload = 8 },
+	  .action = XDP_PASS, .reason = MAGLB_PASS_NOT_L4 },
+	{ "ipv4_fragment_to_vip_is_dropped",
+	  { CLIENT, .sport = 1, WEB, .frag = true, .payload = 20 },
+	  .action = XDP_DROP, .reason = MAGLB_DROP_FRAGMENT },
+	{ "ipv4_fragment_to_other_address_passes",
+	  { CLIENT, .sport = 1, .dst = "10.10.0.1", .dport = 80, .proto = IPPROTO_TCP, .frag = true, .payload = 20 },
+	  .action = XDP_PASS, .reason = MAGLB_PASS_FRAGMENT },
+	{ "ipv6_fragment_to_vip_is_dropped",
+	  { .family = 6, .src = "fd00:10::2", .sport = 1, .dst = "fd00:10::100", .dport = 80, .proto = IPPROTO_TCP, .frag = true, .payload = 20 },
+	  .action = XDP_DROP, .reason = MAGLB_DROP_FRAGMENT },
+	{ "truncated_tcp_header_to_vip_is_dropped",
+	  { CLIENT, .sport = 40012, WEB, .l4_cut = 12 },
+	  .action = XDP_DROP, .reason = MAGLB_DROP_TRUNCATED_L4 },
+	{ "truncated_udp_header_to_other_address_passes",
+	  { CLIENT, .sport = 40013, .dst = "10.10.0.1", .dport = 53, .proto = IPPROTO_UDP, .l4_cut = 6 },
+	  .action = XDP_PASS, .reason = MAGLB_PASS_MALFORMED_L4 },
+	{ "ttl_1_passes_untouched_for_icmp_time_exceeded",
+	  { CLIENT, .sport = 40014, WEB, .tcp_flags = TF_SYN, .ttl = 1 },
+	  .action = XDP_PASS, .reason = MAGLB_PASS_FIB_OTHER },
+	{ "vip_without_backends_is_dropped",
+	  { CLIENT, .sport = 40015, .dst = "10.10.0.101", .dport = 80, .proto = IPPROTO_TCP, .tcp_flags = TF_SYN },
+	  .action = XDP_DROP, .reason = MAGLB_DROP_NO_BACKEND },
+};
+
+static int check_case(const struct pkt_case *c)
+{
+	const char *dev = c->dev ? c->dev : "c0";
+	__u64 before = reason_count(c->reason);
+	struct pkt_view v;
+	struct run r;
+	char want_dst[64];
+	unsigned short want_port;
+
+	ASSERT_OK(run_pkt(&c->in, dev, &r));
+	ASSERT_EQ(r.action, c->action);
+	ASSERT_EQ(reason_count(c->reason) - before, 1);
+	ASSERT_EQ(r.out_len, r.in_len);
+	if (!c->svc) {
+		ASSERT_TRUE(!memcmp(r.in, r.out, r.in_len),
+			    "packet changed although it was not ours");
+		return 0;
+	}
+	ASSERT_OK(pkt_view(r.out, r.out_len, &v));
+	maglev_answer(c->svc, &c->in, want_dst, &want_port);
+	ASSERT_TRUE(v.csum_ok, "checksums do not verify after rewrite");
+	ASSERT_TRUE(!strcmp(v.dst, want_dst), "dst %s, Maglev says %s", v.dst,
+		    want_dst);
+	ASSERT_TRUE(!strcmp(v.src, c->src), "src %s, want %s", v.src, c->src);
+	ASSERT_EQ(v.dport, c->dport);
+	ASSERT_EQ(want_port, c->dport);
+	ASSERT_TRUE(v.sport >= c->sport_min &&
+		    v.sport <= (c->sport_max ? c->sport_max : c->sport_min),
+		    "sport %u", v.sport);
+	ASSERT_EQ(v.ttl, c->ttl);
+	ASSERT_EQ(v.vlans, c->in.vlans);
+	if (c->in.udp_no_csum)
+		ASSERT_EQ(v.udp_csum, 0);
+	if (c->action == XDP_REDIRECT || c->action == XDP_TX)
+		ASSERT_TRUE(v.dmac[0] == 2 && v.dmac[5] != 0xa,
+			    "destination MAC not taken from the FIB");
+	return 0;
+}
+
+/* ---- multi-packet scenarios -------------------------------------------- */
+
+static int send_and_view(const struct pkt_spec *s, const char *dev,
+			 int want_action, struct pkt_view *v)
+{
+	struct run r;
+
+	ASSERT_OK(run_pkt(s, dev, &r));
+	ASSERT_EQ(r.action, want_action);
+	ASSERT_OK(pkt_view(r.out, r.out_len, v));
+	ASSERT_TRUE(v->csum_ok, "checksums do not verify");
+	return 0;
+}
+
+static int reply_is_reverse_nated_to_the_vip(void)
+{
+	struct pkt_spec syn = { CLIENT, .sport = 41000, WEB, .tcp_flags = TF_SYN };
+	struct pkt_spec back = { .family = 4, .dport = 41000, .dst = "10.10.0.2",
+				 .proto = IPPROTO_TCP, .tcp_flags = TF_SYN | TF_ACK };
+	struct pkt_view v;
+
+	if (send_and_view(&syn, "c0", XDP_REDIRECT, &v))
+		return -1;
+	back.src = v.dst;
+	back.sport = v.dport;
+	if (send_and_view(&back, "b0", XDP_REDIRECT, &v))
+		return -1;
+	ASSERT_TRUE(!strcmp(v.src, "10.10.0.100"), "reply src %s", v.src);
+	ASSERT_EQ(v.sport, 80);
+	ASSERT_TRUE(!strcmp(v.dst, "10.10.0.2"), "reply dst %s", v.dst);
+	ASSERT_EQ(v.dport, 41000);
+	ASSERT_TRUE(!memcmp(v.dmac, "\x02\0\0\0\xc0\x02", 6), "reply dmac");
+	return 0;
+}
+
+static int snat_reply_returns_to_the_client(void)
+{
+	struct pkt_spec syn = { CLIENT, .sport = 41001, .dst = "10.10.0.200",
+				.dport = 80, .proto = IPPROTO_TCP, .tcp_flags = TF_SYN };
+	struct pkt_spec back = { .family = 4, .src = "10.10.0.11", .sport = 3000,
+				 .dst = "10.10.0.1", .proto = IPPROTO_TCP,
+				 .tcp_flags = TF_SYN | TF_ACK, .payload = 10 };
+	struct pkt_view v;
+
+	if (send_and_view(&syn, "c0", XDP_TX, &v))
+		return -1;
+	back.dport = v.sport;
+	if (send_and_view(&back, "c0", XDP_TX, &v))
+		return -1;
+	ASSERT_TRUE(!strcmp(v.src, "10.10.0.200"), "reply src %s", v.src);
+	ASSERT_EQ(v.sport, 80);
+	ASSERT_TRUE(!strcmp(v.dst, "10.10.0.2"), "reply dst %s", v.dst);
+	ASSERT_EQ(v.dport, 41001);
+	return 0;
+}
+
+static int snat_port_range_exhaustion_drops_and_counts(void)
+{
+	struct pkt_spec syn = { CLIENT, .dst = "10.10.0.200", .dport = 80,
+				.proto = IPPROTO_TCP, .tcp_flags = TF_SYN };
+	__u64 before = reason_count(MAGLB_DROP_SNAT_EXHAUSTED);
+	int i, used = 0;
+	struct run r;
+
+	/* 10 ports; earlier cases hold some. Open flows until it says no. */
+	for (i = 0; i < 12; i++) {
+		syn.sport = 42000 + i;
+		ASSERT_OK(run_pkt(&syn, "c0", &r));
+		if (r.action == XDP_TX)
+			used++;
+		else
+			ASSERT_EQ(r.action, XDP_DROP);
+	}
+	ASSERT_TRUE(used <= 10, "%d flows got a port from a range of 10", used);
+	ASSERT_TRUE(reason_count(MAGLB_DROP_SNAT_EXHAUSTED) - before >= 2,
+		    "exhaustion not counted");
+	return 0;
+}
+
+static int fin_and_rst_are_forwarded_and_tracked(void)
+{
+	struct pkt_spec s = { CLIENT, .sport = 41002, WEB, .tcp_flags = TF_SYN };
+	struct maglb_ct_entry e;
+	struct maglb_flow k = {};
+	struct maglb_counters c0, c1;
+	struct svc_item it;
+	struct pkt_view v;
+
+	find_svc("web", &it);
+	if (send_and_view(&s, "c0", XDP_REDIRECT, &v))
+		return -1;
+	s.tcp_flags = TF_FIN | TF_ACK;
+	if (send_and_view(&s, "c0", XDP_REDIRECT, &v))
+		return -1;
+	k.family = MAGLB_AF_INET;
+	k.proto = IPPROTO_TCP;
+	inet_pton(AF_INET, "10.10.0.2", &k.saddr);
+	inet_pton(AF_INET, "10.10.0.100", &k.daddr);
+	k.sport = htons(41002);
+	k.dport = htons(80);
+	ASSERT_OK(bpf_map_lookup_elem(maps.ct, &k, &e));
+	ASSERT_TRUE(e.flags & MAGLB_CT_F_FIN, "FIN not recorded");
+	s.tcp_flags = TF_RST;
+	if (send_and_view(&s, "c0", XDP_REDIRECT, &v))
+		return -1;
+	ASSERT_OK(bpf_map_lookup_elem(maps.ct, &k, &e));
+	ASSERT_TRUE(e.flags & MAGLB_CT_F_RST, "RST not recorded");
+	/* The 4-tuple is reused: a bare SYN is a new connection. */
+	maps_read_counters(maps.svc_stats, it.svc.id, &c0);
+	s.tcp_flags = TF_SYN;
+	if (send_and_view(&s, "c0", XDP_REDIRECT, &v))
+		return -1;
+	maps_read_counters(maps.svc_stats, it.svc.id, &c1);
+	ASSERT_EQ(c1.new_conns - c0.new_conns, 1);
+	ASSERT_OK(bpf_map_lookup_elem(maps.ct, &k, &e));
+	ASSERT_EQ(e.flags & (MAGLB_CT_F_RST | MAGLB_CT_F_FIN), 0);
+	return 0;
+}
+
+static int counters_count_packets_bytes_and_connections(void)
+{
+	struct pkt_spec s = { CLIENT, .sport = 41003, WEB, .tcp_flags = TF_SYN };
+	struct maglb_counters b0, b1, s0, s1;
+	struct svc_item it;
+	struct pkt_view v;
+	struct run r;
+	__u32 id;
+	char dst[64];
+	unsigned short port;
+
+	find_svc("web", &it);
+	maglev_answer("web", &s, dst, &port);
+	for (id = 0; id < MAGLB_MAX_BACKENDS; id++) {
+		struct maglb_backend be;
+		char a[64];
+
+		maps_get_backend(&maps, id, &be);
+		inet_ntop(AF_INET, &be.addr, a, sizeof(a));
+		if ((be.flags & MAGLB_BE_F_ACTIVE) && be.svc_id == it.svc.id &&
+		    !strcmp(a, dst))
+			break;
+	}
+	maps_read_counters(maps.backend_stats, id, &b0);
+	maps_read_counters(maps.svc_stats, it.svc.id, &s0);
+	if (send_and_view(&s, "c0", XDP_REDIRECT, &v))
+		return -1;
+	s.tcp_flags = TF_ACK;
+	s.payload = 100;
+	ASSERT_OK(run_pkt(&s, "c0", &r));
+	maps_read_counters(maps.backend_stats, id, &b1);
+	maps_read_counters(maps.svc_stats, it.svc.id, &s1);
+	ASSERT_EQ(b1.packets - b0.packets, 2);
+	ASSERT_EQ(b1.new_conns - b0.new_conns, 1);
+	ASSERT_EQ(b1.bytes - b0.bytes, 14 + 40 + 14 + 40 + 100);
+	ASSERT_EQ(s1.packets - s0.packets, 2);
+	return 0;
+}
+
+static const char *without_backend(const char *dst, bool close)
+{
+	static char buf[4096];
+	const char *all[] = { "10.20.1.2", "10.20.1.3", "10.20.1.4" };
+	int n, i;
+
+	n = snprintf(buf, sizeof(buf),
+		     "services:\n- name: web\n  address: 10.10.0.100\n  port: 80\n"
+		     "  closeConnectionsOnRemoval: %s\n  backends:\n",
+		     close ? "true" : "false");
+	for (i = 0; i < 3; i++)
+		if (strcmp(all[i], dst))
+			n += snprintf(buf + n, sizeof(buf) - n,
+				      "  - {address: %s, port: 3000}\n", all[i]);
+	return buf;
+}
+
+static int established_flow_keeps_backend_when_it_is_removed(void)
+{
+	struct pkt_spec s = { CLIENT, .sport = 41004, WEB, .tcp_flags = TF_SYN };
+	struct pkt_view v;
+	char was[64];
+	int i;
+
+	if (send_and_view(&s, "c0", XDP_REDIRECT, &v))
+		return -1;
+	snprintf(was, sizeof(was), "%s", v.dst);
+	ASSERT_OK(apply_yaml(without_backend(was, false)));
+	s.tcp_flags = TF_ACK;
+	s.payload = 50;
+	if (send_and_view(&s, "c0", XDP_REDIRECT, &v))
+		return -1;
+	ASSERT_TRUE(!strcmp(v.dst, was), "established flow moved %s -> %s",
+		    was, v.dst);
+	/* New connections never go to the removed backend. */
+	for (i = 0; i < 50; i++) {
+		s.sport = 43000 + i;
+		s.src = "10.10.0.2";
+		s.tcp_flags = TF_SYN;
+		s.payload = 0;
+		if (send_and_view(&s, "c0", XDP_REDIRECT, &v))
+			return -1;
+		ASSERT_TRUE(strcmp(v.dst, was), "new flow went to removed %s", was);
+	}
+	ASSERT_OK(apply_yaml(base_config));
+	return 0;
+}
+
+static int close_on_removal_moves_established_flows(void)
+{
+	struct pkt_spec s = { CLIENT, .sport = 41005, WEB, .tcp_flags = TF_SYN };
+	struct pkt_view v;
+	char was[64];
+
+	if (send_and_view(&s, "c0", XDP_REDIRECT, &v))
+		return -1;
+	snprintf(was, sizeof(was), "%s", v.dst);
+	ASSERT_OK(apply_yaml(without_backend(was, true)));
+	s.tcp_flags = TF_ACK;
+	if (send_and_view(&s, "c0", XDP_REDIRECT, &v))
+		return -1;
+	ASSERT_TRUE(strcmp(v.dst, was), "flow still on removed backend %s", was);
+	ASSERT_OK(apply_yaml(base_config));
+	return 0;
+}
+
+static int truncation_at_every_byte_is_never_forwarded(void)
+{
+	struct pkt_spec s = { CLIENT, .sport = 41006, WEB, .tcp_flags = TF_SYN,
+			      .vlans = 2, .ip_opt_words = 1 };
+	__u8 full[512], out[512];
+	int len, cut;
+
+	len = pkt_build(&s, full, sizeof(full));
+	for (cut = 1; cut < len; cut++) {
+		LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = full,
+			    .data_size_in = cut, .data_out = out,
+			    .data_size_out = sizeof(out), .repeat = 1);
+		struct xdp_md ctx = { .data_end = cut,
+				      .ingress_ifindex = if_nametoindex("c0") };
+
+		/* test_run wants at least an Ethernet header. */
+		if (cut < 14)
+			continue;
+		opts.ctx_in = &ctx;
+		opts.ctx_size_in = sizeof(ctx);
+		ASSERT_OK(bpf_prog_test_run_opts(prog_fd, &opts));
+		ASSERT_TRUE(opts.retval == XDP_PASS || opts.retval == XDP_DROP,
+			    "cut at %d/%d: action %u", cut, len, opts.retval);
+		ASSERT_TRUE(!memcmp(full, out, cut), "cut at %d: rewritten", cut);
+	}
+	return 0;
+}
+
+int main(void)
+{
+	size_t i;
+
+	if (setup()) {
+		printf("FAIL pkt_setup: could not build namespace, load or apply\n");
+		return 1;
+	}
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		test_report(cases[i].name, check_case(&cases[i]));
+	RUN_TEST(reply_is_reverse_nated_to_the_vip);
+	RUN_TEST(snat_reply_returns_to_the_client);
+	RUN_TEST(snat_port_range_exhaustion_drops_and_counts);
+	RUN_TEST(fin_and_rst_are_forwarded_and_tracked);
+	RUN_TEST(counters_count_packets_bytes_and_connections);
+	RUN_TEST(established_flow_keeps_backend_when_it_is_removed);
+	RUN_TEST(close_on_removal_moves_established_flows);
+	RUN_TEST(truncation_at_every_byte_is_never_forwarded);
+	maps_close(&maps);
+	maglb_bpf__destroy(skel);
+	return test_exit();
+}

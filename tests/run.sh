@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+# run.sh - the whole test suite, as root on Debian 12: installs what is
+# missing, builds, runs unit, packet and end-to-end tests, and ends with
+# one line: "N passed, N failed[, N skipped]".
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+if [ "$(id -u)" != 0 ]; then
+	echo "tests/run.sh: run as root (XDP, namespaces, bpffs)" >&2
+	echo "0 passed, 1 failed"
+	exit 1
+fi
+./scripts/deps.sh || { echo "0 passed, 1 failed"; exit 1; }
+make -s -j"$(nproc)" tests || { echo "0 passed, 1 failed"; exit 1; }
+
+LOG=build/test-results.txt
+: > "$LOG"
+
+# run NAME TIMEOUT CMD...: stream its lines; a crash or a time-out without a
+# FAIL line of its own still counts as a failure.
+run() {
+	local name=$1 limit=$2 out rc
+	shift 2
+	echo "== $name"
+	out=$(timeout --kill-after=10 "$limit" "$@" 2>&1)
+	rc=$?
+	echo "$out" | tee -a "$LOG"
+	if [ $rc -ne 0 ] && ! grep -q '^FAIL ' <<<"$out"; then
+		echo "FAIL $name: exited with status $rc" | tee -a "$LOG"
+	fi
+}
+
+run unit/maglev 120 build/tests/test_maglev
+run unit/config 60 build/tests/test_config
+run pkt/xdp 120 build/tests/test_pkt
+for t in tests/e2e/test_*.sh; do
+	run "e2e/$(basename "$t" .sh)" 600 "$t"
+done
+
+passed=$(grep -c '^PASS ' "$LOG")
+failed=$(grep -c '^FAIL ' "$LOG")
+skipped=$(grep -c '^SKIP ' "$LOG")
+echo
+grep '^FAIL ' "$LOG"
+if [ "$skipped" -gt 0 ]; then
+	echo "$passed passed, $failed failed, $skipped skipped"
+else
+	echo "$passed passed, $failed failed"
+fi
+[ "$failed" -eq 0 ]

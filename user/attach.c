@@ -1,0 +1,359 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * attach.c - `maglb attach|detach|status`: where the XDP program meets a
+ * device. Links and maps are pinned under the pin directory, so neither
+ * this process nor the agent has to stay alive for packets to flow.
+ * Attaching to a device that already has our link swaps the program in
+ * place (bpf_link_update): an upgrade drops nothing.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <linux/if_link.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "addr.h"
+#include "cli.h"
+#include "log.h"
+#include "maps.h"
+#include "maglb.skel.h"
+
+#ifndef BPF_FS_MAGIC
+#define BPF_FS_MAGIC 0xcafe4a11
+#endif
+
+static int mkdir_p(const char *dir)
+{
+	char tmp[512], *p;
+
+	snprintf(tmp, sizeof(tmp), "%s", dir);
+	for (p = tmp + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = 0;
+		if (mkdir(tmp, 0700) && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(tmp, 0700) && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+/* Mount bpffs at /sys/fs/bpf when the node has none (minimal hosts). */
+static int ensure_bpffs(void)
+{
+	struct statfs st;
+
+	if (!statfs("/sys/fs/bpf", &st) && st.f_type == BPF_FS_MAGIC)
+		return 0;
+	mkdir("/sys/fs/bpf", 0700);
+	if (mount("bpf", "/sys/fs/bpf", "bpf", 0, "mode=0700")) {
+		pr_warn("maglb: /sys/fs/bpf is not bpffs and mounting it failed: %m\n");
+		return -errno;
+	}
+	pr_info("maglb: mounted bpffs at /sys/fs/bpf\n");
+	return 0;
+}
+
+static void link_path(char *buf, size_t len, const char *dev)
+{
+	snprintf(buf, len, "%s/links/%s", pin_dir, dev);
+}
+
+static int attach_dev(int prog_fd, const char *dev, __u32 mode,
+		      const struct maglb_maps *m)
+{
+	LIBBPF_OPTS(bpf_link_create_opts, opts, .flags = mode);
+	unsigned int ifindex = if_nametoindex(dev);
+	char path[512];
+	int fd, err;
+
+	if (!ifindex) {
+		pr_warn("maglb: attach: no device named %s\n", dev);
+		return -ENODEV;
+	}
+	link_path(path, sizeof(path), dev);
+	fd = bpf_obj_get(path);
+	if (fd >= 0) {
+		err = bpf_link_update(fd, prog_fd, NULL) ? -errno : 0;
+		close(fd);
+		if (err)
+			pr_warn("maglb: attach: updating program on %s: %s\n",
+				dev, strerror(-err));
+		else
+			pr_info("maglb: %s: program replaced in place\n", dev);
+		return err ?: maps_put_tx_port(m, ifindex);
+	}
+	fd = bpf_link_create(prog_fd, ifindex, BPF_XDP, &opts);
+	if (fd < 0) {
+		err = -errno;
+		if (mode == XDP_FLAGS_DRV_MODE &&
+		    (err == -EOPNOTSUPP || err == -EINVAL))
+			pr_warn("maglb: attach: %s: native XDP is not supported by this driver (%s); use --mode generic\n",
+				dev, strerror(-err));
+		else if (err == -EBUSY || err == -EEXIST)
+			pr_warn("maglb: attach: %s already has an XDP program that is not maglb's; remove it first\n",
+				dev);
+		else
+			pr_warn("maglb: attach: %s: %s\n", dev, strerror(-err));
+		return err;
+	}
+	if (bpf_obj_pin(fd, path)) {
+		err = -errno;
+		pr_warn("maglb: attach: pinning %s: %m\n", path);
+		close(fd);	/* closing the only reference detaches */
+		return err;
+	}
+	close(fd);
+	err = maps_put_tx_port(m, ifindex);
+	if (!err)
+		pr_info("maglb: attached to %s (ifindex %u, %s mode)\n", dev,
+			ifindex, mode == XDP_FLAGS_DRV_MODE ? "native" : "generic");
+	return err;
+}
+
+int do_attach(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "mode", required_argument, NULL, 'm' },
+		{ "help", no_argument, NULL, 'h' },
+		{}
+	};
+	LIBBPF_OPTS(bpf_object_open_opts, oopts);
+	struct maglb_bpf *skel = NULL;
+	struct maglb_maps m;
+	__u32 mode = XDP_FLAGS_DRV_MODE;
+	char links[512];
+	int c, i, err = 0;
+
+	maps_init(&m);
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "m:h", opts, NULL)) != -1) {
+		if (c == 'm' && !strcmp(optarg, "native")) {
+			mode = XDP_FLAGS_DRV_MODE;
+		} else if (c == 'm' && !strcmp(optarg, "generic")) {
+			mode = XDP_FLAGS_SKB_MODE;
+		} else {
+			fprintf(c == 'h' ? stdout : stderr,
+				"Usage: maglb attach DEV... [--mode native|generic]\n");
+			return c == 'h' ? 0 : 2;
+		}
+	}
+	if (optind >= argc) {
+		pr_warn("maglb: attach: name at least one device\n");
+		return 2;
+	}
+	if (ensure_bpffs())
+		return 1;
+	snprintf(links, sizeof(links), "%s/links", pin_dir);
+	err = mkdir_p(links);
+	if (err) {
+		pr_warn("maglb: attach: creating %s: %s\n", links, strerror(-err));
+		return 1;
+	}
+
+	oopts.pin_root_path = pin_dir;
+	skel = maglb_bpf__open_opts(&oopts);
+	if (!skel) {
+		pr_warn("maglb: attach: opening BPF object: %m\n");
+		return 1;
+	}
+	err = maglb_bpf__load(skel);
+	if (err) {
+		pr_warn("maglb: attach: loading BPF program failed: %s (run with -v for the verifier log)\n",
+			strerror(-err));
+		goto cleanup;
+	}
+	err = maps_from_object(skel->obj, &m);
+	if (err)
+		goto cleanup;
+	for (i = optind; i < argc; i++) {
+		err = attach_dev(bpf_program__fd(skel->progs.maglb_xdp), argv[i],
+				 mode, &m);
+		if (err)
+			goto cleanup;
+	}
+cleanup:
+	maps_close(&m);
+	maglb_bpf__destroy(skel);	/* pins keep maps and links alive */
+	return err ? 1 : 0;
+}
+
+static int links_left(void)
+{
+	char dir[512];
+	struct dirent *d;
+	DIR *dp;
+	int n = 0;
+
+	snprintf(dir, sizeof(dir), "%s/links", pin_dir);
+	dp = opendir(dir);
+	if (!dp)
+		return 0;
+	while ((d = readdir(dp)))
+		n += d->d_name[0] != '.';
+	closedir(dp);
+	return n;
+}
+
+static void unpin_all(void)
+{
+	char path[512];
+
+#define X(n)								\
+	snprintf(path, sizeof(path), "%s/maglb_" #n, pin_dir);		\
+	unlink(path);
+	MAGLB_MAPS(X)
+#undef X
+	snprintf(path, sizeof(path), "%s/links", pin_dir);
+	rmdir(path);
+	if (rmdir(pin_dir) && errno != ENOENT)
+		pr_warn("maglb: detach: %s not removed: %m\n", pin_dir);
+	else
+		pr_info("maglb: last device detached; removed %s\n", pin_dir);
+}
+
+int do_detach(int argc, char **argv)
+{
+	struct maglb_maps m;
+	char path[512];
+	int i, fd, rc = 0;
+	bool have_maps;
+
+	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		printf("Usage: maglb detach DEV...\n");
+		return argc < 2 ? 2 : 0;
+	}
+	have_maps = !maps_open_pinned(pin_dir, &m);
+	for (i = 1; i < argc; i++) {
+		unsigned int ifindex = if_nametoindex(argv[i]);
+
+		link_path(path, sizeof(path), argv[i]);
+		fd = bpf_obj_get(path);
+		if (fd < 0) {
+			pr_warn("maglb: detach: %s is not attached (no %s)\n",
+				argv[i], path);
+			rc = 1;
+			continue;
+		}
+		/* Detach explicitly: other holders of the link (a bpftool
+		 * session) must not keep the program on the device. */
+		if (bpf_link_detach(fd))
+			pr_warn("maglb: detach: %s: %m\n", argv[i]);
+		close(fd);
+		unlink(path);
+		if (have_maps && ifindex)
+			maps_del_tx_port(&m, ifindex);
+		pr_info("maglb: detached from %s\n", argv[i]);
+	}
+	if (have_maps)
+		maps_close(&m);
+	if (!links_left())
+		unpin_all();
+	return rc;
+}
+
+static const char *hash_name(int t)
+{
+	static const char *const names[] = { "SourceIP", "Tuple", "Cookie",
+					     "Header" };
+
+	return t >= 0 && t < 4 ? names[t] : "?";
+}
+
+int do_status(int argc, char **argv)
+{
+	struct svc_item *svcs = NULL;
+	struct maglb_maps m;
+	char dir[512], ap[ADDR_STRLEN];
+	struct dirent *d;
+	DIR *dp;
+	int i, n, first = 1;
+
+	if ((i = cli_simple_opts(argc, argv, "maglb status [--json]")) < 0)
+		return i == -2 ? 0 : 2;
+	snprintf(dir, sizeof(dir), "%s/links", pin_dir);
+	printf(json_output ? "{\"pin_dir\":\"%s\",\"links\":[" :
+			     "pin dir: %s\nattached:\n", pin_dir);
+	dp = opendir(dir);
+	while (dp && (d = readdir(dp))) {
+		struct bpf_link_info info = {};
+		__u32 len = sizeof(info);
+		char path[1024], name[IF_NAMESIZE] = "?";
+		int fd;
+
+		if (d->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, d->d_name);
+		fd = bpf_obj_get(path);
+		if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len)) {
+			if (fd >= 0)
+				close(fd);
+			continue;
+		}
+		close(fd);
+		if_indextoname(info.xdp.ifindex, name);
+		if (json_output)
+			printf("%s{\"dev\":\"%s\",\"ifindex\":%u,\"link_id\":%u,\"prog_id\":%u}",
+			       first ? "" : ",", d->d_name, info.xdp.ifindex,
+			       info.id, info.prog_id);
+		else
+			printf("  %-12s ifindex %u (%s) link %u prog %u\n",
+			       d->d_name, info.xdp.ifindex, name, info.id,
+			       info.prog_id);
+		first = 0;
+	}
+	if (dp)
+		closedir(dp);
+	if (!json_output && first)
+		printf("  (nothing)\n");
+	printf(json_output ? "],\"services\":[" : "services:\n");
+	if (maps_open_pinned(pin_dir, &m)) {
+		printf(json_output ? "]}\n" : "  (no pinned maps)\n");
+		return 0;
+	}
+	n = maps_read_services(&m, &svcs);
+	for (i = 0; i < n; i++) {
+		const struct maglb_service *s = &svcs[i].svc;
+		__u32 b, nb = 0, *slots, size = 0;
+		struct maglb_backend be;
+
+		for (b = 0; b < MAGLB_MAX_BACKENDS; b++)
+			if (!maps_get_backend(&m, b, &be) &&
+			    (be.flags & MAGLB_BE_F_ACTIVE) && be.svc_id == s->id)
+				nb++;
+		if (!maps_read_ring(&m, s->id, &slots, &size))
+			free(slots);
+		addr_port_str(&svcs[i].key.addr, svcs[i].key.family,
+			      svcs[i].key.port, ap);
+		if (json_output)
+			printf("%s{\"name\":\"%s\",\"id\":%u,\"vip\":\"%s\",\"protocol\":\"%s\",\"hash\":\"%s\",\"forwarding\":\"%s\",\"backends\":%u,\"table_size\":%u}",
+			       i ? "," : "", s->name, s->id, ap,
+			       proto_str(svcs[i].key.proto),
+			       hash_name(s->hash_type),
+			       s->forwarding == MAGLB_FWD_SNAT ? "snat" : "nat",
+			       nb, size);
+		else
+			printf("  %-20s %s/%s hash %s forwarding %s backends %u table %u\n",
+			       s->name, ap, proto_str(svcs[i].key.proto),
+			       hash_name(s->hash_type),
+			       s->forwarding == MAGLB_FWD_SNAT ? "snat" : "nat",
+			       nb, size);
+	}
+	if (json_output)
+		printf("]}\n");
+	else if (n <= 0)
+		printf("  (none)\n");
+	free(svcs);
+	maps_close(&m);
+	return 0;
+}

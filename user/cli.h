@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* cli.h - global options and the subcommands that main.c dispatches. */
+#ifndef MAGLB_CLI_H
+#define MAGLB_CLI_H
+
+#include <stdbool.h>
+
+extern const char *pin_dir;	/* --pin-dir, default /sys/fs/bpf/maglb */
+extern bool json_output;	/* --json, global or per command */
+
+int do_attach(int argc, char **argv);
+int do_detach(int argc, char **argv);
+int do_status(int argc, char **argv);
+int do_apply(int argc, char **argv);
+int do_agent(int argc, char **argv);
+int do_stats(int argc, char **argv);
+int do_table(int argc, char **argv);
+int do_conns(int argc, char **argv);
+int do_lookup(int argc, char **argv);
+
+/* Parse a subcommand's --json/--help and return optind, or -1 on error. */
+int cli_simple_opts(int argc, char **argv, const char *usage);
+
+#endif

@@ -1,0 +1,602 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * config.c - YAML (libyaml document API) to struct maglb_config. Every
+ * field is checked here, before anything touches a map, so a bad file can
+ * never change what is running. Unknown fields are errors: a typo must not
+ * silently become a default.
+ *
+ * The loadBalancer block uses Envoy Gateway's BackendTrafficPolicy names.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+#include "addr.h"
+#include "config.h"
+#include "maglev.h"
+
+#define SNAT_PORT_MIN_DEFAULT	20000
+#define SNAT_PORT_MAX_DEFAULT	29999
+#define WEIGHT_MAX		1000000
+
+struct ctx {
+	const char *file;
+	yaml_document_t *doc;
+	char *err;
+	size_t errlen;
+};
+
+static int fail(struct ctx *c, yaml_node_t *n, const char *path,
+		const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static int fail(struct ctx *c, yaml_node_t *n, const char *path,
+		const char *fmt, ...)
+{
+	char reason[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(reason, sizeof(reason), fmt, ap);
+	va_end(ap);
+	snprintf(c->err, c->errlen, "%s:%lu: %s: %s", c->file,
+		 n ? (unsigned long)n->start_mark.line + 1 : 1UL, path, reason);
+	return -1;
+}
+
+static const char *scalar(yaml_node_t *n)
+{
+	return n && n->type == YAML_SCALAR_NODE ?
+		(const char *)n->data.scalar.value : NULL;
+}
+
+static yaml_node_t *map_get(struct ctx *c, yaml_node_t *map, const char *key)
+{
+	yaml_node_pair_t *p;
+
+	for (p = map->data.mapping.pairs.start;
+	     p < map->data.mapping.pairs.top; p++) {
+		const char *k = scalar(yaml_document_get_node(c->doc, p->key));
+
+		if (k && !strcmp(k, key))
+			return yaml_document_get_node(c->doc, p->value);
+	}
+	return NULL;
+}
+
+/* Reject fields we do not know, naming them. */
+static int check_fields(struct ctx *c, yaml_node_t *map, const char *path,
+			const char *const *known)
+{
+	yaml_node_pair_t *p;
+	const char *const *k;
+
+	if (map->type != YAML_MAPPING_NODE)
+		return fail(c, map, path, "must be a mapping");
+	for (p = map->data.mapping.pairs.start;
+	     p < map->data.mapping.pairs.top; p++) {
+		yaml_node_t *kn = yaml_document_get_node(c->doc, p->key);
+		const char *name = scalar(kn);
+
+		if (!name)
+			return fail(c, kn, path, "field names must be scalars");
+		for (k = known; *k; k++)
+			if (!strcmp(*k, name))
+				break;
+		if (!*k) {
+			char sub[256];
+
+			snprintf(sub, sizeof(sub), "%s.%s", path, name);
+			return fail(c, kn, sub, "unknown field");
+		}
+	}
+	return 0;
+}
+
+static int get_str(struct ctx *c, yaml_node_t *n, const char *path,
+		   const char **out)
+{
+	*out = scalar(n);
+	if (!*out)
+		return fail(c, n, path, "must be a string");
+	return 0;
+}
+
+static int get_uint(struct ctx *c, yaml_node_t *n, const char *path,
+		    unsigned long min, unsigned long max, unsigned long *out)
+{
+	const char *s = scalar(n);
+	char *end;
+
+	if (!s || !*s || !isdigit((unsigned char)s[0]))
+		return fail(c, n, path, "must be a whole number");
+	errno = 0;
+	*out = strtoul(s, &end, 10);
+	if (errno || *end)
+		return fail(c, n, path, "\"%s\" is not a whole number", s);
+	if (*out < min || *out > max)
+		return fail(c, n, path, "%lu is out of range %lu..%lu", *out,
+			    min, max);
+	return 0;
+}
+
+static int get_bool(struct ctx *c, yaml_node_t *n, const char *path,
+		    bool *out)
+{
+	const char *s = scalar(n);
+
+	if (s && (!strcmp(s, "true") || !strcmp(s, "false"))) {
+		*out = !strcmp(s, "true");
+		return 0;
+	}
+	return fail(c, n, path, "must be true or false");
+}
+
+/* "90", "90s", "5m", "6h" -> seconds (Kubernetes duration subset). */
+static int get_duration(struct ctx *c, yaml_node_t *n, const char *path,
+			__u32 *out)
+{
+	const char *s = scalar(n);
+	unsigned long v, mult = 1;
+	char *end;
+
+	if (!s || !isdigit((unsigned char)s[0]))
+		return fail(c, n, path, "must be a duration like 60s, 5m, 6h");
+	v = strtoul(s, &end, 10);
+	if (!strcmp(end, "h"))
+		mult = 3600;
+	else if (!strcmp(end, "m"))
+		mult = 60;
+	else if (*end && strcmp(end, "s"))
+		return fail(c, n, path, "\"%s\": unit must be s, m or h", s);
+	if (v > 365UL * 86400 / mult)
+		return fail(c, n, path, "\"%s\" is too long", s);
+	*out = v * mult;
+	return 0;
+}
+
+static int get_addr(struct ctx *c, yaml_node_t *n, const char *path,
+		    union maglb_addr *a, __u8 *family)
+{
+	const char *s;
+
+	if (get_str(c, n, path, &s))
+		return -1;
+	*family = addr_parse(s, a);
+	if (!*family)
+		return fail(c, n, path, "\"%s\" is not an IPv4 or IPv6 address",
+			    s);
+	return 0;
+}
+
+static int parse_hash(struct ctx *c, yaml_node_t *lb, const char *path,
+		      struct cfg_service *svc)
+{
+	static const char *const lb_fields[] = { "type", "consistentHash", NULL };
+	static const char *const ch_fields[] = {
+		"type", "tableSize", "header", "cookie", NULL };
+	yaml_node_t *n, *ch;
+	char p[256];
+	const char *s;
+	unsigned long v;
+
+	svc->hash_type = MAGLB_HASH_SOURCE_IP;
+	svc->table_size = MAGLB_TABLE_DEFAULT;
+	if (!lb)
+		return 0;
+	if (check_fields(c, lb, path, lb_fields))
+		return -1;
+	snprintf(p, sizeof(p), "%s.type", path);
+	n = map_get(c, lb, "type");
+	if (!n)
+		return fail(c, lb, p, "required (ConsistentHash)");
+	if (get_str(c, n, p, &s))
+		return -1;
+	if (strcmp(s, "ConsistentHash"))
+		return fail(c, n, p, "\"%s\" is not supported; maglb does ConsistentHash (Maglev)", s);
+
+	snprintf(p, sizeof(p), "%s.consistentHash", path);
+	ch = map_get(c, lb, "consistentHash");
+	if (!ch)
+		return fail(c, lb, p, "required when type is ConsistentHash");
+	if (check_fields(c, ch, p, ch_fields))
+		return -1;
+
+	snprintf(p, sizeof(p), "%s.consistentHash.type", path);
+	n = map_get(c, ch, "type");
+	if (!n)
+		return fail(c, ch, p, "required (SourceIP or Tuple)");
+	if (get_str(c, n, p, &s))
+		return -1;
+	if (!strcmp(s, "SourceIP"))
+		svc->hash_type = MAGLB_HASH_SOURCE_IP;
+	else if (!strcmp(s, "Tuple"))
+		svc->hash_type = MAGLB_HASH_TUPLE;
+	else if (!strcmp(s, "Cookie") || !strcmp(s, "Header"))
+		return fail(c, n, p, "\"%s\" hashing is not supported yet (only SourceIP and Tuple)", s);
+	else
+		return fail(c, n, p, "\"%s\" is not one of SourceIP, Tuple", s);
+
+	snprintf(p, sizeof(p), "%s.consistentHash.tableSize", path);
+	n = map_get(c, ch, "tableSize");
+	if (n) {
+		if (get_uint(c, n, p, MAGLB_TABLE_MIN, MAGLB_TABLE_MAX, &v))
+			return -1;
+		if (!maglev_is_prime(v))
+			return fail(c, n, p, "%lu is not prime (Maglev needs a prime size, e.g. 65537)", v);
+		svc->table_size = v;
+	}
+	return 0;
+}
+
+static int parse_backend(struct ctx *c, yaml_node_t *n, const char *path,
+			 const struct cfg_service *svc, struct cfg_backend *be)
+{
+	static const char *const fields[] = {
+		"address", "port", "weight", "name", NULL };
+	char p[256], ap[ADDR_STRLEN];
+	yaml_node_t *f;
+	unsigned long v;
+	const char *s;
+
+	if (check_fields(c, n, path, fields))
+		return -1;
+	snprintf(p, sizeof(p), "%s.address", path);
+	f = map_get(c, n, "address");
+	if (!f)
+		return fail(c, n, p, "required");
+	if (get_addr(c, f, p, &be->addr, &be->family))
+		return -1;
+	if (be->family != svc->family)
+		return fail(c, f, p, "address family differs from the service address %s",
+			    addr_str(&svc->addr, svc->family, ap));
+	snprintf(p, sizeof(p), "%s.port", path);
+	f = map_get(c, n, "port");
+	if (!f)
+		return fail(c, n, p, "required");
+	if (get_uint(c, f, p, 1, 65535, &v))
+		return -1;
+	be->port = v;
+	be->weight = 1;
+	snprintf(p, sizeof(p), "%s.weight", path);
+	f = map_get(c, n, "weight");
+	if (f) {
+		if (get_uint(c, f, p, 0, WEIGHT_MAX, &v))
+			return -1;
+		be->weight = v;
+	}
+	snprintf(p, sizeof(p), "%s.name", path);
+	f = map_get(c, n, "name");
+	if (f) {
+		if (get_str(c, f, p, &s))
+			return -1;
+		if (!*s || strlen(s) >= sizeof(be->name))
+			return fail(c, f, p, "must be 1..%zu characters",
+				    sizeof(be->name) - 1);
+		snprintf(be->name, sizeof(be->name), "%s", s);
+	} else {
+		snprintf(be->name, sizeof(be->name), "%s",
+			 addr_port_str(&be->addr, be->family, htons(be->port), ap));
+	}
+	return 0;
+}
+
+static int parse_snat(struct ctx *c, yaml_node_t *n, const char *path,
+		      struct cfg_service *svc)
+{
+	static const char *const fields[] = {
+		"address", "portMin", "portMax", NULL };
+	char p[256], ap[ADDR_STRLEN];
+	unsigned long v;
+	yaml_node_t *f;
+	__u8 fam;
+
+	svc->snat_port_min = SNAT_PORT_MIN_DEFAULT;
+	svc->snat_port_max = SNAT_PORT_MAX_DEFAULT;
+	if (svc->forwarding != MAGLB_FWD_SNAT) {
+		if (n)
+			return fail(c, n, path, "only valid with forwarding: snat");
+		return 0;
+	}
+	if (!n)
+		return fail(c, NULL, path, "required with forwarding: snat (the node address to NAT from)");
+	if (check_fields(c, n, path, fields))
+		return -1;
+	snprintf(p, sizeof(p), "%s.address", path);
+	f = map_get(c, n, "address");
+	if (!f)
+		return fail(c, n, p, "required");
+	if (get_addr(c, f, p, &svc->snat_addr, &fam))
+		return -1;
+	if (fam != svc->family)
+		return fail(c, f, p, "address family differs from the service address %s",
+			    addr_str(&svc->addr, svc->family, ap));
+	snprintf(p, sizeof(p), "%s.portMin", path);
+	if ((f = map_get(c, n, "portMin"))) {
+		if (get_uint(c, f, p, 1024, 65535, &v))
+			return -1;
+		svc->snat_port_min = v;
+	}
+	snprintf(p, sizeof(p), "%s.portMax", path);
+	if ((f = map_get(c, n, "portMax"))) {
+		if (get_uint(c, f, p, 1024, 65535, &v))
+			return -1;
+		svc->snat_port_max = v;
+	}
+	if (svc->snat_port_max < svc->snat_port_min)
+		return fail(c, n, path, "portMax %u is below portMin %u",
+			    svc->snat_port_max, svc->snat_port_min);
+	return 0;
+}
+
+static int parse_service(struct ctx *c, yaml_node_t *n, const char *path,
+			 struct cfg_service *svc)
+{
+	static const char *const fields[] = {
+		"name", "address", "port", "protocol", "forwarding", "snat",
+		"loadBalancer", "backends", "closeConnectionsOnRemoval", NULL };
+	char p[256];
+	yaml_node_t *f;
+	unsigned long v;
+	const char *s;
+	int i, j;
+
+	if (check_fields(c, n, path, fields))
+		return -1;
+
+	snprintf(p, sizeof(p), "%s.name", path);
+	f = map_get(c, n, "name");
+	if (!f)
+		return fail(c, n, p, "required");
+	if (get_str(c, f, p, &s))
+		return -1;
+	if (!*s || strlen(s) >= MAGLB_NAME_LEN)
+		return fail(c, f, p, "must be 1..%d characters",
+			    MAGLB_NAME_LEN - 1);
+	for (i = 0; s[i]; i++)
+		if (!isalnum((unsigned char)s[i]) && !strchr("-_.", s[i]))
+			return fail(c, f, p, "\"%s\": use letters, digits, '-', '_' or '.'", s);
+	snprintf(svc->name, sizeof(svc->name), "%s", s);
+
+	snprintf(p, sizeof(p), "%s.address", path);
+	f = map_get(c, n, "address");
+	if (!f)
+		return fail(c, n, p, "required (the VIP)");
+	if (get_addr(c, f, p, &svc->addr, &svc->family))
+		return -1;
+
+	snprintf(p, sizeof(p), "%s.port", path);
+	f = map_get(c, n, "port");
+	if (!f)
+		return fail(c, n, p, "required");
+	if (get_uint(c, f, p, 1, 65535, &v))
+		return -1;
+	svc->port = v;
+
+	svc->proto = IPPROTO_TCP;
+	snprintf(p, sizeof(p), "%s.protocol", path);
+	if ((f = map_get(c, n, "protocol"))) {
+		if (get_str(c, f, p, &s))
+			return -1;
+		if (!strcmp(s, "TCP"))
+			svc->proto = IPPROTO_TCP;
+		else if (!strcmp(s, "UDP"))
+			svc->proto = IPPROTO_UDP;
+		else
+			return fail(c, f, p, "\"%s\" is not TCP or UDP", s);
+	}
+
+	svc->forwarding = MAGLB_FWD_NAT;
+	snprintf(p, sizeof(p), "%s.forwarding", path);
+	if ((f = map_get(c, n, "forwarding"))) {
+		if (get_str(c, f, p, &s))
+			return -1;
+		if (!strcmp(s, "nat"))
+			svc->forwarding = MAGLB_FWD_NAT;
+		else if (!strcmp(s, "snat"))
+			svc->forwarding = MAGLB_FWD_SNAT;
+		else
+			return fail(c, f, p, "\"%s\" is not nat or snat", s);
+	}
+	snprintf(p, sizeof(p), "%s.snat", path);
+	if (parse_snat(c, map_get(c, n, "snat"), p, svc))
+		return -1;
+
+	snprintf(p, sizeof(p), "%s.closeConnectionsOnRemoval", path);
+	if ((f = map_get(c, n, "closeConnectionsOnRemoval")) &&
+	    get_bool(c, f, p, &svc->close_on_removal))
+		return -1;
+
+	snprintf(p, sizeof(p), "%s.loadBalancer", path);
+	if (parse_hash(c, map_get(c, n, "loadBalancer"), p, svc))
+		return -1;
+
+	snprintf(p, sizeof(p), "%s.backends", path);
+	f = map_get(c, n, "backends");
+	if (!f)
+		return fail(c, n, p, "required (may be an empty list)");
+	if (f->type != YAML_SEQUENCE_NODE)
+		return fail(c, f, p, "must be a list");
+	svc->n_backends = f->data.sequence.items.top -
+			  f->data.sequence.items.start;
+	if (svc->n_backends > MAGLB_MAX_BACKENDS)
+		return fail(c, f, p, "%d backends; at most %d", svc->n_backends,
+			    MAGLB_MAX_BACKENDS);
+	if ((__u32)svc->n_backends > svc->table_size)
+		return fail(c, f, p, "%d backends do not fit tableSize %u",
+			    svc->n_backends, svc->table_size);
+	svc->backends = calloc(svc->n_backends ?: 1, sizeof(*svc->backends));
+	if (!svc->backends)
+		return fail(c, f, p, "out of memory");
+	for (i = 0; i < svc->n_backends; i++) {
+		yaml_node_t *b = yaml_document_get_node(c->doc,
+					f->data.sequence.items.start[i]);
+		char bp[256];
+
+		snprintf(bp, sizeof(bp), "%s[%d]", p, i);
+		if (parse_backend(c, b, bp, svc, &svc->backends[i]))
+			return -1;
+		for (j = 0; j < i; j++) {
+			if (!memcmp(&svc->backends[j].addr, &svc->backends[i].addr,
+				    sizeof(union maglb_addr)) &&
+			    svc->backends[j].port == svc->backends[i].port)
+				return fail(c, b, bp, "duplicate of backends[%d]", j);
+			if (!strcmp(svc->backends[j].name, svc->backends[i].name))
+				return fail(c, b, bp, "name \"%s\" is also used by backends[%d]",
+					    svc->backends[i].name, j);
+		}
+	}
+	return 0;
+}
+
+static int parse_conntrack(struct ctx *c, yaml_node_t *n,
+			   struct maglb_config *cfg)
+{
+	static const char *const fields[] = {
+		"tcpTimeout", "udpTimeout", "closedTimeout", NULL };
+	yaml_node_t *f;
+
+	/* Cilium's defaults: 6h established TCP, 60s UDP, 10s after close. */
+	cfg->ct_tcp_timeout = 21600;
+	cfg->ct_udp_timeout = 60;
+	cfg->ct_closed_timeout = 10;
+	if (!n)
+		return 0;
+	if (check_fields(c, n, "conntrack", fields))
+		return -1;
+	if ((f = map_get(c, n, "tcpTimeout")) &&
+	    get_duration(c, f, "conntrack.tcpTimeout", &cfg->ct_tcp_timeout))
+		return -1;
+	if ((f = map_get(c, n, "udpTimeout")) &&
+	    get_duration(c, f, "conntrack.udpTimeout", &cfg->ct_udp_timeout))
+		return -1;
+	if ((f = map_get(c, n, "closedTimeout")) &&
+	    get_duration(c, f, "conntrack.closedTimeout",
+			 &cfg->ct_closed_timeout))
+		return -1;
+	return 0;
+}
+
+static int parse_root(struct ctx *c, yaml_node_t *root,
+		      struct maglb_config *cfg)
+{
+	static const char *const fields[] = { "services", "conntrack", NULL };
+	yaml_node_t *svcs;
+	int i, j, total = 0;
+
+	if (!root)
+		return fail(c, NULL, "(document)", "the file is empty");
+	if (check_fields(c, root, "(document)", fields))
+		return -1;
+	if (parse_conntrack(c, map_get(c, root, "conntrack"), cfg))
+		return -1;
+	svcs = map_get(c, root, "services");
+	if (!svcs)
+		return fail(c, root, "services", "required");
+	if (svcs->type != YAML_SEQUENCE_NODE)
+		return fail(c, svcs, "services", "must be a list");
+	cfg->n_services = svcs->data.sequence.items.top -
+			  svcs->data.sequence.items.start;
+	if (cfg->n_services > MAGLB_MAX_SERVICES)
+		return fail(c, svcs, "services", "%d services; at most %d",
+			    cfg->n_services, MAGLB_MAX_SERVICES);
+	cfg->services = calloc(cfg->n_services ?: 1, sizeof(*cfg->services));
+	if (!cfg->services)
+		return fail(c, svcs, "services", "out of memory");
+	for (i = 0; i < cfg->n_services; i++) {
+		yaml_node_t *n = yaml_document_get_node(c->doc,
+					svcs->data.sequence.items.start[i]);
+		struct cfg_service *s = &cfg->services[i];
+		char p[64];
+
+		snprintf(p, sizeof(p), "services[%d]", i);
+		if (parse_service(c, n, p, s))
+			return -1;
+		total += s->n_backends;
+		for (j = 0; j < i; j++) {
+			struct cfg_service *o = &cfg->services[j];
+
+			if (!strcmp(o->name, s->name))
+				return fail(c, n, p, "name \"%s\" is also used by services[%d]",
+					    s->name, j);
+			if (o->family == s->family && o->port == s->port &&
+			    o->proto == s->proto &&
+			    !memcmp(&o->addr, &s->addr, sizeof(o->addr)))
+				return fail(c, n, p, "same address, port and protocol as services[%d]", j);
+		}
+	}
+	/* Each (service, backend) pair owns one id; keep half the ids free
+	 * so draining backends of the previous config still have theirs. */
+	if (total > MAGLB_MAX_BACKENDS / 2)
+		return fail(c, svcs, "services", "%d backends in all; at most %d",
+			    total, MAGLB_MAX_BACKENDS / 2);
+	return 0;
+}
+
+struct maglb_config *config_load(const char *path, char *err, size_t errlen)
+{
+	struct maglb_config *cfg = calloc(1, sizeof(*cfg));
+	struct ctx c = { .file = path, .err = err, .errlen = errlen };
+	yaml_parser_t parser;
+	yaml_document_t doc;
+	FILE *f;
+	int rc;
+
+	if (!cfg) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		return NULL;
+	}
+	f = fopen(path, "r");
+	if (!f) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		free(cfg);
+		return NULL;
+	}
+	yaml_parser_initialize(&parser);
+	yaml_parser_set_input_file(&parser, f);
+	if (!yaml_parser_load(&parser, &doc)) {
+		snprintf(err, errlen, "%s:%lu: (syntax): %s", path,
+			 (unsigned long)parser.problem_mark.line + 1,
+			 parser.problem ? parser.problem : "invalid YAML");
+		yaml_parser_delete(&parser);
+		fclose(f);
+		free(cfg);
+		return NULL;
+	}
+	c.doc = &doc;
+	rc = parse_root(&c, yaml_document_get_root_node(&doc), cfg);
+	yaml_document_delete(&doc);
+	yaml_parser_delete(&parser);
+	fclose(f);
+	if (rc) {
+		config_free(cfg);
+		return NULL;
+	}
+	return cfg;
+}
+
+void config_free(struct maglb_config *cfg)
+{
+	int i;
+
+	if (!cfg)
+		return;
+	for (i = 0; i < cfg->n_services; i++)
+		free(cfg->services[i].backends);
+	free(cfg->services);
+	free(cfg);
+}
+
+const struct cfg_service *config_find(const struct maglb_config *cfg,
+				      const char *name)
+{
+	int i;
+
+	for (i = 0; i < cfg->n_services; i++)
+		if (!strcmp(cfg->services[i].name, name))
+			return &cfg->services[i];
+	return NULL;
+}

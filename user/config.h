@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * config.h - the YAML config as a validated C structure. config_load()
+ * either returns a config in which every field has been checked, or an
+ * error that names the file, the line, the field and the reason.
+ */
+#ifndef MAGLB_CONFIG_H
+#define MAGLB_CONFIG_H
+
+#include <stdbool.h>
+#include "maglb.h"
+
+#define CFG_BACKEND_NAME_LEN 128
+#define CFG_ERR_LEN 512
+
+struct cfg_backend {
+	char name[CFG_BACKEND_NAME_LEN];	/* Maglev key: name or ADDR:PORT */
+	union maglb_addr addr;
+	__u8 family;
+	__u16 port;				/* host order */
+	__u32 weight;
+};
+
+struct cfg_service {
+	char name[MAGLB_NAME_LEN];
+	union maglb_addr addr;
+	__u8 family;
+	__u16 port;
+	__u8 proto;			/* IPPROTO_TCP / IPPROTO_UDP */
+	__u8 forwarding;		/* enum maglb_forwarding */
+	__u8 hash_type;			/* enum maglb_hash_type */
+	__u32 table_size;
+	union maglb_addr snat_addr;
+	__u16 snat_port_min, snat_port_max;
+	bool close_on_removal;
+	struct cfg_backend *backends;
+	int n_backends;
+};
+
+struct maglb_config {
+	struct cfg_service *services;
+	int n_services;
+	__u32 ct_tcp_timeout;		/* seconds */
+	__u32 ct_udp_timeout;
+	__u32 ct_closed_timeout;
+};
+
+/* Returns NULL with err filled ("FILE:LINE: FIELD: REASON"). */
+struct maglb_config *config_load(const char *path, char *err, size_t errlen);
+void config_free(struct maglb_config *cfg);
+const struct cfg_service *config_find(const struct maglb_config *cfg,
+				      const char *name);
+
+#endif

@@ -1,0 +1,111 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * lookup.c - `maglb lookup`: the backend the datapath would pick for a new
+ * connection. It builds the same struct maglb_flow and calls the same
+ * maglb_flow_hash() as bpf/maglb.bpf.c, then reads the live ring.
+ */
+#include <arpa/inet.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "addr.h"
+#include "cli.h"
+#include "log.h"
+#include "maglb_hash.h"
+#include "maps.h"
+
+int do_lookup(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "src", required_argument, NULL, 's' },
+		{ "dst-port", required_argument, NULL, 'd' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{}
+	};
+	const char *use = "maglb lookup SERVICE --src IP[:PORT] [--dst-port P] [--json]";
+	struct svc_item *svcs = NULL, *it = NULL;
+	struct maglb_flow flow = {};
+	struct maglb_backend be;
+	struct maglb_maps m;
+	const char *src = NULL;
+	__u32 *slots = NULL, size, id;
+	char ap[ADDR_STRLEN];
+	__u16 sport = 0;
+	long dport = 0;
+	int c, i, n, fam, rc = 1;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "s:d:jh", opts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			src = optarg;
+			break;
+		case 'd':
+			dport = strtol(optarg, NULL, 10);
+			if (dport < 1 || dport > 65535) {
+				pr_warn("maglb: lookup: --dst-port %s is not a port\n", optarg);
+				return 2;
+			}
+			break;
+		case 'j':
+			json_output = true;
+			break;
+		default:
+			fprintf(c == 'h' ? stdout : stderr, "Usage: %s\n", use);
+			return c == 'h' ? 0 : 2;
+		}
+	}
+	if (optind >= argc || !src) {
+		fprintf(stderr, "Usage: %s\n", use);
+		return 2;
+	}
+	fam = addr_port_parse(src, &flow.saddr, &sport);
+	if (!fam) {
+		pr_warn("maglb: lookup: --src %s is not IP or IP:PORT\n", src);
+		return 2;
+	}
+	if (maps_open_pinned(pin_dir, &m))
+		return 1;
+	n = maps_read_services(&m, &svcs);
+	for (i = 0; i < n; i++)
+		if (!strcmp(svcs[i].svc.name, argv[optind]))
+			it = &svcs[i];
+	if (!it) {
+		pr_warn("maglb: lookup: no service named '%s' is live\n",
+			argv[optind]);
+		goto out;
+	}
+	if (fam != it->key.family) {
+		pr_warn("maglb: lookup: --src family differs from the service's\n");
+		goto out;
+	}
+	flow.daddr = it->key.addr;
+	flow.sport = htons(sport);
+	flow.dport = dport ? htons(dport) : it->key.port;
+	flow.proto = it->key.proto;
+	flow.family = it->key.family;
+	if (maps_read_ring(&m, it->svc.id, &slots, &size) || !size) {
+		pr_warn("maglb: lookup: service %s has no table\n", argv[optind]);
+		goto out;
+	}
+	id = slots[maglb_ring_slot(maglb_flow_hash(&flow, it->svc.hash_type),
+				   size) - MAGLB_RING_HDR];
+	if (id == MAGLB_NO_BACKEND || maps_get_backend(&m, id, &be)) {
+		pr_warn("maglb: lookup: service %s has no backend\n", argv[optind]);
+		goto out;
+	}
+	addr_port_str(&be.addr, be.family, be.port, ap);
+	if (json_output)
+		printf("{\"service\":\"%s\",\"backend\":\"%s\",\"backend_id\":%u}\n",
+		       argv[optind], ap, id);
+	else
+		printf("%s\n", ap);
+	rc = 0;
+out:
+	free(slots);
+	free(svcs);
+	maps_close(&m);
+	return rc;
+}

@@ -1,0 +1,344 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * maps.c - the only file that writes the datapath's maps.
+ *
+ * Ring swaps are atomic: a complete new inner array is built off to the
+ * side, then one update of maglb_rings[svc_id] makes it live. A packet sees
+ * either the old table or the new one, never a mix.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include "log.h"
+#include "maps.h"
+
+void maps_init(struct maglb_maps *m)
+{
+#define X(n) m->n = -1;
+	MAGLB_MAPS(X)
+#undef X
+}
+
+int maps_open_pinned(const char *pin_dir, struct maglb_maps *m)
+{
+	char path[512];
+
+	maps_init(m);
+#define X(n)								\
+	snprintf(path, sizeof(path), "%s/maglb_" #n, pin_dir);		\
+	m->n = bpf_obj_get(path);					\
+	if (m->n < 0) {							\
+		int err = -errno;					\
+		pr_warn("maglb: cannot open %s: %s (is maglb attached? run 'maglb attach DEV')\n", \
+			path, strerror(errno));				\
+		maps_close(m);						\
+		return err;						\
+	}
+	MAGLB_MAPS(X)
+#undef X
+	return 0;
+}
+
+int maps_from_object(struct bpf_object *obj, struct maglb_maps *m)
+{
+	maps_init(m);
+#define X(n)								\
+	m->n = bpf_object__find_map_fd_by_name(obj, "maglb_" #n);	\
+	if (m->n < 0)							\
+		return -ENOENT;
+	MAGLB_MAPS(X)
+#undef X
+	/* Borrowed from the object: dup so maps_close() is always right. */
+#define X(n) m->n = dup(m->n);
+	MAGLB_MAPS(X)
+#undef X
+	return 0;
+}
+
+void maps_close(struct maglb_maps *m)
+{
+#define X(n) if (m->n >= 0) close(m->n); m->n = -1;
+	MAGLB_MAPS(X)
+#undef X
+}
+
+static int upd(int fd, const void *k, const void *v, __u64 flags)
+{
+	return bpf_map_update_elem(fd, k, v, flags) ? -errno : 0;
+}
+
+static int del(int fd, const void *k)
+{
+	if (bpf_map_delete_elem(fd, k) && errno != ENOENT)
+		return -errno;
+	return 0;
+}
+
+int maps_put_backend(const struct maglb_maps *m, __u32 id,
+		     const struct maglb_backend *be)
+{
+	return upd(m->backends, &id, be, BPF_ANY);
+}
+
+int maps_swap_ring(const struct maglb_maps *m, __u32 svc_id,
+		   const __u32 *slots, __u32 size)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = BPF_F_INNER_MAP);
+	__u32 n = size + MAGLB_RING_HDR, *keys = NULL, *vals = NULL, i;
+	int fd, err = 0;
+
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "maglb_ring", sizeof(__u32),
+			    sizeof(__u32), n, &opts);
+	if (fd < 0)
+		return -errno;
+	keys = malloc(n * sizeof(*keys));
+	vals = malloc(n * sizeof(*vals));
+	if (!keys || !vals) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	for (i = 0; i < n; i++)
+		keys[i] = i;
+	vals[0] = size;
+	memcpy(vals + MAGLB_RING_HDR, slots, size * sizeof(*slots));
+	if (bpf_map_update_batch(fd, keys, vals, &n, NULL)) {
+		err = -errno;
+		goto cleanup;
+	}
+	err = upd(m->rings, &svc_id, &fd, BPF_ANY);
+cleanup:
+	free(keys);
+	free(vals);
+	close(fd);	/* the outer map holds the reference now */
+	return err;
+}
+
+int maps_del_ring(const struct maglb_maps *m, __u32 svc_id)
+{
+	return del(m->rings, &svc_id);
+}
+
+int maps_put_service(const struct maglb_maps *m,
+		     const struct maglb_vip_key *k,
+		     const struct maglb_service *svc)
+{
+	return upd(m->vips, k, svc, BPF_ANY);
+}
+
+int maps_del_service(const struct maglb_maps *m, const struct maglb_vip_key *k)
+{
+	return del(m->vips, k);
+}
+
+int maps_put_vip_addr(const struct maglb_maps *m,
+		      const struct maglb_vip_key *k)
+{
+	__u32 one = 1;
+
+	return upd(m->vip_addrs, k, &one, BPF_ANY);
+}
+
+int maps_del_vip_addr(const struct maglb_maps *m,
+		      const struct maglb_vip_key *k)
+{
+	return del(m->vip_addrs, k);
+}
+
+int maps_reset_counters(int map_fd, __u32 id)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct maglb_counters *zero;
+	int err;
+
+	if (ncpu < 0)
+		return ncpu;
+	zero = calloc(ncpu, sizeof(*zero));
+	if (!zero)
+		return -ENOMEM;
+	err = upd(map_fd, &id, zero, BPF_ANY);
+	free(zero);
+	return err;
+}
+
+int maps_del_ct(const struct maglb_maps *m, const struct maglb_flow *k)
+{
+	return del(m->ct, k);
+}
+
+int maps_put_tx_port(const struct maglb_maps *m, __u32 ifindex)
+{
+	struct bpf_devmap_val v = { .ifindex = ifindex };
+
+	return upd(m->tx_ports, &ifindex, &v, BPF_ANY);
+}
+
+int maps_del_tx_port(const struct maglb_maps *m, __u32 ifindex)
+{
+	return del(m->tx_ports, &ifindex);
+}
+
+int maps_get_backend(const struct maglb_maps *m, __u32 id,
+		     struct maglb_backend *be)
+{
+	return bpf_map_lookup_elem(m->backends, &id, be) ? -errno : 0;
+}
+
+int maps_read_counters(int map_fd, __u32 id, struct maglb_counters *sum)
+{
+	int ncpu = libbpf_num_possible_cpus(), i;
+	struct maglb_counters *v;
+
+	memset(sum, 0, sizeof(*sum));
+	if (ncpu < 0)
+		return ncpu;
+	v = calloc(ncpu, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(map_fd, &id, v)) {
+		free(v);
+		return -errno;
+	}
+	for (i = 0; i < ncpu; i++) {
+		sum->packets += v[i].packets;
+		sum->bytes += v[i].bytes;
+		sum->new_conns += v[i].new_conns;
+		sum->reply_packets += v[i].reply_packets;
+		sum->reply_bytes += v[i].reply_bytes;
+	}
+	free(v);
+	return 0;
+}
+
+int maps_read_reason(const struct maglb_maps *m, enum maglb_reason r,
+		     struct maglb_reason_counters *sum)
+{
+	int ncpu = libbpf_num_possible_cpus(), i;
+	struct maglb_reason_counters *v;
+	__u32 key = r;
+
+	memset(sum, 0, sizeof(*sum));
+	if (ncpu < 0)
+		return ncpu;
+	v = calloc(ncpu, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(m->reasons, &key, v)) {
+		free(v);
+		return -errno;
+	}
+	for (i = 0; i < ncpu; i++) {
+		sum->packets += v[i].packets;
+		sum->bytes += v[i].bytes;
+	}
+	free(v);
+	return 0;
+}
+
+int maps_read_ring(const struct maglb_maps *m, __u32 svc_id, __u32 **slots,
+		   __u32 *size)
+{
+	__u32 inner_id, key = 0, i, n;
+	int fd, err = 0;
+
+	*slots = NULL;
+	*size = 0;
+	if (bpf_map_lookup_elem(m->rings, &svc_id, &inner_id))
+		return -errno;
+	fd = bpf_map_get_fd_by_id(inner_id);
+	if (fd < 0)
+		return -errno;
+	if (bpf_map_lookup_elem(fd, &key, &n)) {
+		err = -errno;
+		goto out;
+	}
+	*slots = calloc(n ?: 1, sizeof(__u32));
+	if (!*slots) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		key = i + MAGLB_RING_HDR;
+		if (bpf_map_lookup_elem(fd, &key, &(*slots)[i])) {
+			err = -errno;
+			free(*slots);
+			*slots = NULL;
+			goto out;
+		}
+	}
+	*size = n;
+out:
+	close(fd);
+	return err;
+}
+
+int maps_read_ct(const struct maglb_maps *m, struct ct_item **items)
+{
+	struct maglb_flow key, next;
+	struct ct_item *arr = NULL, *tmp;
+	int n = 0, cap = 0;
+	void *prev = NULL;
+
+	while (!bpf_map_get_next_key(m->ct, prev, &next)) {
+		key = next;
+		prev = &key;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 1024;
+			tmp = realloc(arr, cap * sizeof(*arr));
+			if (!tmp) {
+				free(arr);
+				return -ENOMEM;
+			}
+			arr = tmp;
+		}
+		arr[n].key = key;
+		/* The entry may have been evicted since: skip it then. */
+		if (!bpf_map_lookup_elem(m->ct, &key, &arr[n].val))
+			n++;
+	}
+	*items = arr;
+	return n;
+}
+
+static int by_svc_name(const void *a, const void *b)
+{
+	const struct svc_item *x = a, *y = b;
+
+	return strcmp(x->svc.name, y->svc.name);
+}
+
+int maps_read_services(const struct maglb_maps *m, struct svc_item **items)
+{
+	struct maglb_vip_key key, next;
+	struct svc_item *arr;
+	void *prev = NULL;
+	int n = 0;
+
+	arr = calloc(MAGLB_MAX_SERVICES, sizeof(*arr));
+	if (!arr)
+		return -ENOMEM;
+	while (n < MAGLB_MAX_SERVICES &&
+	       !bpf_map_get_next_key(m->vips, prev, &next)) {
+		key = next;
+		prev = &key;
+		arr[n].key = key;
+		if (!bpf_map_lookup_elem(m->vips, &key, &arr[n].svc))
+			n++;
+	}
+	qsort(arr, n, sizeof(*arr), by_svc_name);
+	*items = arr;
+	return n;
+}
+
+void ct_partner_key(const struct ct_item *it, struct maglb_flow *k)
+{
+	memset(k, 0, sizeof(*k));
+	k->saddr = it->val.nat_daddr;
+	k->daddr = it->val.nat_saddr;
+	k->sport = it->val.nat_dport;
+	k->dport = it->val.nat_sport;
+	k->proto = it->key.proto;
+	k->family = it->key.family;
+}

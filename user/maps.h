@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * maps.h - file descriptors of the datapath's maps, and every primitive
+ * that writes them. maps.c is the only file that writes a map.
+ */
+#ifndef MAGLB_MAPS_H
+#define MAGLB_MAPS_H
+
+#include <bpf/libbpf.h>
+#include "maglb.h"
+
+#define MAGLB_PIN_DIR_DEFAULT "/sys/fs/bpf/maglb"
+
+/* X-macro: the one list of map names, in include order of bpf/lib/maps.h. */
+#define MAGLB_MAPS(X)			\
+	X(vips)				\
+	X(vip_addrs)			\
+	X(rings)			\
+	X(backends)			\
+	X(ct)				\
+	X(svc_stats)			\
+	X(backend_stats)		\
+	X(reasons)			\
+	X(tx_ports)
+
+struct maglb_maps {
+#define X(n) int n;
+	MAGLB_MAPS(X)
+#undef X
+};
+
+struct ct_item {
+	struct maglb_flow key;
+	struct maglb_ct_entry val;
+};
+
+void maps_init(struct maglb_maps *m);	/* all fds = -1 */
+int maps_open_pinned(const char *pin_dir, struct maglb_maps *m);
+int maps_from_object(struct bpf_object *obj, struct maglb_maps *m);
+void maps_close(struct maglb_maps *m);
+
+/* Writers. All return 0 or -errno. */
+int maps_put_backend(const struct maglb_maps *m, __u32 id,
+		     const struct maglb_backend *be);
+int maps_swap_ring(const struct maglb_maps *m, __u32 svc_id,
+		   const __u32 *slots, __u32 size);
+int maps_del_ring(const struct maglb_maps *m, __u32 svc_id);
+int maps_put_service(const struct maglb_maps *m,
+		     const struct maglb_vip_key *k,
+		     const struct maglb_service *svc);
+int maps_del_service(const struct maglb_maps *m,
+		     const struct maglb_vip_key *k);
+int maps_put_vip_addr(const struct maglb_maps *m,
+		      const struct maglb_vip_key *k);
+int maps_del_vip_addr(const struct maglb_maps *m,
+		      const struct maglb_vip_key *k);
+int maps_reset_counters(int map_fd, __u32 id);
+int maps_del_ct(const struct maglb_maps *m, const struct maglb_flow *k);
+int maps_put_tx_port(const struct maglb_maps *m, __u32 ifindex);
+int maps_del_tx_port(const struct maglb_maps *m, __u32 ifindex);
+
+/* Readers. */
+int maps_get_backend(const struct maglb_maps *m, __u32 id,
+		     struct maglb_backend *be);
+int maps_read_counters(int map_fd, __u32 id, struct maglb_counters *sum);
+int maps_read_reason(const struct maglb_maps *m, enum maglb_reason r,
+		     struct maglb_reason_counters *sum);
+/* The live ring of a service: *slots (malloc'd, size M) and M. */
+int maps_read_ring(const struct maglb_maps *m, __u32 svc_id, __u32 **slots,
+		   __u32 *size);
+/* Every conntrack entry; *items is malloc'd. Returns the count or -errno. */
+int maps_read_ct(const struct maglb_maps *m, struct ct_item **items);
+
+struct svc_item {
+	struct maglb_vip_key key;
+	struct maglb_service svc;
+};
+/* Every VIP entry, sorted by service name. Returns the count or -errno. */
+int maps_read_services(const struct maglb_maps *m, struct svc_item **items);
+
+/* The reverse direction's conntrack key for an entry (either direction). */
+void ct_partner_key(const struct ct_item *it, struct maglb_flow *k);
+
+#endif

@@ -1,0 +1,277 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * show.c - `maglb stats|table|conns`: read-only views of the live maps.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "addr.h"
+#include "cli.h"
+#include "log.h"
+#include "maps.h"
+
+static const char *const reason_names[MAGLB_REASON_MAX] = {
+	[MAGLB_PASS_NON_IP] = "pass_non_ip",
+	[MAGLB_PASS_NON_VIP] = "pass_non_vip",
+	[MAGLB_PASS_MALFORMED_L2] = "pass_malformed_l2",
+	[MAGLB_PASS_MALFORMED_L3] = "pass_malformed_l3",
+	[MAGLB_PASS_NOT_L4] = "pass_not_l4",
+	[MAGLB_PASS_FRAGMENT] = "pass_fragment",
+	[MAGLB_PASS_MALFORMED_L4] = "pass_malformed_l4",
+	[MAGLB_DROP_FRAGMENT] = "drop_fragment",
+	[MAGLB_DROP_TRUNCATED_L4] = "drop_truncated_l4",
+	[MAGLB_DROP_NO_BACKEND] = "drop_no_backend",
+	[MAGLB_DROP_SNAT_EXHAUSTED] = "drop_snat_exhausted",
+	[MAGLB_DROP_FIB] = "drop_fib",
+	[MAGLB_PASS_FIB_NEIGH] = "pass_fib_neigh",
+	[MAGLB_PASS_FIB_OTHER] = "pass_fib_other",
+	[MAGLB_TX] = "tx",
+	[MAGLB_REDIRECT] = "redirect",
+};
+
+static void print_counters(const char *indent, const char *kind,
+			   const char *name, const char *addr,
+			   const struct maglb_counters *c, bool first)
+{
+	if (json_output) {
+		printf("%s{\"%s\":\"%s\",\"address\":\"%s\",\"packets\":%llu,\"bytes\":%llu,\"new_conns\":%llu,\"reply_packets\":%llu,\"reply_bytes\":%llu",
+		       first ? "" : ",", kind, name, addr, c->packets, c->bytes,
+		       c->new_conns, c->reply_packets, c->reply_bytes);
+		return;
+	}
+	if (strcmp(name, addr))
+		printf("%s%s %s %s\n", indent, kind, name, addr);
+	else
+		printf("%s%s %s\n", indent, kind, addr);
+	printf("%s  packets %-10llu bytes %-12llu conns %-8llu reply_packets %-10llu reply_bytes %llu\n",
+	       indent, c->packets, c->bytes, c->new_conns, c->reply_packets,
+	       c->reply_bytes);
+}
+
+int do_stats(int argc, char **argv)
+{
+	struct svc_item *svcs = NULL;
+	struct maglb_counters c;
+	struct maglb_maps m;
+	char ap[ADDR_STRLEN];
+	int i, n, r;
+	__u32 b;
+
+	if ((i = cli_simple_opts(argc, argv, "maglb stats [--json]")) < 0)
+		return i == -2 ? 0 : 2;
+	if (maps_open_pinned(pin_dir, &m))
+		return 1;
+	n = maps_read_services(&m, &svcs);
+	if (json_output)
+		printf("{\"services\":[");
+	for (i = 0; i < n; i++) {
+		const struct maglb_service *s = &svcs[i].svc;
+		bool first = true;
+
+		maps_read_counters(m.svc_stats, s->id, &c);
+		addr_port_str(&svcs[i].key.addr, svcs[i].key.family,
+			      svcs[i].key.port, ap);
+		print_counters("", "service", s->name, ap, &c, i == 0);
+		if (json_output)
+			printf(",\"backends\":[");
+		for (b = 0; b < MAGLB_MAX_BACKENDS; b++) {
+			struct maglb_backend be;
+
+			if (maps_get_backend(&m, b, &be) || be.svc_id != s->id ||
+			    !(be.flags & MAGLB_BE_F_ACTIVE))
+				continue;
+			maps_read_counters(m.backend_stats, b, &c);
+			addr_port_str(&be.addr, be.family, be.port, ap);
+			print_counters("  ", "backend", ap, ap, &c, first);
+			if (json_output)
+				printf(",\"id\":%u,\"weight\":%u}", b, be.weight);
+			first = false;
+		}
+		if (json_output)
+			printf("]}");
+	}
+	printf(json_output ? "],\"reasons\":{" : "reasons:\n");
+	for (r = 0; r < MAGLB_REASON_MAX; r++) {
+		struct maglb_reason_counters rc;
+
+		maps_read_reason(&m, r, &rc);
+		if (json_output)
+			printf("%s\"%s\":{\"packets\":%llu,\"bytes\":%llu}",
+			       r ? "," : "", reason_names[r], rc.packets,
+			       rc.bytes);
+		else
+			printf("  %-22s packets %-10llu bytes %llu\n",
+			       reason_names[r], rc.packets, rc.bytes);
+	}
+	if (json_output)
+		printf("}}\n");
+	free(svcs);
+	maps_close(&m);
+	return 0;
+}
+
+static int find_service(const struct maglb_maps *m, const char *name,
+			struct svc_item *out)
+{
+	struct svc_item *svcs;
+	int i, n = maps_read_services(m, &svcs);
+
+	for (i = 0; i < n; i++) {
+		if (!strcmp(svcs[i].svc.name, name)) {
+			*out = svcs[i];
+			free(svcs);
+			return 0;
+		}
+	}
+	if (n >= 0)
+		free(svcs);
+	pr_warn("maglb: no service named '%s' is live\n", name);
+	return -1;
+}
+
+int do_table(int argc, char **argv)
+{
+	__u32 *slots = NULL, size = 0, i, *count = NULL;
+	struct svc_item it;
+	struct maglb_maps m;
+	char ap[ADDR_STRLEN];
+	int oi, first = 1, rc = 1;
+
+	oi = cli_simple_opts(argc, argv, "maglb table SERVICE [--json]");
+	if (oi < 0)
+		return oi == -2 ? 0 : 2;
+	if (oi >= argc) {
+		pr_warn("maglb: table: name a service\n");
+		return 2;
+	}
+	if (maps_open_pinned(pin_dir, &m))
+		return 1;
+	if (find_service(&m, argv[oi], &it))
+		goto out;
+	if (maps_read_ring(&m, it.svc.id, &slots, &size)) {
+		pr_warn("maglb: table: service %s has no live table\n", argv[oi]);
+		goto out;
+	}
+	count = calloc(MAGLB_MAX_BACKENDS, sizeof(*count));
+	if (!count)
+		goto out;
+	for (i = 0; i < size; i++)
+		if (slots[i] < MAGLB_MAX_BACKENDS)
+			count[slots[i]]++;
+	if (json_output)
+		printf("{\"service\":\"%s\",\"table_size\":%u,\"backends\":[",
+		       argv[oi], size);
+	else
+		printf("service %s table_size %u\n", argv[oi], size);
+	for (i = 0; i < MAGLB_MAX_BACKENDS; i++) {
+		struct maglb_backend be;
+
+		if (maps_get_backend(&m, i, &be) || be.svc_id != it.svc.id ||
+		    !(be.flags & MAGLB_BE_F_ACTIVE))
+			continue;
+		addr_port_str(&be.addr, be.family, be.port, ap);
+		if (json_output)
+			printf("%s{\"backend\":\"%s\",\"weight\":%u,\"slots\":%u}",
+			       first ? "" : ",", ap, be.weight, count[i]);
+		else
+			printf("  %-24s weight %-6u slots %-8u %6.2f%%\n", ap,
+			       be.weight, count[i], 100.0 * count[i] / size);
+		first = 0;
+	}
+	if (json_output)
+		printf("]}\n");
+	rc = 0;
+out:
+	free(count);
+	free(slots);
+	maps_close(&m);
+	return rc;
+}
+
+static const char *ct_state(const struct maglb_ct_entry *e, int proto)
+{
+	if (e->flags & MAGLB_CT_F_RST)
+		return "reset";
+	if (e->flags & MAGLB_CT_F_FIN)
+		return "closing";
+	return proto == IPPROTO_UDP ? "active" : "established";
+}
+
+int do_conns(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "service", required_argument, NULL, 's' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{}
+	};
+	struct svc_item *svcs = NULL;
+	const char *only = NULL;
+	struct ct_item *ct = NULL;
+	struct maglb_maps m;
+	struct timespec ts;
+	__u64 now;
+	int c, i, j, n, ns, first = 1;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "s:jh", opts, NULL)) != -1) {
+		if (c == 's') {
+			only = optarg;
+		} else if (c == 'j') {
+			json_output = true;
+		} else {
+			fprintf(c == 'h' ? stdout : stderr,
+				"Usage: maglb conns [--service S] [--json]\n");
+			return c == 'h' ? 0 : 2;
+		}
+	}
+	if (maps_open_pinned(pin_dir, &m))
+		return 1;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+	ns = maps_read_services(&m, &svcs);
+	n = maps_read_ct(&m, &ct);
+	if (json_output)
+		printf("[");
+	else
+		printf("%-16s %-5s %-42s %-42s %-42s %8s %s\n", "SERVICE",
+		       "PROTO", "CLIENT", "VIP", "BACKEND", "AGE(s)", "STATE");
+	for (i = 0; i < n; i++) {
+		const struct ct_item *it = &ct[i];
+		const char *svc = "?";
+		char cl[ADDR_STRLEN], vip[ADDR_STRLEN], be[ADDR_STRLEN];
+		double age;
+
+		if (it->val.flags & MAGLB_CT_F_REPLY)
+			continue;	/* one line per connection */
+		for (j = 0; j < ns; j++)
+			if (svcs[j].svc.id == it->val.svc_id)
+				svc = svcs[j].svc.name;
+		if (only && strcmp(only, svc))
+			continue;
+		addr_port_str(&it->key.saddr, it->key.family, it->key.sport, cl);
+		addr_port_str(&it->key.daddr, it->key.family, it->key.dport, vip);
+		addr_port_str(&it->val.nat_daddr, it->key.family,
+			      it->val.nat_dport, be);
+		age = (now - it->val.created_ns) / 1e9;
+		if (json_output)
+			printf("%s{\"service\":\"%s\",\"protocol\":\"%s\",\"client\":\"%s\",\"vip\":\"%s\",\"backend\":\"%s\",\"age_s\":%.1f,\"idle_s\":%.1f,\"state\":\"%s\"}",
+			       first ? "" : ",", svc, proto_str(it->key.proto),
+			       cl, vip, be, age,
+			       (now - it->val.last_seen_ns) / 1e9,
+			       ct_state(&it->val, it->key.proto));
+		else
+			printf("%-16s %-5s %-42s %-42s %-42s %8.1f %s\n", svc,
+			       proto_str(it->key.proto), cl, vip, be, age,
+			       ct_state(&it->val, it->key.proto));
+		first = 0;
+	}
+	if (json_output)
+		printf("]\n");
+	free(ct);
+	free(svcs);
+	maps_close(&m);
+	return n < 0;
+}
