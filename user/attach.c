@@ -132,8 +132,8 @@ int do_attach(int argc, char **argv)
 	struct maglb_bpf *skel = NULL;
 	struct maglb_maps m;
 	__u32 mode = XDP_FLAGS_DRV_MODE;
-	char links[512];
-	int c, i, err = 0;
+	char links[512], tx_pin[512];
+	int c, i, err = 0, tx_fd = -1;
 
 	maps_init(&m);
 	optind = 0;
@@ -167,7 +167,17 @@ int do_attach(int argc, char **argv)
 		pr_warn("maglb: attach: opening BPF object: %m\n");
 		return 1;
 	}
+	/* See maglb_tx_ports in bpf/lib/maps.h for why this one is manual. */
+	snprintf(tx_pin, sizeof(tx_pin), "%s/maglb_tx_ports", pin_dir);
+	tx_fd = bpf_obj_get(tx_pin);
+	if (tx_fd >= 0 && bpf_map__reuse_fd(skel->maps.maglb_tx_ports, tx_fd)) {
+		pr_warn("maglb: attach: cannot reuse %s: %m\n", tx_pin);
+		err = -errno;
+		goto cleanup;
+	}
 	err = maglb_bpf__load(skel);
+	if (!err && tx_fd < 0)
+		err = bpf_map__pin(skel->maps.maglb_tx_ports, tx_pin);
 	if (err) {
 		pr_warn("maglb: attach: loading BPF program failed: %s (run with -v for the verifier log)\n",
 			strerror(-err));
@@ -183,6 +193,8 @@ int do_attach(int argc, char **argv)
 			goto cleanup;
 	}
 cleanup:
+	if (tx_fd >= 0)
+		close(tx_fd);
 	maps_close(&m);
 	maglb_bpf__destroy(skel);	/* pins keep maps and links alive */
 	return err ? 1 : 0;

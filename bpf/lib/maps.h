@@ -95,13 +95,15 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } maglb_reasons SEC(".maps");
 
-/* Devices we may redirect into (filled by `maglb attach`). */
+/* Devices we may redirect into (filled by `maglb attach`). Not pinned by
+ * libbpf: the kernel adds BPF_F_RDONLY_PROG to every devmap (and refuses it
+ * at creation), so libbpf's reuse check would always fail; attach.c reuses
+ * and pins it by hand. */
 struct {
 	__uint(type, BPF_MAP_TYPE_DEVMAP_HASH);
 	__uint(max_entries, 64);
 	__type(key, __u32);
 	__type(value, struct bpf_devmap_val);
-	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } maglb_tx_ports SEC(".maps");
 
 #endif /* MAGLB_BPF_MAPS_H */

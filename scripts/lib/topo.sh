@@ -17,6 +17,7 @@ NBACKENDS=${NBACKENDS:-10}
 PIN_DIR=/sys/fs/bpf/$TOPO
 WORK=/tmp/$TOPO
 VIP=10.10.0.100
+VIP6=fd00:10::100
 
 ns() { echo "$TOPO-$1"; }
 nsx() { local n=$1; shift; ip netns exec "$(ns "$n")" "$@"; }
@@ -56,6 +57,7 @@ http {
 	keepalive_requests 1000000;
 	server {
 		listen 3000 reuseport;
+		listen [::]:3000 reuseport;
 		location / { default_type text/plain; return 200 "$(backend_name "$i")\n"; }
 		location /files/ { alias $WORK/files/; }
 	}
@@ -68,6 +70,10 @@ backend_addr() {	# mode index
 	if [ "$1" = nat ]; then echo "10.20.1.$((10 + $2))"; else echo "10.10.0.$((10 + $2))"; fi
 }
 
+backend_addr6() {	# mode index
+	if [ "$1" = nat ]; then echo "fd00:20::$((10 + $2))"; else echo "fd00:10::$((10 + $2))"; fi
+}
+
 add_backend() {	# mode index
 	local i=$2 n; n=$(ns "be$i")
 	ip netns add "$n"
@@ -76,7 +82,11 @@ add_backend() {	# mode index
 	nsx "be$i" ip link set lo up
 	nsx "be$i" ip link set eth0 up
 	nsx "be$i" ip addr add "$(backend_addr "$1" "$i")/24" dev eth0
-	if [ "$1" = nat ]; then nsx "be$i" ip route add default via 10.20.1.1; fi
+	nsx "be$i" ip addr add "$(backend_addr6 "$1" "$i")/64" dev eth0 nodad
+	if [ "$1" = nat ]; then
+		nsx "be$i" ip route add default via 10.20.1.1
+		nsx "be$i" ip -6 route add default via fd00:20::1
+	fi
 	tx_off "be$i" eth0
 	start_nginx "$i"
 }
@@ -91,13 +101,14 @@ topo_up() {
 	for n in client node lan; do nsx $n ip link set lo up; done
 	nsx lan ip link add br0 type bridge
 	nsx lan ip link set br0 up
-	nsx node sysctl -qw net.ipv4.ip_forward=1
+	nsx node sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
 
 	if [ "$mode" = nat ]; then
 		# client eth0 <-> node eth0; node eth1 <-> bridge (backends)
 		ip -n "$(ns client)" link add eth0 type veth peer name eth0 netns "$(ns node)"
 		ip -n "$(ns node)" link add eth1 type veth peer name node netns "$(ns lan)"
 		nsx node ip addr add 10.20.1.1/24 dev eth1
+		nsx node ip addr add fd00:20::1/64 dev eth1 nodad
 		nsx node ip link set eth1 up
 		tx_off node eth1
 	else
@@ -112,7 +123,10 @@ topo_up() {
 	nsx node ip addr add 10.10.0.1/24 dev eth0
 	nsx client ip link set eth0 up
 	nsx node ip link set eth0 up
+	nsx client ip addr add fd00:10::2/64 dev eth0 nodad
+	nsx node ip addr add fd00:10::1/64 dev eth0 nodad
 	nsx client ip route add $VIP/32 via 10.10.0.1
+	nsx client ip -6 route add $VIP6/128 via fd00:10::1
 	tx_off client eth0
 	# XDP_REDIRECT/XDP_TX into a veth need an XDP program on its peer.
 	xdp_pass_on lan node
@@ -149,6 +163,16 @@ write_config() {
 		for i in "${idx[@]}"; do
 			echo "  - {name: $(backend_name "$i"), address: $(backend_addr "$mode" "$i"), port: 3000, weight: 1}"
 		done
+		echo "- name: cookie-route-v6"
+		echo "  address: '$VIP6'"
+		echo "  port: 80"
+		echo "  forwarding: $mode"
+		[ "$mode" = snat ] && echo "  snat: {address: 'fd00:10::1'}"
+		echo "  loadBalancer: {type: ConsistentHash, consistentHash: {type: $hash}}"
+		echo "  backends:"
+		for i in "${idx[@]}"; do
+			echo "  - {name: $(backend_name "$i"), address: '$(backend_addr6 "$mode" "$i")', port: 3000}"
+		done
 	} > "$file"
 }
 
@@ -168,12 +192,12 @@ backend_counts() {
 }
 
 # The seed's test: 10 curl requests with the cookie, Host header, to /cookie.
-seed_requests() {	# cookie [count]
+seed_requests() {	# cookie [count] [vip]
 	local i
 	for ((i = 0; i < ${2:-10}; i++)); do
-		nsx client curl -sS -o /dev/null -I --max-time 5 \
+		nsx client curl -sS -o /dev/null -I --max-time 5 -g \
 			--header "Host: www.example.com" --cookie "FooBar=$1" \
-			"http://$VIP/cookie" || echo "curl request $i failed" >&2
+			"http://${3:-$VIP}/cookie" || echo "curl request $i failed" >&2
 	done
 }
 

@@ -31,6 +31,38 @@ seed_tuple_requests_spread_over_backends() {
 	[ "$n" -ge 3 ] || { echo "only $n backends got requests"; return 1; }
 }
 
+ipv6_vip_requests_land_on_the_lookup_backend() {
+	write_config "$CFG" nat SourceIP
+	maglb apply -f "$CFG" >/dev/null || return 1
+	reset_logs
+	seed_requests 1.2.3.4 10 "[$VIP6]"
+	local i want
+	i=$(only_backend_with 10) || { backend_counts; echo "not all 10 on one backend"; return 1; }
+	want=$(maglb lookup cookie-route-v6 --src fd00:10::2) || return 1
+	echo "10 requests to [$VIP6] on backend-$i; lookup says $want"
+	[ "$want" = "[$(backend_addr6 nat "$i")]:3000" ] || return 1
+	tail -1 "$WORK/backend-$i/access.log" | grep -q "^fd00:10::2 " ||
+		{ echo "backend did not see the client address"; return 1; }
+}
+
+second_attach_reuses_pins_and_native_failure_is_clear() {
+	local out
+	# A bridge has no native XDP; attaching to it also exercises a second
+	# attach against already pinned maps.
+	nsx node ip link add dummy0 type bridge
+	nsx node ip link set dummy0 up
+	if out=$(maglb attach dummy0 2>&1); then
+		echo "attach to a bridge in native mode succeeded"; return 1
+	fi
+	echo "$out" | tail -1
+	grep -q "native XDP is not supported.*--mode generic" <<<"$out" || return 1
+	maglb attach --mode generic dummy0 2>&1 | tail -1
+	maglb status | grep -q "dummy0" || { echo "generic attach not in status"; return 1; }
+	maglb detach dummy0 || return 1
+	nsx node ip link del dummy0
+	[ -d "$PIN_DIR/links" ] || { echo "detaching one device removed all pins"; return 1; }
+}
+
 stats_and_bpftool_show_named_per_backend_counters() {
 	local dump
 	dump=$(bpftool map dump pinned "$PIN_DIR/maglb_backend_stats") || return 1
@@ -90,13 +122,16 @@ agent_reloads_on_edit_and_ignores_bad_edit() {
 	echo "services: [{name: x" > "$CFG.tmp" && mv "$CFG.tmp" "$CFG"
 	for i in $(seq 50); do grep -q "config rejected" "$WORK/agent.log" && break; sleep 0.1; done
 	grep -q "config rejected" "$WORK/agent.log" || { cat "$WORK/agent.log"; kill $apid; return 1; }
-	[ "$(maglb status --json | grep -o '"backends":[0-9]*')" = '"backends":3' ] ||
+	[ "$(maglb status --json | grep -o '"backends":[0-9]*' | head -1)" = '"backends":3' ] ||
 		{ echo "bad edit changed live state"; kill $apid; return 1; }
 	write_config "$CFG.tmp" nat SourceIP && mv "$CFG.tmp" "$CFG"
 	for i in $(seq 50); do [ "$(grep -c "config applied" "$WORK/agent.log")" -ge 2 ] && break; sleep 0.1; done
+	kill -HUP $apid
+	for i in $(seq 50); do [ "$(grep -c "config applied" "$WORK/agent.log")" -ge 3 ] && break; sleep 0.1; done
+	grep -q "SIGHUP: reloading" "$WORK/agent.log" || { echo "SIGHUP not handled"; kill $apid; return 1; }
 	kill -TERM $apid; wait $apid
 	cat "$WORK/agent.log"
-	[ "$(maglb status --json | grep -o '"backends":[0-9]*')" = '"backends":10' ] ||
+	[ "$(maglb status --json | grep -o '"backends":[0-9]*' | head -1)" = '"backends":10' ] ||
 		{ echo "good edit not applied"; return 1; }
 }
 
@@ -121,6 +156,8 @@ agent_restart_during_wrk_loses_no_requests() {
 
 check seed_sourceip_requests_all_land_on_the_lookup_backend
 check seed_tuple_requests_spread_over_backends
+check ipv6_vip_requests_land_on_the_lookup_backend
+check second_attach_reuses_pins_and_native_failure_is_clear
 check stats_and_bpftool_show_named_per_backend_counters
 check download_50mb_survives_backend_add_and_remove
 check bad_config_is_rejected_and_old_one_keeps_serving

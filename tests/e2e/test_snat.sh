@@ -40,6 +40,20 @@ snat_tuple_requests_spread_and_leave_by_xdp_tx() {
 		{ echo "no XDP_TX counted"; return 1; }
 }
 
+snat_ipv6_requests_come_from_the_node_address() {
+	write_config "$CFG" snat SourceIP
+	maglb apply -f "$CFG" >/dev/null || return 1
+	reset_logs
+	seed_requests 1.2.3.4 10 "[$VIP6]"
+	local i want
+	i=$(only_backend_with 10) || { backend_counts; echo "not all 10 on one backend"; return 1; }
+	want=$(maglb lookup cookie-route-v6 --src fd00:10::2) || return 1
+	echo "10 requests to [$VIP6] on backend-$i; lookup says $want"
+	[ "$want" = "[$(backend_addr6 snat "$i")]:3000" ] || return 1
+	tail -1 "$WORK/backend-$i/access.log" | grep -q "^fd00:10::1 " ||
+		{ echo "backend did not see the node address"; return 1; }
+}
+
 snat_download_10mb_sha256_matches() {
 	head -c 10M /dev/urandom > "$WORK/files/f.bin"
 	nsx client curl -sS -o "$WORK/got.bin" "http://$VIP/files/f.bin" || return 1
@@ -50,4 +64,5 @@ snat_download_10mb_sha256_matches() {
 check snat_seed_sourceip_requests_all_land_on_the_lookup_backend
 check snat_backends_see_the_node_address_as_client
 check snat_tuple_requests_spread_and_leave_by_xdp_tx
+check snat_ipv6_requests_come_from_the_node_address
 check snat_download_10mb_sha256_matches

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <net/if.h>
 #include <sched.h>
+#include <time.h>
 #include <stdlib.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
@@ -19,6 +20,7 @@
 #include "config.h"
 #include "maglb_hash.h"
 #include "maps.h"
+#include "sweep.h"
 #include "maglb.skel.h"
 #include "pktbuild.h"
 #include "testlib.h"
@@ -424,6 +426,18 @@ static int snat_port_range_exhaustion_drops_and_counts(void)
 	return 0;
 }
 
+/* Conntrack key of a client flow to the "web" VIP. */
+static void web_flow_key(unsigned short sport, struct maglb_flow *k)
+{
+	memset(k, 0, sizeof(*k));
+	k->family = MAGLB_AF_INET;
+	k->proto = IPPROTO_TCP;
+	inet_pton(AF_INET, "10.10.0.2", &k->saddr);
+	inet_pton(AF_INET, "10.10.0.100", &k->daddr);
+	k->sport = htons(sport);
+	k->dport = htons(80);
+}
+
 static int fin_and_rst_are_forwarded_and_tracked(void)
 {
 	struct pkt_spec s = { CLIENT, .sport = 41002, WEB, .tcp_flags = TF_SYN };
@@ -439,12 +453,7 @@ static int fin_and_rst_are_forwarded_and_tracked(void)
 	s.tcp_flags = TF_FIN | TF_ACK;
 	if (send_and_view(&s, "c0", XDP_REDIRECT, &v))
 		return -1;
-	k.family = MAGLB_AF_INET;
-	k.proto = IPPROTO_TCP;
-	inet_pton(AF_INET, "10.10.0.2", &k.saddr);
-	inet_pton(AF_INET, "10.10.0.100", &k.daddr);
-	k.sport = htons(41002);
-	k.dport = htons(80);
+	web_flow_key(41002, &k);
 	ASSERT_OK(bpf_map_lookup_elem(maps.ct, &k, &e));
 	ASSERT_TRUE(e.flags & MAGLB_CT_F_FIN, "FIN not recorded");
 	s.tcp_flags = TF_RST;
@@ -569,6 +578,59 @@ static int close_on_removal_moves_established_flows(void)
 	return 0;
 }
 
+static bool ct_has(const struct maglb_flow *k)
+{
+	struct maglb_ct_entry e;
+
+	return !bpf_map_lookup_elem(maps.ct, k, &e);
+}
+
+static int sweep_expires_closed_then_idle_connections_in_pairs(void)
+{
+	struct maglb_config cfg = { .ct_tcp_timeout = 100,
+				    .ct_udp_timeout = 10,
+				    .ct_closed_timeout = 5 };
+	struct pkt_spec s = { CLIENT, WEB, .tcp_flags = TF_SYN };
+	struct maglb_flow open_k, closed_k, open_r, closed_r;
+	struct ct_item it;
+	struct timespec ts;
+	struct pkt_view v;
+	__u64 now;
+
+	s.sport = 44000;
+	if (send_and_view(&s, "c0", XDP_REDIRECT, &v))
+		return -1;
+	s.sport = 44001;
+	if (send_and_view(&s, "c0", XDP_REDIRECT, &v))
+		return -1;
+	s.tcp_flags = TF_RST;
+	if (send_and_view(&s, "c0", XDP_REDIRECT, &v))
+		return -1;
+	web_flow_key(44000, &open_k);
+	web_flow_key(44001, &closed_k);
+	it.key = open_k;
+	ASSERT_OK(bpf_map_lookup_elem(maps.ct, &open_k, &it.val));
+	ct_partner_key(&it, &open_r);
+	it.key = closed_k;
+	ASSERT_OK(bpf_map_lookup_elem(maps.ct, &closed_k, &it.val));
+	ct_partner_key(&it, &closed_r);
+	ASSERT_TRUE(ct_has(&open_r) && ct_has(&closed_r), "reply entries missing");
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+	ASSERT_TRUE(ct_sweep(&maps, &cfg, now + 2000000000ULL) >= 0, "sweep");
+	ASSERT_TRUE(ct_has(&closed_k), "closed flow expired before closedTimeout");
+	ASSERT_TRUE(ct_sweep(&maps, &cfg, now + 6000000000ULL) >= 1, "sweep");
+	ASSERT_TRUE(!ct_has(&closed_k) && !ct_has(&closed_r),
+		    "reset flow survived closedTimeout");
+	ASSERT_TRUE(ct_has(&open_k) && ct_has(&open_r),
+		    "open flow expired before tcpTimeout");
+	ASSERT_TRUE(ct_sweep(&maps, &cfg, now + 101000000000ULL) >= 1, "sweep");
+	ASSERT_TRUE(!ct_has(&open_k) && !ct_has(&open_r),
+		    "idle flow survived tcpTimeout");
+	return 0;
+}
+
 static int truncation_at_every_byte_is_never_forwarded(void)
 {
 	struct pkt_spec s = { CLIENT, .sport = 41006, WEB, .tcp_flags = TF_SYN,
@@ -615,6 +677,7 @@ int main(void)
 	RUN_TEST(established_flow_keeps_backend_when_it_is_removed);
 	RUN_TEST(close_on_removal_moves_established_flows);
 	RUN_TEST(truncation_at_every_byte_is_never_forwarded);
+	RUN_TEST(sweep_expires_closed_then_idle_connections_in_pairs);
 	maps_close(&maps);
 	maglb_bpf__destroy(skel);
 	return test_exit();
