@@ -105,6 +105,27 @@ static int get_str(struct ctx *c, yaml_node_t *n, const char *path,
 	return 0;
 }
 
+#define PATH_LEN 256
+
+/* Field NAME of MAP, its dotted path written to p. opt() returns NULL when
+ * it is absent; need() also fails with "required" then. */
+static yaml_node_t *opt(struct ctx *c, yaml_node_t *map, const char *path,
+			const char *name, char *p)
+{
+	snprintf(p, PATH_LEN, "%s.%s", path, name);
+	return map_get(c, map, name);
+}
+
+static yaml_node_t *need(struct ctx *c, yaml_node_t *map, const char *path,
+			 const char *name, char *p, const char *hint)
+{
+	yaml_node_t *n = opt(c, map, path, name, p);
+
+	if (!n)
+		fail(c, map, p, "required%s", hint);
+	return n;
+}
+
 static int get_uint(struct ctx *c, yaml_node_t *n, const char *path,
 		    unsigned long min, unsigned long max, unsigned long *out)
 {
@@ -156,6 +177,38 @@ static int get_duration(struct ctx *c, yaml_node_t *n, const char *path,
 		return fail(c, n, path, "\"%s\" is too long", s);
 	*out = v * mult;
 	return 0;
+}
+
+struct enum_name {
+	const char *name;
+	int value;
+};
+
+/* An optional field with a fixed set of names; *out keeps its default when
+ * the field is absent. */
+static int get_enum(struct ctx *c, yaml_node_t *map, const char *field,
+		    const char *path, const struct enum_name *names, int *out)
+{
+	const struct enum_name *e;
+	char p[256], list[128] = "";
+	yaml_node_t *n = map_get(c, map, field);
+	const char *s;
+
+	snprintf(p, sizeof(p), "%s.%s", path, field);
+	if (!n)
+		return 0;
+	if (get_str(c, n, p, &s))
+		return -1;
+	for (e = names; e->name; e++) {
+		if (!strcmp(e->name, s)) {
+			*out = e->value;
+			return 0;
+		}
+		snprintf(list + strlen(list), sizeof(list) - strlen(list),
+			 "%s%s", e == names ? "" : (e[1].name ? ", " : " or "),
+			 e->name);
+	}
+	return fail(c, n, p, "\"%s\" is not %s", s, list);
 }
 
 static int get_addr(struct ctx *c, yaml_node_t *n, const char *path,
@@ -237,40 +290,30 @@ static int parse_backend(struct ctx *c, yaml_node_t *n, const char *path,
 {
 	static const char *const fields[] = {
 		"address", "port", "weight", "name", NULL };
-	char p[256], ap[ADDR_STRLEN];
+	char p[PATH_LEN], ap[ADDR_STRLEN];
 	yaml_node_t *f;
 	unsigned long v;
 	const char *s;
 
 	if (check_fields(c, n, path, fields))
 		return -1;
-	snprintf(p, sizeof(p), "%s.address", path);
-	f = map_get(c, n, "address");
-	if (!f)
-		return fail(c, n, p, "required");
-	if (get_addr(c, f, p, &be->addr, &be->family))
+	if (!(f = need(c, n, path, "address", p, "")) ||
+	    get_addr(c, f, p, &be->addr, &be->family))
 		return -1;
 	if (be->family != svc->family)
 		return fail(c, f, p, "address family differs from the service address %s",
 			    addr_str(&svc->addr, svc->family, ap));
-	snprintf(p, sizeof(p), "%s.port", path);
-	f = map_get(c, n, "port");
-	if (!f)
-		return fail(c, n, p, "required");
-	if (get_uint(c, f, p, 1, 65535, &v))
+	if (!(f = need(c, n, path, "port", p, "")) ||
+	    get_uint(c, f, p, 1, 65535, &v))
 		return -1;
 	be->port = v;
 	be->weight = 1;
-	snprintf(p, sizeof(p), "%s.weight", path);
-	f = map_get(c, n, "weight");
-	if (f) {
+	if ((f = opt(c, n, path, "weight", p))) {
 		if (get_uint(c, f, p, 0, WEIGHT_MAX, &v))
 			return -1;
 		be->weight = v;
 	}
-	snprintf(p, sizeof(p), "%s.name", path);
-	f = map_get(c, n, "name");
-	if (f) {
+	if ((f = opt(c, n, path, "name", p))) {
 		if (get_str(c, f, p, &s))
 			return -1;
 		if (!*s || strlen(s) >= sizeof(be->name))
@@ -289,7 +332,7 @@ static int parse_snat(struct ctx *c, yaml_node_t *n, const char *path,
 {
 	static const char *const fields[] = {
 		"address", "portMin", "portMax", NULL };
-	char p[256], ap[ADDR_STRLEN];
+	char p[PATH_LEN], ap[ADDR_STRLEN];
 	unsigned long v;
 	yaml_node_t *f;
 	__u8 fam;
@@ -305,23 +348,18 @@ static int parse_snat(struct ctx *c, yaml_node_t *n, const char *path,
 		return fail(c, NULL, path, "required with forwarding: snat (the node address to NAT from)");
 	if (check_fields(c, n, path, fields))
 		return -1;
-	snprintf(p, sizeof(p), "%s.address", path);
-	f = map_get(c, n, "address");
-	if (!f)
-		return fail(c, n, p, "required");
-	if (get_addr(c, f, p, &svc->snat_addr, &fam))
+	if (!(f = need(c, n, path, "address", p, "")) ||
+	    get_addr(c, f, p, &svc->snat_addr, &fam))
 		return -1;
 	if (fam != svc->family)
 		return fail(c, f, p, "address family differs from the service address %s",
 			    addr_str(&svc->addr, svc->family, ap));
-	snprintf(p, sizeof(p), "%s.portMin", path);
-	if ((f = map_get(c, n, "portMin"))) {
+	if ((f = opt(c, n, path, "portMin", p))) {
 		if (get_uint(c, f, p, 1024, 65535, &v))
 			return -1;
 		svc->snat_port_min = v;
 	}
-	snprintf(p, sizeof(p), "%s.portMax", path);
-	if ((f = map_get(c, n, "portMax"))) {
+	if ((f = opt(c, n, path, "portMax", p))) {
 		if (get_uint(c, f, p, 1024, 65535, &v))
 			return -1;
 		svc->snat_port_max = v;
@@ -338,6 +376,11 @@ static int parse_service(struct ctx *c, yaml_node_t *n, const char *path,
 	static const char *const fields[] = {
 		"name", "address", "port", "protocol", "forwarding", "snat",
 		"loadBalancer", "backends", "closeConnectionsOnRemoval", NULL };
+	static const struct enum_name protocols[] = {
+		{ "TCP", IPPROTO_TCP }, { "UDP", IPPROTO_UDP }, {} };
+	static const struct enum_name forwardings[] = {
+		{ "nat", MAGLB_FWD_NAT }, { "snat", MAGLB_FWD_SNAT }, {} };
+	int proto, fwd;
 	char p[256];
 	yaml_node_t *f;
 	unsigned long v;
@@ -347,11 +390,7 @@ static int parse_service(struct ctx *c, yaml_node_t *n, const char *path,
 	if (check_fields(c, n, path, fields))
 		return -1;
 
-	snprintf(p, sizeof(p), "%s.name", path);
-	f = map_get(c, n, "name");
-	if (!f)
-		return fail(c, n, p, "required");
-	if (get_str(c, f, p, &s))
+	if (!(f = need(c, n, path, "name", p, "")) || get_str(c, f, p, &s))
 		return -1;
 	if (!*s || strlen(s) >= MAGLB_NAME_LEN)
 		return fail(c, f, p, "must be 1..%d characters",
@@ -360,53 +399,27 @@ static int parse_service(struct ctx *c, yaml_node_t *n, const char *path,
 		if (!isalnum((unsigned char)s[i]) && !strchr("-_.", s[i]))
 			return fail(c, f, p, "\"%s\": use letters, digits, '-', '_' or '.'", s);
 	snprintf(svc->name, sizeof(svc->name), "%s", s);
-
-	snprintf(p, sizeof(p), "%s.address", path);
-	f = map_get(c, n, "address");
-	if (!f)
-		return fail(c, n, p, "required (the VIP)");
-	if (get_addr(c, f, p, &svc->addr, &svc->family))
+	if (!(f = need(c, n, path, "address", p, " (the VIP)")) ||
+	    get_addr(c, f, p, &svc->addr, &svc->family))
 		return -1;
-
-	snprintf(p, sizeof(p), "%s.port", path);
-	f = map_get(c, n, "port");
-	if (!f)
-		return fail(c, n, p, "required");
-	if (get_uint(c, f, p, 1, 65535, &v))
+	if (!(f = need(c, n, path, "port", p, "")) ||
+	    get_uint(c, f, p, 1, 65535, &v))
 		return -1;
 	svc->port = v;
 
-	svc->proto = IPPROTO_TCP;
-	snprintf(p, sizeof(p), "%s.protocol", path);
-	if ((f = map_get(c, n, "protocol"))) {
-		if (get_str(c, f, p, &s))
-			return -1;
-		if (!strcmp(s, "TCP"))
-			svc->proto = IPPROTO_TCP;
-		else if (!strcmp(s, "UDP"))
-			svc->proto = IPPROTO_UDP;
-		else
-			return fail(c, f, p, "\"%s\" is not TCP or UDP", s);
-	}
-
-	svc->forwarding = MAGLB_FWD_NAT;
-	snprintf(p, sizeof(p), "%s.forwarding", path);
-	if ((f = map_get(c, n, "forwarding"))) {
-		if (get_str(c, f, p, &s))
-			return -1;
-		if (!strcmp(s, "nat"))
-			svc->forwarding = MAGLB_FWD_NAT;
-		else if (!strcmp(s, "snat"))
-			svc->forwarding = MAGLB_FWD_SNAT;
-		else
-			return fail(c, f, p, "\"%s\" is not nat or snat", s);
-	}
+	proto = IPPROTO_TCP;
+	if (get_enum(c, n, "protocol", path, protocols, &proto))
+		return -1;
+	svc->proto = proto;
+	fwd = MAGLB_FWD_NAT;
+	if (get_enum(c, n, "forwarding", path, forwardings, &fwd))
+		return -1;
+	svc->forwarding = fwd;
 	snprintf(p, sizeof(p), "%s.snat", path);
 	if (parse_snat(c, map_get(c, n, "snat"), p, svc))
 		return -1;
 
-	snprintf(p, sizeof(p), "%s.closeConnectionsOnRemoval", path);
-	if ((f = map_get(c, n, "closeConnectionsOnRemoval")) &&
+	if ((f = opt(c, n, path, "closeConnectionsOnRemoval", p)) &&
 	    get_bool(c, f, p, &svc->close_on_removal))
 		return -1;
 
@@ -414,10 +427,8 @@ static int parse_service(struct ctx *c, yaml_node_t *n, const char *path,
 	if (parse_hash(c, map_get(c, n, "loadBalancer"), p, svc))
 		return -1;
 
-	snprintf(p, sizeof(p), "%s.backends", path);
-	f = map_get(c, n, "backends");
-	if (!f)
-		return fail(c, n, p, "required (may be an empty list)");
+	if (!(f = need(c, n, path, "backends", p, " (may be an empty list)")))
+		return -1;
 	if (f->type != YAML_SEQUENCE_NODE)
 		return fail(c, f, p, "must be a list");
 	svc->n_backends = f->data.sequence.items.top -

@@ -186,55 +186,40 @@ int maps_get_backend(const struct maglb_maps *m, __u32 id,
 	return bpf_map_lookup_elem(m->backends, &id, be) ? -errno : 0;
 }
 
-int maps_read_counters(int map_fd, __u32 id, struct maglb_counters *sum)
+/* Sum a per-CPU value made only of __u64 counters, field by field. */
+static int percpu_sum(int map_fd, __u32 key, __u64 *sum, size_t words)
 {
 	int ncpu = libbpf_num_possible_cpus(), i;
-	struct maglb_counters *v;
+	size_t w;
+	__u64 *v;
 
-	memset(sum, 0, sizeof(*sum));
+	memset(sum, 0, words * sizeof(*sum));
 	if (ncpu < 0)
 		return ncpu;
-	v = calloc(ncpu, sizeof(*v));
+	v = calloc(ncpu, words * sizeof(*v));
 	if (!v)
 		return -ENOMEM;
-	if (bpf_map_lookup_elem(map_fd, &id, v)) {
+	if (bpf_map_lookup_elem(map_fd, &key, v)) {
 		free(v);
 		return -errno;
 	}
-	for (i = 0; i < ncpu; i++) {
-		sum->packets += v[i].packets;
-		sum->bytes += v[i].bytes;
-		sum->new_conns += v[i].new_conns;
-		sum->reply_packets += v[i].reply_packets;
-		sum->reply_bytes += v[i].reply_bytes;
-	}
+	for (i = 0; i < ncpu; i++)
+		for (w = 0; w < words; w++)
+			sum[w] += v[i * words + w];
 	free(v);
 	return 0;
+}
+
+int maps_read_counters(int map_fd, __u32 id, struct maglb_counters *sum)
+{
+	return percpu_sum(map_fd, id, (__u64 *)sum, sizeof(*sum) / sizeof(__u64));
 }
 
 int maps_read_reason(const struct maglb_maps *m, enum maglb_reason r,
 		     struct maglb_reason_counters *sum)
 {
-	int ncpu = libbpf_num_possible_cpus(), i;
-	struct maglb_reason_counters *v;
-	__u32 key = r;
-
-	memset(sum, 0, sizeof(*sum));
-	if (ncpu < 0)
-		return ncpu;
-	v = calloc(ncpu, sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	if (bpf_map_lookup_elem(m->reasons, &key, v)) {
-		free(v);
-		return -errno;
-	}
-	for (i = 0; i < ncpu; i++) {
-		sum->packets += v[i].packets;
-		sum->bytes += v[i].bytes;
-	}
-	free(v);
-	return 0;
+	return percpu_sum(m->reasons, r, (__u64 *)sum,
+			  sizeof(*sum) / sizeof(__u64));
 }
 
 int maps_read_ring(const struct maglb_maps *m, __u32 svc_id, __u32 **slots,

@@ -15,13 +15,15 @@ check() {
 	rc=$?
 	[ -n "$out" ] && sed 's/^/  # /' <<<"$out" | tail -n 14
 	if [ $rc -eq 0 ]; then
-		pass "$1"
+		pass "$MODE/$1"
 	else
-		fail "$1" "$(tail -n 3 <<<"$out" | tr '\n' ' ')"
+		fail "$MODE/$1" "$(tail -n 3 <<<"$out" | tr '\n' ' ')"
 	fi
 }
 
 e2e_start() {	# mode
+	MODE=$1
+	CFG=$WORK/maglb.yaml
 	trap 'e2e_stop' EXIT
 	trap 'exit 130' INT TERM
 	topo_down >/dev/null 2>&1	# leftovers of an interrupted run
@@ -59,4 +61,48 @@ only_backend_with() {	# count
 		fi
 	done
 	[ -n "$found" ] && echo "$found"
+}
+
+# ---- checks both topologies run (MODE is nat or snat) ----------------------
+
+# The address a backend sees as the client: the client's own with nat, the
+# node's with snat.
+seen_client() {	# 4|6
+	case $MODE$1 in
+	nat4) echo 10.10.0.2 ;; nat6) echo fd00:10::2 ;;
+	snat4) echo 10.10.0.1 ;; snat6) echo fd00:10::1 ;;
+	esac
+}
+
+# The seed's 10 requests land on one backend, the one `maglb lookup` names,
+# and that backend sees the expected client address.
+lands_on_lookup_backend() {	# 4|6
+	local vip=$VIP src=10.10.0.2 svc=cookie-route i want addr
+	if [ "$1" = 6 ]; then vip="[$VIP6]"; src=fd00:10::2; svc=cookie-route-v6; fi
+	write_config "$CFG" "$MODE" SourceIP
+	maglb apply -f "$CFG" >/dev/null || return 1
+	reset_logs
+	seed_requests 1.2.3.4 10 "$vip"
+	backend_counts
+	i=$(only_backend_with 10) || { echo "not all 10 on one backend"; return 1; }
+	want=$(maglb lookup "$svc" --src "$src") || return 1
+	echo "10 requests to $vip on backend-$i; maglb lookup says $want"
+	if [ "$1" = 6 ]; then addr="[$(backend_addr6 "$MODE" "$i")]"; else addr=$(backend_addr "$MODE" "$i"); fi
+	[ "$want" = "$addr:3000" ] || return 1
+	tail -1 "$WORK/backend-$i/access.log" | grep -q "^$(seen_client "$1") " ||
+		{ echo "backend saw $(tail -1 "$WORK/backend-$i/access.log" | cut -d' ' -f1)"; return 1; }
+}
+
+seed_sourceip_requests_all_land_on_the_lookup_backend() { lands_on_lookup_backend 4; }
+ipv6_requests_all_land_on_the_lookup_backend() { lands_on_lookup_backend 6; }
+
+seed_tuple_requests_spread_over_backends() {
+	write_config "$CFG" "$MODE" Tuple
+	maglb apply -f "$CFG" >/dev/null || return 1
+	reset_logs
+	seed_requests 5.6.7.8 10
+	backend_counts
+	local n; n=$(backends_hit)
+	# 10 fresh source ports over 10 backends: P(<= 2 backends) < 1e-5
+	[ "$n" -ge 3 ] || { echo "only $n backends got requests"; return 1; }
 }
