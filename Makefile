@@ -13,7 +13,7 @@ ARCH     := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
 
 CFLAGS   ?= -O2 -g
 CFLAGS   += -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -Wno-format-truncation -Werror -MMD -MP
-INCLUDES := -Iinclude -Iuser -I$(OUT)
+INCLUDES := -Iinclude -Iuser -Ibpf -I$(OUT)
 LDLIBS   := -lbpf -lelf -lz -lyaml
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror -MMD -MP \
 	-Iinclude -Ibpf -I$(OUT)
@@ -36,7 +36,7 @@ LIB_OBJS  := $(patsubst %,$(OUT)/user/%.o,$(LIB_SRCS))
 CLI_SRCS  := main attach agent lookup show
 CLI_OBJS  := $(patsubst %,$(OUT)/user/%.o,$(CLI_SRCS))
 
-TESTS     := test_maglev test_config test_pkt
+TESTS     := test_maglev test_config test_http test_pkt
 TEST_BINS := $(patsubst %,$(OUT)/tests/%,$(TESTS))
 
 .DELETE_ON_ERROR:
@@ -45,7 +45,7 @@ TEST_BINS := $(patsubst %,$(OUT)/tests/%,$(TESTS))
 
 all: $(OUT)/maglb $(BPF_OBJS)
 
-tests: all $(TEST_BINS)
+tests: all $(TEST_BINS) $(OUT)/tests/fuzz_http
 
 test:
 	./tests/run.sh
@@ -87,6 +87,11 @@ $(OUT)/tests/%.o: tests/pkt/%.c $(SKELS) | $(OUT)/tests
 $(OUT)/tests/%: $(OUT)/tests/%.o $(LIB_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
+# libFuzzer target: the datapath's request parser against a reference.
+$(OUT)/tests/fuzz_http: tests/fuzz/fuzz_http.c bpf/lib/http.h tests/lib/http_ref.h | $(OUT)/tests
+	$(call msg,FUZZ,$@)
+	$(Q)$(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude -Ibpf -Itests/lib $< -o $@
 
 clean:
 	rm -rf $(OUT)

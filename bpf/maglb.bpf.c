@@ -2,8 +2,11 @@
 /*
  * maglb.bpf.c - the XDP entry point. Order of decisions, cheapest first for
  * established traffic: parse -> conntrack (both directions) -> VIP ->
- * Maglev -> create conntrack -> rewrite -> forward. The logic lives in
- * the headers under bpf/lib/; this file only sequences it.
+ * Maglev -> create conntrack -> rewrite -> forward. Cookie and Header
+ * services go through TCP delayed binding (lib/splice.h) until their
+ * backend connection is open, then take the same path with a translation
+ * step. The logic lives in the headers under bpf/lib/; this file only
+ * sequences it.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -20,6 +23,7 @@
 #include "lib/conntrack.h"
 #include "lib/nat.h"
 #include "lib/forward.h"
+#include "lib/splice.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -42,56 +46,57 @@ static __always_inline int verdict_unparsed(struct pkt *p, int rc)
 	return vip ? XDP_DROP : XDP_PASS;
 }
 
-/* First packet of a flow we have no entry for: is it for a VIP? */
-static __always_inline int new_flow(struct pkt *p, struct maglb_ct_entry *e,
-				    __u64 now)
+/* An L4 service's first packet of a flow: hash, pick, track. Returns -1
+ * with *e filled, or a drop reason. */
+static __always_inline int l4_new_flow(struct pkt *p,
+				       const struct maglb_service *svc,
+				       struct maglb_scratch *sc, __u64 now)
 {
-	struct maglb_vip_key k = {};
-	struct maglb_service *svc;
 	struct maglb_backend *be;
 	__u32 be_id;
 	__u64 hash;
 	int rc;
 
-	k.addr = p->flow.daddr;
-	k.port = p->flow.dport;
-	k.proto = p->flow.proto;
-	k.family = p->flow.family;
-	svc = bpf_map_lookup_elem(&maglb_vips, &k);
-	if (!svc)
-		return MAGLB_PASS_NON_VIP;
-
 	hash = maglb_flow_hash(&p->flow, svc->hash_type);
-	be_id = maglev_pick(svc->id, hash);
-	if (be_id >= MAGLB_MAX_BACKENDS)
-		return MAGLB_DROP_NO_BACKEND;
-	be = bpf_map_lookup_elem(&maglb_backends, &be_id);
+	be = maglev_backend(svc->id, hash, &be_id);
 	if (!be)
 		return MAGLB_DROP_NO_BACKEND;
-	rc = ct_create(p, svc, be_id, be, hash, now, e);
-	if (rc)
-		return rc;
-	return -1;
+	rc = ct_create(p, svc, be_id, be, hash, now, &sc->fwd, 0, &sc->rev, 0,
+		       &sc->key1);
+	return rc ? rc : -1;
+}
+
+static __always_inline int verdict(enum maglb_reason why, int action, __u32 len)
+{
+	count_reason(why, len);
+	return action;
 }
 
 SEC("xdp")
 int maglb_xdp(struct xdp_md *ctx)
 {
-	struct maglb_ct_entry *ct, fresh;
-	enum maglb_reason reason;
+	struct maglb_ct_entry *ct;
+	enum maglb_reason reason = MAGLB_PASS_NON_VIP;
+	struct maglb_service *svc;
+	struct maglb_vip_key k = {};
+	struct maglb_scratch *sc = NULL;
 	struct pkt p = {};
 	bool new_conn = false, reply;
+	__u32 l4_off, zero = 0;
 	__u64 now;
 	int rc, action;
 
 	rc = parse_packet(ctx, &p);
 	if (rc == PARSE_FRAG || rc == PARSE_TRUNC_L4)
 		return verdict_unparsed(&p, rc);
-	if (rc != PARSE_OK) {
-		count_reason(rc, p.len);
-		return XDP_PASS;
-	}
+	if (rc != PARSE_OK)
+		return verdict(rc, XDP_PASS, p.len);
 
+	/* Per-CPU working memory: the 512-byte stack is shared with the
+	 * splice subprograms, so nothing big lives on ours. */
+	sc = bpf_map_lookup_elem(&maglb_scratch, &zero);
+	if (!sc)
+		return XDP_ABORTED;
 	now = bpf_ktime_get_ns();
 	ct = bpf_map_lookup_elem(&maglb_ct, &p.flow);
 	/* A bare SYN on a closed entry is a new connection reusing the
@@ -101,14 +106,48 @@ int maglb_xdp(struct xdp_md *ctx)
 	    ct_closed(ct))
 		ct = NULL;
 	if (ct) {
-		ct_touch(ct, p.tcp_flags, now);
-	} else {
-		rc = new_flow(&p, &fresh, now);
-		if (rc >= 0) {
-			count_reason(rc, p.len);
-			return rc == MAGLB_PASS_NON_VIP ? XDP_PASS : XDP_DROP;
+		if (ct->flags & MAGLB_CT_F_PENDING) {
+			action = splice_pending(ctx, ct, &reason);
+			return verdict(reason, action, p.len);
 		}
-		ct = &fresh;
+		ct_touch(ct, p.tcp_flags, now);
+		if ((ct->flags & (MAGLB_CT_F_REPLY | MAGLB_CT_F_STASH)) ==
+		    (MAGLB_CT_F_REPLY | MAGLB_CT_F_STASH)) {
+			action = splice_stash(ctx, ct, &reason);
+			if (action >= 0)
+				return verdict(reason, action, p.len);
+			/* The helper calls in there made our pointers stale. */
+			if (parse_packet(ctx, &p) != PARSE_OK)
+				return verdict(MAGLB_PASS_MALFORMED_L3, XDP_PASS,
+					       p.len);
+		}
+	} else {
+		k.addr = p.flow.daddr;
+		k.port = p.flow.dport;
+		k.proto = p.flow.proto;
+		k.family = p.flow.family;
+		svc = bpf_map_lookup_elem(&maglb_vips, &k);
+		if (!svc)
+			return verdict(MAGLB_PASS_NON_VIP, XDP_PASS, p.len);
+		if (svc->hash_type == MAGLB_HASH_COOKIE ||
+		    svc->hash_type == MAGLB_HASH_HEADER) {
+			if (p.flow.proto != IPPROTO_TCP)
+				return verdict(MAGLB_PASS_NON_VIP, XDP_PASS,
+					       p.len);
+			if ((p.tcp_flags & (TCP_F_SYN | TCP_F_ACK | TCP_F_RST)) ==
+			    TCP_F_SYN) {
+				action = splice_syn_in(ctx, &reason);
+				return verdict(reason, action, p.len);
+			}
+			bpf_tail_call(ctx, &maglb_progs, MAGLB_PROG_SPLICE_FIRST);
+			/* Only a missing tail-call target gets here. */
+			return verdict(MAGLB_DROP_SPLICE_UNSUPPORTED, XDP_DROP,
+				       p.len);
+		}
+		rc = l4_new_flow(&p, svc, sc, now);
+		if (rc >= 0)
+			return verdict(rc, XDP_DROP, p.len);
+		ct = &sc->fwd;
 		new_conn = true;
 	}
 
@@ -117,11 +156,42 @@ int maglb_xdp(struct xdp_md *ctx)
 	count_flow(&maglb_backend_stats, ct->backend_id, p.len, reply,
 		   new_conn);
 
-	if (!nat_rewrite(&p, ct)) {
-		count_reason(MAGLB_PASS_FIB_OTHER, p.len);
-		return XDP_PASS;
-	}
-	action = forward(ctx, &p, &reason);
-	count_reason(reason, p.len);
-	return action;
+	sc->opts.len = 0;
+	if ((ct->flags & MAGLB_CT_F_SPLICE) &&
+	    splice_translate(ctx, &p, ct, &sc->opts))
+		return verdict(MAGLB_DROP_SPLICE_UNSUPPORTED, XDP_DROP, p.len);
+	if (!nat_rewrite(&p, ct))
+		return verdict(MAGLB_PASS_FIB_OTHER, XDP_PASS, p.len);
+	l4_off = p.l4_off;
+	action = forward(ctx, &p, &reason, &sc->fib);
+	/* Last: it invalidates every packet pointer. */
+	splice_store_opts(ctx, l4_off, &sc->opts);
+	return verdict(reason, action, p.len);
+}
+
+/*
+ * A Cookie/Header client's segment with no connection: the handshake ACK or
+ * the first data. Tail-called from maglb_xdp so it gets a stack of its own
+ * (parsing, hashing and the backend SYN need most of 512 bytes).
+ */
+SEC("xdp")
+int maglb_splice_first(struct xdp_md *ctx)
+{
+	enum maglb_reason reason = MAGLB_DROP_NO_STATE;
+	struct maglb_vip_key k = {};
+	struct maglb_service *svc;
+	struct pkt p = {};
+	int action;
+
+	if (parse_packet(ctx, &p) != PARSE_OK || !pkt_tcp(ctx, &p))
+		return verdict(MAGLB_DROP_NO_STATE, XDP_DROP, p.len);
+	k.addr = p.flow.daddr;
+	k.port = p.flow.dport;
+	k.proto = p.flow.proto;
+	k.family = p.flow.family;
+	svc = bpf_map_lookup_elem(&maglb_vips, &k);
+	if (!svc)
+		return verdict(MAGLB_PASS_NON_VIP, XDP_PASS, p.len);
+	action = splice_first(ctx, &p, svc, bpf_ktime_get_ns(), &reason);
+	return verdict(reason, action, p.len);
 }

@@ -16,6 +16,7 @@
 #define MAGLB_MAX_BACKENDS	4096
 #define MAGLB_CT_DEFAULT_SIZE	262144
 #define MAGLB_NAME_LEN		48
+#define MAGLB_KEY_NAME_LEN	64	/* cookie/header name, = HTTP_NAME_MAX */
 /* Cilium allows 251..131071; Envoy up to 5,000,011. We follow Envoy. */
 #define MAGLB_TABLE_MIN		251
 #define MAGLB_TABLE_MAX		5000011
@@ -41,6 +42,12 @@ enum maglb_forwarding {
 	MAGLB_FWD_SNAT = 1,	/* full NAT from a node address */
 };
 
+/* Slots of maglb_progs, the tail-call table. */
+enum maglb_prog {
+	MAGLB_PROG_SPLICE_FIRST = 0,	/* a Cookie/Header client's first data */
+	MAGLB_PROG_MAX,
+};
+
 /* Why a packet was passed, dropped or sent. Index of maglb_reasons. */
 enum maglb_reason {
 	MAGLB_PASS_NON_IP = 0,		/* not IPv4/IPv6 (ARP, LLDP, ...) */
@@ -59,6 +66,18 @@ enum maglb_reason {
 	MAGLB_PASS_FIB_OTHER,		/* rewritten, kernel forwards */
 	MAGLB_TX,			/* rewritten, sent back out ingress */
 	MAGLB_REDIRECT,			/* rewritten, redirected to another dev */
+	/* Cookie/Header services: TCP delayed binding (bpf/lib/splice.h) */
+	MAGLB_SYNCOOKIE_SENT,		/* SYN answered with a SYN-ACK cookie */
+	MAGLB_DROP_HANDSHAKE_ACK,	/* valid cookie ACK absorbed, no state */
+	MAGLB_DROP_BAD_COOKIE,		/* ACK/data whose cookie does not verify */
+	MAGLB_DROP_BAD_CSUM,		/* first data segment fails its checksum */
+	MAGLB_DROP_SPLICE_UNSUPPORTED,	/* IP options, oversized first segment */
+	MAGLB_DROP_SPLICE_WAIT,		/* client segment while binding */
+	MAGLB_DROP_NO_STATE,		/* FIN/RST/other with no connection */
+	MAGLB_SPLICE_SYN,		/* first data turned into backend SYN */
+	MAGLB_SPLICE_ACK,		/* backend SYN-ACK turned into data ACK */
+	MAGLB_SPLICE_RST,		/* setup failed: RST sent to the client */
+	MAGLB_KEY_FALLBACK,		/* key absent: fallback hash used */
 	MAGLB_REASON_MAX,
 };
 
@@ -106,6 +125,10 @@ struct maglb_service {
 	__u16 snat_port_max;
 	union maglb_addr snat_addr;
 	char name[MAGLB_NAME_LEN];
+	/* Cookie: the cookie's name; Header: the header's name, lowercase */
+	char key_name[MAGLB_KEY_NAME_LEN];
+	__u8 key_len;
+	__u8 pad1[7];
 };
 
 #define MAGLB_BE_F_ACTIVE	(1U << 0)
@@ -127,6 +150,9 @@ struct maglb_backend {
 #define MAGLB_CT_F_FIN		(1U << 1)	/* FIN seen in this direction */
 #define MAGLB_CT_F_RST		(1U << 2)	/* RST seen: connection is over */
 #define MAGLB_CT_F_SNAT		(1U << 3)
+#define MAGLB_CT_F_SPLICE	(1U << 4)	/* translate seq/ack/TS/window */
+#define MAGLB_CT_F_PENDING	(1U << 5)	/* delayed binding in progress */
+#define MAGLB_CT_F_STASH	(1U << 6)	/* maglb_splice holds the payload */
 
 /*
  * maglb_ct value. Both directions of a connection have an entry keyed by
@@ -142,9 +168,48 @@ struct maglb_ct_entry {
 	__u32 svc_id;
 	__u32 backend_id;
 	__u32 backend_gen;
-	__u32 pad;
+	/* Spliced connections: added to each field, in this direction. */
+	__u32 seq_add;
+	__u32 ack_add;
+	__u32 sack_add;		/* SACK block edges */
+	__u32 tsval_add;
+	__u32 tsecr_add;
+	__s8 win_shift;		/* window <<= shift (or >>= -shift) */
+	__u8 pad[7];
 	__u64 created_ns;	/* bpf_ktime_get_ns(), CLOCK_MONOTONIC */
 	__u64 last_seen_ns;
+};
+
+#define MAGLB_STASH_MAX		1500	/* bytes of first data we hold */
+#define MAGLB_STASH_BUF		2048	/* power of 2: indexes mask into it */
+#define MAGLB_SPLICE_WSCALE	7	/* window scale we promise clients */
+
+/*
+ * maglb_splice value: a connection between the client's first data segment
+ * and the backend acknowledging it. Keyed like the client's flow.
+ */
+struct maglb_splice {
+	__u32 isn_client;	/* client's ISN; the backend gets the same */
+	__u32 isn_cookie;	/* our SYN-ACK ISN (the syncookie) */
+	__u32 tsval_client;	/* client's latest TSval */
+	__u32 tsval_ours;	/* TSval of our SYN-ACK, echoed by the client */
+	__u32 payload_sum;	/* one's complement sum of the payload */
+	__u16 payload_len;
+	__u16 mss;		/* client's MSS, from the cookie */
+	__u16 window;		/* client's window (scaled by wscale) */
+	__u8 wscale;		/* client's window scale, 0xff = none */
+	__u8 sack_ok;
+	__u8 ts_ok;
+	__u8 pad[3];
+	__u64 created_ns;
+	__u8 payload[MAGLB_STASH_BUF];	/* zero padded past payload_len */
+};
+
+/* maglb_secret value: the syncookie key. Same key, same cookies: every
+ * node with it accepts the others' handshakes. */
+struct maglb_secret {
+	__u64 k0;
+	__u64 k1;
 };
 
 /* maglb_svc_stats and maglb_backend_stats value (per CPU). */

@@ -132,6 +132,24 @@ MAGLB_INLINE __u64 maglb_flow_hash(const struct maglb_flow *f, __u8 type)
 	return maglb_xxh64(&f->saddr, sizeof(f->saddr), MAGLB_SEED_FLOW);
 }
 
+/*
+ * The hash of a cookie or header value: XXH64 of a fixed 136-byte block,
+ * the value's first 128 bytes zero padded, then its length (le64). A fixed
+ * size keeps the BPF verifier's view of the hash constant; only 128 bytes
+ * count because bpf/lib/http.h keeps no more (HTTP_KEY_MAX).
+ */
+#define MAGLB_KEY_MAX 128
+
+struct maglb_key_block {
+	__u8 v[MAGLB_KEY_MAX];
+	__u64 len;
+};
+
+MAGLB_INLINE __u64 maglb_key_hash(const struct maglb_key_block *b)
+{
+	return maglb_xxh64(b, sizeof(*b), MAGLB_SEED_FLOW);
+}
+
 /* Slot index (1-based, after the size header) for a hash in a ring of m. */
 MAGLB_INLINE __u32 maglb_ring_slot(__u64 hash, __u32 m)
 {

@@ -6,6 +6,7 @@ set -euo pipefail
 
 PKGS=(
 	make gcc clang llvm pkg-config		# toolchain (clang: BPF target)
+	libclang-rt-14-dev			# libFuzzer for the parser fuzz test
 	libbpf-dev libelf-dev zlib1g-dev	# libbpf and what it links
 	libyaml-dev				# config parser
 	bpftool					# skeletons, vmlinux.h, map dumps

@@ -33,6 +33,8 @@ run() {
 
 run unit/maglev 120 build/tests/test_maglev
 run unit/config 60 build/tests/test_config
+run unit/http 60 build/tests/test_http
+run fuzz/http 120 tests/fuzz/run.sh
 run pkt/xdp 120 build/tests/test_pkt
 for t in tests/e2e/test_*.sh; do
 	run "e2e/$(basename "$t" .sh)" 600 "$t"

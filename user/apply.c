@@ -213,7 +213,9 @@ static int apply_service(const struct maglb_maps *m, struct live *l,
 	}
 	svc.id = id;
 	svc.hash_type = s->hash_type;
-	svc.fallback_hash = MAGLB_HASH_SOURCE_IP;
+	svc.fallback_hash = s->fallback_hash;
+	memcpy(svc.key_name, s->key_name, sizeof(svc.key_name));
+	svc.key_len = strlen(s->key_name);
 	svc.forwarding = s->forwarding;
 	svc.snat_addr = s->snat_addr;
 	svc.snat_port_min = s->snat_port_min;
@@ -264,6 +266,14 @@ int apply_config(const struct maglb_maps *m, const struct maglb_config *cfg,
 	err = read_live(m, l);
 	if (err)
 		goto out;
+	if (cfg->have_syncookie_key) {
+		struct maglb_secret key = { cfg->syncookie_key[0],
+					    cfg->syncookie_key[1] };
+
+		err = maps_put_secret(m, &key, false);
+		if (err)
+			goto out;
+	}
 
 	for (i = 0; i < cfg->n_services; i++) {
 		err = apply_service(m, l, &cfg->services[i], st);

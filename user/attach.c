@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <unistd.h>
@@ -184,8 +185,22 @@ int do_attach(int argc, char **argv)
 		goto cleanup;
 	}
 	err = maps_from_object(skel->obj, &m);
-	if (err)
+	if (!err)
+		err = maps_put_progs(&m, skel->obj);
+	if (!err) {
+		/* A node's first attach picks a random syncookie key; a config
+		 * with syncookieKey replaces it so that nodes agree. */
+		struct maglb_secret key;
+
+		if (getrandom(&key, sizeof(key), 0) != sizeof(key))
+			err = -errno;
+		else
+			err = maps_put_secret(&m, &key, true);
+	}
+	if (err) {
+		pr_warn("maglb: attach: setting up maps: %s\n", strerror(-err));
 		goto cleanup;
+	}
 	for (i = optind; i < argc; i++) {
 		err = attach_dev(bpf_program__fd(skel->progs.maglb_xdp), argv[i],
 				 mode, &m);

@@ -18,6 +18,7 @@
 #include "addr.h"
 #include "config.h"
 #include "maglev.h"
+#include "lib/http.h"
 
 #define SNAT_PORT_MIN_DEFAULT	20000
 #define SNAT_PORT_MAX_DEFAULT	29999
@@ -225,61 +226,126 @@ static int get_addr(struct ctx *c, yaml_node_t *n, const char *path,
 	return 0;
 }
 
+/* RFC 7230 token characters: what header and cookie names may hold. */
+static bool is_token(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (*s <= ' ' || *s >= 127 || strchr("()<>@,;:\\\"/[]?={}", *s))
+			return false;
+	return true;
+}
+
+static int get_key_name(struct ctx *c, yaml_node_t *map, const char *path,
+			const char *what, struct cfg_service *svc)
+{
+	static const char *const fields_cookie[] = {
+		"name", "ttl", "attributes", NULL };
+	static const char *const fields_header[] = { "name", NULL };
+	bool cookie = !strcmp(what, "cookie");
+	char p[PATH_LEN], q[PATH_LEN];
+	yaml_node_t *n, *f;
+	const char *s;
+	int i;
+
+	if (!(n = need(c, map, path, what, p, "")) ||
+	    check_fields(c, n, p, cookie ? fields_cookie : fields_header))
+		return -1;
+	if (!(f = need(c, n, p, "name", q, "")) || get_str(c, f, q, &s))
+		return -1;
+	if (!is_token(s) || strlen(s) >= MAGLB_KEY_NAME_LEN)
+		return fail(c, f, q, "\"%s\" is not a valid %s name (1..%d token characters)",
+			    s, what, MAGLB_KEY_NAME_LEN - 1);
+	for (i = 0; s[i]; i++)	/* header names compare case-insensitively */
+		svc->key_name[i] = cookie ? s[i] : http_lower(s[i]);
+	if (!cookie)
+		return 0;
+	if ((f = opt(c, n, p, "ttl", q)) && get_duration(c, f, q, &svc->cookie_ttl))
+		return -1;
+	if ((f = opt(c, n, p, "attributes", q))) {
+		yaml_node_pair_t *pr;
+		size_t len = 0;
+
+		if (f->type != YAML_MAPPING_NODE)
+			return fail(c, f, q, "must be a mapping, e.g. {SameSite: Strict}");
+		for (pr = f->data.mapping.pairs.start;
+		     pr < f->data.mapping.pairs.top; pr++) {
+			const char *k = scalar(yaml_document_get_node(c->doc, pr->key));
+			const char *v = scalar(yaml_document_get_node(c->doc, pr->value));
+
+			if (!k || !v || !is_token(k) || strpbrk(v, ";\r\n"))
+				return fail(c, f, q, "attributes must be NAME: VALUE pairs without ';'");
+			len += snprintf(svc->cookie_attrs + len,
+					len < sizeof(svc->cookie_attrs) ?
+					sizeof(svc->cookie_attrs) - len : 0,
+					"%s%s=%s", len ? "; " : "", k, v);
+			if (len >= sizeof(svc->cookie_attrs))
+				return fail(c, f, q, "attributes are too long");
+		}
+	}
+	return 0;
+}
+
 static int parse_hash(struct ctx *c, yaml_node_t *lb, const char *path,
 		      struct cfg_service *svc)
 {
 	static const char *const lb_fields[] = { "type", "consistentHash", NULL };
 	static const char *const ch_fields[] = {
-		"type", "tableSize", "header", "cookie", NULL };
+		"type", "tableSize", "header", "cookie", "fallback", NULL };
+	static const struct enum_name types[] = {
+		{ "SourceIP", MAGLB_HASH_SOURCE_IP }, { "Tuple", MAGLB_HASH_TUPLE },
+		{ "Cookie", MAGLB_HASH_COOKIE }, { "Header", MAGLB_HASH_HEADER }, {} };
+	static const struct enum_name fallbacks[] = {
+		{ "SourceIP", MAGLB_HASH_SOURCE_IP }, { "Tuple", MAGLB_HASH_TUPLE }, {} };
+	char p[PATH_LEN], q[PATH_LEN];
+	int type = -1, fallback = MAGLB_HASH_SOURCE_IP;
 	yaml_node_t *n, *ch;
-	char p[256];
-	const char *s;
 	unsigned long v;
+	const char *s;
 
 	svc->hash_type = MAGLB_HASH_SOURCE_IP;
+	svc->fallback_hash = MAGLB_HASH_SOURCE_IP;
 	svc->table_size = MAGLB_TABLE_DEFAULT;
 	if (!lb)
 		return 0;
 	if (check_fields(c, lb, path, lb_fields))
 		return -1;
-	snprintf(p, sizeof(p), "%s.type", path);
-	n = map_get(c, lb, "type");
-	if (!n)
-		return fail(c, lb, p, "required (ConsistentHash)");
-	if (get_str(c, n, p, &s))
+	if (!(n = need(c, lb, path, "type", p, " (ConsistentHash)")) ||
+	    get_str(c, n, p, &s))
 		return -1;
 	if (strcmp(s, "ConsistentHash"))
 		return fail(c, n, p, "\"%s\" is not supported; maglb does ConsistentHash (Maglev)", s);
-
-	snprintf(p, sizeof(p), "%s.consistentHash", path);
-	ch = map_get(c, lb, "consistentHash");
-	if (!ch)
-		return fail(c, lb, p, "required when type is ConsistentHash");
-	if (check_fields(c, ch, p, ch_fields))
+	if (!(ch = need(c, lb, path, "consistentHash", p, " when type is ConsistentHash")) ||
+	    check_fields(c, ch, p, ch_fields))
 		return -1;
-
-	snprintf(p, sizeof(p), "%s.consistentHash.type", path);
-	n = map_get(c, ch, "type");
-	if (!n)
-		return fail(c, ch, p, "required (SourceIP or Tuple)");
-	if (get_str(c, n, p, &s))
+	if (!need(c, ch, p, "type", q, " (SourceIP, Tuple, Cookie or Header)") ||
+	    get_enum(c, ch, "type", p, types, &type))
 		return -1;
-	if (!strcmp(s, "SourceIP"))
-		svc->hash_type = MAGLB_HASH_SOURCE_IP;
-	else if (!strcmp(s, "Tuple"))
-		svc->hash_type = MAGLB_HASH_TUPLE;
-	else if (!strcmp(s, "Cookie") || !strcmp(s, "Header"))
-		return fail(c, n, p, "\"%s\" hashing is not supported yet (only SourceIP and Tuple)", s);
-	else
-		return fail(c, n, p, "\"%s\" is not one of SourceIP, Tuple", s);
+	svc->hash_type = type;
+	if (type == MAGLB_HASH_COOKIE || type == MAGLB_HASH_HEADER) {
+		if (svc->proto != IPPROTO_TCP)
+			return fail(c, ch, p, "%s hashing needs protocol: TCP",
+				    type == MAGLB_HASH_COOKIE ? "Cookie" : "Header");
+		if (get_key_name(c, ch, p, type == MAGLB_HASH_COOKIE ?
+				 "cookie" : "header", svc))
+			return -1;
+		if (get_enum(c, ch, "fallback", p, fallbacks, &fallback))
+			return -1;
+		svc->fallback_hash = fallback;
+	} else {
+		const char *const extra[] = { "cookie", "header", "fallback" };
+		int i;
 
-	snprintf(p, sizeof(p), "%s.consistentHash.tableSize", path);
-	n = map_get(c, ch, "tableSize");
-	if (n) {
-		if (get_uint(c, n, p, MAGLB_TABLE_MIN, MAGLB_TABLE_MAX, &v))
+		for (i = 0; i < 3; i++)
+			if ((n = opt(c, ch, p, extra[i], q)))
+				return fail(c, n, q, "only valid with type Cookie or Header");
+	}
+	if ((n = opt(c, ch, p, "tableSize", q))) {
+		if (get_uint(c, n, q, MAGLB_TABLE_MIN, MAGLB_TABLE_MAX, &v))
 			return -1;
 		if (!maglev_is_prime(v))
-			return fail(c, n, p, "%lu is not prime (Maglev needs a prime size, e.g. 65537)", v);
+			return fail(c, n, q, "%lu is not prime (Maglev needs a prime size, e.g. 65537)", v);
 		svc->table_size = v;
 	}
 	return 0;
@@ -494,8 +560,9 @@ static int parse_conntrack(struct ctx *c, yaml_node_t *n,
 static int parse_root(struct ctx *c, yaml_node_t *root,
 		      struct maglb_config *cfg)
 {
-	static const char *const fields[] = { "services", "conntrack", NULL };
-	yaml_node_t *svcs;
+	static const char *const fields[] = {
+		"services", "conntrack", "syncookieKey", NULL };
+	yaml_node_t *svcs, *n;
 	int i, j, total = 0;
 
 	if (!root)
@@ -504,6 +571,24 @@ static int parse_root(struct ctx *c, yaml_node_t *root,
 		return -1;
 	if (parse_conntrack(c, map_get(c, root, "conntrack"), cfg))
 		return -1;
+	if ((n = map_get(c, root, "syncookieKey"))) {
+		const char *s = scalar(n);
+		char hex[17] = "";
+		int i;
+
+		/* 128 bits as 32 hex digits; the same on every node, so any
+		 * node accepts the handshakes the others answered. */
+		for (i = 0; s && s[i]; i++)
+			if (!isxdigit((unsigned char)s[i]))
+				break;
+		if (!s || i != 32 || s[i])
+			return fail(c, n, "syncookieKey", "must be 32 hex digits (128 bits)");
+		memcpy(hex, s, 16);
+		cfg->syncookie_key[0] = strtoull(hex, NULL, 16);
+		memcpy(hex, s + 16, 16);
+		cfg->syncookie_key[1] = strtoull(hex, NULL, 16);
+		cfg->have_syncookie_key = true;
+	}
 	svcs = map_get(c, root, "services");
 	if (!svcs)
 		return fail(c, root, "services", "required");

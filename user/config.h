@@ -29,6 +29,10 @@ struct cfg_service {
 	__u8 proto;			/* IPPROTO_TCP / IPPROTO_UDP */
 	__u8 forwarding;		/* enum maglb_forwarding */
 	__u8 hash_type;			/* enum maglb_hash_type */
+	__u8 fallback_hash;		/* SourceIP or Tuple, when the key is absent */
+	char key_name[MAGLB_KEY_NAME_LEN];	/* cookie or header name */
+	__u32 cookie_ttl;		/* seconds; accepted, used by cookie insertion */
+	char cookie_attrs[256];		/* "K=V; K2=V2", as configured */
 	__u32 table_size;
 	union maglb_addr snat_addr;
 	__u16 snat_port_min, snat_port_max;
@@ -43,6 +47,8 @@ struct maglb_config {
 	__u32 ct_tcp_timeout;		/* seconds */
 	__u32 ct_udp_timeout;
 	__u32 ct_closed_timeout;
+	bool have_syncookie_key;	/* syncookieKey given */
+	__u64 syncookie_key[2];
 };
 
 /* Returns NULL with err filled ("FILE:LINE: FIELD: REASON"). */

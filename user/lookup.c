@@ -2,7 +2,9 @@
 /*
  * lookup.c - `maglb lookup`: the backend the datapath would pick for a new
  * connection. It builds the same struct maglb_flow and calls the same
- * maglb_flow_hash() as bpf/maglb.bpf.c, then reads the live ring.
+ * maglb_flow_hash() as bpf/maglb.bpf.c; for Cookie and Header services it
+ * runs the datapath's own request parser (bpf/lib/http.h) over a request
+ * carrying the given cookie or header, and hashes the same key block.
  */
 #include <arpa/inet.h>
 #include <getopt.h>
@@ -14,31 +16,79 @@
 #include "log.h"
 #include "maglb_hash.h"
 #include "maps.h"
+#include "lib/http.h"
+
+/*
+ * The key hash of a request carrying `cookie` or `header` (NAME=VALUE), as
+ * the datapath computes it: same parser, same key block. Returns -1 when the
+ * service is not Cookie/Header or the request has no such key (fallback).
+ */
+static int key_hash(const struct maglb_service *svc, const char *cookie,
+		    const char *header, __u64 *hash)
+{
+	char req[1024], name[HTTP_NAME_MAX] = {};
+	struct maglb_key_block blk = {};
+	struct http_parser ps;
+	const char *eq, *kv = svc->hash_type == MAGLB_HASH_COOKIE ? cookie :
+			      svc->hash_type == MAGLB_HASH_HEADER ? header : NULL;
+	int n, i;
+
+	if (!kv || !(eq = strchr(kv, '=')))
+		return -1;
+	if (svc->hash_type == MAGLB_HASH_COOKIE)
+		n = snprintf(req, sizeof(req), "GET / HTTP/1.1\r\nCookie: %s\r\n\r\n", kv);
+	else
+		n = snprintf(req, sizeof(req), "GET / HTTP/1.1\r\n%.*s: %s\r\n\r\n",
+			     (int)(eq - kv), kv, eq + 1);
+	if (n <= 0 || n >= (int)sizeof(req))
+		return -1;
+	memcpy(name, svc->key_name, sizeof(name) - 1);
+	http_init(&ps, svc->hash_type == MAGLB_HASH_COOKIE ? HTTP_MODE_COOKIE :
+		  HTTP_MODE_HEADER, name, svc->key_len);
+	for (i = 0; i < n && !http_step(&ps, req[i]); i++)
+		;
+	if (ps.result != HTTP_FOUND)
+		return -1;
+	memcpy(blk.v, ps.value + ps.value_off, ps.value_len);
+	blk.len = ps.value_len;
+	*hash = maglb_key_hash(&blk);
+	return 0;
+}
 
 int do_lookup(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "src", required_argument, NULL, 's' },
 		{ "dst-port", required_argument, NULL, 'd' },
+		{ "cookie", required_argument, NULL, 'c' },
+		{ "header", required_argument, NULL, 'H' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
-	const char *use = "maglb lookup SERVICE --src IP[:PORT] [--dst-port P] [--json]";
+	const char *use = "maglb lookup SERVICE [--src IP[:PORT]] [--dst-port P] [--cookie NAME=VALUE | --header NAME=VALUE] [--json]";
+	const char *cookie = NULL, *header = NULL;
 	struct svc_item *svcs = NULL, *it = NULL;
 	struct maglb_flow flow = {};
 	struct maglb_backend be;
 	struct maglb_maps m;
 	const char *src = NULL;
 	__u32 *slots = NULL, size, id;
+	__u64 hash;
 	char ap[ADDR_STRLEN];
 	__u16 sport = 0;
 	long dport = 0;
 	int c, i, n, fam, rc = 1;
 
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "s:d:jh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "s:d:c:H:jh", opts, NULL)) != -1) {
 		switch (c) {
+		case 'c':
+			cookie = optarg;
+			break;
+		case 'H':
+			header = optarg;
+			break;
 		case 's':
 			src = optarg;
 			break;
@@ -57,12 +107,12 @@ int do_lookup(int argc, char **argv)
 			return c == 'h' ? 0 : 2;
 		}
 	}
-	if (optind >= argc || !src) {
+	if (optind >= argc || (!src && !cookie && !header)) {
 		fprintf(stderr, "Usage: %s\n", use);
 		return 2;
 	}
-	fam = addr_port_parse(src, &flow.saddr, &sport);
-	if (!fam) {
+	fam = src ? addr_port_parse(src, &flow.saddr, &sport) : 0;
+	if (src && !fam) {
 		pr_warn("maglb: lookup: --src %s is not IP or IP:PORT\n", src);
 		return 2;
 	}
@@ -77,7 +127,7 @@ int do_lookup(int argc, char **argv)
 			argv[optind]);
 		goto out;
 	}
-	if (fam != it->key.family) {
+	if (src && fam != it->key.family) {
 		pr_warn("maglb: lookup: --src family differs from the service's\n");
 		goto out;
 	}
@@ -90,8 +140,24 @@ int do_lookup(int argc, char **argv)
 		pr_warn("maglb: lookup: service %s has no table\n", argv[optind]);
 		goto out;
 	}
-	id = slots[maglb_ring_slot(maglb_flow_hash(&flow, it->svc.hash_type),
-				   size) - MAGLB_RING_HDR];
+	if (key_hash(&it->svc, cookie, header, &hash)) {
+		if (it->svc.hash_type == MAGLB_HASH_COOKIE ||
+		    it->svc.hash_type == MAGLB_HASH_HEADER) {
+			if (!src) {
+				pr_warn("maglb: lookup: %s carries no %s; the fallback hash needs --src\n",
+					argv[optind], it->svc.key_name);
+				goto out;
+			}
+			hash = maglb_flow_hash(&flow, it->svc.fallback_hash);
+		} else if (!src) {
+			pr_warn("maglb: lookup: %s hashes by address: give --src\n",
+				argv[optind]);
+			goto out;
+		} else {
+			hash = maglb_flow_hash(&flow, it->svc.hash_type);
+		}
+	}
+	id = slots[maglb_ring_slot(hash, size) - MAGLB_RING_HDR];
 	if (id == MAGLB_NO_BACKEND || maps_get_backend(&m, id, &be)) {
 		pr_warn("maglb: lookup: service %s has no backend\n", argv[optind]);
 		goto out;

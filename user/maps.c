@@ -180,6 +180,31 @@ int maps_del_tx_port(const struct maglb_maps *m, __u32 ifindex)
 	return del(m->tx_ports, &ifindex);
 }
 
+int maps_put_progs(const struct maglb_maps *m, struct bpf_object *obj)
+{
+	struct bpf_program *prog;
+	__u32 idx = MAGLB_PROG_SPLICE_FIRST;
+	int fd;
+
+	prog = bpf_object__find_program_by_name(obj, "maglb_splice_first");
+	if (!prog)
+		return -ENOENT;
+	fd = bpf_program__fd(prog);
+	return upd(m->progs, &idx, &fd, BPF_ANY);
+}
+
+int maps_put_secret(const struct maglb_maps *m,
+		    const struct maglb_secret *key, bool keep)
+{
+	struct maglb_secret cur = {};
+	__u32 zero = 0;
+
+	if (keep && !bpf_map_lookup_elem(m->secret, &zero, &cur) &&
+	    (cur.k0 || cur.k1))
+		return 0;
+	return upd(m->secret, &zero, key, BPF_ANY);
+}
+
 int maps_get_backend(const struct maglb_maps *m, __u32 id,
 		     struct maglb_backend *be)
 {

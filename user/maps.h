@@ -6,6 +6,7 @@
 #ifndef MAGLB_MAPS_H
 #define MAGLB_MAPS_H
 
+#include <stdbool.h>
 #include <bpf/libbpf.h>
 #include "maglb.h"
 
@@ -21,7 +22,10 @@
 	X(svc_stats)			\
 	X(backend_stats)		\
 	X(reasons)			\
-	X(tx_ports)
+	X(tx_ports)			\
+	X(progs)			\
+	X(splice)			\
+	X(secret)
 
 struct maglb_maps {
 #define X(n) int n;
@@ -58,6 +62,11 @@ int maps_reset_counters(int map_fd, __u32 id);
 int maps_del_ct(const struct maglb_maps *m, const struct maglb_flow *k);
 int maps_put_tx_port(const struct maglb_maps *m, __u32 ifindex);
 int maps_del_tx_port(const struct maglb_maps *m, __u32 ifindex);
+/* Install the datapath's tail-call targets from a loaded object. */
+int maps_put_progs(const struct maglb_maps *m, struct bpf_object *obj);
+/* Set the syncookie key unless one is set (keep=true) or always. */
+int maps_put_secret(const struct maglb_maps *m,
+		    const struct maglb_secret *key, bool keep);
 
 /* Readers. */
 int maps_get_backend(const struct maglb_maps *m, __u32 id,

@@ -29,6 +29,17 @@ static const char *const reason_names[MAGLB_REASON_MAX] = {
 	[MAGLB_PASS_FIB_OTHER] = "pass_fib_other",
 	[MAGLB_TX] = "tx",
 	[MAGLB_REDIRECT] = "redirect",
+	[MAGLB_SYNCOOKIE_SENT] = "syncookie_sent",
+	[MAGLB_DROP_HANDSHAKE_ACK] = "drop_handshake_ack",
+	[MAGLB_DROP_BAD_COOKIE] = "drop_bad_cookie",
+	[MAGLB_DROP_BAD_CSUM] = "drop_bad_csum",
+	[MAGLB_DROP_SPLICE_UNSUPPORTED] = "drop_splice_unsupported",
+	[MAGLB_DROP_SPLICE_WAIT] = "drop_splice_wait",
+	[MAGLB_DROP_NO_STATE] = "drop_no_state",
+	[MAGLB_SPLICE_SYN] = "splice_syn",
+	[MAGLB_SPLICE_ACK] = "splice_ack",
+	[MAGLB_SPLICE_RST] = "splice_rst",
+	[MAGLB_KEY_FALLBACK] = "key_fallback",
 };
 
 static void print_counters(const char *indent, const char *kind,
@@ -192,6 +203,8 @@ out:
 
 static const char *ct_state(const struct maglb_ct_entry *e, int proto)
 {
+	if (e->flags & MAGLB_CT_F_PENDING)
+		return "binding";
 	if (e->flags & MAGLB_CT_F_RST)
 		return "reset";
 	if (e->flags & MAGLB_CT_F_FIN)

@@ -61,12 +61,15 @@ static __always_inline int ct_create(const struct pkt *p,
 				     const struct maglb_service *svc,
 				     __u32 be_id, const struct maglb_backend *be,
 				     __u64 hash, __u64 now,
-				     struct maglb_ct_entry *fwd)
+				     struct maglb_ct_entry *fwd, __u32 fwd_flags,
+				     struct maglb_ct_entry *revp, __u32 rev_flags,
+				     struct maglb_flow *rkp)
 {
-	struct maglb_ct_entry rev = {};
-	struct maglb_flow rk;
+#define rev (*revp)
+#define rk (*rkp)
 	int i;
 
+	__builtin_memset(revp, 0, sizeof(*revp));
 	fwd->nat_daddr = be->addr;
 	fwd->nat_dport = be->port;
 	fwd->svc_id = svc->id;
@@ -82,7 +85,7 @@ static __always_inline int ct_create(const struct pkt *p,
 	rev.svc_id = svc->id;
 	rev.backend_id = be_id;
 	rev.backend_gen = be->gen;
-	rev.flags = MAGLB_CT_F_REPLY;
+	rev.flags = MAGLB_CT_F_REPLY | rev_flags;
 	rev.created_ns = now;
 	rev.last_seen_ns = now;
 
@@ -90,7 +93,7 @@ static __always_inline int ct_create(const struct pkt *p,
 		__u32 range = (__u32)svc->snat_port_max - svc->snat_port_min + 1;
 		bool ok = false;
 
-		fwd->flags = MAGLB_CT_F_SNAT;
+		fwd->flags = MAGLB_CT_F_SNAT | fwd_flags;
 		rev.flags |= MAGLB_CT_F_SNAT;
 		fwd->nat_saddr = svc->snat_addr;
 		if (range == 0 || range > 65535)
@@ -110,7 +113,7 @@ static __always_inline int ct_create(const struct pkt *p,
 		if (!ok)
 			return MAGLB_DROP_SNAT_EXHAUSTED;
 	} else {
-		fwd->flags = 0;
+		fwd->flags = fwd_flags;
 		fwd->nat_saddr = p->flow.saddr;
 		fwd->nat_sport = p->flow.sport;
 		reply_key(&rk, &p->flow, fwd);
@@ -118,6 +121,8 @@ static __always_inline int ct_create(const struct pkt *p,
 	}
 	bpf_map_update_elem(&maglb_ct, &p->flow, fwd, BPF_ANY);
 	return 0;
+#undef rk
+#undef rev
 }
 
 #endif /* MAGLB_BPF_CONNTRACK_H */

@@ -14,12 +14,15 @@
 #define AF_INET6	10
 #define IPV6_FLOWINFO_MASK	bpf_htonl(0x0FFFFFFF)
 
+/* fib: working memory (the per-CPU scratch: 64 bytes the stack lacks). */
 static __always_inline int forward(struct xdp_md *ctx, struct pkt *p,
-				   enum maglb_reason *reason)
+				   enum maglb_reason *reason,
+				   struct bpf_fib_lookup *fibp)
 {
-	struct bpf_fib_lookup fib = {};
+#define fib (*fibp)
 	int rc;
 
+	__builtin_memset(fibp, 0, sizeof(*fibp));
 	fib.ifindex = ctx->ingress_ifindex;
 	fib.l4_protocol = p->flow.proto;
 	if (p->ip4) {
@@ -36,7 +39,7 @@ static __always_inline int forward(struct xdp_md *ctx, struct pkt *p,
 		__builtin_memcpy(fib.ipv6_dst, &p->ip6->daddr, 16);
 	}
 
-	rc = bpf_fib_lookup(ctx, &fib, sizeof(fib), 0);
+	rc = bpf_fib_lookup(ctx, fibp, sizeof(*fibp), 0);
 	switch (rc) {
 	case BPF_FIB_LKUP_RET_SUCCESS:
 		break;
@@ -67,6 +70,7 @@ static __always_inline int forward(struct xdp_md *ctx, struct pkt *p,
 	/* A device missing from the devmap falls back to XDP_PASS (the low
 	 * bits of flags), and the kernel forwards the valid packet. */
 	return bpf_redirect_map(&maglb_tx_ports, fib.ifindex, XDP_PASS);
+#undef fib
 }
 
 #endif /* MAGLB_BPF_FORWARD_H */

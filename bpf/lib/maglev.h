@@ -28,4 +28,15 @@ static __always_inline __u32 maglev_pick(__u32 svc_id, __u64 hash)
 	return id ? *id : MAGLB_NO_BACKEND;
 }
 
+/* The backend a hash selects in a service's ring, or NULL. */
+static __always_inline struct maglb_backend *maglev_backend(__u32 svc_id,
+							   __u64 hash,
+							   __u32 *id)
+{
+	*id = maglev_pick(svc_id, hash);
+	if (*id >= MAGLB_MAX_BACKENDS)
+		return NULL;
+	return bpf_map_lookup_elem(&maglb_backends, id);
+}
+
 #endif /* MAGLB_BPF_MAGLEV_H */

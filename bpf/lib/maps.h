@@ -8,6 +8,10 @@
 #define MAGLB_BPF_MAPS_H
 
 #include "maglb.h"
+#include "maglb_hash.h"
+#include "http.h"
+#include "tcpseg.h"
+#include "syncookie.h"
 
 /* VIP (address, port, protocol) -> service settings. */
 struct {
@@ -105,5 +109,58 @@ struct {
 	__type(key, __u32);
 	__type(value, struct bpf_devmap_val);
 } maglb_tx_ports SEC(".maps");
+
+/* Tail-call targets (enum maglb_prog); `maglb attach` fills it. A tail call
+ * starts with a fresh stack, which the first-data path needs. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+	__uint(max_entries, MAGLB_PROG_MAX);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} maglb_progs SEC(".maps");
+
+/* Delayed binding in progress: client's flow -> its first data segment and
+ * the handshake facts needed to open the backend side. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);	/* handshakes in flight, ~2 KiB each */
+	__type(key, struct maglb_flow);
+	__type(value, struct maglb_splice);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} maglb_splice SEC(".maps");
+
+/* The syncookie key; the agent writes it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct maglb_secret);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} maglb_secret SEC(".maps");
+
+/* Working memory for a first data segment: far beyond the 512-byte stack.
+ * BPF-private, so the struct lives here rather than in include/. */
+struct maglb_scratch {
+	struct http_parser ps;
+	struct maglb_splice sp;
+	struct tcp_opts opts;
+	struct seg seg;
+	struct tcp_hdr_buf tbuf;
+	struct maglb_key_block key;
+	struct maglb_ct_entry fwd;	/* a new flow's two entries */
+	struct maglb_ct_entry rev;
+	struct maglb_flow key1;		/* flow keys being built */
+	struct maglb_flow key2;
+	struct cookie_in cookie;
+	struct bpf_fib_lookup fib;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct maglb_scratch);
+} maglb_scratch SEC(".maps");
 
 #endif /* MAGLB_BPF_MAPS_H */

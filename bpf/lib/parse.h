@@ -35,12 +35,15 @@ struct pkt {
 	__sum16 *l4_csum;
 	struct maglb_flow flow;
 	__u32 len;		/* frame length, for byte counters */
+	__u16 l3_off;		/* after Ethernet and VLAN tags */
+	__u16 l4_off;
 	__u8 tcp_flags;		/* TCP_F_* below; 0 for UDP */
 };
 
 #define TCP_F_FIN	0x01
 #define TCP_F_SYN	0x02
 #define TCP_F_RST	0x04
+#define TCP_F_PSH	0x08
 #define TCP_F_ACK	0x10
 
 static __always_inline int parse_l4(struct pkt *p, void *l4, void *end)
@@ -92,6 +95,7 @@ static __always_inline int parse_ipv4(struct pkt *p, struct iphdr *ip,
 		return MAGLB_PASS_NOT_L4;
 	if (ip->frag_off & bpf_htons(IP_MF | IP_OFFSET))
 		return PARSE_FRAG;
+	p->l4_off = p->l3_off + hlen;
 	return parse_l4(p, (void *)ip + hlen, end);
 }
 
@@ -115,7 +119,32 @@ static __always_inline int parse_ipv6(struct pkt *p, struct ipv6hdr *ip6,
 		return PARSE_FRAG;
 	if (ip6->nexthdr != IPPROTO_TCP && ip6->nexthdr != IPPROTO_UDP)
 		return MAGLB_PASS_NOT_L4;
+	p->l4_off = p->l3_off + sizeof(*ip6);
 	return parse_l4(p, ip6 + 1, end);
+}
+
+/* The TCP header, re-proven: parsing checked all 20 bytes, but a later
+ * reader cannot show the verifier that p->ports came from the TCP branch
+ * (UDP proved 8 bytes). NULL if the packet is not TCP. */
+static __always_inline struct tcphdr *pkt_tcp(struct xdp_md *ctx,
+					      const struct pkt *p)
+{
+	struct tcphdr *th = (struct tcphdr *)p->ports;
+
+	if (!th || p->flow.proto != IPPROTO_TCP ||
+	    (void *)(th + 1) > (void *)(long)ctx->data_end)
+		return NULL;
+	return th;
+}
+
+/* Bytes of the IP datagram (header included), from its length fields. */
+static __always_inline __u32 pkt_l3_len(const struct pkt *p)
+{
+	if (p->ip4)
+		return bpf_ntohs(p->ip4->tot_len);
+	if (p->ip6)
+		return sizeof(struct ipv6hdr) + bpf_ntohs(p->ip6->payload_len);
+	return 0;
 }
 
 static __always_inline int parse_packet(struct xdp_md *ctx, struct pkt *p)
@@ -124,9 +153,16 @@ static __always_inline int parse_packet(struct xdp_md *ctx, struct pkt *p)
 	void *end = (void *)(long)ctx->data_end;
 	struct ethhdr *eth = data;
 	void *cur = eth + 1;
+	__u16 off = sizeof(*eth);
 	__be16 proto;
 	int i;
 
+	/* Re-parsing after a resize: no stale pointer may survive. */
+	p->ip4 = NULL;
+	p->ip6 = NULL;
+	p->ports = NULL;
+	p->l4_csum = NULL;
+	p->tcp_flags = 0;
 	p->len = end - data;
 	if (cur > end)
 		return MAGLB_PASS_MALFORMED_L2;
@@ -143,7 +179,9 @@ static __always_inline int parse_packet(struct xdp_md *ctx, struct pkt *p)
 			return MAGLB_PASS_MALFORMED_L2;
 		proto = vh->h_vlan_encapsulated_proto;
 		cur = vh + 1;
+		off += sizeof(*vh);
 	}
+	p->l3_off = off;
 	if (proto == bpf_htons(ETH_P_IP))
 		return parse_ipv4(p, cur, end);
 	if (proto == bpf_htons(ETH_P_IPV6))

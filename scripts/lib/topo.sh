@@ -140,6 +140,14 @@ topo_up() {
 	fi
 }
 
+# The seed's cookie policy, or a header, for Cookie/Header hashing.
+key_block() {	# hash indent
+	case $1 in
+	Cookie) echo "$2cookie: {name: FooBar, ttl: 60s, attributes: {SameSite: Strict}}" ;;
+	Header) echo "$2header: {name: X-User}" ;;
+	esac
+}
+
 # write_config FILE mode hash [backend indexes...] (default: all)
 write_config() {
 	local file=$1 mode=$2 hash=$3 i
@@ -158,6 +166,7 @@ write_config() {
 		echo "    type: ConsistentHash"
 		echo "    consistentHash:"
 		echo "      type: $hash"
+		key_block "$hash" "      "
 		echo "      tableSize: 65537"
 		echo "  backends:"
 		for i in "${idx[@]}"; do
@@ -168,7 +177,11 @@ write_config() {
 		echo "  port: 80"
 		echo "  forwarding: $mode"
 		[ "$mode" = snat ] && echo "  snat: {address: 'fd00:10::1'}"
-		echo "  loadBalancer: {type: ConsistentHash, consistentHash: {type: $hash}}"
+		echo "  loadBalancer:"
+		echo "    type: ConsistentHash"
+		echo "    consistentHash:"
+		echo "      type: $hash"
+		key_block "$hash" "      "
 		echo "  backends:"
 		for i in "${idx[@]}"; do
 			echo "  - {name: $(backend_name "$i"), address: '$(backend_addr6 "$mode" "$i")', port: 3000}"

@@ -31,6 +31,8 @@
 #define XDP_REDIRECT 4
 
 static struct maglb_bpf *skel;
+static const struct maglb_secret test_key = { 0x0706050403020100ULL,
+					      0x0f0e0d0c0b0a0908ULL };
 static struct maglb_maps maps;
 static int prog_fd;
 
@@ -134,6 +136,10 @@ static int setup(void)
 	err = maps_from_object(skel->obj, &maps);
 	if (err)
 		return err;
+	err = maps_put_progs(&maps, skel->obj);
+	if (err)
+		return err;
+	maps_put_secret(&maps, &test_key, false);
 	maps_put_tx_port(&maps, if_nametoindex("c0"));
 	maps_put_tx_port(&maps, if_nametoindex("b0"));
 	return apply_yaml(base_config);

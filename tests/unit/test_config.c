@@ -26,12 +26,27 @@ static const struct bad_case bad[] = {
 	{ "table_size_out_of_range_is_rejected",
 	  "  loadBalancer: {type: ConsistentHash, consistentHash: {type: SourceIP, tableSize: 7}}\n  backends: []\n",
 	  false, "tableSize: 7 is out of range 251..5000011" },
-	{ "cookie_hash_is_not_supported_yet",
+	{ "cookie_hash_needs_a_cookie_name",
 	  "  loadBalancer: {type: ConsistentHash, consistentHash: {type: Cookie}}\n  backends: []\n",
-	  false, "consistentHash.type: \"Cookie\" hashing is not supported yet" },
+	  false, "services[0].loadBalancer.consistentHash.cookie: required" },
+	{ "cookie_hash_needs_tcp",
+	  "  protocol: UDP\n  loadBalancer: {type: ConsistentHash, consistentHash: {type: Cookie, cookie: {name: a}}}\n  backends: []\n",
+	  false, "consistentHash: Cookie hashing needs protocol: TCP" },
+	{ "cookie_name_must_be_a_token",
+	  "  loadBalancer: {type: ConsistentHash, consistentHash: {type: Cookie, cookie: {name: 'a;b'}}}\n  backends: []\n",
+	  false, "consistentHash.cookie.name: \"a;b\" is not a valid cookie name" },
+	{ "header_name_is_required",
+	  "  loadBalancer: {type: ConsistentHash, consistentHash: {type: Header, header: {}}}\n  backends: []\n",
+	  false, "consistentHash.header.name: required" },
+	{ "fallback_only_with_cookie_or_header",
+	  "  loadBalancer: {type: ConsistentHash, consistentHash: {type: SourceIP, fallback: Tuple}}\n  backends: []\n",
+	  false, "consistentHash.fallback: only valid with type Cookie or Header" },
+	{ "fallback_must_be_l4",
+	  "  loadBalancer: {type: ConsistentHash, consistentHash: {type: Cookie, cookie: {name: a}, fallback: Cookie}}\n  backends: []\n",
+	  false, "consistentHash.fallback: \"Cookie\" is not SourceIP or Tuple" },
 	{ "unknown_hash_type_is_rejected",
 	  "  loadBalancer: {type: ConsistentHash, consistentHash: {type: Random}}\n  backends: []\n",
-	  false, "consistentHash.type: \"Random\" is not one of SourceIP, Tuple" },
+	  false, "consistentHash.type: \"Random\" is not SourceIP, Tuple, Cookie or Header" },
 	{ "other_load_balancer_types_are_rejected",
 	  "  loadBalancer: {type: RoundRobin}\n  backends: []\n",
 	  false, "loadBalancer.type: \"RoundRobin\" is not supported" },
@@ -126,6 +141,47 @@ static int valid_config_gets_documented_defaults(void)
 	return 0;
 }
 
+/* The seed's BackendTrafficPolicy block, pasted unchanged. */
+static int seed_cookie_policy_is_accepted(void)
+{
+	char err[CFG_ERR_LEN] = "";
+	struct maglb_config *cfg;
+	const struct cfg_service *s;
+
+	cfg = load("services:\n- name: cookie-route\n  address: 10.10.0.100\n  port: 80\n"
+		   "  loadBalancer:\n"
+		   "    type: ConsistentHash\n"
+		   "    consistentHash:\n"
+		   "      type: Cookie\n"
+		   "      cookie:\n"
+		   "        name: FooBar\n"
+		   "        ttl: 60s\n"
+		   "        attributes:\n"
+		   "          SameSite: Strict\n"
+		   "  backends: []\n", err, sizeof(err));
+	unlink(fixture);
+	ASSERT_TRUE(cfg, "rejected: %s", err);
+	s = config_find(cfg, "cookie-route");
+	ASSERT_EQ(s->hash_type, MAGLB_HASH_COOKIE);
+	ASSERT_EQ(s->fallback_hash, MAGLB_HASH_SOURCE_IP);
+	ASSERT_TRUE(!strcmp(s->key_name, "FooBar"), "cookie name %s", s->key_name);
+	ASSERT_EQ(s->cookie_ttl, 60);
+	ASSERT_TRUE(!strcmp(s->cookie_attrs, "SameSite=Strict"), "attrs %s",
+		    s->cookie_attrs);
+	config_free(cfg);
+	cfg = load("services:\n- name: h\n  address: 10.10.0.100\n  port: 80\n"
+		   "  loadBalancer: {type: ConsistentHash, consistentHash: {type: Header, header: {name: X-User}, fallback: Tuple}}\n"
+		   "  backends: []\n", err, sizeof(err));
+	unlink(fixture);
+	ASSERT_TRUE(cfg, "rejected: %s", err);
+	s = config_find(cfg, "h");
+	ASSERT_TRUE(!strcmp(s->key_name, "x-user"), "header name not lowercased: %s",
+		    s->key_name);
+	ASSERT_EQ(s->fallback_hash, MAGLB_HASH_TUPLE);
+	config_free(cfg);
+	return 0;
+}
+
 static int shipped_example_configs_are_valid(void)
 {
 	static const char *const files[] = {
@@ -150,6 +206,7 @@ int main(void)
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		test_report(bad[i].name, check_bad(&bad[i]));
 	RUN_TEST(valid_config_gets_documented_defaults);
+	RUN_TEST(seed_cookie_policy_is_accepted);
 	RUN_TEST(shipped_example_configs_are_valid);
 	return test_exit();
 }

@@ -1,0 +1,229 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * http.h - find the hash key in an HTTP/1.x request head: the value of a
+ * named cookie, or of a named header. A byte-at-a-time state machine, so
+ * the BPF side can drive it with bpf_loop() (one callback per byte keeps
+ * the verifier's view tiny) and userspace, the fuzzer and `maglb lookup`
+ * run the very same code.
+ *
+ * Rules (Envoy's where it has one):
+ *  - header names match case-insensitively (the target is stored lowercase);
+ *  - cookie names match exactly: XFooBar is not FooBar; the first match wins,
+ *    across several Cookie headers too; surrounding double quotes are
+ *    stripped from a cookie value;
+ *  - a header value loses leading and trailing spaces/tabs;
+ *  - '\r' is ignored everywhere, so bare '\n' line ends work too;
+ *  - only the first HTTP_KEY_MAX bytes of a value are kept (and hashed);
+ *  - a head whose first byte is not an uppercase letter is not HTTP (TLS).
+ *
+ * Needs __u8/__u16 (vmlinux.h or linux/types.h) and __builtin_memcpy.
+ */
+#ifndef MAGLB_HTTP_H
+#define MAGLB_HTTP_H
+
+#define HTTP_KEY_MAX	128
+#define HTTP_NAME_MAX	64
+
+enum http_mode {
+	HTTP_MODE_COOKIE = 0,
+	HTTP_MODE_HEADER = 1,
+};
+
+enum http_result {
+	HTTP_MORE = 0,		/* head not complete, key not seen yet */
+	HTTP_FOUND,		/* value[0..value_len) is the key */
+	HTTP_ABSENT,		/* head complete, no such cookie/header */
+	HTTP_NOT_HTTP,
+};
+
+enum http_state {
+	HS_START = 0,		/* first byte of the request line */
+	HS_REQ_LINE,
+	HS_LINE_START,
+	HS_NAME,		/* header name, matching the target */
+	HS_SKIP_LINE,
+	HS_HVAL_OWS,		/* target header: leading whitespace */
+	HS_HVAL,
+	HS_C_OWS,		/* Cookie header: before a cookie name */
+	HS_C_NAME,
+	HS_C_VAL,
+	HS_C_SKIP,		/* another cookie's value */
+};
+
+struct http_parser {
+	/* set by http_init() */
+	char target[HTTP_NAME_MAX];	/* lowercase header name */
+	char cookie[HTTP_NAME_MAX];	/* cookie name, exact */
+	__u8 target_len;
+	__u8 cookie_len;
+	__u8 mode;
+	/* running state */
+	__u8 state;
+	__u8 pos;		/* chars matched of target or cookie */
+	__u8 match;		/* still matching */
+	__u8 result;
+	__u8 value_off;		/* the key is value[value_off..+value_len) */
+	__u16 value_len;	/* bytes kept in value */
+	__u16 trim_len;		/* value_len without trailing whitespace */
+	char value[HTTP_KEY_MAX];
+};
+
+static __always_inline char http_lower(char c)
+{
+	return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c;
+}
+
+static __always_inline void http_keep(struct http_parser *ps, char c)
+{
+	__u16 n = ps->value_len;
+
+	if (n >= HTTP_KEY_MAX)
+		return;		/* past the kept prefix: neither kept nor trimmed */
+	ps->value[n & (HTTP_KEY_MAX - 1)] = c;
+	ps->value_len = n + 1;
+	if (c != ' ' && c != '\t')
+		ps->trim_len = n + 1;
+}
+
+/* The value is complete: trim, unquote (cookies, by offset: a shifting
+ * loop would become a memmove, which BPF cannot call), and stop. */
+static __always_inline int http_found(struct http_parser *ps)
+{
+	__u16 n = ps->trim_len;
+
+	ps->value_len = n;
+	ps->value_off = 0;
+	if (ps->mode == HTTP_MODE_COOKIE && n >= 2 && ps->value[0] == '"' &&
+	    ps->value[(n - 1) & (HTTP_KEY_MAX - 1)] == '"') {
+		ps->value_off = 1;
+		ps->value_len = n - 2;
+	}
+	ps->result = HTTP_FOUND;
+	return 1;
+}
+
+/* Feed one byte. Returns 1 when the result is final, 0 for more. */
+static __always_inline int http_step(struct http_parser *ps, char c)
+{
+	if (c == '\r')
+		return 0;
+	switch (ps->state) {
+	case HS_START:
+		if (c < 'A' || c > 'Z') {
+			ps->result = HTTP_NOT_HTTP;
+			return 1;
+		}
+		ps->state = HS_REQ_LINE;
+		return 0;
+	case HS_REQ_LINE:
+	case HS_SKIP_LINE:
+		if (c == '\n')
+			ps->state = HS_LINE_START;
+		return 0;
+	case HS_LINE_START:
+		if (c == '\n') {		/* empty line: end of head */
+			ps->result = HTTP_ABSENT;
+			return 1;
+		}
+		ps->pos = 0;
+		ps->match = 1;
+		ps->state = HS_NAME;
+		/* c is the first name byte */
+		__attribute__((__fallthrough__));
+	case HS_NAME:
+		if (c == '\n') {		/* no colon: not a header */
+			ps->state = HS_LINE_START;
+			return 0;
+		}
+		if (c == ':') {
+			if (!ps->match || ps->pos != ps->target_len) {
+				ps->state = HS_SKIP_LINE;
+			} else if (ps->mode == HTTP_MODE_COOKIE) {
+				ps->state = HS_C_OWS;
+			} else {
+				ps->value_len = 0;
+				ps->trim_len = 0;
+				ps->state = HS_HVAL_OWS;
+			}
+			return 0;
+		}
+		if (ps->match && (ps->pos >= ps->target_len ||
+				  http_lower(c) != ps->target[ps->pos & (HTTP_NAME_MAX - 1)]))
+			ps->match = 0;
+		if (ps->pos < 255)
+			ps->pos++;
+		return 0;
+	case HS_HVAL_OWS:
+		if (c == ' ' || c == '\t')
+			return 0;
+		ps->state = HS_HVAL;
+		__attribute__((__fallthrough__));
+	case HS_HVAL:
+		if (c == '\n')
+			return http_found(ps);
+		http_keep(ps, c);
+		return 0;
+	case HS_C_OWS:
+		if (c == ' ' || c == '\t')
+			return 0;
+		ps->pos = 0;
+		ps->match = 1;
+		ps->state = HS_C_NAME;
+		__attribute__((__fallthrough__));
+	case HS_C_NAME:
+		if (c == '\n') {
+			ps->state = HS_LINE_START;
+		} else if (c == ';') {		/* a cookie without '=' */
+			ps->state = HS_C_OWS;
+		} else if (c == '=') {
+			if (ps->match && ps->pos == ps->cookie_len) {
+				ps->value_len = 0;
+				ps->trim_len = 0;
+				ps->state = HS_C_VAL;
+			} else {
+				ps->state = HS_C_SKIP;
+			}
+		} else {
+			if (ps->match && (ps->pos >= ps->cookie_len ||
+					  c != ps->cookie[ps->pos & (HTTP_NAME_MAX - 1)]))
+				ps->match = 0;
+			if (ps->pos < 255)
+				ps->pos++;
+		}
+		return 0;
+	case HS_C_VAL:
+		if (c == ';' || c == '\n')
+			return http_found(ps);
+		http_keep(ps, c);
+		return 0;
+	case HS_C_SKIP:
+		if (c == ';')
+			ps->state = HS_C_OWS;
+		else if (c == '\n')
+			ps->state = HS_LINE_START;
+		return 0;
+	}
+	return 1;
+}
+
+/*
+ * Prepare to look for cookie `name` (mode COOKIE) or header `name` (mode
+ * HEADER). name_len < HTTP_NAME_MAX; a header name must be lowercase.
+ */
+static __always_inline void http_init(struct http_parser *ps, __u8 mode,
+				      const char *name, __u8 name_len)
+{
+	__builtin_memset(ps, 0, sizeof(*ps));
+	ps->mode = mode;
+	if (mode == HTTP_MODE_COOKIE) {
+		__builtin_memcpy(ps->target, "cookie", 6);
+		ps->target_len = 6;
+		__builtin_memcpy(ps->cookie, name, HTTP_NAME_MAX);
+		ps->cookie_len = name_len;
+	} else {
+		__builtin_memcpy(ps->target, name, HTTP_NAME_MAX);
+		ps->target_len = name_len;
+	}
+}
+
+#endif /* MAGLB_HTTP_H */

@@ -1,0 +1,691 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * splice.h - TCP delayed binding for Cookie and Header services: the key
+ * lives in the first request, which a client only sends after a handshake,
+ * so the handshake is ours and the backend connection opens afterwards.
+ *
+ *  client SYN        -> SYN-ACK with a syncookie; no state (splice_syn)
+ *  client ACK        -> cookie checked, absorbed; no state
+ *  client 1st data   -> cookie checked, request head parsed, backend picked,
+ *                       data stashed in maglb_splice, the segment becomes
+ *                       a SYN to the backend with the client's own ISN
+ *  backend SYN-ACK   -> becomes the ACK carrying the stashed data; the
+ *                       sequence and timestamp offsets go into conntrack
+ *  steady state      -> seq/ack, SACK, TSval/TSecr and window translated in
+ *                       both directions (splice_translate), then the usual
+ *                       NAT and forwarding
+ *
+ * XDP has no timer that sends, so client retransmits are the clock: a
+ * retransmitted first segment re-sends the backend SYN, and one arriving
+ * after splice_timeout_ns becomes an RST to the client. A backend RST
+ * during setup reaches the client as an RST too. The backend side reuses
+ * the client's ISN, so client->backend sequence numbers never change.
+ */
+#ifndef MAGLB_BPF_SPLICE_H
+#define MAGLB_BPF_SPLICE_H
+
+#include "conntrack.h"
+#include "forward.h"
+#include "http.h"
+#include "maglev.h"
+#include "stats.h"
+#include "syncookie.h"
+#include "tcpseg.h"
+
+/* How long a client may wait for the backend handshake; set by the loader. */
+const volatile __u64 splice_timeout_ns = 5000000000ULL;
+
+static __always_inline __u16 splice_mss(__u8 family)
+{
+	/* Ethernet MTU less headers; never more than we can stash. */
+	return family == MAGLB_AF_INET ? 1460 : 1440;
+}
+
+static __always_inline struct tcphdr *tcp_hdr(const struct pkt *p)
+{
+	return (struct tcphdr *)p->ports;
+}
+
+static __always_inline void swap_macs(struct pkt *p)
+{
+	__u8 tmp[ETH_ALEN];
+
+	__builtin_memcpy(tmp, p->eth->h_source, ETH_ALEN);
+	__builtin_memcpy(p->eth->h_source, p->eth->h_dest, ETH_ALEN);
+	__builtin_memcpy(p->eth->h_dest, tmp, ETH_ALEN);
+}
+
+static __always_inline __u32 tsval_now(void)
+{
+	return bpf_ktime_get_ns() >> 20;	/* ~1 ms ticks */
+}
+
+/* Reply to the sender itself: swap MACs and send back out (XDP_TX). */
+static __always_inline int send_back(struct xdp_md *ctx, struct pkt *p,
+				     struct maglb_scratch *sc)
+{
+	if (seg_write(ctx, p, &sc->seg, NULL, 0, 0, &sc->tbuf))
+		return XDP_DROP;
+	swap_macs(p);
+	return XDP_TX;
+}
+
+/* SYN to a Cookie/Header VIP: answer with a cookie, keep nothing. */
+static __always_inline int splice_syn(struct xdp_md *ctx, struct pkt *p,
+				      struct maglb_scratch *sc,
+				      enum maglb_reason *why)
+{
+	struct tcphdr *th = tcp_hdr(p);
+	struct tcp_opts *o = &sc->opts;
+	struct seg *s = &sc->seg;
+	struct maglb_secret *k;
+	__u32 zero = 0, isn, bits;
+
+	k = bpf_map_lookup_elem(&maglb_secret, &zero);
+	if (!k || tcpopt_load(ctx, p->l4_off, th->doff * 4, o)) {
+		*why = MAGLB_DROP_SPLICE_UNSUPPORTED;
+		return XDP_DROP;
+	}
+	isn = bpf_ntohl(th->seq);
+	bits = cookie_opt_bits(o->mss ? o->mss : 536, o->wscale, o->sack_ok);
+	__builtin_memset(s, 0, sizeof(*s));
+	s->saddr = p->flow.daddr;
+	s->daddr = p->flow.saddr;
+	s->sport = p->flow.dport;
+	s->dport = p->flow.sport;
+	s->seq = cookie_make(&p->flow, isn, bits, k, &sc->cookie);
+	s->ack = isn + 1;
+	s->flags = TCP_F_SYN | TCP_F_ACK;
+	/* One segment of window: the rest of the request waits for the
+	 * backend, instead of arriving while we cannot forward it. */
+	s->window = splice_mss(p->flow.family);
+	seg_syn_opts(s, splice_mss(p->flow.family), o->sack_ok, o->ts_ok,
+		     tsval_now(), o->tsval,
+		     o->wscale == WSCALE_NONE ? WSCALE_NONE : MAGLB_SPLICE_WSCALE);
+	*why = MAGLB_SYNCOOKIE_SENT;
+	return send_back(ctx, p, sc);
+}
+
+/* The first data segment, as a SYN to the backend with the client's ISN. */
+static __always_inline int splice_send_syn(struct xdp_md *ctx, struct pkt *p,
+					   const struct maglb_splice *sp,
+					   const struct maglb_ct_entry *fwd,
+					   struct maglb_scratch *sc,
+					   enum maglb_reason *why)
+{
+	struct seg *s = &sc->seg;
+	__u32 win = sp->window;
+
+	__builtin_memset(s, 0, sizeof(*s));
+	s->saddr = fwd->nat_saddr;
+	s->daddr = fwd->nat_daddr;
+	s->sport = fwd->nat_sport;
+	s->dport = fwd->nat_dport;
+	s->seq = sp->isn_client;
+	s->flags = TCP_F_SYN;
+	if (sp->wscale != WSCALE_NONE)
+		win <<= sp->wscale & 15;
+	s->window = win > 0xffff ? 0xffff : win;	/* a SYN's is unscaled */
+	seg_syn_opts(s, sp->mss, sp->sack_ok, sp->ts_ok, sp->tsval_client, 0,
+		     sp->wscale);
+	if (seg_write(ctx, p, s, NULL, 0, 0, &sc->tbuf)) {
+		*why = MAGLB_DROP_SPLICE_UNSUPPORTED;
+		return XDP_DROP;
+	}
+	count_reason(MAGLB_SPLICE_SYN, p->len);
+	return forward(ctx, p, why, &sc->fib);
+}
+
+/* The backend's SYN-ACK, as the ACK that carries the stashed data. */
+static __always_inline int splice_send_data(struct xdp_md *ctx, struct pkt *p,
+					    const struct maglb_splice *sp,
+					    const struct maglb_ct_entry *fwd,
+					    __u32 isn_backend, __u8 ts,
+					    __u32 tsval_backend,
+					    struct maglb_scratch *sc,
+					    enum maglb_reason *why)
+{
+	__u32 len = sp->payload_len;
+	struct seg *s = &sc->seg;
+
+	__builtin_memset(s, 0, sizeof(*s));
+	s->saddr = fwd->nat_saddr;
+	s->daddr = fwd->nat_daddr;
+	s->sport = fwd->nat_sport;
+	s->dport = fwd->nat_dport;
+	s->seq = sp->isn_client + 1;
+	s->ack = isn_backend + 1;
+	s->flags = TCP_F_ACK | TCP_F_PSH;
+	s->window = sp->window;	/* the backend knows the client's scale */
+	seg_ts_opts(s, ts, sp->tsval_client, tsval_backend);
+	if (len > MAGLB_STASH_MAX ||
+	    seg_write(ctx, p, s, sp->payload, len, sp->payload_sum, &sc->tbuf)) {
+		*why = MAGLB_DROP_SPLICE_UNSUPPORTED;
+		return XDP_DROP;
+	}
+	count_reason(MAGLB_SPLICE_ACK, p->len);
+	return forward(ctx, p, why, &sc->fib);
+}
+
+/* Setup failed: tell the client with an RST from the VIP. */
+static __always_inline int splice_rst_client(struct xdp_md *ctx, struct pkt *p,
+					     const struct maglb_flow *client,
+					     __u32 isn_cookie, bool from_client,
+					     struct maglb_scratch *sc,
+					     enum maglb_reason *why)
+{
+	struct seg *s = &sc->seg;
+	int action;
+
+	__builtin_memset(s, 0, sizeof(*s));
+	s->saddr = client->daddr;
+	s->daddr = client->saddr;
+	s->sport = client->dport;
+	s->dport = client->sport;
+	s->seq = isn_cookie + 1;
+	s->flags = TCP_F_RST;
+	count_reason(MAGLB_SPLICE_RST, p->len);
+	if (from_client)
+		return send_back(ctx, p, sc);
+	if (seg_write(ctx, p, s, NULL, 0, 0, &sc->tbuf)) {
+		*why = MAGLB_DROP_SPLICE_UNSUPPORTED;
+		return XDP_DROP;
+	}
+	action = forward(ctx, p, why, &sc->fib);
+	return action;
+}
+
+static __always_inline void splice_forget(const struct maglb_flow *client,
+					  const struct maglb_flow *reply)
+{
+	bpf_map_delete_elem(&maglb_splice, client);
+	bpf_map_delete_elem(&maglb_ct, client);
+	bpf_map_delete_elem(&maglb_ct, reply);
+}
+
+struct http_loop {
+	struct maglb_scratch *sc;
+	__u32 len;
+};
+
+static __noinline long http_loop_cb(__u32 i, void *data)
+{
+	struct http_loop *l = data;
+
+	if (i >= l->len)
+		return 1;
+	/* The mask, not the test above, is what the verifier can use. */
+	return http_step(&l->sc->ps,
+			 l->sc->sp.payload[i & (MAGLB_STASH_BUF - 1)]);
+}
+
+/* Byte i of the key block: the parsed value, unquoted, zero padded. A
+ * callback for the same reason as http_loop_cb: inline, 128 steps with a
+ * branch each overran the verifier. */
+static __noinline long key_fill_step(__u32 i, void *data)
+{
+	struct maglb_scratch *sc = ((struct http_loop *)data)->sc;
+	__u32 n = sc->ps.value_len, off = sc->ps.value_off;
+
+	/* bpf_loop bounds i; the mask is what the verifier can see (a test
+	 * would let clang drop the mask and check another register). */
+	sc->key.v[i & (MAGLB_KEY_MAX - 1)] =
+		i < n ? sc->ps.value[(i + off) & (HTTP_KEY_MAX - 1)] : 0;
+	return 0;
+}
+
+/* One's complement sum of the stashed payload, zero padded to 4 bytes. */
+static __always_inline __u32 payload_sum(const __u8 *buf, __u32 len)
+{
+	__s64 s = 0;
+	__u32 off, sz;
+	int i;
+
+#pragma unroll
+	for (i = 0; i < MAGLB_STASH_BUF / 512; i++) {
+		off = i * 512;
+		if (off >= len)
+			break;
+		sz = (len - off + 3) & ~3U;
+		if (sz > 512)
+			sz = 512;
+		s = bpf_csum_diff(NULL, 0, (__be32 *)(buf + off), sz, (__u32)s);
+		if (s < 0)
+			return 0;
+	}
+	return (__u32)s;
+}
+
+/* A client ACK with no connection: the handshake ACK, or the first data. */
+static __always_inline int splice_first(struct xdp_md *ctx, struct pkt *p,
+					const struct maglb_service *svc,
+					__u64 now, enum maglb_reason *why)
+{
+	struct tcphdr *th = tcp_hdr(p);
+	struct maglb_ct_entry *fwd;
+	struct maglb_backend *be;
+	struct maglb_scratch *sc;
+	struct maglb_secret *k;
+	struct maglb_splice *sp;
+	struct http_loop loop;
+	struct tcp_opts *o;
+	__u32 zero = 0, isn, cookie, l3_len, hlen, plen, be_id;
+	__u64 hash, sum;
+	int bits, rc;
+
+	if ((p->tcp_flags & (TCP_F_SYN | TCP_F_RST | TCP_F_FIN)) ||
+	    !(p->tcp_flags & TCP_F_ACK)) {
+		*why = MAGLB_DROP_NO_STATE;
+		return XDP_DROP;
+	}
+	k = bpf_map_lookup_elem(&maglb_secret, &zero);
+	sc = bpf_map_lookup_elem(&maglb_scratch, &zero);
+	if (!k || !sc) {
+		*why = MAGLB_DROP_SPLICE_UNSUPPORTED;
+		return XDP_DROP;
+	}
+	o = &sc->opts;
+	fwd = &sc->fwd;
+	isn = bpf_ntohl(th->seq) - 1;
+	cookie = bpf_ntohl(th->ack_seq) - 1;
+	bits = cookie_check(&p->flow, isn, cookie, k, &sc->cookie);
+	if (bits < 0) {
+		*why = MAGLB_DROP_BAD_COOKIE;
+		return XDP_DROP;
+	}
+	hlen = th->doff * 4;
+	l3_len = pkt_l3_len(p);
+	plen = p->l3_off + l3_len - p->l4_off - hlen;
+	if (!plen || plen > 0xffff) {
+		*why = MAGLB_DROP_HANDSHAKE_ACK;
+		return XDP_DROP;
+	}
+	if (plen > MAGLB_STASH_MAX || tcpopt_load(ctx, p->l4_off, hlen, o)) {
+		*why = MAGLB_DROP_SPLICE_UNSUPPORTED;
+		return XDP_DROP;
+	}
+
+	sp = &sc->sp;
+	if (bpf_xdp_load_bytes(ctx, p->l4_off + hlen, sp->payload, plen)) {
+		*why = MAGLB_DROP_SPLICE_UNSUPPORTED;
+		return XDP_DROP;
+	}
+	/* Zero pad to a 4-byte word for payload_sum() (plen <= 1500 here). */
+	sp->payload[plen] = 0;
+	sp->payload[plen + 1] = 0;
+	sp->payload[plen + 2] = 0;
+	sp->payload_sum = payload_sum(sp->payload, plen);
+
+	/* We re-emit these bytes with a fresh checksum: make sure they are
+	 * the bytes the client sent. */
+	sum = 0;
+	if (p->ip4) {
+		sum += p->flow.saddr.v4;
+		sum += p->flow.daddr.v4;
+	} else {
+		sum = sum_words(&p->flow.saddr, 16, sum);
+		sum = sum_words(&p->flow.daddr, 16, sum);
+	}
+	sum += bpf_htons(IPPROTO_TCP) + bpf_htons(hlen + plen);
+	sum = sum_words(th, 20, sum) + tcpopt_sum(o) + sp->payload_sum;
+	if (csum_fold64(sum) != 0xffff) {
+		*why = MAGLB_DROP_BAD_CSUM;
+		return XDP_DROP;
+	}
+
+	http_init(&sc->ps, svc->hash_type == MAGLB_HASH_COOKIE ?
+		  HTTP_MODE_COOKIE : HTTP_MODE_HEADER, svc->key_name,
+		  svc->key_len);
+	loop.sc = sc;
+	loop.len = plen;
+	bpf_loop(plen, http_loop_cb, &loop, 0);
+	if (sc->ps.result == HTTP_FOUND) {
+		bpf_loop(MAGLB_KEY_MAX, key_fill_step, &loop, 0);
+		sc->key.len = sc->ps.value_len;
+		hash = maglb_key_hash(&sc->key);
+	} else {
+		hash = maglb_flow_hash(&p->flow, svc->fallback_hash);
+		count_reason(MAGLB_KEY_FALLBACK, p->len);
+	}
+	be = maglev_backend(svc->id, hash, &be_id);
+	if (!be) {
+		*why = MAGLB_DROP_NO_BACKEND;
+		return XDP_DROP;
+	}
+	rc = ct_create(p, svc, be_id, be, hash, now, fwd,
+		       MAGLB_CT_F_PENDING | MAGLB_CT_F_SPLICE, &sc->rev,
+		       MAGLB_CT_F_PENDING | MAGLB_CT_F_SPLICE, &sc->key1);
+	if (rc) {
+		*why = rc;
+		return XDP_DROP;
+	}
+	count_flow(&maglb_svc_stats, svc->id, p->len, false, true);
+	count_flow(&maglb_backend_stats, be_id, p->len, false, true);
+
+	sp->isn_client = isn;
+	sp->isn_cookie = cookie;
+	sp->tsval_client = o->tsval;
+	sp->tsval_ours = o->tsecr;
+	sp->ts_ok = o->ts_ok;
+	sp->payload_len = plen;
+	sp->mss = cookie_mss(bits >> 4);
+	sp->wscale = (bits & 15) == COOKIE_WS_NONE ? WSCALE_NONE : bits & 15;
+	sp->sack_ok = (bits >> 8) & 1;
+	sp->window = bpf_ntohs(th->window);
+	sp->created_ns = now;
+	if (bpf_map_update_elem(&maglb_splice, &p->flow, sp, BPF_ANY)) {
+		*why = MAGLB_DROP_SPLICE_UNSUPPORTED;
+		return XDP_DROP;
+	}
+	return splice_send_syn(ctx, p, sp, fwd, sc, why);
+}
+
+/*
+ * The entry points below are global functions: the verifier checks
+ * each once, on its own, instead of once per state of every caller (which
+ * took the whole program past a million instructions). Packet pointers
+ * cannot cross into a global function, so each parses the frame again;
+ * these are the rare paths (handshakes), not the per-segment one.
+ */
+
+/* A SYN for a Cookie/Header VIP: answered with a cookie, no state. */
+__noinline int splice_syn_in(struct xdp_md *ctx, __u32 *reason)
+{
+	enum maglb_reason why = MAGLB_DROP_SPLICE_UNSUPPORTED;
+	struct maglb_scratch *sc;
+	struct pkt p = {};
+	__u32 zero = 0;
+	int action;
+
+	if (!ctx || !reason || parse_packet(ctx, &p) != PARSE_OK ||
+	    !pkt_tcp(ctx, &p))
+		return XDP_DROP;
+	sc = bpf_map_lookup_elem(&maglb_scratch, &zero);
+	if (!sc) {
+		*reason = why;
+		return XDP_DROP;
+	}
+	action = splice_syn(ctx, &p, sc, &why);
+	*reason = why;
+	return action;
+}
+
+static __always_inline int splice_pending_do(struct xdp_md *ctx, struct pkt *p,
+					     struct maglb_ct_entry *ct, __u64 now,
+					     enum maglb_reason *why)
+{
+	struct tcphdr *th = tcp_hdr(p);
+	struct maglb_flow *client, *reply;
+	struct maglb_ct_entry *fwd, *rev;
+	struct maglb_scratch *sc;
+	struct maglb_splice *sp;
+	struct tcp_opts *o;
+	__u32 isn_b, delta, ts_delta = 0, zero = 0;
+	__u8 wb = 0, wp = 0, ts;
+
+	sc = bpf_map_lookup_elem(&maglb_scratch, &zero);
+	if (!sc) {
+		*why = MAGLB_DROP_SPLICE_UNSUPPORTED;
+		return XDP_DROP;
+	}
+	o = &sc->opts;
+	client = &sc->key1;
+	reply = &sc->key2;
+
+	if (ct->flags & MAGLB_CT_F_REPLY) {
+		*reply = p->flow;
+		reply_key(client, &p->flow, ct);	/* same formula back */
+		rev = ct;
+		fwd = bpf_map_lookup_elem(&maglb_ct, client);
+	} else {
+		*client = p->flow;
+		fwd = ct;
+		reply_key(reply, &p->flow, ct);
+		rev = bpf_map_lookup_elem(&maglb_ct, reply);
+	}
+	sp = bpf_map_lookup_elem(&maglb_splice, client);
+	if (!sp || !fwd || !rev) {
+		*why = MAGLB_DROP_NO_STATE;
+		return XDP_DROP;
+	}
+
+	if (!(ct->flags & MAGLB_CT_F_REPLY)) {
+		__u32 hlen = th->doff * 4, l3_len;
+
+		if (p->tcp_flags & TCP_F_RST) {
+			splice_forget(client, reply);
+			*why = MAGLB_DROP_NO_STATE;
+			return XDP_DROP;
+		}
+		if (now - sp->created_ns > splice_timeout_ns) {
+			__u32 isn_cookie = sp->isn_cookie;
+
+			splice_forget(client, reply);
+			return splice_rst_client(ctx, p, client, isn_cookie,
+						 true, sc, why);
+		}
+		l3_len = pkt_l3_len(p);
+		/* A retransmitted first segment: our clock to re-send SYN. */
+		if (p->l3_off + l3_len > p->l4_off + hlen &&
+		    bpf_ntohl(th->seq) == sp->isn_client + 1)
+			return splice_send_syn(ctx, p, sp, fwd, sc, why);
+		*why = MAGLB_DROP_SPLICE_WAIT;
+		return XDP_DROP;
+	}
+
+	if (p->tcp_flags & TCP_F_RST) {
+		__u32 isn_cookie = sp->isn_cookie;
+
+		splice_forget(client, reply);
+		return splice_rst_client(ctx, p, client, isn_cookie, false, sc,
+					 why);
+	}
+	if ((p->tcp_flags & (TCP_F_SYN | TCP_F_ACK)) != (TCP_F_SYN | TCP_F_ACK) ||
+	    bpf_ntohl(th->ack_seq) != sp->isn_client + 1 ||
+	    tcpopt_load(ctx, p->l4_off, th->doff * 4, o)) {
+		*why = MAGLB_DROP_SPLICE_WAIT;
+		return XDP_DROP;
+	}
+	isn_b = bpf_ntohl(th->seq);
+	delta = isn_b - sp->isn_cookie;
+	ts = sp->ts_ok && o->ts_ok;
+	if (ts)
+		ts_delta = sp->tsval_ours - o->tsval;
+	if (sp->wscale != WSCALE_NONE) {
+		wp = MAGLB_SPLICE_WSCALE;
+		wb = o->wscale == WSCALE_NONE ? 0 : o->wscale;
+	}
+	fwd->ack_add = delta;
+	fwd->sack_add = delta;
+	fwd->tsecr_add = -ts_delta;
+	fwd->flags = (fwd->flags & ~MAGLB_CT_F_PENDING) | MAGLB_CT_F_SPLICE;
+	rev->seq_add = -delta;
+	rev->tsval_add = ts_delta;
+	rev->win_shift = (__s8)wb - (__s8)wp;
+	rev->flags = (rev->flags & ~MAGLB_CT_F_PENDING) | MAGLB_CT_F_SPLICE |
+		     MAGLB_CT_F_STASH;
+	return splice_send_data(ctx, p, sp, fwd, isn_b, ts, o->tsval, sc, why);
+}
+
+/*
+ * Backend packets while the stash is kept: a repeated SYN-ACK (our data ACK
+ * was lost) gets the data again; an ACK covering the data frees the stash.
+ * Returns an action, or -1 to continue with normal translation.
+ */
+static __always_inline int splice_stash_do(struct xdp_md *ctx, struct pkt *p,
+					   struct maglb_ct_entry *rev,
+					   enum maglb_reason *why)
+{
+	struct tcphdr *th = tcp_hdr(p);
+	struct maglb_ct_entry *fwd;
+	struct maglb_scratch *sc;
+	struct maglb_splice *sp;
+	struct maglb_flow *client;
+	__u32 zero = 0;
+
+	sc = bpf_map_lookup_elem(&maglb_scratch, &zero);
+	if (!sc)
+		return -1;
+	client = &sc->key1;
+	reply_key(client, &p->flow, rev);	/* the same formula runs back */
+	sp = bpf_map_lookup_elem(&maglb_splice, client);
+	if (!sp) {
+		rev->flags &= ~MAGLB_CT_F_STASH;
+		return -1;
+	}
+	if ((p->tcp_flags & (TCP_F_SYN | TCP_F_ACK)) == (TCP_F_SYN | TCP_F_ACK)) {
+		fwd = bpf_map_lookup_elem(&maglb_ct, client);
+		if (!fwd || tcpopt_load(ctx, p->l4_off, th->doff * 4, &sc->opts)) {
+			*why = MAGLB_DROP_NO_STATE;
+			return XDP_DROP;
+		}
+		return splice_send_data(ctx, p, sp, fwd, bpf_ntohl(th->seq),
+					sp->ts_ok && sc->opts.ts_ok,
+					sc->opts.tsval, sc, why);
+	}
+	if ((p->tcp_flags & TCP_F_ACK) &&
+	    (__s32)(bpf_ntohl(th->ack_seq) -
+		    (sp->isn_client + 1 + sp->payload_len)) >= 0) {
+		bpf_map_delete_elem(&maglb_splice, client);
+		rev->flags &= ~MAGLB_CT_F_STASH;
+	}
+	return -1;
+}
+
+/* Packets of a connection whose backend side is still opening; ct is the
+ * conntrack entry the packet matched (a map value). */
+__noinline int splice_pending(struct xdp_md *ctx, struct maglb_ct_entry *ct,
+			      __u32 *reason)
+{
+	enum maglb_reason why = MAGLB_DROP_NO_STATE;
+	struct pkt p = {};
+	int action;
+
+	if (!ctx || !ct || !reason || parse_packet(ctx, &p) != PARSE_OK ||
+	    !pkt_tcp(ctx, &p))
+		return XDP_DROP;
+	action = splice_pending_do(ctx, &p, ct, bpf_ktime_get_ns(), &why);
+	*reason = why;
+	return action;
+}
+
+/* Backend packets while the stash is kept; -1 means carry on as usual. */
+__noinline int splice_stash(struct xdp_md *ctx, struct maglb_ct_entry *rev,
+			    __u32 *reason)
+{
+	enum maglb_reason why = MAGLB_DROP_NO_STATE;
+	struct pkt p = {};
+	int action;
+
+	if (!ctx || !rev || !reason || parse_packet(ctx, &p) != PARSE_OK ||
+	    !pkt_tcp(ctx, &p))
+		return XDP_DROP;
+	action = splice_stash_do(ctx, &p, rev, &why);
+	*reason = why;
+	return action;
+}
+
+struct sack_walk {
+	struct tcp_opts *o;
+	__u32 add;
+};
+
+/* Move one SACK edge (a callback: unrolled, 8 edges times the fast path's
+ * states overran the verifier). */
+static __noinline long sack_step(__u32 i, void *data)
+{
+	struct sack_walk *w = data;
+	struct tcp_opts *o = w->o;
+	__u32 at;
+
+	if (i >= 8 || 4 * i + 2 >= o->sack_len)
+		return 1;
+	at = o->sack_at + 2 + 4 * i;
+	opt_put32(o->buf, at, opt_get32(o->buf, at) + w->add);
+	return 0;
+}
+
+/*
+ * Steady state: move seq/ack, SACK edges, timestamps and the window into
+ * the other side's space. Header fields are patched in place; the option
+ * block is patched in o and written back by splice_store_opts() once no
+ * packet pointer is needed any more (bpf_xdp_store_bytes invalidates them).
+ */
+static __always_inline int splice_translate(struct xdp_md *ctx, struct pkt *p,
+					    const struct maglb_ct_entry *e,
+					    struct tcp_opts *o)
+{
+	struct tcphdr *th = tcp_hdr(p);
+	__u32 old, new;
+	__u64 d = 0;
+
+	o->len = 0;
+	if (!pkt_tcp(ctx, p))
+		return -1;
+	if (e->seq_add) {
+		old = th->seq;
+		new = bpf_htonl(bpf_ntohl(old) + e->seq_add);
+		th->seq = new;
+		d = csum_delta32(d, old, new);
+	}
+	if (e->ack_add && (p->tcp_flags & TCP_F_ACK)) {
+		old = th->ack_seq;
+		new = bpf_htonl(bpf_ntohl(old) + e->ack_add);
+		th->ack_seq = new;
+		d = csum_delta32(d, old, new);
+	}
+	if (e->win_shift) {
+		__u16 w = bpf_ntohs(th->window), nw;
+		__u32 x = w;
+
+		if (e->win_shift > 0)
+			x <<= e->win_shift & 15;
+		else
+			x >>= -e->win_shift & 15;
+		nw = x > 0xffff ? 0xffff : x;
+		d = csum_delta16(d, th->window, bpf_htons(nw));
+		th->window = bpf_htons(nw);
+	}
+	if (th->doff > 5 && (e->tsval_add || e->tsecr_add || e->sack_add)) {
+		__u32 before, after;
+
+		if (tcpopt_load(ctx, p->l4_off, th->doff * 4, o))
+			return -1;
+		before = tcpopt_sum(o);
+		if (o->ts_ok) {
+			opt_put32(o->buf, o->ts_at + 2, o->tsval + e->tsval_add);
+			if (o->tsecr)
+				opt_put32(o->buf, o->ts_at + 6,
+					  o->tsecr + e->tsecr_add);
+		}
+		if (o->sack_at && e->sack_add) {
+			struct sack_walk w = { .o = o, .add = e->sack_add };
+
+			bpf_loop(8, sack_step, &w, 0);
+		}
+		after = tcpopt_sum(o);
+		d += (__u16)~csum_fold64(before) + csum_fold64(after);
+	} else {
+		o->len = 0;
+	}
+	if (d)
+		*p->l4_csum = csum_apply(*p->l4_csum, d);
+	return 0;
+}
+
+static __always_inline void splice_store_opts(struct xdp_md *ctx,
+					      __u32 l4_off,
+					      const struct tcp_opts *o)
+{
+	__u32 len = o->len;
+
+	if (len < 1 || len > TCPOPT_MAX)
+		return;
+	/* ((len - 1) & 63) + 1 equals len here, and is 1..64 for any input,
+	 * which the verifier can see; clang would otherwise bound-check one
+	 * register and pass another. */
+	bpf_xdp_store_bytes(ctx, l4_off + 20, (void *)o->buf,
+			    ((len - 1) & 63) + 1);
+}
+
+#endif /* MAGLB_BPF_SPLICE_H */

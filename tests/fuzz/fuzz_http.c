@@ -1,0 +1,54 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * fuzz_http.c - libFuzzer target: the request-head state machine
+ * (bpf/lib/http.h) must never crash and must always agree with the plain
+ * reference parser (tests/lib/http_ref.h). Byte 0 picks the mode and the
+ * name looked for; the rest is the head.
+ */
+#include <linux/types.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "lib/http.h"
+#include "http_ref.h"
+
+static const char *const names[] = { "FooBar", "a", "session-id", "x-user" };
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	char name[HTTP_NAME_MAX] = {};
+	struct http_parser ps;
+	struct http_ref ref;
+	const char *head;
+	size_t i, n;
+	int mode;
+
+	if (size < 1)
+		return 0;
+	mode = data[0] & 1 ? HTTP_MODE_HEADER : HTTP_MODE_COOKIE;
+	strcpy(name, names[(data[0] >> 1) & 3]);
+	/* Header targets are stored lowercase (the agent lowercases them). */
+	for (i = 0; mode == HTTP_MODE_HEADER && name[i]; i++)
+		name[i] = http_lower(name[i]);
+	head = (const char *)data + 1;
+	n = size - 1;
+	/* NUL cannot reach the reference's string functions intact. */
+	if (memchr(head, 0, n))
+		return 0;
+	http_init(&ps, mode, name, strlen(name));
+	for (i = 0; i < n; i++)
+		if (http_step(&ps, head[i]))
+			break;
+	http_ref_parse(head, n, mode, name, &ref);
+	if (ps.result != ref.result ||
+	    (ps.result == HTTP_FOUND &&
+	     (ps.value_len != ref.value_len ||
+	      memcmp(ps.value + ps.value_off, ref.value, ps.value_len)))) {
+		fprintf(stderr, "disagreement: parser %d \"%.*s\", reference %d \"%.*s\"\n",
+			ps.result, ps.value_len, ps.value + ps.value_off, ref.result,
+			ref.value_len, ref.value);
+		abort();
+	}
+	return 0;
+}
