@@ -26,12 +26,12 @@ Q := @
 msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
-BPF_PROGS := maglb xdp_pass
+BPF_PROGS := maglb maglb_tc xdp_pass
 BPF_OBJS  := $(patsubst %,$(OUT)/%.bpf.o,$(BPF_PROGS))
-SKELS     := $(OUT)/maglb.skel.h
+SKELS     := $(OUT)/maglb.skel.h $(OUT)/maglb_tc.skel.h
 
 # Userspace core, linked into the binary and the tests; the CLI on top.
-LIB_SRCS  := addr apply config log maglev maps neigh sweep
+LIB_SRCS  := addr apply config keyhash log maglev maps neigh sweep
 LIB_OBJS  := $(patsubst %,$(OUT)/user/%.o,$(LIB_SRCS))
 CLI_SRCS  := main attach agent lookup show
 CLI_OBJS  := $(patsubst %,$(OUT)/user/%.o,$(CLI_SRCS))

@@ -100,11 +100,22 @@ int maglb_xdp(struct xdp_md *ctx)
 	now = bpf_ktime_get_ns();
 	ct = bpf_map_lookup_elem(&maglb_ct, &p.flow);
 	/* A bare SYN on a closed entry is a new connection reusing the
-	 * 4-tuple: schedule it afresh rather than follow the old backend. */
+	 * 4-tuple: schedule it afresh rather than follow the old backend.
+	 * On a spliced entry it always is (we answer SYN retransmits with
+	 * cookies, we never forward a client SYN), and the old entries must
+	 * go now, or the handshake ACK would meet the old offsets. */
 	if (ct && !(ct->flags & MAGLB_CT_F_REPLY) &&
-	    (p.tcp_flags & (TCP_F_SYN | TCP_F_ACK)) == TCP_F_SYN &&
-	    ct_closed(ct))
-		ct = NULL;
+	    (p.tcp_flags & (TCP_F_SYN | TCP_F_ACK)) == TCP_F_SYN) {
+		if (ct->flags & (MAGLB_CT_F_SPLICE | MAGLB_CT_F_PENDING)) {
+			reply_key(&sc->key2, &p.flow, ct);
+			bpf_map_delete_elem(&maglb_ct, &sc->key2);
+			bpf_map_delete_elem(&maglb_splice, &p.flow);
+			bpf_map_delete_elem(&maglb_ct, &p.flow);
+			ct = NULL;
+		} else if (ct_closed(ct)) {
+			ct = NULL;
+		}
+	}
 	if (ct) {
 		if (ct->flags & MAGLB_CT_F_PENDING) {
 			action = splice_pending(ctx, ct, &reason);

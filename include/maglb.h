@@ -78,6 +78,7 @@ enum maglb_reason {
 	MAGLB_SPLICE_ACK,		/* backend SYN-ACK turned into data ACK */
 	MAGLB_SPLICE_RST,		/* setup failed: RST sent to the client */
 	MAGLB_KEY_FALLBACK,		/* key absent: fallback hash used */
+	MAGLB_PASS_TO_TC,		/* backend SYN-ACK: TC grows it (splice.h) */
 	MAGLB_REASON_MAX,
 };
 

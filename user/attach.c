@@ -26,6 +26,7 @@
 #include "log.h"
 #include "maps.h"
 #include "maglb.skel.h"
+#include "maglb_tc.skel.h"
 
 #ifndef BPF_FS_MAGIC
 #define BPF_FS_MAGIC 0xcafe4a11
@@ -65,12 +66,47 @@ static int ensure_bpffs(void)
 	return 0;
 }
 
+/* Our TC filter: ingress, one fixed handle and priority per device. */
+#define MAGLB_TC_HANDLE		0x6d6c	/* "ml" */
+#define MAGLB_TC_PRIORITY	1
+
+static int attach_tc(unsigned int ifindex, int prog_fd, const char *dev)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
+		    .attach_point = BPF_TC_INGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = MAGLB_TC_HANDLE,
+		    .priority = MAGLB_TC_PRIORITY, .prog_fd = prog_fd,
+		    .flags = BPF_TC_F_REPLACE);
+	int err = bpf_tc_hook_create(&hook);
+
+	if (err && err != -EEXIST) {
+		pr_warn("maglb: attach: %s: creating the clsact qdisc: %s\n", dev,
+			strerror(-err));
+		return err;
+	}
+	err = bpf_tc_attach(&hook, &opts);
+	if (err)
+		pr_warn("maglb: attach: %s: TC ingress filter: %s\n", dev,
+			strerror(-err));
+	return err;
+}
+
+static void detach_tc(unsigned int ifindex)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
+		    .attach_point = BPF_TC_INGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = MAGLB_TC_HANDLE,
+		    .priority = MAGLB_TC_PRIORITY);
+
+	bpf_tc_detach(&hook, &opts);	/* the qdisc may serve others: keep */
+}
+
 static void link_path(char *buf, size_t len, const char *dev)
 {
 	snprintf(buf, len, "%s/links/%s", pin_dir, dev);
 }
 
-static int attach_dev(int prog_fd, const char *dev, __u32 mode,
+static int attach_dev(int prog_fd, int tc_fd, const char *dev, __u32 mode,
 		      const struct maglb_maps *m)
 {
 	LIBBPF_OPTS(bpf_link_create_opts, opts, .flags = mode);
@@ -92,7 +128,8 @@ static int attach_dev(int prog_fd, const char *dev, __u32 mode,
 				dev, strerror(-err));
 		else
 			pr_info("maglb: %s: program replaced in place\n", dev);
-		return err ?: maps_put_tx_port(m, ifindex);
+		return err ?: attach_tc(ifindex, tc_fd, dev) ?:
+		       maps_put_tx_port(m, ifindex);
 	}
 	fd = bpf_link_create(prog_fd, ifindex, BPF_XDP, &opts);
 	if (fd < 0) {
@@ -115,7 +152,7 @@ static int attach_dev(int prog_fd, const char *dev, __u32 mode,
 		return err;
 	}
 	close(fd);
-	err = maps_put_tx_port(m, ifindex);
+	err = attach_tc(ifindex, tc_fd, dev) ?: maps_put_tx_port(m, ifindex);
 	if (!err)
 		pr_info("maglb: attached to %s (ifindex %u, %s mode)\n", dev,
 			ifindex, mode == XDP_FLAGS_DRV_MODE ? "native" : "generic");
@@ -131,6 +168,7 @@ int do_attach(int argc, char **argv)
 	};
 	LIBBPF_OPTS(bpf_object_open_opts, oopts);
 	struct maglb_bpf *skel = NULL;
+	struct maglb_tc_bpf *tc = NULL;
 	struct maglb_maps m;
 	__u32 mode = XDP_FLAGS_DRV_MODE;
 	char links[512], tx_pin[512];
@@ -201,8 +239,18 @@ int do_attach(int argc, char **argv)
 		pr_warn("maglb: attach: setting up maps: %s\n", strerror(-err));
 		goto cleanup;
 	}
+	tc = maglb_tc_bpf__open();
+	err = tc ? maps_share(skel->obj, tc->obj) : -errno;
+	if (!err)
+		err = maglb_tc_bpf__load(tc);
+	if (err) {
+		pr_warn("maglb: attach: loading the TC program: %s\n",
+			strerror(-err));
+		goto cleanup;
+	}
 	for (i = optind; i < argc; i++) {
-		err = attach_dev(bpf_program__fd(skel->progs.maglb_xdp), argv[i],
+		err = attach_dev(bpf_program__fd(skel->progs.maglb_xdp),
+				 bpf_program__fd(tc->progs.maglb_tc), argv[i],
 				 mode, &m);
 		if (err)
 			goto cleanup;
@@ -211,6 +259,7 @@ cleanup:
 	if (tx_fd >= 0)
 		close(tx_fd);
 	maps_close(&m);
+	maglb_tc_bpf__destroy(tc);	/* the TC filter holds its program */
 	maglb_bpf__destroy(skel);	/* pins keep maps and links alive */
 	return err ? 1 : 0;
 }
@@ -278,6 +327,8 @@ int do_detach(int argc, char **argv)
 			pr_warn("maglb: detach: %s: %m\n", argv[i]);
 		close(fd);
 		unlink(path);
+		if (ifindex)
+			detach_tc(ifindex);
 		if (have_maps && ifindex)
 			maps_del_tx_port(&m, ifindex);
 		pr_info("maglb: detached from %s\n", argv[i]);

@@ -16,44 +16,7 @@
 #include "log.h"
 #include "maglb_hash.h"
 #include "maps.h"
-#include "lib/http.h"
-
-/*
- * The key hash of a request carrying `cookie` or `header` (NAME=VALUE), as
- * the datapath computes it: same parser, same key block. Returns -1 when the
- * service is not Cookie/Header or the request has no such key (fallback).
- */
-static int key_hash(const struct maglb_service *svc, const char *cookie,
-		    const char *header, __u64 *hash)
-{
-	char req[1024], name[HTTP_NAME_MAX] = {};
-	struct maglb_key_block blk = {};
-	struct http_parser ps;
-	const char *eq, *kv = svc->hash_type == MAGLB_HASH_COOKIE ? cookie :
-			      svc->hash_type == MAGLB_HASH_HEADER ? header : NULL;
-	int n, i;
-
-	if (!kv || !(eq = strchr(kv, '=')))
-		return -1;
-	if (svc->hash_type == MAGLB_HASH_COOKIE)
-		n = snprintf(req, sizeof(req), "GET / HTTP/1.1\r\nCookie: %s\r\n\r\n", kv);
-	else
-		n = snprintf(req, sizeof(req), "GET / HTTP/1.1\r\n%.*s: %s\r\n\r\n",
-			     (int)(eq - kv), kv, eq + 1);
-	if (n <= 0 || n >= (int)sizeof(req))
-		return -1;
-	memcpy(name, svc->key_name, sizeof(name) - 1);
-	http_init(&ps, svc->hash_type == MAGLB_HASH_COOKIE ? HTTP_MODE_COOKIE :
-		  HTTP_MODE_HEADER, name, svc->key_len);
-	for (i = 0; i < n && !http_step(&ps, req[i]); i++)
-		;
-	if (ps.result != HTTP_FOUND)
-		return -1;
-	memcpy(blk.v, ps.value + ps.value_off, ps.value_len);
-	blk.len = ps.value_len;
-	*hash = maglb_key_hash(&blk);
-	return 0;
-}
+#include "keyhash.h"
 
 int do_lookup(int argc, char **argv)
 {
@@ -140,7 +103,8 @@ int do_lookup(int argc, char **argv)
 		pr_warn("maglb: lookup: service %s has no table\n", argv[optind]);
 		goto out;
 	}
-	if (key_hash(&it->svc, cookie, header, &hash)) {
+	if (kv_key_hash(&it->svc, it->svc.hash_type == MAGLB_HASH_COOKIE ?
+			cookie : header, &hash)) {
 		if (it->svc.hash_type == MAGLB_HASH_COOKIE ||
 		    it->svc.hash_type == MAGLB_HASH_HEADER) {
 			if (!src) {

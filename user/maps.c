@@ -180,6 +180,20 @@ int maps_del_tx_port(const struct maglb_maps *m, __u32 ifindex)
 	return del(m->tx_ports, &ifindex);
 }
 
+int maps_share(struct bpf_object *from, struct bpf_object *to)
+{
+	struct bpf_map *map;
+	int fd;
+
+	bpf_object__for_each_map(map, to) {
+		fd = bpf_object__find_map_fd_by_name(from, bpf_map__name(map));
+		bpf_map__set_pin_path(map, NULL);	/* the fd is the share */
+		if (fd >= 0 && bpf_map__reuse_fd(map, fd))
+			return -errno;
+	}
+	return 0;
+}
+
 int maps_put_progs(const struct maglb_maps *m, struct bpf_object *obj)
 {
 	struct bpf_program *prog;

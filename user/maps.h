@@ -62,6 +62,9 @@ int maps_reset_counters(int map_fd, __u32 id);
 int maps_del_ct(const struct maglb_maps *m, const struct maglb_flow *k);
 int maps_put_tx_port(const struct maglb_maps *m, __u32 ifindex);
 int maps_del_tx_port(const struct maglb_maps *m, __u32 ifindex);
+/* Before loading `to`, point each of its maps at the same-named map of the
+ * loaded object `from` (the TC object shares the XDP object's maps). */
+int maps_share(struct bpf_object *from, struct bpf_object *to);
 /* Install the datapath's tail-call targets from a loaded object. */
 int maps_put_progs(const struct maglb_maps *m, struct bpf_object *obj);
 /* Set the syncookie key unless one is set (keep=true) or always. */

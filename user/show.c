@@ -40,6 +40,7 @@ static const char *const reason_names[MAGLB_REASON_MAX] = {
 	[MAGLB_SPLICE_ACK] = "splice_ack",
 	[MAGLB_SPLICE_RST] = "splice_rst",
 	[MAGLB_KEY_FALLBACK] = "key_fallback",
+	[MAGLB_PASS_TO_TC] = "pass_to_tc",
 };
 
 static void print_counters(const char *indent, const char *kind,

@@ -15,7 +15,7 @@
 #define IPV6_FLOWINFO_MASK	bpf_htonl(0x0FFFFFFF)
 
 /* fib: working memory (the per-CPU scratch: 64 bytes the stack lacks). */
-static __always_inline int forward(struct xdp_md *ctx, struct pkt *p,
+static __always_inline int forward(CTX *ctx, struct pkt *p,
 				   enum maglb_reason *reason,
 				   struct bpf_fib_lookup *fibp)
 {
@@ -23,7 +23,7 @@ static __always_inline int forward(struct xdp_md *ctx, struct pkt *p,
 	int rc;
 
 	__builtin_memset(fibp, 0, sizeof(*fibp));
-	fib.ifindex = ctx->ingress_ifindex;
+	fib.ifindex = ctx_ifindex(ctx);
 	fib.l4_protocol = p->flow.proto;
 	if (p->ip4) {
 		fib.family = AF_INET;
@@ -47,22 +47,26 @@ static __always_inline int forward(struct xdp_md *ctx, struct pkt *p,
 		/* Headers are already rewritten and valid: the kernel
 		 * resolves the neighbour and forwards (needs ip_forward). */
 		*reason = MAGLB_PASS_FIB_NEIGH;
-		return XDP_PASS;
+		return ACT_PASS;
 	case BPF_FIB_LKUP_RET_BLACKHOLE:
 	case BPF_FIB_LKUP_RET_UNREACHABLE:
 	case BPF_FIB_LKUP_RET_PROHIBIT:
 		*reason = MAGLB_DROP_FIB;
-		return XDP_DROP;
+		return ACT_DROP;
 	default:
 		/* Not forwarded, forwarding disabled, needs fragmentation:
 		 * the kernel's slow path handles it, ICMP included. */
 		*reason = MAGLB_PASS_FIB_OTHER;
-		return XDP_PASS;
+		return ACT_PASS;
 	}
 
 	__builtin_memcpy(p->eth->h_dest, fib.dmac, ETH_ALEN);
 	__builtin_memcpy(p->eth->h_source, fib.smac, ETH_ALEN);
-	if (fib.ifindex == ctx->ingress_ifindex) {
+#ifdef MAGLB_TC
+	*reason = fib.ifindex == ctx_ifindex(ctx) ? MAGLB_TX : MAGLB_REDIRECT;
+	return bpf_redirect(fib.ifindex, 0);
+#else
+	if (fib.ifindex == ctx_ifindex(ctx)) {
 		*reason = MAGLB_TX;
 		return XDP_TX;
 	}
@@ -70,6 +74,7 @@ static __always_inline int forward(struct xdp_md *ctx, struct pkt *p,
 	/* A device missing from the devmap falls back to XDP_PASS (the low
 	 * bits of flags), and the kernel forwards the valid packet. */
 	return bpf_redirect_map(&maglb_tx_ports, fib.ifindex, XDP_PASS);
+#endif
 #undef fib
 }
 

@@ -13,6 +13,7 @@
 #define MAGLB_BPF_PARSE_H
 
 #include "maglb.h"
+#include "ctx.h"
 
 #define ETH_P_IP	0x0800
 #define ETH_P_IPV6	0x86DD
@@ -126,13 +127,13 @@ static __always_inline int parse_ipv6(struct pkt *p, struct ipv6hdr *ip6,
 /* The TCP header, re-proven: parsing checked all 20 bytes, but a later
  * reader cannot show the verifier that p->ports came from the TCP branch
  * (UDP proved 8 bytes). NULL if the packet is not TCP. */
-static __always_inline struct tcphdr *pkt_tcp(struct xdp_md *ctx,
+static __always_inline struct tcphdr *pkt_tcp(CTX *ctx,
 					      const struct pkt *p)
 {
 	struct tcphdr *th = (struct tcphdr *)p->ports;
 
 	if (!th || p->flow.proto != IPPROTO_TCP ||
-	    (void *)(th + 1) > (void *)(long)ctx->data_end)
+	    (void *)(th + 1) > ctx_data_end(ctx))
 		return NULL;
 	return th;
 }
@@ -147,10 +148,10 @@ static __always_inline __u32 pkt_l3_len(const struct pkt *p)
 	return 0;
 }
 
-static __always_inline int parse_packet(struct xdp_md *ctx, struct pkt *p)
+static __always_inline int parse_packet(CTX *ctx, struct pkt *p)
 {
-	void *data = (void *)(long)ctx->data;
-	void *end = (void *)(long)ctx->data_end;
+	void *data = ctx_data(ctx);
+	void *end = ctx_data_end(ctx);
 	struct ethhdr *eth = data;
 	void *cur = eth + 1;
 	__u16 off = sizeof(*eth);

@@ -60,18 +60,18 @@ static __always_inline __u32 tsval_now(void)
 	return bpf_ktime_get_ns() >> 20;	/* ~1 ms ticks */
 }
 
-/* Reply to the sender itself: swap MACs and send back out (XDP_TX). */
-static __always_inline int send_back(struct xdp_md *ctx, struct pkt *p,
+/* Reply to the sender itself: swap MACs and send back out. */
+static __always_inline int send_back(CTX *ctx, struct pkt *p,
 				     struct maglb_scratch *sc)
 {
 	if (seg_write(ctx, p, &sc->seg, NULL, 0, 0, &sc->tbuf))
-		return XDP_DROP;
+		return ACT_DROP;
 	swap_macs(p);
-	return XDP_TX;
+	return ACT_TX(ctx);
 }
 
 /* SYN to a Cookie/Header VIP: answer with a cookie, keep nothing. */
-static __always_inline int splice_syn(struct xdp_md *ctx, struct pkt *p,
+static __always_inline int splice_syn(CTX *ctx, struct pkt *p,
 				      struct maglb_scratch *sc,
 				      enum maglb_reason *why)
 {
@@ -84,7 +84,7 @@ static __always_inline int splice_syn(struct xdp_md *ctx, struct pkt *p,
 	k = bpf_map_lookup_elem(&maglb_secret, &zero);
 	if (!k || tcpopt_load(ctx, p->l4_off, th->doff * 4, o)) {
 		*why = MAGLB_DROP_SPLICE_UNSUPPORTED;
-		return XDP_DROP;
+		return ACT_DROP;
 	}
 	isn = bpf_ntohl(th->seq);
 	bits = cookie_opt_bits(o->mss ? o->mss : 536, o->wscale, o->sack_ok);
@@ -107,7 +107,7 @@ static __always_inline int splice_syn(struct xdp_md *ctx, struct pkt *p,
 }
 
 /* The first data segment, as a SYN to the backend with the client's ISN. */
-static __always_inline int splice_send_syn(struct xdp_md *ctx, struct pkt *p,
+static __always_inline int splice_send_syn(CTX *ctx, struct pkt *p,
 					   const struct maglb_splice *sp,
 					   const struct maglb_ct_entry *fwd,
 					   struct maglb_scratch *sc,
@@ -130,14 +130,14 @@ static __always_inline int splice_send_syn(struct xdp_md *ctx, struct pkt *p,
 		     sp->wscale);
 	if (seg_write(ctx, p, s, NULL, 0, 0, &sc->tbuf)) {
 		*why = MAGLB_DROP_SPLICE_UNSUPPORTED;
-		return XDP_DROP;
+		return ACT_DROP;
 	}
 	count_reason(MAGLB_SPLICE_SYN, p->len);
 	return forward(ctx, p, why, &sc->fib);
 }
 
 /* The backend's SYN-ACK, as the ACK that carries the stashed data. */
-static __always_inline int splice_send_data(struct xdp_md *ctx, struct pkt *p,
+static __always_inline int splice_send_data(CTX *ctx, struct pkt *p,
 					    const struct maglb_splice *sp,
 					    const struct maglb_ct_entry *fwd,
 					    __u32 isn_backend, __u8 ts,
@@ -161,14 +161,14 @@ static __always_inline int splice_send_data(struct xdp_md *ctx, struct pkt *p,
 	if (len > MAGLB_STASH_MAX ||
 	    seg_write(ctx, p, s, sp->payload, len, sp->payload_sum, &sc->tbuf)) {
 		*why = MAGLB_DROP_SPLICE_UNSUPPORTED;
-		return XDP_DROP;
+		return ACT_DROP;
 	}
 	count_reason(MAGLB_SPLICE_ACK, p->len);
 	return forward(ctx, p, why, &sc->fib);
 }
 
 /* Setup failed: tell the client with an RST from the VIP. */
-static __always_inline int splice_rst_client(struct xdp_md *ctx, struct pkt *p,
+static __always_inline int splice_rst_client(CTX *ctx, struct pkt *p,
 					     const struct maglb_flow *client,
 					     __u32 isn_cookie, bool from_client,
 					     struct maglb_scratch *sc,
@@ -189,7 +189,7 @@ static __always_inline int splice_rst_client(struct xdp_md *ctx, struct pkt *p,
 		return send_back(ctx, p, sc);
 	if (seg_write(ctx, p, s, NULL, 0, 0, &sc->tbuf)) {
 		*why = MAGLB_DROP_SPLICE_UNSUPPORTED;
-		return XDP_DROP;
+		return ACT_DROP;
 	}
 	action = forward(ctx, p, why, &sc->fib);
 	return action;
@@ -257,7 +257,7 @@ static __always_inline __u32 payload_sum(const __u8 *buf, __u32 len)
 }
 
 /* A client ACK with no connection: the handshake ACK, or the first data. */
-static __always_inline int splice_first(struct xdp_md *ctx, struct pkt *p,
+static __always_inline int splice_first(CTX *ctx, struct pkt *p,
 					const struct maglb_service *svc,
 					__u64 now, enum maglb_reason *why)
 {
@@ -276,13 +276,13 @@ static __always_inline int splice_first(struct xdp_md *ctx, struct pkt *p,
 	if ((p->tcp_flags & (TCP_F_SYN | TCP_F_RST | TCP_F_FIN)) ||
 	    !(p->tcp_flags & TCP_F_ACK)) {
 		*why = MAGLB_DROP_NO_STATE;
-		return XDP_DROP;
+		return ACT_DROP;
 	}
 	k = bpf_map_lookup_elem(&maglb_secret, &zero);
 	sc = bpf_map_lookup_elem(&maglb_scratch, &zero);
 	if (!k || !sc) {
 		*why = MAGLB_DROP_SPLICE_UNSUPPORTED;
-		return XDP_DROP;
+		return ACT_DROP;
 	}
 	o = &sc->opts;
 	fwd = &sc->fwd;
@@ -291,24 +291,24 @@ static __always_inline int splice_first(struct xdp_md *ctx, struct pkt *p,
 	bits = cookie_check(&p->flow, isn, cookie, k, &sc->cookie);
 	if (bits < 0) {
 		*why = MAGLB_DROP_BAD_COOKIE;
-		return XDP_DROP;
+		return ACT_DROP;
 	}
 	hlen = th->doff * 4;
 	l3_len = pkt_l3_len(p);
 	plen = p->l3_off + l3_len - p->l4_off - hlen;
 	if (!plen || plen > 0xffff) {
 		*why = MAGLB_DROP_HANDSHAKE_ACK;
-		return XDP_DROP;
+		return ACT_DROP;
 	}
 	if (plen > MAGLB_STASH_MAX || tcpopt_load(ctx, p->l4_off, hlen, o)) {
 		*why = MAGLB_DROP_SPLICE_UNSUPPORTED;
-		return XDP_DROP;
+		return ACT_DROP;
 	}
 
 	sp = &sc->sp;
-	if (bpf_xdp_load_bytes(ctx, p->l4_off + hlen, sp->payload, plen)) {
+	if (ctx_load_bytes(ctx, p->l4_off + hlen, sp->payload, plen)) {
 		*why = MAGLB_DROP_SPLICE_UNSUPPORTED;
-		return XDP_DROP;
+		return ACT_DROP;
 	}
 	/* Zero pad to a 4-byte word for payload_sum() (plen <= 1500 here). */
 	sp->payload[plen] = 0;
@@ -330,7 +330,7 @@ static __always_inline int splice_first(struct xdp_md *ctx, struct pkt *p,
 	sum = sum_words(th, 20, sum) + tcpopt_sum(o) + sp->payload_sum;
 	if (csum_fold64(sum) != 0xffff) {
 		*why = MAGLB_DROP_BAD_CSUM;
-		return XDP_DROP;
+		return ACT_DROP;
 	}
 
 	http_init(&sc->ps, svc->hash_type == MAGLB_HASH_COOKIE ?
@@ -350,14 +350,14 @@ static __always_inline int splice_first(struct xdp_md *ctx, struct pkt *p,
 	be = maglev_backend(svc->id, hash, &be_id);
 	if (!be) {
 		*why = MAGLB_DROP_NO_BACKEND;
-		return XDP_DROP;
+		return ACT_DROP;
 	}
 	rc = ct_create(p, svc, be_id, be, hash, now, fwd,
 		       MAGLB_CT_F_PENDING | MAGLB_CT_F_SPLICE, &sc->rev,
 		       MAGLB_CT_F_PENDING | MAGLB_CT_F_SPLICE, &sc->key1);
 	if (rc) {
 		*why = rc;
-		return XDP_DROP;
+		return ACT_DROP;
 	}
 	count_flow(&maglb_svc_stats, svc->id, p->len, false, true);
 	count_flow(&maglb_backend_stats, be_id, p->len, false, true);
@@ -375,11 +375,12 @@ static __always_inline int splice_first(struct xdp_md *ctx, struct pkt *p,
 	sp->created_ns = now;
 	if (bpf_map_update_elem(&maglb_splice, &p->flow, sp, BPF_ANY)) {
 		*why = MAGLB_DROP_SPLICE_UNSUPPORTED;
-		return XDP_DROP;
+		return ACT_DROP;
 	}
 	return splice_send_syn(ctx, p, sp, fwd, sc, why);
 }
 
+#ifndef MAGLB_TC
 /*
  * The entry points below are global functions: the verifier checks
  * each once, on its own, instead of once per state of every caller (which
@@ -389,7 +390,7 @@ static __always_inline int splice_first(struct xdp_md *ctx, struct pkt *p,
  */
 
 /* A SYN for a Cookie/Header VIP: answered with a cookie, no state. */
-__noinline int splice_syn_in(struct xdp_md *ctx, __u32 *reason)
+__noinline int splice_syn_in(CTX *ctx, __u32 *reason)
 {
 	enum maglb_reason why = MAGLB_DROP_SPLICE_UNSUPPORTED;
 	struct maglb_scratch *sc;
@@ -399,18 +400,20 @@ __noinline int splice_syn_in(struct xdp_md *ctx, __u32 *reason)
 
 	if (!ctx || !reason || parse_packet(ctx, &p) != PARSE_OK ||
 	    !pkt_tcp(ctx, &p))
-		return XDP_DROP;
+		return ACT_DROP;
 	sc = bpf_map_lookup_elem(&maglb_scratch, &zero);
 	if (!sc) {
 		*reason = why;
-		return XDP_DROP;
+		return ACT_DROP;
 	}
 	action = splice_syn(ctx, &p, sc, &why);
 	*reason = why;
 	return action;
 }
 
-static __always_inline int splice_pending_do(struct xdp_md *ctx, struct pkt *p,
+#endif
+
+static __always_inline int splice_pending_do(CTX *ctx, struct pkt *p,
 					     struct maglb_ct_entry *ct, __u64 now,
 					     enum maglb_reason *why)
 {
@@ -426,7 +429,7 @@ static __always_inline int splice_pending_do(struct xdp_md *ctx, struct pkt *p,
 	sc = bpf_map_lookup_elem(&maglb_scratch, &zero);
 	if (!sc) {
 		*why = MAGLB_DROP_SPLICE_UNSUPPORTED;
-		return XDP_DROP;
+		return ACT_DROP;
 	}
 	o = &sc->opts;
 	client = &sc->key1;
@@ -446,7 +449,7 @@ static __always_inline int splice_pending_do(struct xdp_md *ctx, struct pkt *p,
 	sp = bpf_map_lookup_elem(&maglb_splice, client);
 	if (!sp || !fwd || !rev) {
 		*why = MAGLB_DROP_NO_STATE;
-		return XDP_DROP;
+		return ACT_DROP;
 	}
 
 	if (!(ct->flags & MAGLB_CT_F_REPLY)) {
@@ -455,7 +458,7 @@ static __always_inline int splice_pending_do(struct xdp_md *ctx, struct pkt *p,
 		if (p->tcp_flags & TCP_F_RST) {
 			splice_forget(client, reply);
 			*why = MAGLB_DROP_NO_STATE;
-			return XDP_DROP;
+			return ACT_DROP;
 		}
 		if (now - sp->created_ns > splice_timeout_ns) {
 			__u32 isn_cookie = sp->isn_cookie;
@@ -470,7 +473,7 @@ static __always_inline int splice_pending_do(struct xdp_md *ctx, struct pkt *p,
 		    bpf_ntohl(th->seq) == sp->isn_client + 1)
 			return splice_send_syn(ctx, p, sp, fwd, sc, why);
 		*why = MAGLB_DROP_SPLICE_WAIT;
-		return XDP_DROP;
+		return ACT_DROP;
 	}
 
 	if (p->tcp_flags & TCP_F_RST) {
@@ -484,8 +487,15 @@ static __always_inline int splice_pending_do(struct xdp_md *ctx, struct pkt *p,
 	    bpf_ntohl(th->ack_seq) != sp->isn_client + 1 ||
 	    tcpopt_load(ctx, p->l4_off, th->doff * 4, o)) {
 		*why = MAGLB_DROP_SPLICE_WAIT;
-		return XDP_DROP;
+		return ACT_DROP;
 	}
+#ifndef MAGLB_TC
+	/* The backend's SYN-ACK must grow to carry the request, and XDP
+	 * can only grow into tailroom that veth sizes to the packet: the
+	 * TC program (maglb_tc.bpf.c) does this one step. */
+	*why = MAGLB_PASS_TO_TC;
+	return ACT_PASS;
+#endif
 	isn_b = bpf_ntohl(th->seq);
 	delta = isn_b - sp->isn_cookie;
 	ts = sp->ts_ok && o->ts_ok;
@@ -512,7 +522,7 @@ static __always_inline int splice_pending_do(struct xdp_md *ctx, struct pkt *p,
  * was lost) gets the data again; an ACK covering the data frees the stash.
  * Returns an action, or -1 to continue with normal translation.
  */
-static __always_inline int splice_stash_do(struct xdp_md *ctx, struct pkt *p,
+static __always_inline int splice_stash_do(CTX *ctx, struct pkt *p,
 					   struct maglb_ct_entry *rev,
 					   enum maglb_reason *why)
 {
@@ -534,10 +544,14 @@ static __always_inline int splice_stash_do(struct xdp_md *ctx, struct pkt *p,
 		return -1;
 	}
 	if ((p->tcp_flags & (TCP_F_SYN | TCP_F_ACK)) == (TCP_F_SYN | TCP_F_ACK)) {
+#ifndef MAGLB_TC
+		*why = MAGLB_PASS_TO_TC;	/* a resend grows too */
+		return ACT_PASS;
+#endif
 		fwd = bpf_map_lookup_elem(&maglb_ct, client);
 		if (!fwd || tcpopt_load(ctx, p->l4_off, th->doff * 4, &sc->opts)) {
 			*why = MAGLB_DROP_NO_STATE;
-			return XDP_DROP;
+			return ACT_DROP;
 		}
 		return splice_send_data(ctx, p, sp, fwd, bpf_ntohl(th->seq),
 					sp->ts_ok && sc->opts.ts_ok,
@@ -552,9 +566,10 @@ static __always_inline int splice_stash_do(struct xdp_md *ctx, struct pkt *p,
 	return -1;
 }
 
+#ifndef MAGLB_TC
 /* Packets of a connection whose backend side is still opening; ct is the
  * conntrack entry the packet matched (a map value). */
-__noinline int splice_pending(struct xdp_md *ctx, struct maglb_ct_entry *ct,
+__noinline int splice_pending(CTX *ctx, struct maglb_ct_entry *ct,
 			      __u32 *reason)
 {
 	enum maglb_reason why = MAGLB_DROP_NO_STATE;
@@ -563,14 +578,14 @@ __noinline int splice_pending(struct xdp_md *ctx, struct maglb_ct_entry *ct,
 
 	if (!ctx || !ct || !reason || parse_packet(ctx, &p) != PARSE_OK ||
 	    !pkt_tcp(ctx, &p))
-		return XDP_DROP;
+		return ACT_DROP;
 	action = splice_pending_do(ctx, &p, ct, bpf_ktime_get_ns(), &why);
 	*reason = why;
 	return action;
 }
 
 /* Backend packets while the stash is kept; -1 means carry on as usual. */
-__noinline int splice_stash(struct xdp_md *ctx, struct maglb_ct_entry *rev,
+__noinline int splice_stash(CTX *ctx, struct maglb_ct_entry *rev,
 			    __u32 *reason)
 {
 	enum maglb_reason why = MAGLB_DROP_NO_STATE;
@@ -579,11 +594,13 @@ __noinline int splice_stash(struct xdp_md *ctx, struct maglb_ct_entry *rev,
 
 	if (!ctx || !rev || !reason || parse_packet(ctx, &p) != PARSE_OK ||
 	    !pkt_tcp(ctx, &p))
-		return XDP_DROP;
+		return ACT_DROP;
 	action = splice_stash_do(ctx, &p, rev, &why);
 	*reason = why;
 	return action;
 }
+
+#endif
 
 struct sack_walk {
 	struct tcp_opts *o;
@@ -611,7 +628,7 @@ static __noinline long sack_step(__u32 i, void *data)
  * block is patched in o and written back by splice_store_opts() once no
  * packet pointer is needed any more (bpf_xdp_store_bytes invalidates them).
  */
-static __always_inline int splice_translate(struct xdp_md *ctx, struct pkt *p,
+static __always_inline int splice_translate(CTX *ctx, struct pkt *p,
 					    const struct maglb_ct_entry *e,
 					    struct tcp_opts *o)
 {
@@ -673,7 +690,7 @@ static __always_inline int splice_translate(struct xdp_md *ctx, struct pkt *p,
 	return 0;
 }
 
-static __always_inline void splice_store_opts(struct xdp_md *ctx,
+static __always_inline void splice_store_opts(CTX *ctx,
 					      __u32 l4_off,
 					      const struct tcp_opts *o)
 {
@@ -684,8 +701,7 @@ static __always_inline void splice_store_opts(struct xdp_md *ctx,
 	/* ((len - 1) & 63) + 1 equals len here, and is 1..64 for any input,
 	 * which the verifier can see; clang would otherwise bound-check one
 	 * register and pass another. */
-	bpf_xdp_store_bytes(ctx, l4_off + 20, (void *)o->buf,
-			    ((len - 1) & 63) + 1);
+	ctx_store_bytes(ctx, l4_off + 20, o->buf, ((len - 1) & 63) + 1);
 }
 
 #endif /* MAGLB_BPF_SPLICE_H */

@@ -97,7 +97,7 @@ static __noinline long tcpopt_step(__u32 i, void *data)
 }
 
 /* Load and index the options of the TCP header at th_off (doff known). */
-static __always_inline int tcpopt_load(struct xdp_md *ctx, __u32 th_off,
+static __always_inline int tcpopt_load(CTX *ctx, __u32 th_off,
 				       __u32 doff_bytes, struct tcp_opts *o)
 {
 	struct tcpopt_walk w = { .o = o };
@@ -113,7 +113,7 @@ static __always_inline int tcpopt_load(struct xdp_md *ctx, __u32 th_off,
 		return 0;
 	/* The helper wants a provably non-zero, bounded size. */
 	if (len < 1 || len > TCPOPT_MAX ||
-	    bpf_xdp_load_bytes(ctx, th_off + 20, o->buf, len))
+	    ctx_load_bytes(ctx, th_off + 20, o->buf, len))
 		return -1;
 	bpf_loop(TCPOPT_MAX, tcpopt_step, &w, 0);
 	return 0;

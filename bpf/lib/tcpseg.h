@@ -67,7 +67,7 @@ static __always_inline __u64 pseudo_sum(const struct seg *s, __u8 family,
 
 /* Write segment s after the frame's L2 header, with plen bytes of payload
  * from payload (whose one's complement sum is psum). 0 on success. */
-static __always_inline int seg_write(struct xdp_md *ctx, struct pkt *p,
+static __always_inline int seg_write(CTX *ctx, struct pkt *p,
 				     const struct seg *s, const __u8 *payload,
 				     __u32 plen, __u32 psum,
 				     struct tcp_hdr_buf *t)
@@ -76,12 +76,10 @@ static __always_inline int seg_write(struct xdp_md *ctx, struct pkt *p,
 	__u32 l3 = p->l3_off, iplen = family == MAGLB_AF_INET ? 20 : 40;
 	__u32 tcplen = 20 + (s->optlen & 0x3c);
 	__u64 sum;
-	int delta;
 
 	if (l3 > 22 || plen > MAGLB_STASH_MAX || tcplen > 20 + TCPOPT_MAX)
 		return -1;
-	delta = (int)(l3 + iplen + tcplen + plen) - (int)p->len;
-	if (delta && bpf_xdp_adjust_tail(ctx, delta))
+	if (ctx_resize(ctx, l3 + iplen + tcplen + plen, p->len))
 		return -1;
 
 	__builtin_memset(&t->l3, 0, sizeof(t->l3));
@@ -97,7 +95,7 @@ static __always_inline int seg_write(struct xdp_md *ctx, struct pkt *p,
 		ip->saddr = s->saddr.v4;
 		ip->daddr = s->daddr.v4;
 		ip->check = ~csum_fold64(sum_words(ip, 20, 0));
-		if (bpf_xdp_store_bytes(ctx, l3, ip, 20))
+		if (ctx_store_bytes(ctx, l3, ip, 20))
 			return -1;
 	} else {
 		struct ipv6hdr *ip6 = &t->l3.ip6;
@@ -108,7 +106,7 @@ static __always_inline int seg_write(struct xdp_md *ctx, struct pkt *p,
 		ip6->payload_len = bpf_htons(tcplen + plen);
 		__builtin_memcpy(&ip6->saddr, &s->saddr, 16);
 		__builtin_memcpy(&ip6->daddr, &s->daddr, 16);
-		if (bpf_xdp_store_bytes(ctx, l3, ip6, 40))
+		if (ctx_store_bytes(ctx, l3, ip6, 40))
 			return -1;
 	}
 
@@ -124,10 +122,10 @@ static __always_inline int seg_write(struct xdp_md *ctx, struct pkt *p,
 	sum = pseudo_sum(s, family, tcplen + plen);
 	sum = sum_words(t, tcplen, sum) + psum;
 	t->th.check = ~csum_fold64(sum);
-	if (bpf_xdp_store_bytes(ctx, l3 + iplen, t, tcplen))
+	if (ctx_store_bytes(ctx, l3 + iplen, t, tcplen))
 		return -1;
 	if (plen && payload &&
-	    bpf_xdp_store_bytes(ctx, l3 + iplen + tcplen, (void *)payload, plen))
+	    ctx_store_bytes(ctx, l3 + iplen + tcplen, payload, plen))
 		return -1;
 	return parse_packet(ctx, p) == PARSE_OK ? 0 : -1;
 }
@@ -140,26 +138,21 @@ static __always_inline void seg_syn_opts(struct seg *s, __u16 mss, __u8 sack,
 {
 	__u8 *o = s->opts;
 
-	__builtin_memset(o, TCPOPT_NOP, 20);
+	/* Absent options become NOPs, so the block is always 20 bytes. */
 	o[0] = TCPOPT_MSS;
 	o[1] = 4;
 	o[2] = mss >> 8;
 	o[3] = mss;
-	if (sack) {
-		o[4] = TCPOPT_SACKOK;
-		o[5] = 2;
-	}
-	if (ts) {
-		o[6] = TCPOPT_TS;
-		o[7] = 10;
-		opt_put32(o, 8, tsval);
-		opt_put32(o, 12, tsecr);
-	}
-	if (wscale != WSCALE_NONE) {
-		o[17] = TCPOPT_WS;
-		o[18] = 3;
-		o[19] = wscale;
-	}
+	o[4] = sack ? TCPOPT_SACKOK : TCPOPT_NOP;
+	o[5] = sack ? 2 : TCPOPT_NOP;
+	o[6] = ts ? TCPOPT_TS : TCPOPT_NOP;
+	o[7] = ts ? 10 : TCPOPT_NOP;
+	opt_put32(o, 8, ts ? tsval : 0x01010101);
+	opt_put32(o, 12, ts ? tsecr : 0x01010101);
+	o[16] = TCPOPT_NOP;
+	o[17] = wscale != WSCALE_NONE ? TCPOPT_WS : TCPOPT_NOP;
+	o[18] = wscale != WSCALE_NONE ? 3 : TCPOPT_NOP;
+	o[19] = wscale != WSCALE_NONE ? wscale : TCPOPT_NOP;
 	s->optlen = 20;
 }
 

@@ -44,11 +44,14 @@ start_nginx() {	# index address
 	mkdir -p "$dir/tmp"
 	cat > "$dir/nginx.conf" <<CONF
 worker_processes 1;
+user root;	# test pods write uploads into the test dir
 pid $dir/nginx.pid;
 error_log $dir/error.log;
 events { worker_connections 1024; }
 http {
-	access_log $dir/access.log;
+	log_format maglb '\$remote_addr - - [\$time_local] "\$request" \$status \$body_bytes_sent len=\$request_length cookie=\$cookie_FooBar';
+	access_log $dir/access.log maglb;
+	client_max_body_size 8m;
 	client_body_temp_path $dir/tmp;
 	proxy_temp_path $dir/tmp;
 	fastcgi_temp_path $dir/tmp;
@@ -60,6 +63,9 @@ http {
 		listen [::]:3000 reuseport;
 		location / { default_type text/plain; return 200 "$(backend_name "$i")\n"; }
 		location /files/ { alias $WORK/files/; }
+		# A POST's body, stored whole (as a PUT to ourselves) for a checksum.
+		location = /upload { proxy_method PUT; proxy_pass http://127.0.0.1:3000/store/upload.bin; }
+		location /store/ { dav_methods PUT; root $dir; create_full_put_path on; }
 	}
 }
 CONF

@@ -36,6 +36,12 @@ struct pkt_spec {
 	bool frag;		/* IPv4 MF / IPv6 fragment header */
 	bool udp_no_csum;	/* IPv4 UDP checksum 0 */
 	int l4_cut;		/* >0: L4 header only this long, lengths agree */
+	unsigned int seq, ack;	/* TCP; seq 0 means 1000 */
+	const unsigned char *opts;	/* TCP options, optlen % 4 == 0 */
+	int optlen;
+	const char *data;	/* payload bytes (overrides payload) */
+	unsigned short window;	/* 0 means 65535 */
+	bool bad_csum;		/* corrupt the L4 checksum */
 };
 
 static inline __u32 sum16(const void *data, int len, __u32 sum)
@@ -81,7 +87,7 @@ static inline int pkt_build(const struct pkt_spec *s, __u8 *buf, int cap)
 	__u8 *p = buf + sizeof(*eth), *l3, *l4;
 	__u16 etype = s->family == 6 ? ETH_P_IPV6 :
 		      s->family == 4 ? ETH_P_IP : ETH_P_ARP;
-	int i, l4len, hdr;
+	int i, l4len, hdr, plen;
 
 	memset(buf, 0, cap);
 	memcpy(eth->h_dest, mac_a, 6);
@@ -98,8 +104,10 @@ static inline int pkt_build(const struct pkt_spec *s, __u8 *buf, int cap)
 	if (!s->family)
 		return p - buf + 28;	/* ARP body: zeros will do */
 
-	hdr = s->proto == IPPROTO_TCP ? 20 : s->proto == IPPROTO_UDP ? 8 : 8;
-	l4len = (s->l4_cut ? s->l4_cut : hdr) + s->payload;
+	hdr = s->proto == IPPROTO_TCP ? 20 + s->optlen :
+	      s->proto == IPPROTO_UDP ? 8 : 8;
+	plen = s->data ? (int)strlen(s->data) : s->payload;
+	l4len = (s->l4_cut ? s->l4_cut : hdr) + plen;
 	if (s->family == 4) {
 		struct iphdr *ip = (void *)l3;
 		int ihl = 5 + s->ip_opt_words;
@@ -132,17 +140,21 @@ static inline int pkt_build(const struct pkt_spec *s, __u8 *buf, int cap)
 			l4 += 8;
 		}
 	}
-	for (i = 0; i < s->payload; i++)
-		l4[(s->l4_cut ? s->l4_cut : hdr) + i] = 'a' + i % 26;
+	for (i = 0; i < plen; i++)
+		l4[(s->l4_cut ? s->l4_cut : hdr) + i] =
+			s->data ? s->data[i] : 'a' + i % 26;
 	if (s->proto == IPPROTO_TCP && !s->l4_cut) {
 		struct tcphdr *th = (void *)l4;
 
 		th->source = htons(s->sport);
 		th->dest = htons(s->dport);
-		th->seq = htonl(1000);
-		th->doff = 5;
+		th->seq = htonl(s->seq ? s->seq : 1000);
+		th->ack_seq = htonl(s->ack);
+		th->doff = hdr / 4;
 		((__u8 *)th)[13] = s->tcp_flags;
-		th->window = htons(65535);
+		th->window = htons(s->window ? s->window : 65535);
+		if (s->optlen)
+			memcpy(th + 1, s->opts, s->optlen);
 	} else if (s->proto == IPPROTO_UDP && !s->l4_cut) {
 		struct udphdr *uh = (void *)l4;
 
@@ -167,7 +179,7 @@ static inline int pkt_build(const struct pkt_spec *s, __u8 *buf, int cap)
 		__u16 c = l4_csum(s->family, sa, da, s->proto, l4, l4len);
 
 		if (s->proto == IPPROTO_TCP)
-			((struct tcphdr *)l4)->check = htons(c);
+			((struct tcphdr *)l4)->check = htons(c ^ (s->bad_csum ? 1 : 0));
 		else if (!s->udp_no_csum)
 			((struct udphdr *)l4)->check = htons(c ? c : 0xffff);
 	}
@@ -182,6 +194,10 @@ struct pkt_view {
 	int ttl, vlans;
 	const __u8 *dmac, *smac;
 	__u16 udp_csum;
+	unsigned int seq, ack;	/* TCP, host order */
+	int flags, window;
+	const __u8 *opts, *data;	/* TCP options and payload */
+	int optlen, datalen;
 	bool csum_ok;		/* IPv4 header and L4 checksums verify */
 };
 
@@ -234,6 +250,18 @@ static inline int pkt_view(const __u8 *buf, int len, struct pkt_view *v)
 		return -1;
 	v->sport = (l4[0] << 8) | l4[1];
 	v->dport = (l4[2] << 8) | l4[3];
+	if (proto == IPPROTO_TCP && l4 + 20 <= buf + len) {
+		const struct tcphdr *th = (const void *)l4;
+
+		v->seq = ntohl(th->seq);
+		v->ack = ntohl(th->ack_seq);
+		v->flags = l4[13];
+		v->window = ntohs(th->window);
+		v->opts = l4 + 20;
+		v->optlen = th->doff * 4 - 20;
+		v->data = l4 + th->doff * 4;
+		v->datalen = l4len - th->doff * 4;
+	}
 	if (proto == IPPROTO_UDP)
 		v->udp_csum = ((const struct udphdr *)l4)->check;
 	return 0;

@@ -19,9 +19,11 @@
 #include "apply.h"
 #include "config.h"
 #include "maglb_hash.h"
+#include "keyhash.h"
 #include "maps.h"
 #include "sweep.h"
 #include "maglb.skel.h"
+#include "maglb_tc.skel.h"
 #include "pktbuild.h"
 #include "testlib.h"
 
@@ -31,6 +33,8 @@
 #define XDP_REDIRECT 4
 
 static struct maglb_bpf *skel;
+static struct maglb_tc_bpf *tc_skel;
+static int tc_fd;
 static const struct maglb_secret test_key = { 0x0706050403020100ULL,
 					      0x0f0e0d0c0b0a0908ULL };
 static struct maglb_maps maps;
@@ -84,6 +88,14 @@ static const char *base_config =
 	"  address: 10.10.0.101\n"
 	"  port: 80\n"
 	"  backends: []\n"
+	"- name: ck\n"
+	"  address: 10.10.0.110\n"
+	"  port: 80\n"
+	"  loadBalancer: {type: ConsistentHash, consistentHash: {type: Cookie, cookie: {name: FooBar}}}\n"
+	"  backends:\n"
+	"  - {address: 10.20.1.2, port: 3000}\n"
+	"  - {address: 10.20.1.3, port: 3000}\n"
+	"  - {address: 10.20.1.4, port: 3000}\n"
 	"- name: unresolved\n"
 	"  address: 10.10.0.102\n"
 	"  port: 80\n"
@@ -129,6 +141,8 @@ static int setup(void)
 	/* Test instances never touch the pins of a real installation. */
 	bpf_object__for_each_map(map, skel->obj)
 		bpf_map__set_pin_path(map, NULL);
+	/* Short enough for a test to outwait. */
+	skel->rodata->splice_timeout_ns = 1000000000ULL;
 	err = maglb_bpf__load(skel);
 	if (err)
 		return err;
@@ -139,6 +153,13 @@ static int setup(void)
 	err = maps_put_progs(&maps, skel->obj);
 	if (err)
 		return err;
+	tc_skel = maglb_tc_bpf__open();
+	if (tc_skel)
+		tc_skel->rodata->splice_timeout_ns = 1000000000ULL;
+	if (!tc_skel || maps_share(skel->obj, tc_skel->obj) ||
+	    maglb_tc_bpf__load(tc_skel))
+		return -1;
+	tc_fd = bpf_program__fd(tc_skel->progs.maglb_tc);
 	maps_put_secret(&maps, &test_key, false);
 	maps_put_tx_port(&maps, if_nametoindex("c0"));
 	maps_put_tx_port(&maps, if_nametoindex("b0"));
@@ -584,6 +605,419 @@ static int close_on_removal_moves_established_flows(void)
 	return 0;
 }
 
+static bool ct_has(const struct maglb_flow *k);
+
+/* ---- delayed binding (Cookie service "ck") ------------------------------ */
+
+#define CK	.family = 4, .src = "10.10.0.2", .dst = "10.10.0.110", .dport = 80, \
+		.proto = IPPROTO_TCP
+#define REQ(c)	"GET /cookie HTTP/1.1\r\nHost: www.example.com\r\nCookie: FooBar=" c "\r\n\r\n"
+
+/* Linux's SYN options: MSS 1460, SACK-permitted, TS 777/0, NOP, WS 7. */
+static const unsigned char syn_opts[20] = { 2, 4, 0x05, 0xb4, 4, 2, 8, 10,
+	0, 0, 0x03, 0x09, 0, 0, 0, 0, 1, 3, 3, 7 };
+
+struct hs {
+	unsigned short sport;
+	unsigned int isn, cookie, tsval_ours;
+	unsigned char ts_opts[12];	/* NOP NOP TS(tsval 800, our TSval) */
+	char backend[64];
+	unsigned int isn_b;
+};
+
+static const __u8 *view_opt(const struct pkt_view *v, int kind)
+{
+	int i = 0;
+
+	while (i < v->optlen) {
+		if (v->opts[i] == 0)
+			break;
+		if (v->opts[i] == 1) {
+			i++;
+			continue;
+		}
+		if (v->opts[i] == kind)
+			return v->opts + i;
+		i += v->opts[i + 1] ? v->opts[i + 1] : 1;
+	}
+	return NULL;
+}
+
+static unsigned int get32(const __u8 *p)
+{
+	return (p[0] << 24) | (p[1] << 16) | (p[2] << 8) | p[3];
+}
+
+/* 32 bits at offset off of option kind; a missing option reads as a value
+ * no test wants. */
+static unsigned int opt32(const struct pkt_view *v, int kind, int off)
+{
+	const __u8 *o = view_opt(v, kind);
+
+	return o ? get32(o + off) : 0xdeadbeef;
+}
+
+static void put32(__u8 *p, unsigned int v)
+{
+	p[0] = v >> 24;
+	p[1] = v >> 16;
+	p[2] = v >> 8;
+	p[3] = v;
+}
+
+static int run_tc(const struct pkt_spec *s, const char *dev, struct run *r)
+{
+	struct __sk_buff ctx = { .ifindex = if_nametoindex(dev) };
+	LIBBPF_OPTS(bpf_test_run_opts, opts);
+
+	r->in_len = pkt_build(s, r->in, sizeof(r->in));
+	opts.data_in = r->in;
+	opts.data_size_in = r->in_len;
+	opts.data_out = r->out;
+	opts.data_size_out = sizeof(r->out);
+	opts.ctx_in = &ctx;
+	opts.ctx_size_in = sizeof(ctx);
+	opts.repeat = 1;
+	if (bpf_prog_test_run_opts(tc_fd, &opts))
+		return -errno;
+	r->out_len = opts.data_size_out;
+	r->action = opts.retval;
+	return 0;
+}
+
+/* Client SYN: our SYN-ACK gives the cookie and our TSval. */
+static int hs_syn(struct hs *h)
+{
+	struct pkt_spec s = { CK, .sport = h->sport, .tcp_flags = TF_SYN,
+			      .seq = h->isn, .opts = syn_opts, .optlen = 20 };
+	struct pkt_view v;
+	const __u8 *ts;
+	struct run r;
+
+	ASSERT_OK(run_pkt(&s, "c0", &r));
+	ASSERT_EQ(r.action, XDP_TX);
+	ASSERT_OK(pkt_view(r.out, r.out_len, &v));
+	ASSERT_TRUE(v.csum_ok, "SYN-ACK checksums");
+	ts = view_opt(&v, 8);
+	ASSERT_TRUE(ts, "no timestamps in SYN-ACK");
+	h->cookie = v.seq;
+	h->tsval_ours = get32(ts + 2);
+	h->ts_opts[0] = h->ts_opts[1] = 1;
+	h->ts_opts[2] = 8;
+	h->ts_opts[3] = 10;
+	put32(h->ts_opts + 4, 800);
+	put32(h->ts_opts + 8, h->tsval_ours);
+	return 0;
+}
+
+static struct pkt_spec hs_data(const struct hs *h, const char *req)
+{
+	struct pkt_spec s = { CK, .sport = h->sport,
+			      .tcp_flags = TF_ACK | TF_PSH, .seq = h->isn + 1,
+			      .ack = h->cookie + 1, .opts = h->ts_opts,
+			      .optlen = 12, .data = req, .window = 502 };
+	return s;
+}
+
+/* Client SYN and first data: the backend SYN comes out (the view points
+ * into *r, which the caller owns). */
+static int hs_open(struct hs *h, const char *req, struct run *r,
+		   struct pkt_view *syn)
+{
+	struct pkt_spec s;
+
+	if (hs_syn(h))
+		return -1;
+	s = hs_data(h, req);
+	ASSERT_OK(run_pkt(&s, "c0", r));
+	ASSERT_EQ(r->action, XDP_REDIRECT);
+	ASSERT_OK(pkt_view(r->out, r->out_len, syn));
+	ASSERT_TRUE(syn->csum_ok, "backend SYN checksums");
+	snprintf(h->backend, sizeof(h->backend), "%s", syn->src[0] ? syn->dst : "");
+	return 0;
+}
+
+/* The backend's SYN-ACK to our SYN. */
+static struct pkt_spec hs_synack(const struct hs *h, const __u8 *opts)
+{
+	struct pkt_spec s = { .family = 4, .src = h->backend, .sport = 3000,
+			      .dst = "10.10.0.2", .dport = h->sport,
+			      .proto = IPPROTO_TCP, .tcp_flags = TF_SYN | TF_ACK,
+			      .seq = h->isn_b, .ack = h->isn + 1, .opts = opts,
+			      .optlen = 20 };
+	return s;
+}
+
+/* The backend's SYN-ACK options: MSS 1460, SACK ok, TS 5000/800, WS 9. */
+static unsigned char backend_opts[20] = { 2, 4, 0x05, 0xb4, 4, 2, 8, 10,
+	0, 0, 0x13, 0x88, 0, 0, 0x03, 0x20, 1, 3, 3, 9 };
+
+static int syn_for_cookie_service_gets_a_stateless_syncookie_synack(void)
+{
+	struct pkt_spec s = { CK, .sport = 45000, .tcp_flags = TF_SYN,
+			      .seq = 123456, .opts = syn_opts, .optlen = 20 };
+	struct maglb_flow k;
+	struct pkt_view v;
+	struct run r;
+
+	ASSERT_OK(run_pkt(&s, "c0", &r));
+	ASSERT_EQ(r.action, XDP_TX);
+	ASSERT_OK(pkt_view(r.out, r.out_len, &v));
+	ASSERT_TRUE(v.csum_ok, "checksums");
+	ASSERT_TRUE(!strcmp(v.src, "10.10.0.110") && !strcmp(v.dst, "10.10.0.2"),
+		    "addresses %s -> %s", v.src, v.dst);
+	ASSERT_EQ(v.sport, 80);
+	ASSERT_EQ(v.dport, 45000);
+	ASSERT_EQ(v.flags, TF_SYN | TF_ACK);
+	ASSERT_EQ(v.ack, 123457);
+	ASSERT_TRUE(view_opt(&v, 2) && view_opt(&v, 4) && view_opt(&v, 3),
+		    "MSS, SACK-permitted and window scale expected");
+	ASSERT_EQ(opt32(&v, 8, 6), 0x0309);	/* TSecr = our TSval */
+	ASSERT_TRUE(!memcmp(v.dmac, mac_b, 6), "not sent back to the sender");
+	memset(&k, 0, sizeof(k));
+	k.family = MAGLB_AF_INET;
+	k.proto = IPPROTO_TCP;
+	inet_pton(AF_INET, "10.10.0.2", &k.saddr);
+	inet_pton(AF_INET, "10.10.0.110", &k.daddr);
+	k.sport = htons(45000);
+	k.dport = htons(80);
+	ASSERT_TRUE(!ct_has(&k), "a SYN created state");
+	return 0;
+}
+
+static int handshake_ack_is_absorbed_and_forged_ones_dropped(void)
+{
+	struct hs h = { .sport = 45001, .isn = 7000 };
+	struct pkt_spec s;
+	__u64 b0 = reason_count(MAGLB_DROP_HANDSHAKE_ACK);
+	__u64 b1 = reason_count(MAGLB_DROP_BAD_COOKIE);
+	struct run r;
+
+	if (hs_syn(&h))
+		return -1;
+	s = hs_data(&h, NULL);
+	s.data = NULL;
+	s.tcp_flags = TF_ACK;
+	ASSERT_OK(run_pkt(&s, "c0", &r));
+	ASSERT_EQ(r.action, XDP_DROP);
+	ASSERT_EQ(reason_count(MAGLB_DROP_HANDSHAKE_ACK) - b0, 1);
+	s.ack ^= 0x1000;		/* a guessed cookie */
+	ASSERT_OK(run_pkt(&s, "c0", &r));
+	ASSERT_EQ(r.action, XDP_DROP);
+	ASSERT_EQ(reason_count(MAGLB_DROP_BAD_COOKIE) - b1, 1);
+	return 0;
+}
+
+static int first_data_with_bad_checksum_is_dropped(void)
+{
+	struct hs h = { .sport = 45002, .isn = 8000 };
+	__u64 b = reason_count(MAGLB_DROP_BAD_CSUM);
+	struct pkt_spec s;
+	struct run r;
+
+	if (hs_syn(&h))
+		return -1;
+	s = hs_data(&h, REQ("1.2.3.4"));
+	s.bad_csum = true;
+	ASSERT_OK(run_pkt(&s, "c0", &r));
+	ASSERT_EQ(r.action, XDP_DROP);
+	ASSERT_EQ(reason_count(MAGLB_DROP_BAD_CSUM) - b, 1);
+	return 0;
+}
+
+static int first_data_opens_the_cookies_backend_with_the_client_isn(void)
+{
+	struct hs h = { .sport = 45003, .isn = 9000 };
+	struct svc_item it = {};
+	struct maglb_backend be;
+	struct pkt_view v;
+	struct run r;
+	__u32 *slots, size;
+	__u64 hash;
+	char want[64];
+
+	if (hs_open(&h, REQ("1.2.3.4"), &r, &v))
+		return -1;
+	find_svc("ck", &it);
+	ASSERT_OK(kv_key_hash(&it.svc, "FooBar=1.2.3.4", &hash));
+	maps_read_ring(&maps, it.svc.id, &slots, &size);
+	maps_get_backend(&maps, slots[maglb_ring_slot(hash, size) - 1], &be);
+	free(slots);
+	inet_ntop(AF_INET, &be.addr, want, sizeof(want));
+	ASSERT_TRUE(!strcmp(v.dst, want), "SYN to %s, cookie hashes to %s",
+		    v.dst, want);
+	ASSERT_EQ(v.flags, TF_SYN);
+	ASSERT_EQ(v.seq, 9000);		/* the client's own ISN */
+	ASSERT_EQ(v.dport, 3000);
+	ASSERT_EQ(v.datalen, 0);
+	ASSERT_EQ(opt32(&v, 8, 2), 800);		/* client's TSval */
+	ASSERT_TRUE(view_opt(&v, 3) && view_opt(&v, 3)[2] == 7,
+		    "client's wscale not passed on");
+	ASSERT_TRUE(view_opt(&v, 4), "SACK-permitted lost");
+	return 0;
+}
+
+static int backend_synack_is_turned_into_the_stashed_request_by_tc(void)
+{
+	const char *req = REQ("5.6.7.8");
+	struct hs h = { .sport = 45004, .isn = 10000, .isn_b = 50000 };
+	struct pkt_spec s;
+	struct pkt_view v;
+	struct run r;
+
+	if (hs_open(&h, req, &r, &v))
+		return -1;
+	s = hs_synack(&h, backend_opts);
+	ASSERT_OK(run_pkt(&s, "b0", &r));	/* XDP hands it to TC */
+	ASSERT_EQ(r.action, XDP_PASS);
+	ASSERT_OK(run_tc(&s, "b0", &r));
+	ASSERT_EQ(r.action, 7);			/* TC_ACT_REDIRECT */
+	ASSERT_OK(pkt_view(r.out, r.out_len, &v));
+	ASSERT_TRUE(v.csum_ok, "checksums of the grown segment");
+	ASSERT_TRUE(!strcmp(v.src, "10.10.0.2") && !strcmp(v.dst, h.backend),
+		    "%s -> %s", v.src, v.dst);
+	ASSERT_EQ(v.flags, TF_ACK | TF_PSH);
+	ASSERT_EQ(v.seq, 10001);
+	ASSERT_EQ(v.ack, 50001);
+	ASSERT_EQ(v.datalen, (int)strlen(req));
+	ASSERT_TRUE(!memcmp(v.data, req, strlen(req)), "payload differs");
+	ASSERT_EQ(opt32(&v, 8, 6), 5000);	/* TSecr: backend's */
+	return 0;
+}
+
+static int spliced_segments_are_translated_both_ways(void)
+{
+	struct hs h = { .sport = 45005, .isn = 20000, .isn_b = 900000 };
+	/* backend data: seq isn_b+1, TS 5100/800, SACK-less */
+	unsigned char bts[12] = { 1, 1, 8, 10, 0, 0, 0x13, 0xec, 0, 0, 0x03, 0x20 };
+	/* client ACK with SACK of backend data: NOP NOP TS, NOP NOP SACK 1 */
+	unsigned char cts[24] = { 1, 1, 8, 10, 0, 0, 0x03, 0x84, 0, 0, 0, 0,
+				  1, 1, 5, 10, 0, 0, 0, 0, 0, 0, 0, 0 };
+	unsigned int delta, ts_delta;
+	struct pkt_spec s;
+	struct pkt_view v;
+	struct run r;
+
+	if (hs_open(&h, REQ("x"), &r, &v))
+		return -1;
+	s = hs_synack(&h, backend_opts);
+	ASSERT_OK(run_tc(&s, "b0", &r));
+	ASSERT_EQ(r.action, 7);
+	delta = h.isn_b - h.cookie;
+	ts_delta = h.tsval_ours - 5000;
+
+	/* backend -> client: seq and TSval move into the client's space */
+	s = (struct pkt_spec){ .family = 4, .src = h.backend, .sport = 3000,
+		.dst = "10.10.0.2", .dport = h.sport, .proto = IPPROTO_TCP,
+		.tcp_flags = TF_ACK | TF_PSH, .seq = h.isn_b + 1,
+		.ack = h.isn + 1 + 60, .opts = bts, .optlen = 12,
+		.data = "HTTP/1.1 200 OK\r\n\r\n", .window = 100 };
+	ASSERT_OK(run_pkt(&s, "b0", &r));
+	ASSERT_EQ(r.action, XDP_REDIRECT);
+	ASSERT_OK(pkt_view(r.out, r.out_len, &v));
+	ASSERT_TRUE(v.csum_ok, "checksums backend->client");
+	ASSERT_TRUE(!strcmp(v.src, "10.10.0.110"), "src %s", v.src);
+	ASSERT_EQ(v.seq, h.cookie + 1);
+	ASSERT_EQ(opt32(&v, 8, 2), 5100 + ts_delta);
+	ASSERT_EQ(v.window, 100 << 2);	/* backend wscale 9, ours 7 */
+
+	/* client -> backend: ack, SACK edges and TSecr move back */
+	put32(cts + 4, 801);
+	put32(cts + 8, 5100 + ts_delta);
+	put32(cts + 16, h.cookie + 1 + 100);
+	put32(cts + 20, h.cookie + 1 + 200);
+	s = (struct pkt_spec){ CK, .sport = h.sport, .tcp_flags = TF_ACK,
+		.seq = h.isn + 1 + 60, .ack = h.cookie + 1 + 19,
+		.opts = cts, .optlen = 24 };
+	ASSERT_OK(run_pkt(&s, "c0", &r));
+	ASSERT_EQ(r.action, XDP_REDIRECT);
+	ASSERT_OK(pkt_view(r.out, r.out_len, &v));
+	ASSERT_TRUE(v.csum_ok, "checksums client->backend");
+	ASSERT_EQ(v.ack, h.isn_b + 1 + 19);
+	ASSERT_EQ(v.seq, h.isn + 1 + 60);		/* never translated */
+	ASSERT_EQ(opt32(&v, 8, 6), 5100);
+	ASSERT_EQ(opt32(&v, 5, 2), h.cookie + 1 + 100 + delta);
+	ASSERT_EQ(opt32(&v, 5, 6), h.cookie + 1 + 200 + delta);
+	return 0;
+}
+
+static int retransmitted_first_data_resends_the_backend_syn(void)
+{
+	struct hs h = { .sport = 45006, .isn = 30000 };
+	struct pkt_spec s;
+	struct pkt_view v;
+	struct run r;
+
+	if (hs_open(&h, REQ("again"), &r, &v))
+		return -1;
+	s = hs_data(&h, REQ("again"));
+	ASSERT_OK(run_pkt(&s, "c0", &r));
+	ASSERT_EQ(r.action, XDP_REDIRECT);
+	ASSERT_OK(pkt_view(r.out, r.out_len, &v));
+	ASSERT_EQ(v.flags, TF_SYN);
+	ASSERT_EQ(v.seq, 30000);
+	ASSERT_TRUE(opt32(&v, 8, 2) == 800, "resent SYN lacks TS: %02x %02x %02x %02x",
+		    v.opts[0], v.opts[1], v.opts[2], v.opts[3]);
+	/* A pure ACK meanwhile is held back, not forwarded. */
+	s.data = NULL;
+	s.tcp_flags = TF_ACK;
+	ASSERT_OK(run_pkt(&s, "c0", &r));
+	ASSERT_EQ(r.action, XDP_DROP);
+	return 0;
+}
+
+static int backend_reset_during_setup_reaches_the_client(void)
+{
+	struct hs h = { .sport = 45007, .isn = 40000 };
+	struct maglb_flow k;
+	struct pkt_spec s;
+	struct pkt_view v;
+	struct run r;
+
+	if (hs_open(&h, REQ("rst"), &r, &v))
+		return -1;
+	s = (struct pkt_spec){ .family = 4, .src = h.backend, .sport = 3000,
+		.dst = "10.10.0.2", .dport = h.sport, .proto = IPPROTO_TCP,
+		.tcp_flags = TF_RST | TF_ACK, .ack = h.isn + 1 };
+	ASSERT_OK(run_pkt(&s, "b0", &r));
+	ASSERT_EQ(r.action, XDP_REDIRECT);
+	ASSERT_OK(pkt_view(r.out, r.out_len, &v));
+	ASSERT_TRUE(v.csum_ok, "checksums");
+	ASSERT_TRUE(!strcmp(v.src, "10.10.0.110") && !strcmp(v.dst, "10.10.0.2"),
+		    "%s -> %s", v.src, v.dst);
+	ASSERT_EQ(v.flags & TF_RST, TF_RST);
+	ASSERT_EQ(v.seq, h.cookie + 1);
+	memset(&k, 0, sizeof(k));
+	k.family = MAGLB_AF_INET;
+	k.proto = IPPROTO_TCP;
+	inet_pton(AF_INET, "10.10.0.2", &k.saddr);
+	inet_pton(AF_INET, "10.10.0.110", &k.daddr);
+	k.sport = htons(h.sport);
+	k.dport = htons(80);
+	ASSERT_TRUE(!ct_has(&k), "state left behind");
+	return 0;
+}
+
+static int setup_timeout_answers_the_client_with_a_reset(void)
+{
+	struct hs h = { .sport = 45008, .isn = 50000 };
+	struct pkt_spec s;
+	struct pkt_view v;
+	struct run r;
+
+	if (hs_open(&h, REQ("slow"), &r, &v))
+		return -1;
+	usleep(1100 * 1000);		/* splice_timeout_ns is 1 s here */
+	s = hs_data(&h, REQ("slow"));
+	ASSERT_OK(run_pkt(&s, "c0", &r));
+	ASSERT_EQ(r.action, XDP_TX);
+	ASSERT_OK(pkt_view(r.out, r.out_len, &v));
+	ASSERT_EQ(v.flags & TF_RST, TF_RST);
+	ASSERT_EQ(v.seq, h.cookie + 1);
+	ASSERT_TRUE(!strcmp(v.dst, "10.10.0.2"), "RST to %s", v.dst);
+	return 0;
+}
+
 static bool ct_has(const struct maglb_flow *k)
 {
 	struct maglb_ct_entry e;
@@ -675,6 +1109,15 @@ int main(void)
 	}
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		test_report(cases[i].name, check_case(&cases[i]));
+	RUN_TEST(syn_for_cookie_service_gets_a_stateless_syncookie_synack);
+	RUN_TEST(handshake_ack_is_absorbed_and_forged_ones_dropped);
+	RUN_TEST(first_data_with_bad_checksum_is_dropped);
+	RUN_TEST(first_data_opens_the_cookies_backend_with_the_client_isn);
+	RUN_TEST(backend_synack_is_turned_into_the_stashed_request_by_tc);
+	RUN_TEST(spliced_segments_are_translated_both_ways);
+	RUN_TEST(retransmitted_first_data_resends_the_backend_syn);
+	RUN_TEST(backend_reset_during_setup_reaches_the_client);
+	RUN_TEST(setup_timeout_answers_the_client_with_a_reset);
 	RUN_TEST(reply_is_reverse_nated_to_the_vip);
 	RUN_TEST(snat_reply_returns_to_the_client);
 	RUN_TEST(snat_port_range_exhaustion_drops_and_counts);
@@ -685,6 +1128,7 @@ int main(void)
 	RUN_TEST(truncation_at_every_byte_is_never_forwarded);
 	RUN_TEST(sweep_expires_closed_then_idle_connections_in_pairs);
 	maps_close(&maps);
+	maglb_tc_bpf__destroy(tc_skel);
 	maglb_bpf__destroy(skel);
 	return test_exit();
 }

@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * ctx.h - one name for the packet context of either attach point, so the
+ * parsing and segment-building helpers compile for XDP (struct xdp_md) and
+ * for TC (struct __sk_buff, when MAGLB_TC is defined). TC exists for the
+ * one job XDP cannot do everywhere: growing a small frame (see splice.h).
+ */
+#ifndef MAGLB_BPF_CTX_H
+#define MAGLB_BPF_CTX_H
+
+#ifdef MAGLB_TC
+#define CTX		struct __sk_buff
+#define ACT_PASS	TC_ACT_OK
+#define ACT_DROP	TC_ACT_SHOT
+#define TC_ACT_OK	0
+#define TC_ACT_SHOT	2
+#define TC_ACT_REDIRECT	7
+
+static __always_inline int ctx_resize(CTX *c, __u32 new_len, __u32 old_len)
+{
+	return bpf_skb_change_tail(c, new_len, 0);
+}
+
+static __always_inline int ctx_store_bytes(CTX *c, __u32 off, const void *b,
+					   __u32 len)
+{
+	return bpf_skb_store_bytes(c, off, b, len, 0);
+}
+
+static __always_inline int ctx_load_bytes(CTX *c, __u32 off, void *b,
+					  __u32 len)
+{
+	return bpf_skb_load_bytes(c, off, b, len);
+}
+
+static __always_inline __u32 ctx_ifindex(CTX *c)
+{
+	return c->ifindex;
+}
+
+/* Back out of the device it came in on. */
+#define ACT_TX(c)	bpf_redirect((c)->ifindex, 0)
+#else
+#define CTX		struct xdp_md
+#define ACT_PASS	XDP_PASS
+#define ACT_DROP	XDP_DROP
+
+/* Grows only into the frame's tailroom: on veth that can be a few bytes. */
+static __always_inline int ctx_resize(CTX *c, __u32 new_len, __u32 old_len)
+{
+	return new_len == old_len ? 0 :
+	       bpf_xdp_adjust_tail(c, (int)new_len - (int)old_len);
+}
+
+static __always_inline int ctx_store_bytes(CTX *c, __u32 off, const void *b,
+					   __u32 len)
+{
+	return bpf_xdp_store_bytes(c, off, (void *)b, len);
+}
+
+static __always_inline int ctx_load_bytes(CTX *c, __u32 off, void *b,
+					  __u32 len)
+{
+	return bpf_xdp_load_bytes(c, off, b, len);
+}
+
+static __always_inline __u32 ctx_ifindex(CTX *c)
+{
+	return c->ingress_ifindex;
+}
+
+#define ACT_TX(c)	XDP_TX
+#endif
+
+static __always_inline void *ctx_data(CTX *c)
+{
+	return (void *)(long)c->data;
+}
+
+static __always_inline void *ctx_data_end(CTX *c)
+{
+	return (void *)(long)c->data_end;
+}
+
+#endif /* MAGLB_BPF_CTX_H */

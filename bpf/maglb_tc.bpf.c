@@ -1,0 +1,52 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * maglb_tc.bpf.c - TC ingress, for the one step XDP cannot be trusted with:
+ * turning a backend's SYN-ACK into the ACK that carries the client's stashed
+ * request. That frame must grow by the request's length, and an XDP frame
+ * only has the tailroom its driver left (veth: about none). maglb_xdp passes
+ * exactly these SYN-ACKs up (reason pass_to_tc); everything else here is
+ * TC_ACT_OK at once. Same logic as XDP, built from the same headers with
+ * MAGLB_TC; the maps are the XDP object's, shared by pin or fd.
+ */
+#define MAGLB_TC
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+
+#define ETH_ALEN 6
+
+#include "maglb.h"
+#include "maglb_hash.h"
+#include "lib/maps.h"
+#include "lib/parse.h"
+#include "lib/stats.h"
+#include "lib/splice.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+SEC("tc")
+int maglb_tc(struct __sk_buff *skb)
+{
+	enum maglb_reason why = MAGLB_DROP_NO_STATE;
+	struct maglb_ct_entry *ct;
+	struct pkt p = {};
+	int action;
+
+	if (parse_packet(skb, &p) != PARSE_OK || !pkt_tcp(skb, &p) ||
+	    (p.tcp_flags & (TCP_F_SYN | TCP_F_ACK)) != (TCP_F_SYN | TCP_F_ACK))
+		return TC_ACT_OK;
+	ct = bpf_map_lookup_elem(&maglb_ct, &p.flow);
+	if (!ct || !(ct->flags & MAGLB_CT_F_REPLY))
+		return TC_ACT_OK;
+	if (ct->flags & MAGLB_CT_F_PENDING) {
+		action = splice_pending_do(skb, &p, ct, bpf_ktime_get_ns(), &why);
+	} else if (ct->flags & MAGLB_CT_F_STASH) {
+		action = splice_stash_do(skb, &p, ct, &why);
+		if (action < 0)
+			return TC_ACT_OK;
+	} else {
+		return TC_ACT_OK;
+	}
+	count_reason(why, p.len);
+	return action;
+}
