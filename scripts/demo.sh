@@ -38,7 +38,18 @@ for mode in nat snat; do
 	show "maglb apply -f $cfg"
 	maglb apply -f "$cfg"
 
-	say "SourceIP: the same client always lands on the same pod"
+	say "Cookie (the seed's BackendTrafficPolicy): the cookie picks the pod"
+	sed 's/type: SourceIP/type: Cookie\n      cookie: {name: FooBar, ttl: 60s, attributes: {SameSite: Strict}}/' \
+		"$cfg" > "$WORK/cookie.yaml"
+	maglb apply -f "$WORK/cookie.yaml"
+	for v in 1.2.3.4 5.6.7.8; do
+		seed_round "$v"
+		show "maglb lookup cookie-route --cookie FooBar=$v"
+		maglb lookup cookie-route --cookie "FooBar=$v"
+	done
+
+	say "SourceIP: the same client address always lands on the same pod"
+	maglb apply -f "$cfg"
 	seed_round 1.2.3.4
 	show "maglb lookup cookie-route --src 10.10.0.2"
 	maglb lookup cookie-route --src 10.10.0.2

@@ -37,7 +37,11 @@ int ct_sweep(const struct maglb_maps *m, const struct maglb_config *cfg,
 		closed = (flags & MAGLB_CT_F_RST) ||
 			 ((flags & MAGLB_CT_F_FIN) &&
 			  (!have_peer || (peer.flags & MAGLB_CT_F_FIN)));
-		if (closed)
+		/* A handshake the backend never finished: the client gave up
+		 * long ago (its retransmits would have reset it). */
+		if ((flags | (have_peer ? peer.flags : 0)) & MAGLB_CT_F_PENDING)
+			timeout = cfg->ct_closed_timeout;
+		else if (closed)
 			timeout = cfg->ct_closed_timeout;
 		else if (it->key.proto == IPPROTO_TCP)
 			timeout = cfg->ct_tcp_timeout;

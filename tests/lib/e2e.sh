@@ -106,3 +106,20 @@ seed_tuple_requests_spread_over_backends() {
 	# 10 fresh source ports over 10 backends: P(<= 2 backends) < 1e-5
 	[ "$n" -ge 3 ] || { echo "only $n backends got requests"; return 1; }
 }
+
+# The seed's Cookie scenario: each cookie's 10 requests land on one backend,
+# the one `maglb lookup --cookie` names.
+seed_cookie_requests_land_on_the_lookup_backend() {
+	local v i want
+	write_config "$CFG" "$MODE" Cookie
+	maglb apply -f "$CFG" >/dev/null || return 1
+	for v in 1.2.3.4 5.6.7.8; do
+		reset_logs
+		seed_requests "$v" 10
+		backend_counts | grep -v ' 0 requests'
+		i=$(only_backend_with 10) || { echo "FooBar=$v: not all on one backend"; return 1; }
+		want=$(maglb lookup cookie-route --cookie "FooBar=$v") || return 1
+		echo "FooBar=$v -> backend-$i, maglb lookup says $want"
+		[ "$want" = "$(backend_addr "$MODE" "$i"):3000" ] || return 1
+	done
+}

@@ -201,6 +201,19 @@ static __u64 reason_count(enum maglb_reason why)
 	return c.packets;
 }
 
+/* Conntrack key of the client 10.10.0.2:sport to vip:80 over TCP. */
+static void client_key(const char *vip, unsigned short sport,
+		       struct maglb_flow *k)
+{
+	memset(k, 0, sizeof(*k));
+	k->family = MAGLB_AF_INET;
+	k->proto = IPPROTO_TCP;
+	inet_pton(AF_INET, "10.10.0.2", &k->saddr);
+	inet_pton(AF_INET, vip, &k->daddr);
+	k->sport = htons(sport);
+	k->dport = htons(80);
+}
+
 static struct svc_item *find_svc(const char *name, struct svc_item *out)
 {
 	struct svc_item *all;
@@ -453,17 +466,6 @@ static int snat_port_range_exhaustion_drops_and_counts(void)
 	return 0;
 }
 
-/* Conntrack key of a client flow to the "web" VIP. */
-static void web_flow_key(unsigned short sport, struct maglb_flow *k)
-{
-	memset(k, 0, sizeof(*k));
-	k->family = MAGLB_AF_INET;
-	k->proto = IPPROTO_TCP;
-	inet_pton(AF_INET, "10.10.0.2", &k->saddr);
-	inet_pton(AF_INET, "10.10.0.100", &k->daddr);
-	k->sport = htons(sport);
-	k->dport = htons(80);
-}
 
 static int fin_and_rst_are_forwarded_and_tracked(void)
 {
@@ -480,7 +482,7 @@ static int fin_and_rst_are_forwarded_and_tracked(void)
 	s.tcp_flags = TF_FIN | TF_ACK;
 	if (send_and_view(&s, "c0", XDP_REDIRECT, &v))
 		return -1;
-	web_flow_key(41002, &k);
+	client_key("10.10.0.100", 41002, &k);
 	ASSERT_OK(bpf_map_lookup_elem(maps.ct, &k, &e));
 	ASSERT_TRUE(e.flags & MAGLB_CT_F_FIN, "FIN not recorded");
 	s.tcp_flags = TF_RST;
@@ -774,13 +776,7 @@ static int syn_for_cookie_service_gets_a_stateless_syncookie_synack(void)
 		    "MSS, SACK-permitted and window scale expected");
 	ASSERT_EQ(opt32(&v, 8, 6), 0x0309);	/* TSecr = our TSval */
 	ASSERT_TRUE(!memcmp(v.dmac, mac_b, 6), "not sent back to the sender");
-	memset(&k, 0, sizeof(k));
-	k.family = MAGLB_AF_INET;
-	k.proto = IPPROTO_TCP;
-	inet_pton(AF_INET, "10.10.0.2", &k.saddr);
-	inet_pton(AF_INET, "10.10.0.110", &k.daddr);
-	k.sport = htons(45000);
-	k.dport = htons(80);
+	client_key("10.10.0.110", 45000, &k);
 	ASSERT_TRUE(!ct_has(&k), "a SYN created state");
 	return 0;
 }
@@ -987,14 +983,72 @@ static int backend_reset_during_setup_reaches_the_client(void)
 		    "%s -> %s", v.src, v.dst);
 	ASSERT_EQ(v.flags & TF_RST, TF_RST);
 	ASSERT_EQ(v.seq, h.cookie + 1);
-	memset(&k, 0, sizeof(k));
-	k.family = MAGLB_AF_INET;
-	k.proto = IPPROTO_TCP;
-	inet_pton(AF_INET, "10.10.0.2", &k.saddr);
-	inet_pton(AF_INET, "10.10.0.110", &k.daddr);
-	k.sport = htons(h.sport);
-	k.dport = htons(80);
+	client_key("10.10.0.110", h.sport, &k);
 	ASSERT_TRUE(!ct_has(&k), "state left behind");
+	return 0;
+}
+
+static int repeated_backend_synack_gets_the_request_again_until_acked(void)
+{
+	const char *req = REQ("twice");
+	struct hs h = { .sport = 45009, .isn = 60000, .isn_b = 70000 };
+	struct maglb_flow k;
+	struct maglb_splice sp;
+	struct pkt_spec s;
+	struct pkt_view v;
+	struct run r;
+
+	if (hs_open(&h, req, &r, &v))
+		return -1;
+	s = hs_synack(&h, backend_opts);
+	ASSERT_OK(run_tc(&s, "b0", &r));
+	ASSERT_EQ(r.action, 7);
+	/* Our data ACK was lost: the backend repeats its SYN-ACK. */
+	ASSERT_OK(run_pkt(&s, "b0", &r));
+	ASSERT_EQ(r.action, XDP_PASS);
+	ASSERT_OK(run_tc(&s, "b0", &r));
+	ASSERT_EQ(r.action, 7);
+	ASSERT_OK(pkt_view(r.out, r.out_len, &v));
+	ASSERT_EQ(v.datalen, (int)strlen(req));
+	ASSERT_EQ(v.seq, 60001);
+	/* The backend acknowledges the request: the stash goes. */
+	client_key("10.10.0.110", h.sport, &k);
+	ASSERT_OK(bpf_map_lookup_elem(maps.splice, &k, &sp));
+	s = (struct pkt_spec){ .family = 4, .src = h.backend, .sport = 3000,
+		.dst = "10.10.0.2", .dport = h.sport, .proto = IPPROTO_TCP,
+		.tcp_flags = TF_ACK, .seq = h.isn_b + 1,
+		.ack = h.isn + 1 + strlen(req) };
+	ASSERT_OK(run_pkt(&s, "b0", &r));
+	ASSERT_EQ(r.action, XDP_REDIRECT);
+	ASSERT_TRUE(bpf_map_lookup_elem(maps.splice, &k, &sp), "stash kept");
+	return 0;
+}
+
+static int head_without_the_cookie_falls_back_to_source_ip(void)
+{
+	struct hs h = { .sport = 45010, .isn = 80000 };
+	__u64 b = reason_count(MAGLB_KEY_FALLBACK);
+	struct svc_item it = {};
+	struct maglb_backend be;
+	struct maglb_flow f = {};
+	struct pkt_view v;
+	__u32 *slots, size;
+	struct run r;
+	char want[64];
+
+	/* Incomplete head, no cookie yet: decide now by the fallback. */
+	if (hs_open(&h, "GET /cookie HTTP/1.1\r\nHost: a\r\nUser-Ag", &r, &v))
+		return -1;
+	ASSERT_EQ(reason_count(MAGLB_KEY_FALLBACK) - b, 1);
+	find_svc("ck", &it);
+	inet_pton(AF_INET, "10.10.0.2", &f.saddr);
+	maps_read_ring(&maps, it.svc.id, &slots, &size);
+	maps_get_backend(&maps, slots[maglb_ring_slot(maglb_flow_hash(&f,
+			 MAGLB_HASH_SOURCE_IP), size) - 1], &be);
+	free(slots);
+	inet_ntop(AF_INET, &be.addr, want, sizeof(want));
+	ASSERT_TRUE(!strcmp(v.dst, want), "fallback went to %s, SourceIP says %s",
+		    v.dst, want);
 	return 0;
 }
 
@@ -1046,8 +1100,8 @@ static int sweep_expires_closed_then_idle_connections_in_pairs(void)
 	s.tcp_flags = TF_RST;
 	if (send_and_view(&s, "c0", XDP_REDIRECT, &v))
 		return -1;
-	web_flow_key(44000, &open_k);
-	web_flow_key(44001, &closed_k);
+	client_key("10.10.0.100", 44000, &open_k);
+	client_key("10.10.0.100", 44001, &closed_k);
 	it.key = open_k;
 	ASSERT_OK(bpf_map_lookup_elem(maps.ct, &open_k, &it.val));
 	ct_partner_key(&it, &open_r);
@@ -1117,6 +1171,8 @@ int main(void)
 	RUN_TEST(spliced_segments_are_translated_both_ways);
 	RUN_TEST(retransmitted_first_data_resends_the_backend_syn);
 	RUN_TEST(backend_reset_during_setup_reaches_the_client);
+	RUN_TEST(repeated_backend_synack_gets_the_request_again_until_acked);
+	RUN_TEST(head_without_the_cookie_falls_back_to_source_ip);
 	RUN_TEST(setup_timeout_answers_the_client_with_a_reset);
 	RUN_TEST(reply_is_reverse_nated_to_the_vip);
 	RUN_TEST(snat_reply_returns_to_the_client);
