@@ -14,7 +14,11 @@
  *  - a header value loses leading and trailing spaces/tabs;
  *  - '\r' is ignored everywhere, so bare '\n' line ends work too;
  *  - only the first HTTP_KEY_MAX bytes of a value are kept (and hashed);
- *  - a head whose first byte is not an uppercase letter is not HTTP (TLS).
+ *  - a head whose first byte is not an uppercase letter is not HTTP (TLS);
+ *  - alongside the key it records the request path (the request line's
+ *    second word) and the first Host header's value, each once complete
+ *    and cut to 64 bytes, for route matching;
+ *  - it stops once it has the key and the Host, or at the end of the head.
  *
  * Needs __u8/__u16 (vmlinux.h or linux/types.h) and __builtin_memcpy.
  */
@@ -23,6 +27,8 @@
 
 #define HTTP_KEY_MAX	128
 #define HTTP_NAME_MAX	64
+#define HTTP_HOST_MAX	64
+#define HTTP_PATH_MAX	64
 
 enum http_mode {
 	HTTP_MODE_COOKIE = 0,
@@ -48,6 +54,9 @@ enum http_state {
 	HS_C_NAME,
 	HS_C_VAL,
 	HS_C_SKIP,		/* another cookie's value */
+	HS_PATH,		/* request line: the request-target */
+	HS_HOST_OWS,		/* Host header: leading whitespace */
+	HS_HOST,
 };
 
 struct http_parser {
@@ -66,6 +75,16 @@ struct http_parser {
 	__u16 value_len;	/* bytes kept in value */
 	__u16 trim_len;		/* value_len without trailing whitespace */
 	char value[HTTP_KEY_MAX];
+	/* route facts */
+	__u8 host_match;	/* this header's name is still "host" */
+	__u8 have_host;		/* host[] is complete */
+	__u8 have_path;		/* path[] is complete */
+	__u8 pad2;
+	__u16 host_len;
+	__u16 host_trim;
+	__u16 path_len;
+	char host[HTTP_HOST_MAX];
+	char path[HTTP_PATH_MAX];
 };
 
 static __always_inline char http_lower(char c)
@@ -86,8 +105,9 @@ static __always_inline void http_keep(struct http_parser *ps, char c)
 }
 
 /* The value is complete: trim, unquote (cookies, by offset: a shifting
- * loop would become a memmove, which BPF cannot call), and stop. */
-static __always_inline int http_found(struct http_parser *ps)
+ * loop would become a memmove, which BPF cannot call). Stop if the Host is
+ * known too; else skip to the next line (`next`) and look for it. */
+static __always_inline int http_found(struct http_parser *ps, __u8 next)
 {
 	__u16 n = ps->trim_len;
 
@@ -99,7 +119,20 @@ static __always_inline int http_found(struct http_parser *ps)
 		ps->value_len = n - 2;
 	}
 	ps->result = HTTP_FOUND;
-	return 1;
+	ps->state = next;
+	return ps->have_host ? 1 : 0;
+}
+
+static __always_inline void http_keep_host(struct http_parser *ps, char c)
+{
+	__u16 n = ps->host_len;
+
+	if (n >= HTTP_HOST_MAX)
+		return;
+	ps->host[n & (HTTP_HOST_MAX - 1)] = c;
+	ps->host_len = n + 1;
+	if (c != ' ' && c != '\t')
+		ps->host_trim = n + 1;
 }
 
 /* Feed one byte. Returns 1 when the result is final, 0 for more. */
@@ -116,17 +149,33 @@ static __always_inline int http_step(struct http_parser *ps, char c)
 		ps->state = HS_REQ_LINE;
 		return 0;
 	case HS_REQ_LINE:
+		if (c == ' ')
+			ps->state = HS_PATH;
+		else if (c == '\n')
+			ps->state = HS_LINE_START;
+		return 0;
+	case HS_PATH:
+		if (c == ' ' || c == '\n') {
+			ps->have_path = 1;
+			ps->state = c == ' ' ? HS_SKIP_LINE : HS_LINE_START;
+		} else if (ps->path_len < HTTP_PATH_MAX) {
+			ps->path[ps->path_len & (HTTP_PATH_MAX - 1)] = c;
+			ps->path_len++;
+		}
+		return 0;
 	case HS_SKIP_LINE:
 		if (c == '\n')
 			ps->state = HS_LINE_START;
 		return 0;
 	case HS_LINE_START:
 		if (c == '\n') {		/* empty line: end of head */
-			ps->result = HTTP_ABSENT;
+			if (ps->result != HTTP_FOUND)
+				ps->result = HTTP_ABSENT;
 			return 1;
 		}
 		ps->pos = 0;
-		ps->match = 1;
+		ps->match = ps->result != HTTP_FOUND;	/* first key wins */
+		ps->host_match = !ps->have_host;
 		ps->state = HS_NAME;
 		/* c is the first name byte */
 		__attribute__((__fallthrough__));
@@ -137,7 +186,8 @@ static __always_inline int http_step(struct http_parser *ps, char c)
 		}
 		if (c == ':') {
 			if (!ps->match || ps->pos != ps->target_len) {
-				ps->state = HS_SKIP_LINE;
+				ps->state = ps->host_match && ps->pos == 4 ?
+					    HS_HOST_OWS : HS_SKIP_LINE;
 			} else if (ps->mode == HTTP_MODE_COOKIE) {
 				ps->state = HS_C_OWS;
 			} else {
@@ -150,8 +200,28 @@ static __always_inline int http_step(struct http_parser *ps, char c)
 		if (ps->match && (ps->pos >= ps->target_len ||
 				  http_lower(c) != ps->target[ps->pos & (HTTP_NAME_MAX - 1)]))
 			ps->match = 0;
+		/* "host", little-endian in a constant: a string literal would
+		 * be .rodata, whose BTF clang 14 gets wrong. */
+		if (ps->host_match &&
+		    (ps->pos >= 4 ||
+		     http_lower(c) != (char)(0x74736f68U >> (8 * (ps->pos & 3)))))
+			ps->host_match = 0;
 		if (ps->pos < 255)
 			ps->pos++;
+		return 0;
+	case HS_HOST_OWS:
+		if (c == ' ' || c == '\t')
+			return 0;
+		ps->state = HS_HOST;
+		__attribute__((__fallthrough__));
+	case HS_HOST:
+		if (c == '\n') {
+			ps->host_len = ps->host_trim;
+			ps->have_host = 1;
+			ps->state = HS_LINE_START;
+			return ps->result == HTTP_FOUND;
+		}
+		http_keep_host(ps, c);
 		return 0;
 	case HS_HVAL_OWS:
 		if (c == ' ' || c == '\t')
@@ -160,7 +230,7 @@ static __always_inline int http_step(struct http_parser *ps, char c)
 		__attribute__((__fallthrough__));
 	case HS_HVAL:
 		if (c == '\n')
-			return http_found(ps);
+			return http_found(ps, HS_LINE_START);
 		http_keep(ps, c);
 		return 0;
 	case HS_C_OWS:
@@ -193,7 +263,7 @@ static __always_inline int http_step(struct http_parser *ps, char c)
 		return 0;
 	case HS_C_VAL:
 		if (c == ';' || c == '\n')
-			return http_found(ps);
+			return http_found(ps, c == ';' ? HS_SKIP_LINE : HS_LINE_START);
 		http_keep(ps, c);
 		return 0;
 	case HS_C_SKIP:

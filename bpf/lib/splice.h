@@ -215,8 +215,9 @@ static __noinline long http_loop_cb(__u32 i, void *data)
 	if (i >= l->len)
 		return 1;
 	/* The mask, not the test above, is what the verifier can use. */
+	/* A callback must return exactly 0 or 1. */
 	return http_step(&l->sc->ps,
-			 l->sc->sp.payload[i & (MAGLB_STASH_BUF - 1)]);
+			 l->sc->sp.payload[i & (MAGLB_STASH_BUF - 1)]) ? 1 : 0;
 }
 
 /* Byte i of the key block: the parsed value, unquoted, zero padded. A

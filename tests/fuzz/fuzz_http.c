@@ -41,6 +41,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (http_step(&ps, head[i]))
 			break;
 	http_ref_parse(head, n, mode, name, &ref);
+	/* Once the parser stopped early it may not have read the Host; it
+	 * must agree wherever it read the whole head or found the Host. */
+	if (ps.result != HTTP_NOT_HTTP && ref.line_done &&
+	    (ps.have_path != ref.have_path ||
+	     (ps.have_path && (ps.path_len != ref.path_len ||
+			       memcmp(ps.path, ref.path, ps.path_len))))) {
+		fprintf(stderr, "path disagreement: \"%.*s\" vs \"%.*s\"\n",
+			ps.path_len, ps.path, ref.path_len, ref.path);
+		abort();
+	}
+	if (ps.result != HTTP_NOT_HTTP && ps.have_host &&
+	    (!ref.have_host || ps.host_len != ref.host_len ||
+	     memcmp(ps.host, ref.host, ps.host_len))) {
+		fprintf(stderr, "host disagreement: \"%.*s\" vs \"%.*s\"\n",
+			ps.host_len, ps.host, ref.host_len, ref.host);
+		abort();
+	}
+	if (ps.result == HTTP_ABSENT && ref.have_host && !ps.have_host) {
+		fprintf(stderr, "host missed\n");
+		abort();
+	}
 	if (ps.result != ref.result ||
 	    (ps.result == HTTP_FOUND &&
 	     (ps.value_len != ref.value_len ||

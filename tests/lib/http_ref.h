@@ -16,7 +16,49 @@ struct http_ref {
 	int result;			/* enum http_result */
 	char value[HTTP_KEY_MAX];
 	int value_len;
+	int have_path, path_len, have_host, host_len, line_done;
+	char path[HTTP_PATH_MAX], host[HTTP_HOST_MAX];
 };
+
+/* Request path and first Host of the complete lines of buf (no '\r'). */
+static inline void ref_route(char *buf, size_t n, struct http_ref *r)
+{
+	char *line = buf, *next, *sp, *end;
+	int first = 1;
+
+	while (line < buf + n && (next = memchr(line, '\n', buf + n - line))) {
+		if (first) {
+			first = 0;
+			r->line_done = 1;
+			sp = memchr(line, ' ', next - line);
+			if (sp) {
+				end = memchr(sp + 1, ' ', next - sp - 1);
+				if (!end)
+					end = next;
+				r->have_path = 1;
+				r->path_len = end - sp - 1 > HTTP_PATH_MAX ?
+					      HTTP_PATH_MAX : end - sp - 1;
+				memcpy(r->path, sp + 1, r->path_len);
+			}
+		} else if (next == line) {
+			return;			/* end of head */
+		} else if (!r->have_host && next - line >= 5 &&
+			   !strncasecmp(line, "host:", 5)) {
+			char *v = line + 5;
+			int k;
+
+			while (v < next && (*v == ' ' || *v == '\t'))
+				v++;
+			k = next - v > HTTP_HOST_MAX ? HTTP_HOST_MAX : next - v;
+			while (k > 0 && (v[k - 1] == ' ' || v[k - 1] == '\t'))
+				k--;
+			memcpy(r->host, v, k);
+			r->host_len = k;
+			r->have_host = 1;
+		}
+		line = next + 1;
+	}
+}
 
 static inline void ref_set(struct http_ref *r, const char *v, int n, int cookie)
 {
@@ -51,6 +93,8 @@ static inline void http_ref_parse(const char *in, size_t len, int mode,
 	buf[n] = 0;
 	if (n == 0)
 		goto out;
+	if (buf[0] >= 'A' && buf[0] <= 'Z')
+		ref_route(buf, n, r);
 	if (buf[0] < 'A' || buf[0] > 'Z') {
 		r->result = HTTP_NOT_HTTP;
 		goto out;

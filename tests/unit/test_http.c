@@ -106,6 +106,49 @@ static int long_values_keep_the_first_128_bytes(void)
 	return 0;
 }
 
+struct route_case {
+	const char *head;
+	const char *path, *host;	/* NULL: not recorded */
+};
+
+static const struct route_case routes[] = {
+	{ "GET /cookie?x=1 HTTP/1.1\r\nHost: www.example.com\r\nCookie: FooBar=v\r\n\r\n",
+	  "/cookie?x=1", "www.example.com" },
+	/* Host after the cookie: the parser reads on until it has it */
+	{ "GET /a HTTP/1.1\r\nCookie: FooBar=v\r\nHOST:  Example.COM \r\n\r\n",
+	  "/a", "Example.COM" },
+	{ "GET / HTTP/1.1\r\nHost: one\r\nHost: two\r\n\r\n", "/", "one" },
+	{ "GET /no-host HTTP/1.0\r\nCookie: FooBar=v\r\n\r\n", "/no-host", NULL },
+	{ "GET /partial", NULL, NULL },
+};
+
+static int route_facts_are_recorded(void)
+{
+	char name[HTTP_NAME_MAX] = "FooBar";
+	struct http_parser ps;
+	size_t c, i;
+
+	for (c = 0; c < sizeof(routes) / sizeof(routes[0]); c++) {
+		const struct route_case *r = &routes[c];
+
+		http_init(&ps, HTTP_MODE_COOKIE, name, 6);
+		for (i = 0; i < strlen(r->head); i++)
+			if (http_step(&ps, r->head[i]))
+				break;
+		ASSERT_EQ(ps.have_path, r->path != NULL);
+		if (r->path)
+			ASSERT_TRUE(ps.path_len == strlen(r->path) &&
+				    !memcmp(ps.path, r->path, ps.path_len),
+				    "case %zu: path \"%.*s\"", c, ps.path_len, ps.path);
+		ASSERT_EQ(ps.have_host, r->host != NULL);
+		if (r->host)
+			ASSERT_TRUE(ps.host_len == strlen(r->host) &&
+				    !memcmp(ps.host, r->host, ps.host_len),
+				    "case %zu: host \"%.*s\"", c, ps.host_len, ps.host);
+	}
+	return 0;
+}
+
 int main(void)
 {
 	size_t i;
@@ -113,5 +156,6 @@ int main(void)
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		test_report(cases[i].name, run(&cases[i]));
 	RUN_TEST(long_values_keep_the_first_128_bytes);
+	RUN_TEST(route_facts_are_recorded);
 	return test_exit();
 }
