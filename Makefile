@@ -26,9 +26,9 @@ Q := @
 msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
-BPF_PROGS := maglb maglb_tc xdp_pass
+BPF_PROGS := maglb maglb_tc xdp_pass bench
 BPF_OBJS  := $(patsubst %,$(OUT)/%.bpf.o,$(BPF_PROGS))
-SKELS     := $(OUT)/maglb.skel.h $(OUT)/maglb_tc.skel.h
+SKELS     := $(OUT)/maglb.skel.h $(OUT)/maglb_tc.skel.h $(OUT)/bench.skel.h
 
 # Userspace core, linked into the binary and the tests; the CLI on top.
 LIB_SRCS  := addr apply config keyhash log maglev maps neigh sweep
@@ -41,7 +41,7 @@ TEST_BINS := $(patsubst %,$(OUT)/tests/%,$(TESTS))
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all tests test demo clean
+.PHONY: all tests test demo bench clean
 
 all: $(OUT)/maglb $(BPF_OBJS)
 
@@ -52,6 +52,22 @@ test:
 
 demo:
 	./scripts/demo.sh
+
+BENCH_BINS := $(OUT)/bench/bench_pkt $(OUT)/bench/bench_maglev
+
+bench: all $(BENCH_BINS)
+	./scripts/bench/run.sh
+
+$(OUT)/bench:
+	$(Q)mkdir -p $@
+
+$(OUT)/bench/%.o: scripts/bench/%.c $(SKELS) | $(OUT)/bench
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(INCLUDES) -Itests/lib -c $< -o $@
+
+$(OUT)/bench/%: $(OUT)/bench/%.o $(LIB_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -lm -o $@
 
 $(OUT) $(OUT)/user $(OUT)/tests:
 	$(Q)mkdir -p $@
@@ -96,4 +112,4 @@ $(OUT)/tests/fuzz_http: tests/fuzz/fuzz_http.c bpf/lib/http.h tests/lib/http_ref
 clean:
 	rm -rf $(OUT)
 
--include $(wildcard $(OUT)/*.d $(OUT)/user/*.d $(OUT)/tests/*.d)
+-include $(wildcard $(OUT)/*.d $(OUT)/user/*.d $(OUT)/tests/*.d $(OUT)/bench/*.d)

@@ -7,57 +7,11 @@
  * by the real config loader and apply path. Rewritten headers are checked
  * with an independent full checksum (tests/lib/pktbuild.h).
  */
-#define _GNU_SOURCE
-#include <errno.h>
-#include <net/if.h>
-#include <sched.h>
-#include <time.h>
-#include <stdlib.h>
-#include <unistd.h>
-#include <bpf/bpf.h>
-#include <bpf/libbpf.h>
-#include "apply.h"
-#include "config.h"
-#include "maglb_hash.h"
+#include "harness.h"
 #include "keyhash.h"
-#include "maps.h"
+#include "maglb_hash.h"
 #include "sweep.h"
-#include "maglb.skel.h"
-#include "maglb_tc.skel.h"
-#include "pktbuild.h"
 #include "testlib.h"
-
-#define XDP_DROP 1
-#define XDP_PASS 2
-#define XDP_TX 3
-#define XDP_REDIRECT 4
-
-static struct maglb_bpf *skel;
-static struct maglb_tc_bpf *tc_skel;
-static int tc_fd;
-static const struct maglb_secret test_key = { 0x0706050403020100ULL,
-					      0x0f0e0d0c0b0a0908ULL };
-static struct maglb_maps maps;
-static int prog_fd;
-
-static const char *topology =
-	"set -e\n"
-	"ip link set lo up\n"
-	"ip link add c0 address 02:00:00:00:c0:01 type veth peer name c0p\n"
-	"ip link add b0 address 02:00:00:00:b0:01 type veth peer name b0p\n"
-	"for d in c0 c0p b0 b0p; do ip link set $d up; done\n"
-	"ip addr add 10.10.0.1/24 dev c0\n"
-	"ip addr add fd00:10::1/64 dev c0 nodad\n"
-	"ip addr add 10.20.1.1/24 dev b0\n"
-	"ip addr add fd00:20::1/64 dev b0 nodad\n"
-	"ip neigh add 10.10.0.2 lladdr 02:00:00:00:c0:02 dev c0 nud permanent\n"
-	"ip neigh add 10.10.0.11 lladdr 02:00:00:00:c0:11 dev c0 nud permanent\n"
-	"ip neigh add fd00:10::2 lladdr 02:00:00:00:c0:02 dev c0 nud permanent\n"
-	"for i in 2 3 4; do\n"
-	"  ip neigh add 10.20.1.$i lladdr 02:00:00:00:b0:0$i dev b0 nud permanent\n"
-	"  ip neigh add fd00:20::$i lladdr 02:00:00:00:b0:0$i dev b0 nud permanent\n"
-	"done\n"
-	"sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1\n";
 
 static const char *base_config =
 	"services:\n"
@@ -100,98 +54,6 @@ static const char *base_config =
 	"  address: 10.10.0.102\n"
 	"  port: 80\n"
 	"  backends: [{address: 10.20.1.5, port: 3000}]\n";
-
-static int apply_yaml(const char *yaml)
-{
-	char path[] = "/tmp/maglb-pkt-XXXXXX", err[CFG_ERR_LEN];
-	struct maglb_config *cfg;
-	struct apply_stats st;
-	int fd = mkstemp(path), rc;
-
-	if (fd < 0 || write(fd, yaml, strlen(yaml)) != (ssize_t)strlen(yaml))
-		return -errno;
-	close(fd);
-	cfg = config_load(path, err, sizeof(err));
-	unlink(path);
-	if (!cfg) {
-		fprintf(stderr, "config: %s\n", err);
-		return -EINVAL;
-	}
-	rc = apply_config(&maps, cfg, &st);
-	config_free(cfg);
-	return rc;
-}
-
-static int setup(void)
-{
-	struct bpf_map *map;
-	int err;
-
-	if (unshare(CLONE_NEWNET)) {
-		perror("unshare");
-		return -1;
-	}
-	if (system(topology)) {
-		fprintf(stderr, "topology setup failed\n");
-		return -1;
-	}
-	skel = maglb_bpf__open();
-	if (!skel)
-		return -1;
-	/* Test instances never touch the pins of a real installation. */
-	bpf_object__for_each_map(map, skel->obj)
-		bpf_map__set_pin_path(map, NULL);
-	/* Short enough for a test to outwait. */
-	skel->rodata->splice_timeout_ns = 1000000000ULL;
-	err = maglb_bpf__load(skel);
-	if (err)
-		return err;
-	prog_fd = bpf_program__fd(skel->progs.maglb_xdp);
-	err = maps_from_object(skel->obj, &maps);
-	if (err)
-		return err;
-	err = maps_put_progs(&maps, skel->obj);
-	if (err)
-		return err;
-	tc_skel = maglb_tc_bpf__open();
-	if (tc_skel)
-		tc_skel->rodata->splice_timeout_ns = 1000000000ULL;
-	if (!tc_skel || maps_share(skel->obj, tc_skel->obj) ||
-	    maglb_tc_bpf__load(tc_skel))
-		return -1;
-	tc_fd = bpf_program__fd(tc_skel->progs.maglb_tc);
-	maps_put_secret(&maps, &test_key, false);
-	maps_put_tx_port(&maps, if_nametoindex("c0"));
-	maps_put_tx_port(&maps, if_nametoindex("b0"));
-	return apply_yaml(base_config);
-}
-
-struct run {
-	__u8 in[512], out[512];
-	int in_len, out_len, action;
-};
-
-static int run_pkt(const struct pkt_spec *s, const char *dev, struct run *r)
-{
-	struct xdp_md ctx = {};
-	LIBBPF_OPTS(bpf_test_run_opts, opts);
-
-	r->in_len = pkt_build(s, r->in, sizeof(r->in));
-	ctx.data_end = r->in_len;
-	ctx.ingress_ifindex = if_nametoindex(dev);
-	opts.data_in = r->in;
-	opts.data_size_in = r->in_len;
-	opts.data_out = r->out;
-	opts.data_size_out = sizeof(r->out);
-	opts.ctx_in = &ctx;
-	opts.ctx_size_in = sizeof(ctx);
-	opts.repeat = 1;
-	if (bpf_prog_test_run_opts(prog_fd, &opts))
-		return -errno;
-	r->out_len = opts.data_size_out;
-	r->action = opts.retval;
-	return 0;
-}
 
 static __u64 reason_count(enum maglb_reason why)
 {
@@ -667,26 +529,6 @@ static void put32(__u8 *p, unsigned int v)
 	p[3] = v;
 }
 
-static int run_tc(const struct pkt_spec *s, const char *dev, struct run *r)
-{
-	struct __sk_buff ctx = { .ifindex = if_nametoindex(dev) };
-	LIBBPF_OPTS(bpf_test_run_opts, opts);
-
-	r->in_len = pkt_build(s, r->in, sizeof(r->in));
-	opts.data_in = r->in;
-	opts.data_size_in = r->in_len;
-	opts.data_out = r->out;
-	opts.data_size_out = sizeof(r->out);
-	opts.ctx_in = &ctx;
-	opts.ctx_size_in = sizeof(ctx);
-	opts.repeat = 1;
-	if (bpf_prog_test_run_opts(tc_fd, &opts))
-		return -errno;
-	r->out_len = opts.data_size_out;
-	r->action = opts.retval;
-	return 0;
-}
-
 /* Client SYN: our SYN-ACK gives the cookie and our TSval. */
 static int hs_syn(struct hs *h)
 {
@@ -1157,7 +999,7 @@ int main(void)
 {
 	size_t i;
 
-	if (setup()) {
+	if (setup(base_config)) {
 		printf("FAIL pkt_setup: could not build namespace, load or apply\n");
 		return 1;
 	}

@@ -1,0 +1,326 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * bench_pkt.c - per-packet cost of the datapath, through
+ * bpf_prog_test_run_opts() with repeat=1 in a loop: the programs rewrite
+ * packets, so repeat>1 would time their own output. Each figure is the
+ * median of the kernel-reported durations, printed as ns and as ns above
+ * a bare XDP_TX and above a parse-only program, measured in the same run.
+ */
+#include "harness.h"
+#include "bench.skel.h"
+
+#define N_DEFAULT 100000
+
+static const char *config =
+	"services:\n"
+	"- name: l4\n"
+	"  address: 10.10.0.100\n"
+	"  port: 80\n"
+	"  loadBalancer: {type: ConsistentHash, consistentHash: {type: Tuple}}\n"
+	"  backends:\n"
+	"  - {address: 10.20.1.2, port: 3000}\n"
+	"  - {address: 10.20.1.3, port: 3000}\n"
+	"  - {address: 10.20.1.4, port: 3000}\n"
+	"- name: one-arm\n"
+	"  address: 10.10.0.200\n"
+	"  port: 80\n"
+	"  forwarding: snat\n"
+	"  snat: {address: 10.10.0.1, portMin: 10000, portMax: 60000}\n"
+	"  backends: [{address: 10.10.0.11, port: 3000}]\n"
+	"- name: ck\n"
+	"  address: 10.10.0.110\n"
+	"  port: 80\n"
+	"  loadBalancer: {type: ConsistentHash, consistentHash: {type: Cookie, cookie: {name: FooBar}}}\n"
+	"  backends:\n"
+	"  - {address: 10.20.1.2, port: 3000}\n"
+	"  - {address: 10.20.1.3, port: 3000}\n"
+	"  - {address: 10.20.1.4, port: 3000}\n";
+
+static const unsigned char syn_opts[20] = { 2, 4, 0x05, 0xb4, 4, 2, 8, 10,
+	0, 0, 0x03, 0x09, 0, 0, 0, 0, 1, 3, 3, 7 };
+
+static int n_iter = N_DEFAULT;
+static __u64 *samples;
+
+static int cmp_u64(const void *a, const void *b)
+{
+	__u64 x = *(const __u64 *)a, y = *(const __u64 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* One timed run of prog on frame in (len bytes) arriving on dev. */
+static int run_once(int fd, const __u8 *in, int len, const char *dev,
+		    __u64 *ns, int *action)
+{
+	struct xdp_md ctx = { .data_end = len,
+			      .ingress_ifindex = if_nametoindex(dev) };
+	__u8 out[4096];
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = in, .data_size_in = len,
+		    .data_out = out, .data_size_out = sizeof(out),
+		    .ctx_in = &ctx, .ctx_size_in = sizeof(ctx), .repeat = 1);
+
+	if (bpf_prog_test_run_opts(fd, &o))
+		return -errno;
+	*ns = o.duration;
+	if (action)
+		*action = o.retval;
+	return 0;
+}
+
+struct bench_case {
+	const char *name;
+	int fd;
+	struct pkt_spec spec;
+	const char *dev;
+	int unique_flow;	/* vary the source port (and address) per call */
+	int want_action;
+	/* per-iteration preparation that is not timed; may rewrite buf */
+	int (*prepare)(__u8 *buf, int *len, int i);
+};
+
+static double median_ns(const struct bench_case *c)
+{
+	__u8 buf[4096];
+	int len, i, action = 0, n = n_iter, bad = 0;
+
+	len = c->prepare ? 0 : pkt_build(&c->spec, buf, sizeof(buf));
+	for (i = 0; i < n; i++) {
+		if (c->unique_flow) {
+			/* source port and last address byte; the L4 checksum is
+			 * not checked on the L4 path, so no need to fix it */
+			int l4 = 14 + 20;
+
+			buf[l4] = 1 + (i >> 8 & 0x3f);
+			buf[l4 + 1] = i & 0xff;
+			buf[14 + 15] = 2 + (i >> 14);
+		}
+		if (c->prepare && c->prepare(buf, &len, i))
+			return -1;
+		if (run_once(c->fd, buf, len, c->dev, &samples[i], &action))
+			return -1;
+		bad += c->want_action && action != c->want_action;
+	}
+	if (bad)
+		fprintf(stderr, "%s: %d of %d runs returned action %d, not %d\n",
+			c->name, bad, n, action, c->want_action);
+	qsort(samples, n, sizeof(*samples), cmp_u64);
+	return samples[n / 2];
+}
+
+/* ---- cookie first data: a fresh handshake per iteration (untimed SYN) ---- */
+
+static char head600[700];
+
+static int first_data_prepare(__u8 *buf, int *len, int i)
+{
+	unsigned short sport = 20000 + (i % 40000);
+	struct pkt_spec syn = { .family = 4, .src = "10.10.0.2",
+		.dst = "10.10.0.110", .dport = 80, .proto = IPPROTO_TCP,
+		.tcp_flags = TF_SYN, .seq = 1000, .sport = sport,
+		.opts = syn_opts, .optlen = 20 };
+	unsigned char ts[12] = { 1, 1, 8, 10, 0, 0, 0x03, 0x10 };
+	struct pkt_view v;
+	struct run r;
+	const __u8 *o;
+
+	if (run_pkt(&syn, "c0", &r) || r.action != XDP_TX ||
+	    pkt_view(r.out, r.out_len, &v))
+		return -1;
+	o = v.opts + 6;		/* our SYN-ACK: TS at a fixed place */
+	memcpy(ts + 8, o + 2, 4);
+	{
+		struct pkt_spec d = { .family = 4, .src = "10.10.0.2",
+			.dst = "10.10.0.110", .dport = 80, .proto = IPPROTO_TCP,
+			.tcp_flags = TF_ACK | TF_PSH, .seq = 1001,
+			.ack = v.seq + 1, .sport = sport, .opts = ts,
+			.optlen = 12, .data = head600, .window = 502 };
+
+		*len = pkt_build(&d, buf, 4096);
+	}
+	return 0;
+}
+
+/* ---- spliced steady state: one full splice, then one segment, timed ---- */
+
+static __u8 spliced[4096];
+static int spliced_len;
+
+static int make_spliced_flow(void)
+{
+	unsigned char ts[12] = { 1, 1, 8, 10, 0, 0, 0x03, 0x10 };
+	unsigned char bopts[20] = { 2, 4, 0x05, 0xb4, 4, 2, 8, 10, 0, 0, 0x13,
+				    0x88, 0, 0, 0x03, 0x10, 1, 3, 3, 7 };
+	struct pkt_view v;
+	struct run r;
+	__u8 buf[4096];
+	int len;
+	unsigned int cookie;
+
+	if (first_data_prepare(buf, &len, 999999)) {
+		fprintf(stderr, "bench: handshake failed\n");
+		return -1;
+	}
+	memcpy(&cookie, buf + 14 + 20 + 8, 4);		/* ack = cookie + 1 */
+	cookie = ntohl(cookie) - 1;
+	{
+		struct xdp_md ctx = { .data_end = len,
+				      .ingress_ifindex = if_nametoindex("c0") };
+		LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = buf,
+			    .data_size_in = len, .data_out = r.out,
+			    .data_size_out = sizeof(r.out), .ctx_in = &ctx,
+			    .ctx_size_in = sizeof(ctx), .repeat = 1);
+
+		if (bpf_prog_test_run_opts(prog_fd, &o) || o.retval != XDP_REDIRECT) {
+			fprintf(stderr, "bench: first data gave action %u\n", o.retval);
+			return -1;
+		}
+		pkt_view(r.out, o.data_size_out, &v);
+	}
+	{
+		struct pkt_spec sa = { .family = 4, .src = v.dst, .sport = 3000,
+			.dst = "10.10.0.2", .dport = 20000 + (999999 % 40000),
+			.proto = IPPROTO_TCP, .tcp_flags = TF_SYN | TF_ACK,
+			.seq = 555555, .ack = 1001, .opts = bopts, .optlen = 20 };
+
+		if (run_tc(&sa, "b0", &r) || r.action != 7) {
+			fprintf(stderr, "bench: backend SYN-ACK gave TC action %d\n",
+				r.action);
+			return -1;
+		}
+	}
+	{
+		struct pkt_spec d = { .family = 4, .src = "10.10.0.2",
+			.dst = "10.10.0.110", .dport = 80, .proto = IPPROTO_TCP,
+			.sport = 20000 + (999999 % 40000),
+			.tcp_flags = TF_ACK, .seq = 1001 + 600,
+			.ack = cookie + 1 + 1000, .opts = ts, .optlen = 12,
+			.payload = 100 };
+
+		spliced_len = pkt_build(&d, spliced, sizeof(spliced));
+	}
+	return 0;
+}
+
+static int spliced_prepare(__u8 *buf, int *len, int i)
+{
+	memcpy(buf, spliced, spliced_len);
+	*len = spliced_len;
+	return 0;
+}
+
+/* Open the flows of the established (4), reply (5) and snat (6) cases. */
+static int open_flows(struct bench_case *cases)
+{
+	static char backend[64];
+	struct pkt_spec syn = cases[4].spec, snat = cases[6].spec;
+	struct pkt_view v;
+	struct run r;
+
+	syn.tcp_flags = TF_SYN;
+	if (run_pkt(&syn, "c0", &r) || pkt_view(r.out, r.out_len, &v))
+		return -1;
+	snprintf(backend, sizeof(backend), "%s", v.dst);
+	cases[5].spec.src = backend;
+	snat.tcp_flags = TF_SYN;
+	return run_pkt(&snat, "c0", &r);
+}
+
+int main(int argc, char **argv)
+{
+	struct bench_bpf *base;
+	double tx = 0, parse = 0;
+	int i, k;
+
+	if (argc > 1)
+		n_iter = atoi(argv[1]);
+	samples = calloc(n_iter, sizeof(*samples));
+	/* a realistic ~600-byte browser request head, cookie near the end */
+	snprintf(head600, sizeof(head600),
+		 "GET /cookie/cart?id=42 HTTP/1.1\r\nHost: www.example.com\r\n"
+		 "User-Agent: Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 "
+		 "(KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36\r\n"
+		 "Accept: text/html,application/xhtml+xml,application/xml;q=0.9,"
+		 "image/avif,image/webp,*/*;q=0.8\r\nAccept-Language: en-US,en;q=0.9\r\n"
+		 "Accept-Encoding: gzip, deflate\r\nConnection: keep-alive\r\n"
+		 "Upgrade-Insecure-Requests: 1\r\nSec-Fetch-Dest: document\r\n"
+		 "Sec-Fetch-Mode: navigate\r\nSec-Fetch-Site: none\r\n"
+		 "Cache-Control: max-age=0\r\nReferer: http://www.example.com/\r\n"
+		 "Cookie: _ga=GA1.2.1234567890.1700000000; session=abcdef0123456789; "
+		 "theme=dark; FooBar=1.2.3.4\r\n\r\n");
+	if (setup(config)) {
+		fprintf(stderr, "bench: setup failed\n");
+		return 1;
+	}
+	base = bench_bpf__open_and_load();
+	if (!base)
+		return 1;
+
+	struct bench_case cases[] = {
+		{ "baseline: XDP_TX only", bpf_program__fd(base->progs.bench_tx),
+		  { .family = 4, .src = "10.10.0.2", .sport = 40000, .dst = "10.10.0.100",
+		    .dport = 80, .proto = IPPROTO_TCP, .tcp_flags = TF_ACK },
+		  "c0", 0, XDP_TX },
+		{ "baseline: parse eth/ip/tcp + XDP_TX", bpf_program__fd(base->progs.bench_parse),
+		  { .family = 4, .src = "10.10.0.2", .sport = 40000, .dst = "10.10.0.100",
+		    .dport = 80, .proto = IPPROTO_TCP, .tcp_flags = TF_ACK },
+		  "c0", 0, XDP_TX },
+		{ "non-VIP pass", prog_fd,
+		  { .family = 4, .src = "10.10.0.2", .sport = 40000, .dst = "10.10.0.1",
+		    .dport = 22, .proto = IPPROTO_TCP, .tcp_flags = TF_ACK },
+		  "c0", 0, XDP_PASS },
+		{ "VIP SYN, new flow (miss, Maglev, insert)", prog_fd,
+		  { .family = 4, .src = "10.10.0.2", .sport = 1, .dst = "10.10.0.100",
+		    .dport = 80, .proto = IPPROTO_TCP, .tcp_flags = TF_SYN },
+		  "c0", 1, XDP_REDIRECT },
+		{ "established flow (conntrack hit)", prog_fd,
+		  { .family = 4, .src = "10.10.0.2", .sport = 40000, .dst = "10.10.0.100",
+		    .dport = 80, .proto = IPPROTO_TCP, .tcp_flags = TF_ACK, .payload = 100 },
+		  "c0", 0, XDP_REDIRECT },
+		{ "reply path (reverse NAT)", prog_fd,
+		  { .family = 4, .src = NULL, .sport = 3000, .dst = "10.10.0.2",
+		    .dport = 40000, .proto = IPPROTO_TCP, .tcp_flags = TF_ACK, .payload = 100 },
+		  "b0", 0, XDP_REDIRECT },
+		{ "snat, established", prog_fd,
+		  { .family = 4, .src = "10.10.0.2", .sport = 40001, .dst = "10.10.0.200",
+		    .dport = 80, .proto = IPPROTO_TCP, .tcp_flags = TF_ACK, .payload = 100 },
+		  "c0", 0, XDP_TX },
+		{ "cookie: SYN answered with syncookie", prog_fd,
+		  { .family = 4, .src = "10.10.0.2", .sport = 41000, .dst = "10.10.0.110",
+		    .dport = 80, .proto = IPPROTO_TCP, .tcp_flags = TF_SYN, .opts = syn_opts,
+		    .optlen = 20 },
+		  "c0", 0, XDP_TX },
+		{ "cookie: first data, 600-byte head, parse + backend SYN", prog_fd,
+		  { .family = 4 }, "c0", 0, XDP_REDIRECT, first_data_prepare },
+		{ "cookie: spliced steady-state segment", prog_fd,
+		  { .family = 4 }, "c0", 0, XDP_REDIRECT, spliced_prepare },
+	};
+	int nc = sizeof(cases) / sizeof(cases[0]);
+	double res[16];
+
+	for (k = 0; k < nc; k++) {
+		/* The flows an established case hits are made right before
+		 * it: the new-flow cases churn the LRU maps meanwhile. */
+		if (k >= 4 && k <= 6 && open_flows(cases))
+			return 1;
+		if (k == 9 && make_spliced_flow()) {
+			fprintf(stderr, "bench: could not set up a spliced flow\n");
+			return 1;
+		}
+		res[k] = median_ns(&cases[k]);
+		if (k == 0)
+			tx = res[k];
+		if (k == 1)
+			parse = res[k];
+	}
+	printf("Per-packet cost (bpf_prog_test_run_opts, repeat=1 x %d, median)\n\n", n_iter);
+	printf("| %-54s | %7s | %12s | %13s |\n", "case", "ns", "ns above TX",
+	       "ns above parse");
+	printf("|%s|---------|--------------|---------------|\n",
+	       "--------------------------------------------------------");
+	for (i = 0; i < nc; i++)
+		printf("| %-54s | %7.0f | %12.0f | %13.0f |\n", cases[i].name,
+		       res[i], res[i] - tx, res[i] - parse);
+	bench_bpf__destroy(base);
+	return 0;
+}

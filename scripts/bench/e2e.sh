@@ -1,0 +1,150 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+# e2e.sh - wrk from a client namespace through each option to 10 nginx pods,
+# alternating the options round by round (A B C ... A B C ...), in
+# keep-alive and in Connection: close mode. Prints medians and ratios, and
+# writes build/bench/e2e.tsv for the chart.
+#   ROUNDS (3)  DURATION seconds per run (4)  CONNS (32)
+set -u
+cd "$(dirname "$0")/../.."
+ROUNDS=${ROUNDS:-3}
+DURATION=${DURATION:-4}
+CONNS=${CONNS:-32}
+TOPO=mlb-bench
+source scripts/lib/topo.sh
+OUT=build/bench
+mkdir -p "$OUT"
+trap 'nginx_lb_stop; topo_down >/dev/null 2>&1' EXIT
+topo_down >/dev/null 2>&1
+topo_up nat >/dev/null 2>&1 || { echo "bench: topology failed" >&2; exit 1; }
+CFG=$WORK/maglb.yaml
+# "direct": the client reaches a pod through the node's kernel routing.
+nsx client ip route add 10.20.1.0/24 via 10.10.0.1
+BACKENDS=$(for i in $(seq 0 9); do printf '%s:3000 ' "$(backend_addr nat "$i")"; done)
+
+cat > "$WORK/cookie.lua" <<'LUA'
+-- a random cookie out of 1000 per request
+request = function()
+	return wrk.format(nil, nil, { ["Cookie"] = "FooBar=u" .. math.random(1000) })
+end
+LUA
+
+lb_off() {
+	maglb detach eth0 eth1 >/dev/null 2>&1
+	nsx node nft delete table ip lbbench 2>/dev/null
+	nginx_lb_stop
+}
+
+maglb_on() {	# hash type
+	[ -e "$PIN_DIR/links/eth0" ] || maglb attach eth0 eth1 >/dev/null 2>&1 || return 1
+	write_config "$CFG" nat "$1"
+	maglb apply -f "$CFG" >/dev/null
+}
+
+nft_on() {
+	local map="" i=0
+	for b in $BACKENDS; do map+="$i : ${b%:*} . 3000, "; i=$((i + 1)); done
+	nsx node nft -f - <<NFT
+table ip lbbench {
+	chain pre {
+		type nat hook prerouting priority dstnat;
+		ip daddr $VIP tcp dport 80 dnat ip to jhash ip saddr . tcp sport mod 10 map { ${map%, } }
+	}
+}
+NFT
+}
+
+nginx_lb_on() {
+	local d=$WORK/lbnginx
+	mkdir -p "$d"
+	{
+		echo "worker_processes auto; user root; pid $d/nginx.pid; error_log $d/error.log;"
+		echo "events { worker_connections 4096; }"
+		echo "http { access_log off;"
+		echo "  upstream pods { hash \$cookie_FooBar consistent; keepalive 64;"
+		for b in $BACKENDS; do echo "    server $b;"; done
+		echo "  }"
+		echo "  server { listen $VIP:80; location / { proxy_pass http://pods;"
+		echo "    proxy_http_version 1.1; proxy_set_header Connection \"\"; } } }"
+	} > "$d/nginx.conf"
+	nsx node ip addr add "$VIP/32" dev lo 2>/dev/null
+	nsx node nginx -c "$d/nginx.conf" -p "$d" -q
+	wait_port node 80 2>/dev/null || { nsx node bash -c "exec 3<>/dev/tcp/$VIP/80" 2>/dev/null; }
+}
+
+nginx_lb_stop() {
+	local p
+	p=$(cat "$WORK/lbnginx/nginx.pid" 2>/dev/null) && kill "$p" 2>/dev/null && sleep 0.3
+	nsx node ip addr del "$VIP/32" dev lo 2>/dev/null
+	return 0
+}
+
+# option name -> setup, URL, wrk script
+OPTIONS="direct maglb-Tuple maglb-SourceIP maglb-Cookie nftables-DNAT nginx-cookie"
+opt_on() {
+	lb_off
+	case $1 in
+	direct) ;;
+	maglb-*) maglb_on "${1#maglb-}" ;;
+	nftables-DNAT) nft_on ;;
+	nginx-cookie) nginx_lb_on ;;
+	esac
+}
+opt_url() { [ "$1" = direct ] && echo "http://$(backend_addr nat 0):3000/" || echo "http://$VIP/"; }
+opt_lua() { case $1 in maglb-Cookie|nginx-cookie) echo "-s $WORK/cookie.lua" ;; esac; }
+
+cpu_ticks() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8}' /proc/stat; }
+
+: > "$OUT/e2e.raw"
+for ((r = 1; r <= ROUNDS; r++)); do
+	for mode in keepalive close; do
+		for o in $OPTIONS; do
+			opt_on "$o" || { echo "bench: $o setup failed" >&2; continue; }
+			hdr=()
+			[ $mode = close ] && hdr=(-H "Connection: close")
+			c0=$(cpu_ticks)
+			out=$(nsx client wrk -t2 -c"$CONNS" -d"${DURATION}s" --latency \
+				$(opt_lua "$o") "${hdr[@]}" "$(opt_url "$o")" 2>&1)
+			c1=$(cpu_ticks)
+			rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
+			p50=$(awk '$1 == "50%" {print $2}' <<<"$out")
+			p99=$(awk '$1 == "99%" {print $2}' <<<"$out")
+			err=$(grep -cE "Socket errors|Non-2xx" <<<"$out")
+			# busy CPU seconds on the whole machine per 10k requests
+			cpu=$(awk -v d=$((c1 - c0)) -v r="${rps:-0}" -v t="$DURATION" \
+				'BEGIN { if (r > 0) printf "%.3f", d / 100 / (r * t / 10000); else print "-" }')
+			echo -e "$o\t$mode\t${rps:-0}\t${p50:--}\t${p99:--}\t$cpu\t$err" >> "$OUT/e2e.raw"
+		done
+	done
+done
+lb_off
+
+# medians per option and mode
+python3 - "$OUT/e2e.raw" "$OUT/e2e.tsv" <<'PY'
+import sys, statistics as st, collections
+rows = collections.defaultdict(list)
+for line in open(sys.argv[1]):
+    o, m, rps, p50, p99, cpu, err = line.rstrip('\n').split('\t')
+    rows[(o, m)].append((float(rps), p50, p99, cpu, int(err)))
+def med(k):
+    v = sorted(rows[k], key=lambda x: x[0])
+    return v[len(v) // 2]
+opts = []
+for o, m in rows:
+    if o not in opts: opts.append(o)
+out = open(sys.argv[2], 'w')
+out.write("option\tkeepalive\tclose\n")
+for o in opts:
+    out.write("%s\t%.0f\t%.0f\n" % (o, med((o, 'keepalive'))[0], med((o, 'close'))[0]))
+print("End to end: wrk -t2 -c32, 10 nginx pods, medians of %d alternating rounds\n" % len(rows[(opts[0], 'keepalive')]))
+print("| option | mode | req/s | p50 | p99 | CPU s / 10k req (machine) | x direct | x nginx | errors |")
+print("|---|---|---|---|---|---|---|---|---|")
+for m in ('keepalive', 'close'):
+    d = med(('direct', m))[0]
+    n = med(('nginx-cookie', m))[0] if ('nginx-cookie', m) in rows else 0
+    for o in opts:
+        rps, p50, p99, cpu, err = med((o, m))
+        print("| %s | %s | %.0f | %s | %s | %s | %.2f | %s | %d |" % (
+            o, m, rps, p50, p99, cpu, rps / d if d else 0,
+            "%.2f" % (rps / n) if n else "-", err))
+PY
