@@ -24,3 +24,30 @@ int bench_parse(struct xdp_md *ctx)
 
 	return parse_packet(ctx, &p) == PARSE_OK ? XDP_TX : XDP_PASS;
 }
+
+/* Parts of the established path, to see where its time goes. */
+SEC("xdp")
+int bench_fib(struct xdp_md *ctx)
+{
+	struct bpf_fib_lookup fib = {};
+	struct pkt p = {};
+
+	if (parse_packet(ctx, &p) != PARSE_OK || !p.ip4)
+		return XDP_PASS;
+	fib.family = 2;
+	fib.ifindex = ctx->ingress_ifindex;
+	fib.tot_len = bpf_ntohs(p.ip4->tot_len);
+	fib.ipv4_src = p.ip4->saddr;
+	fib.ipv4_dst = p.ip4->daddr;
+	return bpf_fib_lookup(ctx, &fib, sizeof(fib), 0) == 0 ? XDP_TX : XDP_PASS;
+}
+
+SEC("xdp")
+int bench_clock(struct xdp_md *ctx)
+{
+	struct pkt p = {};
+
+	if (parse_packet(ctx, &p) != PARSE_OK)
+		return XDP_PASS;
+	return bpf_ktime_get_ns() ? XDP_TX : XDP_PASS;
+}

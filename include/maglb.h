@@ -176,8 +176,14 @@ struct maglb_ct_entry {
 	__u32 tsval_add;
 	__u32 tsecr_add;
 	__s8 win_shift;		/* window <<= shift (or >>= -shift) */
-	__u8 pad[7];
-	__u64 created_ns;	/* bpf_ktime_get_ns(), CLOCK_MONOTONIC */
+	__u8 pad[1];
+	/* Next hop cached from bpf_fib_lookup (nh_ifindex 0 = none) */
+	__u16 nh_len_ok;	/* largest L3 length the FIB accepted */
+	__u32 nh_ifindex;
+	__u8 nh_dmac[6];
+	__u8 nh_smac[6];
+	__u64 nh_time_ns;	/* when looked up; reused for NH_CACHE_NS */
+	__u64 created_ns;	/* bpf_ktime_get_coarse_ns(), CLOCK_MONOTONIC */
 	__u64 last_seen_ns;
 };
 

@@ -15,6 +15,39 @@
 #define IPV6_FLOWINFO_MASK	bpf_htonl(0x0FFFFFFF)
 
 /* fib: working memory (the per-CPU scratch: 64 bytes the stack lacks). */
+/* How long a conntrack entry may reuse its looked-up next hop: a neighbour
+ * or route change reaches established flows within this. */
+#define NH_CACHE_NS	1000000000ULL
+
+static __always_inline int tx_to(CTX *ctx, __u32 ifindex,
+				 enum maglb_reason *reason)
+{
+#ifdef MAGLB_TC
+	*reason = ifindex == ctx_ifindex(ctx) ? MAGLB_TX : MAGLB_REDIRECT;
+	return bpf_redirect(ifindex, 0);
+#else
+	if (ifindex == ctx_ifindex(ctx)) {
+		*reason = MAGLB_TX;
+		return XDP_TX;
+	}
+	*reason = MAGLB_REDIRECT;
+	/* A device missing from the devmap falls back to XDP_PASS (the low
+	 * bits of flags), and the kernel forwards the valid packet. */
+	return bpf_redirect_map(&maglb_tx_ports, ifindex, XDP_PASS);
+#endif
+}
+
+/*
+ * Forward using the next hop a conntrack entry remembers: bpf_fib_lookup
+ * costs ~320 ns here, over half of an established packet, so it runs once
+ * per NH_CACHE_NS per flow. Falls back to forward() on a miss and stores
+ * the result. e may be NULL (no entry to cache in).
+ */
+static __always_inline int forward_cached(CTX *ctx, struct pkt *p,
+					  struct maglb_ct_entry *e, __u64 now,
+					  enum maglb_reason *reason,
+					  struct bpf_fib_lookup *fibp);
+
 static __always_inline int forward(CTX *ctx, struct pkt *p,
 				   enum maglb_reason *reason,
 				   struct bpf_fib_lookup *fibp)
@@ -62,20 +95,35 @@ static __always_inline int forward(CTX *ctx, struct pkt *p,
 
 	__builtin_memcpy(p->eth->h_dest, fib.dmac, ETH_ALEN);
 	__builtin_memcpy(p->eth->h_source, fib.smac, ETH_ALEN);
-#ifdef MAGLB_TC
-	*reason = fib.ifindex == ctx_ifindex(ctx) ? MAGLB_TX : MAGLB_REDIRECT;
-	return bpf_redirect(fib.ifindex, 0);
-#else
-	if (fib.ifindex == ctx_ifindex(ctx)) {
-		*reason = MAGLB_TX;
-		return XDP_TX;
-	}
-	*reason = MAGLB_REDIRECT;
-	/* A device missing from the devmap falls back to XDP_PASS (the low
-	 * bits of flags), and the kernel forwards the valid packet. */
-	return bpf_redirect_map(&maglb_tx_ports, fib.ifindex, XDP_PASS);
-#endif
+	return tx_to(ctx, fib.ifindex, reason);
 #undef fib
+}
+
+static __always_inline int forward_cached(CTX *ctx, struct pkt *p,
+					  struct maglb_ct_entry *e, __u64 now,
+					  enum maglb_reason *reason,
+					  struct bpf_fib_lookup *fibp)
+{
+	int action;
+
+	if (e && e->nh_ifindex && now - e->nh_time_ns < NH_CACHE_NS &&
+	    pkt_l3_len(p) <= e->nh_len_ok) {
+		__builtin_memcpy(p->eth->h_dest, e->nh_dmac, ETH_ALEN);
+		__builtin_memcpy(p->eth->h_source, e->nh_smac, ETH_ALEN);
+		return tx_to(ctx, e->nh_ifindex, reason);
+	}
+	action = forward(ctx, p, reason, fibp);
+	if (e && (*reason == MAGLB_TX || *reason == MAGLB_REDIRECT)) {
+		__builtin_memcpy(e->nh_dmac, fibp->dmac, ETH_ALEN);
+		__builtin_memcpy(e->nh_smac, fibp->smac, ETH_ALEN);
+		/* On success the helper leaves tot_len as given: that length
+		 * fits the path MTU; bigger packets look up again. */
+		if (fibp->tot_len > e->nh_len_ok || now - e->nh_time_ns >= NH_CACHE_NS)
+			e->nh_len_ok = fibp->tot_len;
+		e->nh_ifindex = fibp->ifindex;
+		e->nh_time_ns = now;
+	}
+	return action;
 }
 
 #endif /* MAGLB_BPF_FORWARD_H */

@@ -209,11 +209,11 @@ static int spliced_prepare(__u8 *buf, int *len, int i)
 	return 0;
 }
 
-/* Open the flows of the established (4), reply (5) and snat (6) cases. */
+/* Open the flows of the established (6), reply (7) and snat (8) cases. */
 static int open_flows(struct bench_case *cases)
 {
 	static char backend[64];
-	struct pkt_spec syn = cases[4].spec, snat = cases[6].spec;
+	struct pkt_spec syn = cases[6].spec, snat = cases[8].spec;
 	struct pkt_view v;
 	struct run r;
 
@@ -221,7 +221,7 @@ static int open_flows(struct bench_case *cases)
 	if (run_pkt(&syn, "c0", &r) || pkt_view(r.out, r.out_len, &v))
 		return -1;
 	snprintf(backend, sizeof(backend), "%s", v.dst);
-	cases[5].spec.src = backend;
+	cases[7].spec.src = backend;
 	snat.tcp_flags = TF_SYN;
 	return run_pkt(&snat, "c0", &r);
 }
@@ -265,6 +265,14 @@ int main(int argc, char **argv)
 		  { .family = 4, .src = "10.10.0.2", .sport = 40000, .dst = "10.10.0.100",
 		    .dport = 80, .proto = IPPROTO_TCP, .tcp_flags = TF_ACK },
 		  "c0", 0, XDP_TX },
+		{ "part: parse + bpf_fib_lookup (to a pod)", bpf_program__fd(base->progs.bench_fib),
+		  { .family = 4, .src = "10.10.0.2", .sport = 40000, .dst = "10.20.1.2",
+		    .dport = 3000, .proto = IPPROTO_TCP, .tcp_flags = TF_ACK },
+		  "c0", 0, XDP_TX },
+		{ "part: parse + bpf_ktime_get_ns", bpf_program__fd(base->progs.bench_clock),
+		  { .family = 4, .src = "10.10.0.2", .sport = 40000, .dst = "10.10.0.100",
+		    .dport = 80, .proto = IPPROTO_TCP, .tcp_flags = TF_ACK },
+		  "c0", 0, XDP_TX },
 		{ "non-VIP pass", prog_fd,
 		  { .family = 4, .src = "10.10.0.2", .sport = 40000, .dst = "10.10.0.1",
 		    .dport = 22, .proto = IPPROTO_TCP, .tcp_flags = TF_ACK },
@@ -296,14 +304,14 @@ int main(int argc, char **argv)
 		  { .family = 4 }, "c0", 0, XDP_REDIRECT, spliced_prepare },
 	};
 	int nc = sizeof(cases) / sizeof(cases[0]);
-	double res[16];
+	double res[24];
 
 	for (k = 0; k < nc; k++) {
 		/* The flows an established case hits are made right before
 		 * it: the new-flow cases churn the LRU maps meanwhile. */
-		if (k >= 4 && k <= 6 && open_flows(cases))
+		if (k >= 6 && k <= 8 && open_flows(cases))
 			return 1;
-		if (k == 9 && make_spliced_flow()) {
+		if (k == 11 && make_spliced_flow()) {
 			fprintf(stderr, "bench: could not set up a spliced flow\n");
 			return 1;
 		}
