@@ -9,6 +9,7 @@ PKGS=(
 	libclang-rt-14-dev			# libFuzzer for the parser fuzz test
 	libbpf-dev libelf-dev zlib1g-dev	# libbpf and what it links
 	libyaml-dev				# config parser
+	libcurl4-openssl-dev			# health checks
 	bpftool					# skeletons, vmlinux.h, map dumps
 	iproute2 ethtool procps util-linux	# namespaces, veth, nsenter
 	nginx curl wrk				# real servers and clients for e2e

@@ -28,6 +28,7 @@
 #include "config.h"
 #include "log.h"
 #include "maps.h"
+#include "health.h"
 #include "neigh.h"
 #include "sweep.h"
 
@@ -156,6 +157,7 @@ struct agent {
 	struct maglb_config *cfg;	/* last good config */
 	char *applied;			/* its bytes, to skip no-op events */
 	size_t applied_len;
+	struct health *health;		/* probes of the config's backends */
 };
 
 static void reload(struct agent *a, bool force)
@@ -163,6 +165,7 @@ static void reload(struct agent *a, bool force)
 	char err[CFG_ERR_LEN];
 	struct maglb_config *cfg;
 	struct apply_stats st;
+	struct health *h;
 	size_t len = 0;
 	char *text = slurp(a->file, &len);
 	int rc;
@@ -184,14 +187,21 @@ static void reload(struct agent *a, bool force)
 		free(text);
 		return;
 	}
+	/* Health state carries over, so a reload never resurrects a backend
+	 * that is down; the new checker points into cfg, so it replaces the
+	 * old one only once cfg is live. */
+	h = health_new(cfg, a->health);
 	rc = apply_config(&a->maps, cfg, &st);
 	if (rc) {
 		event("error", "msg=\"apply failed\" file=%s error=\"%s\"",
 		      a->file, strerror(-rc));
+		health_free(h);
 		config_free(cfg);
 		free(text);
 		return;
 	}
+	health_free(a->health);
+	a->health = h;
 	event("info", "msg=\"config applied\" file=%s services=%d backends=%d services_added=%d services_removed=%d backends_added=%d backends_removed=%d conns_closed=%d",
 	      a->file, st.services, st.backends, st.svc_added, st.svc_removed,
 	      st.be_added, st.be_removed, st.ct_closed);
@@ -256,6 +266,10 @@ int do_agent(int argc, char **argv)
 		__u64 now = mono_ns();
 		int timeout = now >= next_sweep ? 0 :
 			      (int)((next_sweep - now) / 1000000) + 1;
+		int hw = health_wait_ms(a.health, now / 1000000);
+
+		if (hw >= 0 && hw < timeout)
+			timeout = hw;
 
 		if (poll(pfd, 2, timeout) < 0 && errno != EINTR)
 			break;
@@ -295,6 +309,13 @@ int do_agent(int argc, char **argv)
 			if (ours)
 				reload(&a, false);
 		}
+		if (health_poll(a.health, a.cfg, mono_ns() / 1000000)) {
+			struct apply_stats st;
+			int err = apply_config(&a.maps, a.cfg, &st);
+
+			event(err ? "error" : "info", "msg=\"health change applied\" result=%s",
+			      err ? strerror(-err) : "ok");
+		}
 		if (mono_ns() >= next_sweep) {
 			int n = ct_sweep(&a.maps, a.cfg, mono_ns());
 
@@ -310,6 +331,7 @@ out:
 		close(sfd);
 	if (ifd >= 0)
 		close(ifd);
+	health_free(a.health);
 	config_free(a.cfg);
 	free(a.applied);
 	maps_close(&a.maps);

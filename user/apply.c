@@ -180,7 +180,9 @@ static int apply_service(const struct maglb_maps *m, struct live *l,
 			goto out;
 		l->be[ids[i]] = be;
 		mb[i].name = cb->name;
-		mb[i].weight = cb->weight;
+		/* An unhealthy backend keeps its id and counters but no slots:
+		 * Maglev moves only its keys (and the usual small churn). */
+		mb[i].weight = cb->unhealthy ? 0 : cb->weight;
 		mb[i].id = ids[i];
 	}
 

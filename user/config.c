@@ -157,6 +157,29 @@ static int get_bool(struct ctx *c, yaml_node_t *n, const char *path,
 	return fail(c, n, path, "must be true or false");
 }
 
+/* "250ms", "2s", "5m" -> milliseconds. */
+static int get_duration_ms(struct ctx *c, yaml_node_t *n, const char *path,
+			   __u32 *out)
+{
+	const char *s = scalar(n);
+	unsigned long v, mult = 1000;
+	char *end;
+
+	if (!s || !isdigit((unsigned char)s[0]))
+		return fail(c, n, path, "must be a duration like 500ms, 2s, 1m");
+	v = strtoul(s, &end, 10);
+	if (!strcmp(end, "ms"))
+		mult = 1;
+	else if (!strcmp(end, "m"))
+		mult = 60000;
+	else if (*end && strcmp(end, "s"))
+		return fail(c, n, path, "\"%s\": unit must be ms, s or m", s);
+	if (!v || v > 3600000UL / mult)
+		return fail(c, n, path, "\"%s\" must be 1ms..1h", s);
+	*out = v * mult;
+	return 0;
+}
+
 /* "90", "90s", "5m", "6h" -> seconds (Kubernetes duration subset). */
 static int get_duration(struct ctx *c, yaml_node_t *n, const char *path,
 			__u32 *out)
@@ -436,12 +459,102 @@ static int parse_snat(struct ctx *c, yaml_node_t *n, const char *path,
 	return 0;
 }
 
+static int parse_health(struct ctx *c, yaml_node_t *n, const char *path,
+			struct cfg_health *h)
+{
+	static const char *const hc_fields[] = { "active", NULL };
+	static const char *const act_fields[] = {
+		"type", "interval", "timeout", "healthyThreshold",
+		"unhealthyThreshold", "http", NULL };
+	static const char *const http_fields[] = {
+		"path", "expectedStatuses", NULL };
+	static const struct enum_name types[] = {
+		{ "TCP", 0 }, { "HTTP", 1 }, {} };
+	char p[PATH_LEN], q[PATH_LEN], r[PATH_LEN];
+	yaml_node_t *a, *f, *hn;
+	unsigned long v;
+	int type = 0;
+	const char *s;
+
+	if (!n)
+		return 0;
+	if (check_fields(c, n, path, hc_fields) ||
+	    !(a = need(c, n, path, "active", p, "")) ||
+	    check_fields(c, a, p, act_fields))
+		return -1;
+	/* Envoy's defaults are not usable for a load balancer's own checks:
+	 * ours are 2s, 1s, 1 and 2, stated in the README. */
+	h->enabled = true;
+	h->interval_ms = 2000;
+	h->timeout_ms = 1000;
+	h->healthy_threshold = 1;
+	h->unhealthy_threshold = 2;
+	snprintf(h->path, sizeof(h->path), "/");
+	h->statuses[0] = 200;
+	h->n_statuses = 1;
+	if (!need(c, a, p, "type", q, " (TCP or HTTP)") ||
+	    get_enum(c, a, "type", p, types, &type))
+		return -1;
+	h->http = type == 1;
+	if ((f = opt(c, a, p, "interval", q)) && get_duration_ms(c, f, q, &h->interval_ms))
+		return -1;
+	if ((f = opt(c, a, p, "timeout", q)) && get_duration_ms(c, f, q, &h->timeout_ms))
+		return -1;
+	if ((f = opt(c, a, p, "healthyThreshold", q))) {
+		if (get_uint(c, f, q, 1, 100, &v))
+			return -1;
+		h->healthy_threshold = v;
+	}
+	if ((f = opt(c, a, p, "unhealthyThreshold", q))) {
+		if (get_uint(c, f, q, 1, 100, &v))
+			return -1;
+		h->unhealthy_threshold = v;
+	}
+	if (h->timeout_ms >= h->interval_ms)
+		return fail(c, a, p, "timeout must be shorter than interval");
+	hn = opt(c, a, p, "http", q);
+	if (hn && !h->http)
+		return fail(c, hn, q, "only valid with type HTTP");
+	if (hn) {
+		if (check_fields(c, hn, q, http_fields))
+			return -1;
+		if ((f = opt(c, hn, q, "path", r))) {
+			if (get_str(c, f, r, &s))
+				return -1;
+			if (s[0] != '/' || strlen(s) >= sizeof(h->path) ||
+			    strpbrk(s, " \r\n"))
+				return fail(c, f, r, "\"%s\" is not a path", s);
+			snprintf(h->path, sizeof(h->path), "%s", s);
+		}
+		if ((f = opt(c, hn, q, "expectedStatuses", r))) {
+			int i, k;
+
+			if (f->type != YAML_SEQUENCE_NODE)
+				return fail(c, f, r, "must be a list of status codes");
+			k = f->data.sequence.items.top - f->data.sequence.items.start;
+			if (k < 1 || k > 8)
+				return fail(c, f, r, "give 1..8 status codes");
+			for (i = 0; i < k; i++) {
+				yaml_node_t *e = yaml_document_get_node(c->doc,
+						f->data.sequence.items.start[i]);
+
+				if (get_uint(c, e, r, 100, 599, &v))
+					return -1;
+				h->statuses[i] = v;
+			}
+			h->n_statuses = k;
+		}
+	}
+	return 0;
+}
+
 static int parse_service(struct ctx *c, yaml_node_t *n, const char *path,
 			 struct cfg_service *svc)
 {
 	static const char *const fields[] = {
 		"name", "address", "port", "protocol", "forwarding", "snat",
-		"loadBalancer", "backends", "closeConnectionsOnRemoval", NULL };
+		"loadBalancer", "backends", "closeConnectionsOnRemoval",
+		"healthCheck", NULL };
 	static const struct enum_name protocols[] = {
 		{ "TCP", IPPROTO_TCP }, { "UDP", IPPROTO_UDP }, {} };
 	static const struct enum_name forwardings[] = {
@@ -491,6 +604,9 @@ static int parse_service(struct ctx *c, yaml_node_t *n, const char *path,
 
 	snprintf(p, sizeof(p), "%s.loadBalancer", path);
 	if (parse_hash(c, map_get(c, n, "loadBalancer"), p, svc))
+		return -1;
+	snprintf(p, sizeof(p), "%s.healthCheck", path);
+	if (parse_health(c, map_get(c, n, "healthCheck"), p, &svc->health))
 		return -1;
 
 	if (!(f = need(c, n, path, "backends", p, " (may be an empty list)")))

@@ -19,6 +19,20 @@ struct cfg_backend {
 	__u8 family;
 	__u16 port;				/* host order */
 	__u32 weight;
+	bool unhealthy;		/* set by the health checker: no slots */
+};
+
+/* Envoy Gateway's BackendTrafficPolicy.healthCheck.active. */
+struct cfg_health {
+	bool enabled;
+	bool http;			/* HTTP GET, else a TCP connect */
+	__u32 interval_ms;
+	__u32 timeout_ms;
+	__u32 healthy_threshold;
+	__u32 unhealthy_threshold;
+	char path[128];
+	int statuses[8];
+	int n_statuses;
 };
 
 struct cfg_service {
@@ -37,6 +51,7 @@ struct cfg_service {
 	union maglb_addr snat_addr;
 	__u16 snat_port_min, snat_port_max;
 	bool close_on_removal;
+	struct cfg_health health;
 	struct cfg_backend *backends;
 	int n_backends;
 };

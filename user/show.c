@@ -146,12 +146,22 @@ static int find_service(const struct maglb_maps *m, const char *name,
 int do_table(int argc, char **argv)
 {
 	__u32 *slots = NULL, size = 0, i, *count = NULL;
+	bool dump_slots = false;
 	struct svc_item it;
 	struct maglb_maps m;
 	char ap[ADDR_STRLEN];
 	int oi, first = 1, rc = 1;
 
-	oi = cli_simple_opts(argc, argv, "maglb table SERVICE [--json]");
+	/* --slots: one line per slot, "SLOT BACKEND" (for disruption checks);
+	 * taken out of argv before the common options are parsed. */
+	for (oi = 1, i = 1; oi < argc; oi++) {
+		if (!strcmp(argv[oi], "--slots"))
+			dump_slots = true;
+		else
+			argv[i++] = argv[oi];
+	}
+	argc = i;
+	oi = cli_simple_opts(argc, argv, "maglb table SERVICE [--json] [--slots]");
 	if (oi < 0)
 		return oi == -2 ? 0 : 2;
 	if (oi >= argc) {
@@ -169,6 +179,18 @@ int do_table(int argc, char **argv)
 	count = calloc(MAGLB_MAX_BACKENDS, sizeof(*count));
 	if (!count)
 		goto out;
+	if (dump_slots) {
+		for (i = 0; i < size; i++) {
+			struct maglb_backend be = {};
+
+			if (slots[i] < MAGLB_MAX_BACKENDS)
+				maps_get_backend(&m, slots[i], &be);
+			printf("%u %s\n", i, slots[i] < MAGLB_MAX_BACKENDS ?
+			       addr_port_str(&be.addr, be.family, be.port, ap) : "-");
+		}
+		rc = 0;
+		goto out;
+	}
 	for (i = 0; i < size; i++)
 		if (slots[i] < MAGLB_MAX_BACKENDS)
 			count[slots[i]]++;

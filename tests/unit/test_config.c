@@ -76,6 +76,12 @@ static const struct bad_case bad[] = {
 	  "services:\n- {name: a, address: 10.0.0.1, port: 80, backends: []}\n"
 	  "- {name: b, address: 10.0.0.1, port: 80, backends: []}\n", true,
 	  "services[1]: same address, port and protocol as services[0]" },
+	{ "health_check_timeout_must_be_below_interval",
+	  "  healthCheck: {active: {type: TCP, interval: 1s, timeout: 2s}}\n  backends: []\n",
+	  false, "services[0].healthCheck.active: timeout must be shorter than interval" },
+	{ "health_check_http_block_needs_http_type",
+	  "  healthCheck: {active: {type: TCP, http: {path: /}}}\n  backends: []\n",
+	  false, "services[0].healthCheck.active.http: only valid with type HTTP" },
 	{ "yaml_syntax_error_names_the_line",
 	  "services:\n- name: [unclosed\n", true, ":3: (syntax):" },
 	{ "bad_duration_is_rejected",

@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+# Active health checks: a pod whose server stops leaves the Maglev table
+# within two intervals plus the timeout, the other pods' slots barely move,
+# and it comes back to exactly the old table when it recovers.
+TOPO=mlb-hc
+source "$(dirname "$0")/../lib/e2e.sh"
+set -u
+e2e_start nat
+AGENT_LOG=$WORK/agent.log
+
+hc_config() {	# type extra-yaml
+	write_config "$CFG" nat Tuple
+	python3 - "$CFG" "$1" "$2" <<'PY'
+import sys
+path, kind, extra = sys.argv[1:]
+s = open(path).read()
+block = ("  healthCheck:\n    active:\n      type: %s\n      interval: 1s\n"
+         "      timeout: 500ms\n      unhealthyThreshold: 2\n      healthyThreshold: 1\n%s" % (kind, extra))
+# only the IPv4 service, before its backends
+s = s.replace("  backends:\n", block + "  backends:\n", 1)
+open(path, "w").write(s)
+PY
+}
+
+slots_of() { maglb table cookie-route --json | grep -o "\"backend\":\"$1\",\"weight\":[0-9]*,\"slots\":[0-9]*" | grep -o '[0-9]*$'; }
+now_ms() { date +%s%3N; }
+
+# The agent runs from the top level (a check runs in a command
+# substitution, which would wait for a child holding its stdout).
+start_agent() {
+	local n
+	n=$(grep -c "config applied" "$AGENT_LOG" 2>/dev/null)
+	"$MAGLB" --pin-dir "$PIN_DIR" --netns "$(ns node)" agent -f "$CFG" \
+		>/dev/null 2>>"$AGENT_LOG" &
+	AGENT=$!
+	for _ in $(seq 50); do
+		[ "$(grep -c "config applied" "$AGENT_LOG")" -gt "${n:-0}" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+stop_agent() { kill -TERM "$AGENT" 2>/dev/null; wait "$AGENT" 2>/dev/null; }
+
+unhealthy_backend_leaves_the_table_within_two_intervals() {
+	local be3 t0 t1 moved m n0 n1
+	be3="$(backend_addr nat 3):3000"
+	sleep 1.5
+	maglb table cookie-route --slots > "$WORK/before"
+	nsx client wrk -t2 -c16 -d8s -H "Connection: close" "http://$VIP/" > "$WORK/wrk.txt" 2>&1 &
+	local wrk=$!
+	sleep 1
+	t0=$(now_ms)
+	kill "$(cat "$WORK/backend-3/nginx.pid")"
+	until [ "$(slots_of "$be3")" = 0 ]; do
+		(( $(now_ms) - t0 > 6000 )) && { echo "still in the table after 6 s"; return 1; }
+		sleep 0.05
+	done
+	t1=$(now_ms)
+	maglb table cookie-route --slots > "$WORK/after"
+	n0=$(maglb stats --json | grep -o "\"backend\":\"$be3\"[^}]*\"new_conns\":[0-9]*" | grep -o '[0-9]*$')
+	sleep 1.5
+	n1=$(maglb stats --json | grep -o "\"backend\":\"$be3\"[^}]*\"new_conns\":[0-9]*" | grep -o '[0-9]*$')
+	wait $wrk
+	m=$(wc -l < "$WORK/before")
+	# slots that moved although they did not belong to backend-3
+	moved=$(paste -d' ' "$WORK/before" "$WORK/after" | awk -v b="$be3" '$2 != b && $2 != $4' | wc -l)
+	echo "left the table $((t1 - t0)) ms after its server stopped (limit 2 x 1000 + 500 ms)"
+	echo "other backends' slots moved: $moved of $m ($(awk -v a="$moved" -v b="$m" 'BEGIN {printf "%.3f%%", 100 * a / b}'))"
+	echo "new connections to it after removal: $((n1 - n0))"
+	grep "health changed" "$AGENT_LOG" | tail -1
+	(( t1 - t0 <= 2500 + 300 )) || return 1	# 300 ms: agent poll slack
+	(( moved * 100 <= m * 2 )) || return 1		# Maglev churn, << 2%
+	[ "$n1" = "$n0" ]
+}
+
+recovered_backend_gets_its_exact_slots_back() {
+	local be3 t0 t1
+	be3="$(backend_addr nat 3):3000"
+	t0=$(now_ms)
+	start_nginx 3
+	until [ "$(slots_of "$be3")" != 0 ]; do
+		(( $(now_ms) - t0 > 6000 )) && { echo "not back after 6 s"; return 1; }
+		sleep 0.05
+	done
+	t1=$(now_ms)
+	maglb table cookie-route --slots > "$WORK/again"
+	echo "back in the table $((t1 - t0)) ms after its server started"
+	cmp -s "$WORK/before" "$WORK/again" || { echo "table differs from before"; return 1; }
+	echo "the table is identical to the one before the failure"
+}
+
+http_check_demands_the_expected_status() {
+	local t0 all
+	t0=$(now_ms)
+	while :; do
+		all=$(maglb table cookie-route --json | grep -o '"slots":[1-9][0-9]*' | wc -l)
+		[ "$all" = 0 ] && break
+		(( $(now_ms) - t0 > 6000 )) && { echo "$all backends still have slots"; return 1; }
+		sleep 0.1
+	done
+	echo "all 10 backends out after $(( $(now_ms) - t0 )) ms: status 200 is not an expected 204"
+}
+
+hc_config TCP ""
+start_agent || { fail agent_start "$(tail -3 "$AGENT_LOG")"; exit 1; }
+check unhealthy_backend_leaves_the_table_within_two_intervals
+check recovered_backend_gets_its_exact_slots_back
+stop_agent
+# every pod answers 200 on /: expecting 204 makes them all fail
+hc_config HTTP "      http: {path: /, expectedStatuses: [204]}
+"
+start_agent || { fail agent_restart "$(tail -3 "$AGENT_LOG")"; exit 1; }
+check http_check_demands_the_expected_status
+stop_agent
