@@ -157,49 +157,53 @@ static int get_bool(struct ctx *c, yaml_node_t *n, const char *path,
 	return fail(c, n, path, "must be true or false");
 }
 
-/* "250ms", "2s", "5m" -> milliseconds. */
-static int get_duration_ms(struct ctx *c, yaml_node_t *n, const char *path,
-			   __u32 *out)
+/* "250ms", "90", "90s", "5m", "6h" -> milliseconds, 1 ms .. max_ms. */
+static int parse_duration(struct ctx *c, yaml_node_t *n, const char *path,
+			  __u64 max_ms, __u64 *out)
 {
 	const char *s = scalar(n);
-	unsigned long v, mult = 1000;
+	unsigned long long v, mult = 1000;
 	char *end;
 
 	if (!s || !isdigit((unsigned char)s[0]))
-		return fail(c, n, path, "must be a duration like 500ms, 2s, 1m");
-	v = strtoul(s, &end, 10);
+		return fail(c, n, path, "must be a duration like 500ms, 60s, 5m, 6h");
+	v = strtoull(s, &end, 10);
 	if (!strcmp(end, "ms"))
 		mult = 1;
 	else if (!strcmp(end, "m"))
 		mult = 60000;
+	else if (!strcmp(end, "h"))
+		mult = 3600000;
 	else if (*end && strcmp(end, "s"))
-		return fail(c, n, path, "\"%s\": unit must be ms, s or m", s);
-	if (!v || v > 3600000UL / mult)
-		return fail(c, n, path, "\"%s\" must be 1ms..1h", s);
+		return fail(c, n, path, "\"%s\": unit must be ms, s, m or h", s);
+	if (!v || v > max_ms / mult)
+		return fail(c, n, path, "\"%s\" is out of range", s);
 	*out = v * mult;
 	return 0;
 }
 
-/* "90", "90s", "5m", "6h" -> seconds (Kubernetes duration subset). */
+static int get_duration_ms(struct ctx *c, yaml_node_t *n, const char *path,
+			   __u32 *out)
+{
+	__u64 ms;
+
+	if (parse_duration(c, n, path, 3600000ULL, &ms))
+		return -1;
+	*out = ms;
+	return 0;
+}
+
+/* Whole seconds (conntrack timeouts). */
 static int get_duration(struct ctx *c, yaml_node_t *n, const char *path,
 			__u32 *out)
 {
-	const char *s = scalar(n);
-	unsigned long v, mult = 1;
-	char *end;
+	__u64 ms;
 
-	if (!s || !isdigit((unsigned char)s[0]))
-		return fail(c, n, path, "must be a duration like 60s, 5m, 6h");
-	v = strtoul(s, &end, 10);
-	if (!strcmp(end, "h"))
-		mult = 3600;
-	else if (!strcmp(end, "m"))
-		mult = 60;
-	else if (*end && strcmp(end, "s"))
-		return fail(c, n, path, "\"%s\": unit must be s, m or h", s);
-	if (v > 365UL * 86400 / mult)
-		return fail(c, n, path, "\"%s\" is too long", s);
-	*out = v * mult;
+	if (parse_duration(c, n, path, 365ULL * 86400000, &ms))
+		return -1;
+	if (ms < 1000)
+		return fail(c, n, path, "must be at least 1s");
+	*out = ms / 1000;
 	return 0;
 }
 

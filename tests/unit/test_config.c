@@ -86,7 +86,7 @@ static const struct bad_case bad[] = {
 	  "services:\n- name: [unclosed\n", true, ":3: (syntax):" },
 	{ "bad_duration_is_rejected",
 	  "conntrack: {tcpTimeout: 5d}\nservices: []\n", true,
-	  "conntrack.tcpTimeout: \"5d\": unit must be s, m or h" },
+	  "conntrack.tcpTimeout: \"5d\": unit must be ms, s, m or h" },
 };
 
 static char fixture[64];
