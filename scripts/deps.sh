@@ -10,6 +10,7 @@ PKGS=(
 	libbpf-dev libelf-dev zlib1g-dev	# libbpf and what it links
 	libyaml-dev				# config parser
 	libcurl4-openssl-dev			# health checks
+	libmicrohttpd-dev			# Prometheus metrics endpoint
 	bpftool					# skeletons, vmlinux.h, map dumps
 	iproute2 ethtool procps util-linux	# namespaces, veth, nsenter
 	nginx curl wrk				# real servers and clients for e2e

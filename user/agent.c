@@ -29,6 +29,7 @@
 #include "log.h"
 #include "maps.h"
 #include "health.h"
+#include "metrics.h"
 #include "neigh.h"
 #include "sweep.h"
 
@@ -59,19 +60,22 @@ static void event(const char *level, const char *fmt, ...)
 }
 
 static int parse_file_opt(int argc, char **argv, const char *use,
-			  const char **file, long *sweep_s)
+			  const char **file, long *sweep_s, const char **metrics)
 {
 	static const struct option opts[] = {
 		{ "file", required_argument, NULL, 'f' },
 		{ "sweep-interval", required_argument, NULL, 's' },
+		{ "metrics-address", required_argument, NULL, 'm' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
 	int c;
 
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "f:s:h", opts, NULL)) != -1) {
-		if (c == 'f') {
+	while ((c = getopt_long(argc, argv, "f:s:m:h", opts, NULL)) != -1) {
+		if (c == 'm' && metrics) {
+			*metrics = optarg;
+		} else if (c == 'f') {
 			*file = optarg;
 		} else if (c == 's' && sweep_s) {
 			*sweep_s = strtol(optarg, NULL, 10);
@@ -100,7 +104,8 @@ int do_apply(int argc, char **argv)
 	char err[CFG_ERR_LEN];
 	int rc;
 
-	rc = parse_file_opt(argc, argv, "maglb apply -f CONFIG", &file, NULL);
+	rc = parse_file_opt(argc, argv, "maglb apply -f CONFIG", &file, NULL,
+			    NULL);
 	if (rc)
 		return rc < 0 ? 0 : rc;
 	cfg = config_load(file, err, sizeof(err));
@@ -158,6 +163,7 @@ struct agent {
 	char *applied;			/* its bytes, to skip no-op events */
 	size_t applied_len;
 	struct health *health;		/* probes of the config's backends */
+	struct metrics_state ms;	/* shared with the metrics thread */
 };
 
 static void reload(struct agent *a, bool force)
@@ -191,7 +197,15 @@ static void reload(struct agent *a, bool force)
 	 * that is down; the new checker points into cfg, so it replaces the
 	 * old one only once cfg is live. */
 	h = health_new(cfg, a->health);
+	pthread_mutex_lock(&a->ms.lock);
 	rc = apply_config(&a->maps, cfg, &st);
+	a->ms.last_apply = time(NULL);
+	a->ms.last_ok = !rc;
+	if (!rc) {
+		a->ms.generation++;
+		a->ms.cfg = cfg;
+	}
+	pthread_mutex_unlock(&a->ms.lock);
 	if (rc) {
 		event("error", "msg=\"apply failed\" file=%s error=\"%s\"",
 		      a->file, strerror(-rc));
@@ -219,18 +233,25 @@ int do_agent(int argc, char **argv)
 	char dirbuf[512], basebuf[512], *dir, *base;
 	__u64 next_sweep;
 	long sweep_s = 5;
+	bool changed;
 	sigset_t mask;
 	int sfd = -1, ifd = -1, rc = 1;
+	const char *metrics_addr = NULL;
+	struct metrics *metrics = NULL;
 	struct pollfd pfd[2];
 
 	rc = parse_file_opt(argc, argv,
-			    "maglb agent -f CONFIG [--sweep-interval SECONDS]",
-			    &a.file, &sweep_s);
+			    "maglb agent -f CONFIG [--sweep-interval SECONDS] [--metrics-address [IP]:PORT]",
+			    &a.file, &sweep_s, &metrics_addr);
 	if (rc)
 		return rc < 0 ? 0 : rc;
 	rc = 1;
 	if (maps_open_pinned(pin_dir, &a.maps))
 		return 1;
+	pthread_mutex_init(&a.ms.lock, NULL);
+	a.ms.maps = &a.maps;
+	if (metrics_addr && !(metrics = metrics_start(metrics_addr, &a.ms)))
+		goto out;
 	reload(&a, true);
 	if (!a.cfg) {
 		event("error", "msg=\"no valid config to start with\" file=%s",
@@ -309,9 +330,16 @@ int do_agent(int argc, char **argv)
 			if (ours)
 				reload(&a, false);
 		}
-		if (health_poll(a.health, a.cfg, mono_ns() / 1000000)) {
+		pthread_mutex_lock(&a.ms.lock);
+		changed = health_poll(a.health, a.cfg, mono_ns() / 1000000);
+		pthread_mutex_unlock(&a.ms.lock);
+		if (changed) {
 			struct apply_stats st;
-			int err = apply_config(&a.maps, a.cfg, &st);
+			int err;
+
+			pthread_mutex_lock(&a.ms.lock);
+			err = apply_config(&a.maps, a.cfg, &st);
+			pthread_mutex_unlock(&a.ms.lock);
 
 			event(err ? "error" : "info", "msg=\"health change applied\" result=%s",
 			      err ? strerror(-err) : "ok");
@@ -331,6 +359,7 @@ out:
 		close(sfd);
 	if (ifd >= 0)
 		close(ifd);
+	metrics_stop(metrics);	/* before the state it reads goes away */
 	health_free(a.health);
 	config_free(a.cfg);
 	free(a.applied);

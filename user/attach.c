@@ -25,6 +25,7 @@
 #include "cli.h"
 #include "log.h"
 #include "maps.h"
+#include "names.h"
 #include "maglb.skel.h"
 #include "maglb_tc.skel.h"
 
@@ -338,14 +339,6 @@ int do_detach(int argc, char **argv)
 	if (!links_left())
 		unpin_all();
 	return rc;
-}
-
-static const char *hash_name(int t)
-{
-	static const char *const names[] = { "SourceIP", "Tuple", "Cookie",
-					     "Header" };
-
-	return t >= 0 && t < 4 ? names[t] : "?";
 }
 
 int do_status(int argc, char **argv)

@@ -11,37 +11,8 @@
 #include "cli.h"
 #include "log.h"
 #include "maps.h"
+#include "names.h"
 
-static const char *const reason_names[MAGLB_REASON_MAX] = {
-	[MAGLB_PASS_NON_IP] = "pass_non_ip",
-	[MAGLB_PASS_NON_VIP] = "pass_non_vip",
-	[MAGLB_PASS_MALFORMED_L2] = "pass_malformed_l2",
-	[MAGLB_PASS_MALFORMED_L3] = "pass_malformed_l3",
-	[MAGLB_PASS_NOT_L4] = "pass_not_l4",
-	[MAGLB_PASS_FRAGMENT] = "pass_fragment",
-	[MAGLB_PASS_MALFORMED_L4] = "pass_malformed_l4",
-	[MAGLB_DROP_FRAGMENT] = "drop_fragment",
-	[MAGLB_DROP_TRUNCATED_L4] = "drop_truncated_l4",
-	[MAGLB_DROP_NO_BACKEND] = "drop_no_backend",
-	[MAGLB_DROP_SNAT_EXHAUSTED] = "drop_snat_exhausted",
-	[MAGLB_DROP_FIB] = "drop_fib",
-	[MAGLB_PASS_FIB_NEIGH] = "pass_fib_neigh",
-	[MAGLB_PASS_FIB_OTHER] = "pass_fib_other",
-	[MAGLB_TX] = "tx",
-	[MAGLB_REDIRECT] = "redirect",
-	[MAGLB_SYNCOOKIE_SENT] = "syncookie_sent",
-	[MAGLB_DROP_HANDSHAKE_ACK] = "drop_handshake_ack",
-	[MAGLB_DROP_BAD_COOKIE] = "drop_bad_cookie",
-	[MAGLB_DROP_BAD_CSUM] = "drop_bad_csum",
-	[MAGLB_DROP_SPLICE_UNSUPPORTED] = "drop_splice_unsupported",
-	[MAGLB_DROP_SPLICE_WAIT] = "drop_splice_wait",
-	[MAGLB_DROP_NO_STATE] = "drop_no_state",
-	[MAGLB_SPLICE_SYN] = "splice_syn",
-	[MAGLB_SPLICE_ACK] = "splice_ack",
-	[MAGLB_SPLICE_RST] = "splice_rst",
-	[MAGLB_KEY_FALLBACK] = "key_fallback",
-	[MAGLB_PASS_TO_TC] = "pass_to_tc",
-};
 
 static void print_counters(const char *indent, const char *kind,
 			   const char *name, const char *addr,
@@ -111,11 +82,11 @@ int do_stats(int argc, char **argv)
 		maps_read_reason(&m, r, &rc);
 		if (json_output)
 			printf("%s\"%s\":{\"packets\":%llu,\"bytes\":%llu}",
-			       r ? "," : "", reason_names[r], rc.packets,
+			       r ? "," : "", reason_name(r), rc.packets,
 			       rc.bytes);
 		else
 			printf("  %-22s packets %-10llu bytes %llu\n",
-			       reason_names[r], rc.packets, rc.bytes);
+			       reason_name(r), rc.packets, rc.bytes);
 	}
 	if (json_output)
 		printf("}}\n");

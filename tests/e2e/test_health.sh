@@ -25,6 +25,11 @@ PY
 
 slots_of() { maglb table cookie-route --json | grep -o "\"backend\":\"$1\",\"weight\":[0-9]*,\"slots\":[0-9]*" | grep -o '[0-9]*$'; }
 now_ms() { date +%s%3N; }
+backend_conns() {	# ADDR:PORT -> its new_conns in `maglb stats --json`
+	maglb stats --json | python3 -c 'import json, sys
+print(sum(b["new_conns"] for s in json.load(sys.stdin)["services"]
+          for b in s["backends"] if b["backend"] == sys.argv[1]))' "$1"
+}
 
 # The agent runs from the top level (a check runs in a command
 # substitution, which would wait for a child holding its stdout).
@@ -32,7 +37,7 @@ start_agent() {
 	local n
 	n=$(grep -c "config applied" "$AGENT_LOG" 2>/dev/null)
 	"$MAGLB" --pin-dir "$PIN_DIR" --netns "$(ns node)" agent -f "$CFG" \
-		>/dev/null 2>>"$AGENT_LOG" &
+		--metrics-address 127.0.0.1:9100 >/dev/null 2>>"$AGENT_LOG" &
 	AGENT=$!
 	for _ in $(seq 50); do
 		[ "$(grep -c "config applied" "$AGENT_LOG")" -gt "${n:-0}" ] && return 0
@@ -59,9 +64,9 @@ unhealthy_backend_leaves_the_table_within_two_intervals() {
 	done
 	t1=$(now_ms)
 	maglb table cookie-route --slots > "$WORK/after"
-	n0=$(maglb stats --json | grep -o "\"backend\":\"$be3\"[^}]*\"new_conns\":[0-9]*" | grep -o '[0-9]*$')
+	n0=$(backend_conns "$be3")
 	sleep 1.5
-	n1=$(maglb stats --json | grep -o "\"backend\":\"$be3\"[^}]*\"new_conns\":[0-9]*" | grep -o '[0-9]*$')
+	n1=$(backend_conns "$be3")
 	wait $wrk
 	m=$(wc -l < "$WORK/before")
 	# slots that moved although they did not belong to backend-3
@@ -73,6 +78,28 @@ unhealthy_backend_leaves_the_table_within_two_intervals() {
 	(( t1 - t0 <= 2500 + 300 )) || return 1	# 300 ms: agent poll slack
 	(( moved * 100 <= m * 2 )) || return 1		# Maglev churn, << 2%
 	[ "$n1" = "$n0" ]
+}
+
+scrape() { nsx node curl -sS -m 5 "http://127.0.0.1:9100$1"; }
+
+metrics_agree_with_stats_and_show_health() {
+	local be3 m want got
+	be3="$(backend_addr nat 3):3000"
+	m=$(scrape /metrics) || return 1
+	grep -q "^maglb_backend_healthy{service=\"cookie-route\",backend=\"$be3\"} 0$" <<<"$m" ||
+		{ echo "backend-3 not reported unhealthy"; return 1; }
+	grep -q "^maglb_backend_healthy{service=\"cookie-route\",backend=\"$(backend_addr nat 4):3000\"} 1$" <<<"$m" ||
+		{ echo "backend-4 not reported healthy"; return 1; }
+	# no traffic now: the scrape and `maglb stats` read the same maps
+	want=$(maglb stats --json | python3 -c 'import json, sys
+print([s["new_conns"] for s in json.load(sys.stdin)["services"] if s["service"] == "cookie-route"][0])')
+	got=$(awk -F' ' '/^maglb_service_connections_total\{service="cookie-route"/ {print $2}' <<<"$m")
+	echo "connections: metrics $got, maglb stats $want; $(grep -c '^maglb_' <<<"$m") samples"
+	[ -n "$got" ] && [ "$got" = "$want" ] || return 1
+	grep -q '^maglb_config_generation [1-9]' <<<"$m" && grep -q '^maglb_last_apply_success 1$' <<<"$m" &&
+		grep -q '^maglb_conntrack_entries [0-9]' <<<"$m" &&
+		grep -q '^maglb_packets_total{reason="redirect"} [1-9]' <<<"$m" || return 1
+	[ "$(scrape /readyz)" = ready ] && [ "$(scrape /healthz)" = ok ]
 }
 
 recovered_backend_gets_its_exact_slots_back() {
@@ -106,6 +133,7 @@ http_check_demands_the_expected_status() {
 hc_config TCP ""
 start_agent || { fail agent_start "$(tail -3 "$AGENT_LOG")"; exit 1; }
 check unhealthy_backend_leaves_the_table_within_two_intervals
+check metrics_agree_with_stats_and_show_health
 check recovered_backend_gets_its_exact_slots_back
 stop_agent
 # every pod answers 200 on /: expecting 204 makes them all fail
