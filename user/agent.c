@@ -248,6 +248,14 @@ int do_agent(int argc, char **argv)
 	rc = 1;
 	if (maps_open_pinned(pin_dir, &a.maps))
 		return 1;
+	/* Block the signals before any thread exists: threads inherit the
+	 * mask, and a metrics thread that did not block SIGTERM would take
+	 * it with the default action, killing the agent uncleanly. */
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
 	pthread_mutex_init(&a.ms.lock, NULL);
 	a.ms.maps = &a.maps;
 	if (metrics_addr && !(metrics = metrics_start(metrics_addr, &a.ms)))
@@ -259,11 +267,6 @@ int do_agent(int argc, char **argv)
 		goto out;
 	}
 
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGHUP);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGINT);
-	sigprocmask(SIG_BLOCK, &mask, NULL);
 	sfd = signalfd(-1, &mask, SFD_CLOEXEC);
 	snprintf(dirbuf, sizeof(dirbuf), "%s", a.file);
 	snprintf(basebuf, sizeof(basebuf), "%s", a.file);

@@ -46,7 +46,11 @@ start_agent() {
 	return 1
 }
 
-stop_agent() { kill -TERM "$AGENT" 2>/dev/null; wait "$AGENT" 2>/dev/null; }
+# The agent must leave cleanly on SIGTERM (status 0): the datapath stays.
+stop_agent() {
+	kill -TERM "$AGENT" 2>/dev/null
+	wait "$AGENT"
+}
 
 unhealthy_backend_leaves_the_table_within_two_intervals() {
 	local be3 t0 t1 moved m n0 n1
@@ -141,4 +145,5 @@ hc_config HTTP "      http: {path: /, expectedStatuses: [204]}
 "
 start_agent || { fail agent_restart "$(tail -3 "$AGENT_LOG")"; exit 1; }
 check http_check_demands_the_expected_status
-stop_agent
+if stop_agent; then pass agent_exits_cleanly_on_sigterm_with_metrics_running
+else fail agent_exits_cleanly_on_sigterm_with_metrics_running "exit status $?"; fi
