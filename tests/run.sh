@@ -36,6 +36,7 @@ run unit/config 60 build/tests/test_config
 run unit/http 60 build/tests/test_http
 run fuzz/http 120 tests/fuzz/run.sh
 run pkt/xdp 120 build/tests/test_pkt
+run deploy/manifests 300 tests/deploy/test_deploy.sh
 for t in tests/e2e/test_*.sh; do
 	run "e2e/$(basename "$t" .sh)" 600 "$t"
 done

@@ -60,12 +60,14 @@ static void event(const char *level, const char *fmt, ...)
 }
 
 static int parse_file_opt(int argc, char **argv, const char *use,
-			  const char **file, long *sweep_s, const char **metrics)
+			  const char **file, long *sweep_s, const char **metrics,
+			  bool *check)
 {
 	static const struct option opts[] = {
 		{ "file", required_argument, NULL, 'f' },
 		{ "sweep-interval", required_argument, NULL, 's' },
 		{ "metrics-address", required_argument, NULL, 'm' },
+		{ "check", no_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
@@ -73,7 +75,9 @@ static int parse_file_opt(int argc, char **argv, const char *use,
 
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "f:s:m:h", opts, NULL)) != -1) {
-		if (c == 'm' && metrics) {
+		if (c == 'c' && check) {
+			*check = true;
+		} else if (c == 'm' && metrics) {
 			*metrics = optarg;
 		} else if (c == 'f') {
 			*file = optarg;
@@ -102,16 +106,22 @@ int do_apply(int argc, char **argv)
 	const char *file = NULL;
 	struct maglb_maps m;
 	char err[CFG_ERR_LEN];
+	bool check = false;
 	int rc;
 
-	rc = parse_file_opt(argc, argv, "maglb apply -f CONFIG", &file, NULL,
-			    NULL);
+	rc = parse_file_opt(argc, argv, "maglb apply -f CONFIG [--check]", &file,
+			    NULL, NULL, &check);
 	if (rc)
 		return rc < 0 ? 0 : rc;
 	cfg = config_load(file, err, sizeof(err));
 	if (!cfg) {
 		pr_warn("maglb: invalid config: %s\n", err);
 		return 1;
+	}
+	if (check) {	/* validate only: no maps needed */
+		printf("%s: valid (%d services)\n", file, cfg->n_services);
+		config_free(cfg);
+		return 0;
 	}
 	if (maps_open_pinned(pin_dir, &m)) {
 		config_free(cfg);
@@ -242,7 +252,7 @@ int do_agent(int argc, char **argv)
 
 	rc = parse_file_opt(argc, argv,
 			    "maglb agent -f CONFIG [--sweep-interval SECONDS] [--metrics-address [IP]:PORT]",
-			    &a.file, &sweep_s, &metrics_addr);
+			    &a.file, &sweep_s, &metrics_addr, NULL);
 	if (rc)
 		return rc < 0 ? 0 : rc;
 	rc = 1;

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+# deploy/ cannot be exercised here (no Docker engine, no API server), so it
+# is kept consistent: manifests validate against the Kubernetes schemas,
+# the image's binary path and the DaemonSet's command agree, the commands
+# and config the DaemonSet uses are accepted by this build, and every
+# Debian package the Dockerfile names exists.
+set -u
+cd "$(dirname "$0")/../.."
+MAGLB=build/maglb
+pass() { echo "PASS $1"; }
+fail() { echo "FAIL $1: $2"; }
+work=build/deploy
+mkdir -p "$work"
+
+# 1. schemas (npm: kubernetes-models, js-yaml; cached in build/deploy)
+cp tests/deploy/package.json "$work/"
+if (cd "$work" && npm install --silent --no-audit --no-fund >/dev/null 2>&1); then
+	cp tests/deploy/validate.mjs "$work/"
+	node "$work/validate.mjs" deploy/maglb.yaml
+else
+	fail manifests_validate_against_kubernetes_schemas "npm install failed"
+fi
+
+# 2. the image's binary is what the DaemonSet runs
+bin=$(awk '/^COPY --from=build/ {print $NF}' deploy/Dockerfile)
+if grep -q "\"$bin\"" deploy/maglb.yaml && grep -q "ENTRYPOINT \[\"$bin\"\]" deploy/Dockerfile; then
+	pass image_binary_path_matches_the_daemonset
+else
+	fail image_binary_path_matches_the_daemonset "Dockerfile installs $bin"
+fi
+
+# 3. the DaemonSet's commands and config are ones this maglb accepts
+cfg=$(mktemp)
+python3 - deploy/maglb.yaml "$cfg" <<'PY'
+import sys, re
+text = open(sys.argv[1]).read()
+block = re.search(r"  maglb.yaml: \|\n((?:    .*\n)+)", text).group(1)
+open(sys.argv[2], "w").write("".join(l[4:] + "\n" if l.strip() else "\n"
+                                    for l in block.splitlines()))
+PY
+if out=$($MAGLB apply -f "$cfg" --check 2>&1); then
+	pass configmap_config_is_valid
+else
+	fail configmap_config_is_valid "$out"
+fi
+rm -f "$cfg"
+ok=1
+for sub in attach agent; do
+	$MAGLB "$sub" --help >/dev/null 2>&1 || ok=0
+done
+grep -q 'args: \["agent", "-f", "/etc/maglb/maglb.yaml", "--metrics-address"' deploy/maglb.yaml || ok=0
+[ $ok = 1 ] && pass daemonset_commands_exist_in_maglb || fail daemonset_commands_exist_in_maglb "unknown subcommand or args"
+# probes point at what the agent serves
+grep -q "path: /healthz, port: 9100" deploy/maglb.yaml && grep -q "path: /readyz, port: 9100" deploy/maglb.yaml &&
+	grep -q '"0.0.0.0:9100"' deploy/maglb.yaml && pass probes_match_the_metrics_endpoint ||
+	fail probes_match_the_metrics_endpoint "port or paths differ"
+
+# 4. every package the Dockerfile installs exists in Debian 12
+missing=""
+pkgs=$(sed -n '/apt-get install/,/rm -rf/p' deploy/Dockerfile | tr -d '\\' | tr ' \t' '\n\n' |
+	grep -E '^[a-z0-9][a-z0-9.+-]+$' | grep -vE '^(apt-get|install|rm|update|rf|y|no)$')
+echo "# Dockerfile packages checked: $(echo $pkgs | wc -w)"
+[ "$(echo $pkgs | wc -w)" -ge 10 ] || missing=" (found too few package names to check)"
+for p in $pkgs; do
+	apt-cache show "$p" >/dev/null 2>&1 || missing+=" $p"
+done
+[ -z "$missing" ] && pass dockerfile_packages_exist_in_debian || fail dockerfile_packages_exist_in_debian "missing:$missing"
