@@ -46,6 +46,18 @@ static __always_inline int verdict_unparsed(struct pkt *p, int rc)
 	return vip ? XDP_DROP : XDP_PASS;
 }
 
+/* The service a flow's destination is, or NULL. */
+static __always_inline struct maglb_service *vip_lookup(const struct maglb_flow *f)
+{
+	struct maglb_vip_key k = {};
+
+	k.addr = f->daddr;
+	k.port = f->dport;
+	k.proto = f->proto;
+	k.family = f->family;
+	return bpf_map_lookup_elem(&maglb_vips, &k);
+}
+
 /* An L4 service's first packet of a flow: hash, pick, track. Returns -1
  * with *e filled, or a drop reason. */
 static __always_inline int l4_new_flow(struct pkt *p,
@@ -78,7 +90,6 @@ int maglb_xdp(struct xdp_md *ctx)
 	struct maglb_ct_entry *ct;
 	enum maglb_reason reason = MAGLB_PASS_NON_VIP;
 	struct maglb_service *svc;
-	struct maglb_vip_key k = {};
 	struct maglb_scratch *sc = NULL;
 	struct pkt p = {};
 	bool new_conn = false, reply;
@@ -135,11 +146,7 @@ int maglb_xdp(struct xdp_md *ctx)
 					       p.len);
 		}
 	} else {
-		k.addr = p.flow.daddr;
-		k.port = p.flow.dport;
-		k.proto = p.flow.proto;
-		k.family = p.flow.family;
-		svc = bpf_map_lookup_elem(&maglb_vips, &k);
+		svc = vip_lookup(&p.flow);
 		if (!svc)
 			return verdict(MAGLB_PASS_NON_VIP, XDP_PASS, p.len);
 		if (svc->hash_type == MAGLB_HASH_COOKIE ||
@@ -192,18 +199,13 @@ SEC("xdp")
 int maglb_splice_first(struct xdp_md *ctx)
 {
 	enum maglb_reason reason = MAGLB_DROP_NO_STATE;
-	struct maglb_vip_key k = {};
 	struct maglb_service *svc;
 	struct pkt p = {};
 	int action;
 
 	if (parse_packet(ctx, &p) != PARSE_OK || !pkt_tcp(ctx, &p))
 		return verdict(MAGLB_DROP_NO_STATE, XDP_DROP, p.len);
-	k.addr = p.flow.daddr;
-	k.port = p.flow.dport;
-	k.proto = p.flow.proto;
-	k.family = p.flow.family;
-	svc = bpf_map_lookup_elem(&maglb_vips, &k);
+	svc = vip_lookup(&p.flow);
 	if (!svc)
 		return verdict(MAGLB_PASS_NON_VIP, XDP_PASS, p.len);
 	action = splice_first(ctx, &p, svc, bpf_ktime_get_ns(), &reason);

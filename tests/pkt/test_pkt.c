@@ -894,6 +894,31 @@ static int head_without_the_cookie_falls_back_to_source_ip(void)
 	return 0;
 }
 
+static int sweep_expires_abandoned_handshakes_after_closed_timeout(void)
+{
+	struct maglb_config cfg = { .ct_tcp_timeout = 21600,
+				    .ct_udp_timeout = 60,
+				    .ct_closed_timeout = 10 };
+	struct hs h = { .sport = 45011, .isn = 90000 };
+	struct maglb_flow k;
+	struct timespec ts;
+	struct pkt_view v;
+	struct run r;
+	__u64 now;
+
+	if (hs_open(&h, REQ("gone"), &r, &v))
+		return -1;	/* the backend never answers */
+	client_key("10.10.0.110", h.sport, &k);
+	ASSERT_TRUE(ct_has(&k), "no pending entry");
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+	ASSERT_TRUE(ct_sweep(&maps, &cfg, now + 5000000000ULL) >= 0, "sweep");
+	ASSERT_TRUE(ct_has(&k), "expired before closedTimeout");
+	ASSERT_TRUE(ct_sweep(&maps, &cfg, now + 11000000000ULL) >= 1, "sweep");
+	ASSERT_TRUE(!ct_has(&k), "an abandoned handshake outlived closedTimeout");
+	return 0;
+}
+
 static int setup_timeout_answers_the_client_with_a_reset(void)
 {
 	struct hs h = { .sport = 45008, .isn = 50000 };
@@ -1015,6 +1040,7 @@ int main(void)
 	RUN_TEST(backend_reset_during_setup_reaches_the_client);
 	RUN_TEST(repeated_backend_synack_gets_the_request_again_until_acked);
 	RUN_TEST(head_without_the_cookie_falls_back_to_source_ip);
+	RUN_TEST(sweep_expires_abandoned_handshakes_after_closed_timeout);
 	RUN_TEST(setup_timeout_answers_the_client_with_a_reset);
 	RUN_TEST(reply_is_reverse_nated_to_the_vip);
 	RUN_TEST(snat_reply_returns_to_the_client);
