@@ -131,13 +131,13 @@ int maglb_xdp(struct xdp_md *ctx)
 	}
 	if (ct) {
 		if (ct->flags & MAGLB_CT_F_PENDING) {
-			action = splice_pending(ctx, ct, &reason);
+			action = splice_ct(ctx, ct, &reason);
 			return verdict(reason, action, p.len);
 		}
 		ct_touch(ct, p.tcp_flags, now);
 		if ((ct->flags & (MAGLB_CT_F_REPLY | MAGLB_CT_F_STASH)) ==
 		    (MAGLB_CT_F_REPLY | MAGLB_CT_F_STASH)) {
-			action = splice_stash(ctx, ct, &reason);
+			action = splice_ct(ctx, ct, &reason);
 			if (action >= 0)
 				return verdict(reason, action, p.len);
 			/* The helper calls in there made our pointers stale. */

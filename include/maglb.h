@@ -108,8 +108,6 @@ struct maglb_vip_key {
 	__u32 pad;
 };
 
-#define MAGLB_SVC_F_RESET_ON_REMOVAL	(1U << 0)
-
 /* maglb_vip_addrs key is a maglb_vip_key with port, proto = 0: every
  * address that carries a VIP, so fragments and truncated packets (which
  * have no usable port) can still be recognised as ours. */
@@ -117,7 +115,7 @@ struct maglb_vip_key {
 /* maglb_vips value: everything the datapath needs to serve a VIP. */
 struct maglb_service {
 	__u32 id;		/* index into maglb_rings and maglb_svc_stats */
-	__u32 flags;		/* MAGLB_SVC_F_* */
+	__u32 flags;		/* reserved, 0 */
 	__u8 hash_type;		/* enum maglb_hash_type */
 	__u8 fallback_hash;	/* used when Cookie/Header key is absent */
 	__u8 forwarding;	/* enum maglb_forwarding */

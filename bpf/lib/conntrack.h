@@ -65,8 +65,6 @@ static __always_inline int ct_create(const struct pkt *p,
 				     struct maglb_ct_entry *revp, __u32 rev_flags,
 				     struct maglb_flow *rkp)
 {
-#define rev (*revp)
-#define rk (*rkp)
 	int i;
 
 	__builtin_memset(revp, 0, sizeof(*revp));
@@ -78,23 +76,23 @@ static __always_inline int ct_create(const struct pkt *p,
 	fwd->created_ns = now;
 	fwd->last_seen_ns = now;
 
-	rev.nat_saddr = p->flow.daddr;
-	rev.nat_sport = p->flow.dport;
-	rev.nat_daddr = p->flow.saddr;
-	rev.nat_dport = p->flow.sport;
-	rev.svc_id = svc->id;
-	rev.backend_id = be_id;
-	rev.backend_gen = be->gen;
-	rev.flags = MAGLB_CT_F_REPLY | rev_flags;
-	rev.created_ns = now;
-	rev.last_seen_ns = now;
+	revp->nat_saddr = p->flow.daddr;
+	revp->nat_sport = p->flow.dport;
+	revp->nat_daddr = p->flow.saddr;
+	revp->nat_dport = p->flow.sport;
+	revp->svc_id = svc->id;
+	revp->backend_id = be_id;
+	revp->backend_gen = be->gen;
+	revp->flags = MAGLB_CT_F_REPLY | rev_flags;
+	revp->created_ns = now;
+	revp->last_seen_ns = now;
 
 	if (svc->forwarding == MAGLB_FWD_SNAT) {
 		__u32 range = (__u32)svc->snat_port_max - svc->snat_port_min + 1;
 		bool ok = false;
 
 		fwd->flags = MAGLB_CT_F_SNAT | fwd_flags;
-		rev.flags |= MAGLB_CT_F_SNAT;
+		revp->flags |= MAGLB_CT_F_SNAT;
 		fwd->nat_saddr = svc->snat_addr;
 		if (range == 0 || range > 65535)
 			return MAGLB_DROP_SNAT_EXHAUSTED;
@@ -103,8 +101,8 @@ static __always_inline int ct_create(const struct pkt *p,
 				     (__u16)((hash + i) % range);
 
 			fwd->nat_sport = bpf_htons(port);
-			reply_key(&rk, &p->flow, fwd);
-			if (!bpf_map_update_elem(&maglb_ct, &rk, &rev,
+			reply_key(rkp, &p->flow, fwd);
+			if (!bpf_map_update_elem(&maglb_ct, rkp, revp,
 						 BPF_NOEXIST)) {
 				ok = true;
 				break;
@@ -116,13 +114,11 @@ static __always_inline int ct_create(const struct pkt *p,
 		fwd->flags = fwd_flags;
 		fwd->nat_saddr = p->flow.saddr;
 		fwd->nat_sport = p->flow.sport;
-		reply_key(&rk, &p->flow, fwd);
-		bpf_map_update_elem(&maglb_ct, &rk, &rev, BPF_ANY);
+		reply_key(rkp, &p->flow, fwd);
+		bpf_map_update_elem(&maglb_ct, rkp, revp, BPF_ANY);
 	}
 	bpf_map_update_elem(&maglb_ct, &p->flow, fwd, BPF_ANY);
 	return 0;
-#undef rk
-#undef rev
 }
 
 #endif /* MAGLB_BPF_CONNTRACK_H */

@@ -37,39 +37,27 @@ static __always_inline int tx_to(CTX *ctx, __u32 ifindex,
 #endif
 }
 
-/*
- * Forward using the next hop a conntrack entry remembers: bpf_fib_lookup
- * costs ~320 ns here, over half of an established packet, so it runs once
- * per NH_CACHE_NS per flow. Falls back to forward() on a miss and stores
- * the result. e may be NULL (no entry to cache in).
- */
-static __always_inline int forward_cached(CTX *ctx, struct pkt *p,
-					  struct maglb_ct_entry *e, __u64 now,
-					  enum maglb_reason *reason,
-					  struct bpf_fib_lookup *fibp);
-
 static __always_inline int forward(CTX *ctx, struct pkt *p,
 				   enum maglb_reason *reason,
 				   struct bpf_fib_lookup *fibp)
 {
-#define fib (*fibp)
 	int rc;
 
 	__builtin_memset(fibp, 0, sizeof(*fibp));
-	fib.ifindex = ctx_ifindex(ctx);
-	fib.l4_protocol = p->flow.proto;
+	fibp->ifindex = ctx_ifindex(ctx);
+	fibp->l4_protocol = p->flow.proto;
 	if (p->ip4) {
-		fib.family = AF_INET;
-		fib.tos = p->ip4->tos;
-		fib.tot_len = bpf_ntohs(p->ip4->tot_len);
-		fib.ipv4_src = p->ip4->saddr;
-		fib.ipv4_dst = p->ip4->daddr;
+		fibp->family = AF_INET;
+		fibp->tos = p->ip4->tos;
+		fibp->tot_len = bpf_ntohs(p->ip4->tot_len);
+		fibp->ipv4_src = p->ip4->saddr;
+		fibp->ipv4_dst = p->ip4->daddr;
 	} else if (p->ip6) {
-		fib.family = AF_INET6;
-		fib.flowinfo = *(__be32 *)p->ip6 & IPV6_FLOWINFO_MASK;
-		fib.tot_len = bpf_ntohs(p->ip6->payload_len);
-		__builtin_memcpy(fib.ipv6_src, &p->ip6->saddr, 16);
-		__builtin_memcpy(fib.ipv6_dst, &p->ip6->daddr, 16);
+		fibp->family = AF_INET6;
+		fibp->flowinfo = *(__be32 *)p->ip6 & IPV6_FLOWINFO_MASK;
+		fibp->tot_len = bpf_ntohs(p->ip6->payload_len);
+		__builtin_memcpy(fibp->ipv6_src, &p->ip6->saddr, 16);
+		__builtin_memcpy(fibp->ipv6_dst, &p->ip6->daddr, 16);
 	}
 
 	rc = bpf_fib_lookup(ctx, fibp, sizeof(*fibp), 0);
@@ -93,12 +81,17 @@ static __always_inline int forward(CTX *ctx, struct pkt *p,
 		return ACT_PASS;
 	}
 
-	__builtin_memcpy(p->eth->h_dest, fib.dmac, ETH_ALEN);
-	__builtin_memcpy(p->eth->h_source, fib.smac, ETH_ALEN);
-	return tx_to(ctx, fib.ifindex, reason);
-#undef fib
+	__builtin_memcpy(p->eth->h_dest, fibp->dmac, ETH_ALEN);
+	__builtin_memcpy(p->eth->h_source, fibp->smac, ETH_ALEN);
+	return tx_to(ctx, fibp->ifindex, reason);
 }
 
+/*
+ * Forward using the next hop a conntrack entry remembers: bpf_fib_lookup
+ * costs ~320 ns here, over half of an established packet, so it runs once
+ * per NH_CACHE_NS per flow. Falls back to forward() on a miss and stores
+ * the result. e may be NULL (no entry to cache in).
+ */
 static __always_inline int forward_cached(CTX *ctx, struct pkt *p,
 					  struct maglb_ct_entry *e, __u64 now,
 					  enum maglb_reason *reason,

@@ -568,10 +568,10 @@ static __always_inline int splice_stash_do(CTX *ctx, struct pkt *p,
 }
 
 #ifndef MAGLB_TC
-/* Packets of a connection whose backend side is still opening; ct is the
- * conntrack entry the packet matched (a map value). */
-__noinline int splice_pending(CTX *ctx, struct maglb_ct_entry *ct,
-			      __u32 *reason)
+/* A packet of a connection whose backend side is still opening (PENDING)
+ * or whose stash is still kept (STASH, reply side); ct is the conntrack
+ * entry it matched, a map value. For STASH, -1 means carry on as usual. */
+__noinline int splice_ct(CTX *ctx, struct maglb_ct_entry *ct, __u32 *reason)
 {
 	enum maglb_reason why = MAGLB_DROP_NO_STATE;
 	struct pkt p = {};
@@ -580,27 +580,13 @@ __noinline int splice_pending(CTX *ctx, struct maglb_ct_entry *ct,
 	if (!ctx || !ct || !reason || parse_packet(ctx, &p) != PARSE_OK ||
 	    !pkt_tcp(ctx, &p))
 		return ACT_DROP;
-	action = splice_pending_do(ctx, &p, ct, bpf_ktime_get_ns(), &why);
+	if (ct->flags & MAGLB_CT_F_PENDING)
+		action = splice_pending_do(ctx, &p, ct, bpf_ktime_get_ns(), &why);
+	else
+		action = splice_stash_do(ctx, &p, ct, &why);
 	*reason = why;
 	return action;
 }
-
-/* Backend packets while the stash is kept; -1 means carry on as usual. */
-__noinline int splice_stash(CTX *ctx, struct maglb_ct_entry *rev,
-			    __u32 *reason)
-{
-	enum maglb_reason why = MAGLB_DROP_NO_STATE;
-	struct pkt p = {};
-	int action;
-
-	if (!ctx || !rev || !reason || parse_packet(ctx, &p) != PARSE_OK ||
-	    !pkt_tcp(ctx, &p))
-		return ACT_DROP;
-	action = splice_stash_do(ctx, &p, rev, &why);
-	*reason = why;
-	return action;
-}
-
 #endif
 
 struct sack_walk {
@@ -683,8 +669,6 @@ static __always_inline int splice_translate(CTX *ctx, struct pkt *p,
 		}
 		after = tcpopt_sum(o);
 		d += (__u16)~csum_fold64(before) + csum_fold64(after);
-	} else {
-		o->len = 0;
 	}
 	if (d)
 		*p->l4_csum = csum_apply(*p->l4_csum, d);

@@ -36,9 +36,6 @@ static const char *config =
 	"  - {address: 10.20.1.3, port: 3000}\n"
 	"  - {address: 10.20.1.4, port: 3000}\n";
 
-static const unsigned char syn_opts[20] = { 2, 4, 0x05, 0xb4, 4, 2, 8, 10,
-	0, 0, 0x03, 0x09, 0, 0, 0, 0, 1, 3, 3, 7 };
-
 static int n_iter = N_DEFAULT;
 static __u64 *samples;
 

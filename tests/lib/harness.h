@@ -38,6 +38,10 @@ static const struct maglb_secret test_key = { 0x0706050403020100ULL,
 static struct maglb_maps maps;
 static int prog_fd;
 
+/* Linux's SYN options: MSS 1460, SACK-permitted, TS 777/0, NOP, WS 7. */
+static const unsigned char syn_opts[20] = { 2, 4, 0x05, 0xb4, 4, 2, 8, 10,
+	0, 0, 0x03, 0x09, 0, 0, 0, 0, 1, 3, 3, 7 };
+
 static const char *topology =
 	"set -e\n"
 	"ip link set lo up\n"
@@ -127,26 +131,31 @@ struct run {
 	int in_len, out_len, action;
 };
 
-static inline int run_pkt(const struct pkt_spec *s, const char *dev, struct run *r)
+/* Build s, run program fd on it with context ctx, record the result. */
+static inline int run_fd(int fd, const struct pkt_spec *s, void *ctx,
+			 __u32 ctx_size, struct run *r)
 {
-	struct xdp_md ctx = {};
-	LIBBPF_OPTS(bpf_test_run_opts, opts);
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = r->in,
+		    .data_out = r->out, .data_size_out = sizeof(r->out),
+		    .ctx_in = ctx, .ctx_size_in = ctx_size, .repeat = 1);
 
 	r->in_len = pkt_build(s, r->in, sizeof(r->in));
-	ctx.data_end = r->in_len;
-	ctx.ingress_ifindex = if_nametoindex(dev);
-	opts.data_in = r->in;
 	opts.data_size_in = r->in_len;
-	opts.data_out = r->out;
-	opts.data_size_out = sizeof(r->out);
-	opts.ctx_in = &ctx;
-	opts.ctx_size_in = sizeof(ctx);
-	opts.repeat = 1;
-	if (bpf_prog_test_run_opts(prog_fd, &opts))
+	if (ctx_size == sizeof(struct xdp_md))
+		((struct xdp_md *)ctx)->data_end = r->in_len;
+	if (bpf_prog_test_run_opts(fd, &opts))
 		return -errno;
 	r->out_len = opts.data_size_out;
 	r->action = opts.retval;
 	return 0;
+}
+
+/* The XDP program on one frame arriving on dev. */
+static inline int run_pkt(const struct pkt_spec *s, const char *dev, struct run *r)
+{
+	struct xdp_md ctx = { .ingress_ifindex = if_nametoindex(dev) };
+
+	return run_fd(prog_fd, s, &ctx, sizeof(ctx), r);
 }
 
 
@@ -154,21 +163,8 @@ static inline int run_pkt(const struct pkt_spec *s, const char *dev, struct run 
 static inline int run_tc(const struct pkt_spec *s, const char *dev, struct run *r)
 {
 	struct __sk_buff ctx = { .ifindex = if_nametoindex(dev) };
-	LIBBPF_OPTS(bpf_test_run_opts, opts);
 
-	r->in_len = pkt_build(s, r->in, sizeof(r->in));
-	opts.data_in = r->in;
-	opts.data_size_in = r->in_len;
-	opts.data_out = r->out;
-	opts.data_size_out = sizeof(r->out);
-	opts.ctx_in = &ctx;
-	opts.ctx_size_in = sizeof(ctx);
-	opts.repeat = 1;
-	if (bpf_prog_test_run_opts(tc_fd, &opts))
-		return -errno;
-	r->out_len = opts.data_size_out;
-	r->action = opts.retval;
-	return 0;
+	return run_fd(tc_fd, s, &ctx, sizeof(ctx), r);
 }
 
 #endif

@@ -477,10 +477,6 @@ static bool ct_has(const struct maglb_flow *k);
 		.proto = IPPROTO_TCP
 #define REQ(c)	"GET /cookie HTTP/1.1\r\nHost: www.example.com\r\nCookie: FooBar=" c "\r\n\r\n"
 
-/* Linux's SYN options: MSS 1460, SACK-permitted, TS 777/0, NOP, WS 7. */
-static const unsigned char syn_opts[20] = { 2, 4, 0x05, 0xb4, 4, 2, 8, 10,
-	0, 0, 0x03, 0x09, 0, 0, 0, 0, 1, 3, 3, 7 };
-
 struct hs {
 	unsigned short sport;
 	unsigned int isn, cookie, tsval_ours;
