@@ -14,7 +14,7 @@ ARCH     := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
 CFLAGS   ?= -O2 -g
 CFLAGS   += -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -Wno-format-truncation -Werror -MMD -MP
 INCLUDES := -Iinclude -Iuser -Ibpf -I$(OUT)
-LDLIBS   := -lbpf -lelf -lz -lyaml -lcurl -lmicrohttpd -lpthread
+LDLIBS   := -lbpf -lelf -lz -lyaml -ljson-c -lcurl -lmicrohttpd -lpthread
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror -MMD -MP \
 	-Iinclude -Ibpf -I$(OUT)
 
@@ -31,12 +31,12 @@ BPF_OBJS  := $(patsubst %,$(OUT)/%.bpf.o,$(BPF_PROGS))
 SKELS     := $(OUT)/maglb.skel.h $(OUT)/maglb_tc.skel.h $(OUT)/bench.skel.h
 
 # Userspace core, linked into the binary and the tests; the CLI on top.
-LIB_SRCS  := addr apply config health keyhash log maglev maps names neigh sweep
+LIB_SRCS  := addr apply cfgparse config endpoints gateway health keyhash log maglev maps names neigh sweep
 LIB_OBJS  := $(patsubst %,$(OUT)/user/%.o,$(LIB_SRCS))
-CLI_SRCS  := main attach agent lookup metrics show
+CLI_SRCS  := main attach agent kubeapi lookup metrics show
 CLI_OBJS  := $(patsubst %,$(OUT)/user/%.o,$(CLI_SRCS))
 
-TESTS     := test_maglev test_config test_http test_pkt
+TESTS     := test_maglev test_config test_gateway test_http test_pkt
 TEST_BINS := $(patsubst %,$(OUT)/tests/%,$(TESTS))
 
 .DELETE_ON_ERROR:

@@ -9,7 +9,8 @@ PKGS=(
 	libclang-rt-14-dev			# libFuzzer for the parser fuzz test
 	libbpf-dev libelf-dev zlib1g-dev	# libbpf and what it links
 	libyaml-dev				# config parser
-	libcurl4-openssl-dev			# health checks
+	libcurl4-openssl-dev			# health checks, Kubernetes API client
+	libjson-c-dev				# Kubernetes API objects
 	libmicrohttpd-dev			# Prometheus metrics endpoint
 	bpftool					# skeletons, vmlinux.h, map dumps
 	iproute2 ethtool procps util-linux	# namespaces, veth, nsenter

@@ -33,6 +33,7 @@ run() {
 
 run unit/maglev 120 build/tests/test_maglev
 run unit/config 60 build/tests/test_config
+run unit/gateway 60 build/tests/test_gateway
 run unit/http 60 build/tests/test_http
 run fuzz/http 120 tests/fuzz/run.sh
 run pkt/xdp 120 build/tests/test_pkt

@@ -3,11 +3,12 @@
  * agent.c - `maglb apply` (once) and `maglb agent` (long-running).
  *
  * The agent owns no datapath state: programs, links and maps are pinned, so
- * stopping or restarting it never interrupts traffic. It re-applies when the
- * config file changes (inotify on its directory, which also catches editors'
- * rename-into-place and Kubernetes ConfigMap symlink swaps) or on SIGHUP,
- * and sweeps conntrack on a timer. A bad config is logged and ignored: the
- * last good one keeps serving.
+ * stopping or restarting it never interrupts traffic. It re-applies when a
+ * config file changes (inotify on their directories, which also catches
+ * editors' rename-into-place and Kubernetes ConfigMap symlink swaps), on
+ * SIGHUP, and with --kubernetes when the cluster's Services or
+ * EndpointSlices change (kubeapi.c); it sweeps conntrack on a timer. A bad
+ * config is logged and ignored: the last good one keeps serving.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -19,17 +20,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/inotify.h>
 #include <sys/signalfd.h>
 #include <time.h>
 #include <unistd.h>
+#include <netinet/in.h>
+#include "addr.h"
 #include "apply.h"
 #include "cli.h"
 #include "config.h"
 #include "log.h"
 #include "maps.h"
 #include "health.h"
+#include "kubeapi.h"
 #include "metrics.h"
+#include "names.h"
 #include "neigh.h"
 #include "sweep.h"
 
@@ -41,32 +47,28 @@ static __u64 mono_ns(void)
 	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
-/* One logfmt line per event. */
-static void event(const char *level, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+#define MAX_FILES 8
 
-static void event(const char *level, const char *fmt, ...)
-{
-	char ts[32];
-	time_t t = time(NULL);
-	va_list ap;
+/* The options of apply and agent; each command says which it takes. */
+struct file_opts {
+	const char *files[MAX_FILES];
+	int n_files;
+	long sweep_s;			/* agent */
+	const char *metrics;		/* agent */
+	bool kubernetes;		/* agent: EndpointSlices from the API */
+	const char *kubeconfig;		/* agent; else in-cluster */
+	bool check;			/* apply */
+};
 
-	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
-	fprintf(stderr, "ts=%s level=%s ", ts, level);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
-static int parse_file_opt(int argc, char **argv, const char *use,
-			  const char **file, long *sweep_s, const char **metrics,
-			  bool *check)
+static int parse_file_opts(int argc, char **argv, const char *use,
+			   bool agent, struct file_opts *o)
 {
 	static const struct option opts[] = {
 		{ "file", required_argument, NULL, 'f' },
 		{ "sweep-interval", required_argument, NULL, 's' },
 		{ "metrics-address", required_argument, NULL, 'm' },
+		{ "kubernetes", no_argument, NULL, 'k' },
+		{ "kubeconfig", required_argument, NULL, 'K' },
 		{ "check", no_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
@@ -75,15 +77,20 @@ static int parse_file_opt(int argc, char **argv, const char *use,
 
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "f:s:m:h", opts, NULL)) != -1) {
-		if (c == 'c' && check) {
-			*check = true;
-		} else if (c == 'm' && metrics) {
-			*metrics = optarg;
-		} else if (c == 'f') {
-			*file = optarg;
-		} else if (c == 's' && sweep_s) {
-			*sweep_s = strtol(optarg, NULL, 10);
-			if (*sweep_s < 1) {
+		if (c == 'f' && o->n_files < MAX_FILES) {
+			o->files[o->n_files++] = optarg;
+		} else if (c == 'c' && !agent) {
+			o->check = true;
+		} else if (c == 'm' && agent) {
+			o->metrics = optarg;
+		} else if (c == 'k' && agent) {
+			o->kubernetes = true;
+		} else if (c == 'K' && agent) {
+			o->kubeconfig = optarg;
+			o->kubernetes = true;
+		} else if (c == 's' && agent) {
+			o->sweep_s = strtol(optarg, NULL, 10);
+			if (o->sweep_s < 1) {
 				pr_warn("maglb: --sweep-interval must be >= 1\n");
 				return 2;
 			}
@@ -92,34 +99,58 @@ static int parse_file_opt(int argc, char **argv, const char *use,
 			return c == 'h' ? -1 : 2;
 		}
 	}
-	if (!*file) {
+	if (!o->n_files) {
 		fprintf(stderr, "Usage: %s\n", use);
 		return 2;
 	}
 	return 0;
 }
 
+/* One line per service and per backend: what --check would apply. */
+static void print_service(const struct cfg_service *s)
+{
+	char a[ADDR_STRLEN];
+	int i;
+
+	printf("service %s %s %s %s %s%s%s backends=%d\n", s->name,
+	       addr_port_str(&s->addr, s->family, htons(s->port), a),
+	       s->proto == IPPROTO_UDP ? "UDP" : "TCP",
+	       s->forwarding == MAGLB_FWD_SNAT ? "snat" : "nat",
+	       hash_name(s->hash_type), s->key_name[0] ? ":" : "", s->key_name,
+	       s->n_backends);
+	for (i = 0; i < s->n_backends; i++)
+		printf("  backend %s %s weight=%u\n", s->backends[i].name,
+		       addr_port_str(&s->backends[i].addr, s->backends[i].family,
+				     htons(s->backends[i].port), a),
+		       s->backends[i].weight);
+}
+
 int do_apply(int argc, char **argv)
 {
+	struct file_opts o = {};
 	struct maglb_config *cfg;
 	struct apply_stats st;
-	const char *file = NULL;
 	struct maglb_maps m;
 	char err[CFG_ERR_LEN];
-	bool check = false;
-	int rc;
+	const char *file;
+	int rc, i;
 
-	rc = parse_file_opt(argc, argv, "maglb apply -f CONFIG [--check]", &file,
-			    NULL, NULL, &check);
+	rc = parse_file_opts(argc, argv, "maglb apply -f FILE [-f FILE...] [--check]",
+			     false, &o);
 	if (rc)
 		return rc < 0 ? 0 : rc;
-	cfg = config_load(file, err, sizeof(err));
+	file = o.files[0];
+	cfg = config_load_files(o.files, o.n_files, NULL, err, sizeof(err));
 	if (!cfg) {
 		pr_warn("maglb: invalid config: %s\n", err);
 		return 1;
 	}
-	if (check) {	/* validate only: no maps needed */
+	for (i = 0; i < cfg->n_notes; i++)
+		pr_warn("maglb: note: %s\n", cfg->notes[i]);
+	if (o.check) {	/* validate only: no maps needed */
 		printf("%s: valid (%d services)\n", file, cfg->n_services);
+		for (i = 0; i < cfg->n_services; i++)
+			print_service(&cfg->services[i]);
 		config_free(cfg);
 		return 0;
 	}
@@ -139,56 +170,69 @@ int do_apply(int argc, char **argv)
 	return rc ? 1 : 0;
 }
 
-static char *slurp(const char *path, size_t *len)
+/* The bytes of every file, one after the other: what was applied, to
+ * skip events that change nothing. */
+static char *slurp(const char *const *paths, int n_paths, size_t *len)
 {
 	char *buf = NULL;
 	size_t cap = 0, n = 0, r;
-	FILE *f = fopen(path, "r");
+	int i;
 
-	if (!f)
-		return NULL;
-	do {
-		if (n == cap) {
-			char *t = realloc(buf, cap = cap ? cap * 2 : 4096);
+	for (i = 0; i < n_paths; i++) {
+		FILE *f = fopen(paths[i], "r");
 
-			if (!t) {
-				free(buf);
-				fclose(f);
-				return NULL;
-			}
-			buf = t;
+		if (!f) {
+			free(buf);
+			return NULL;
 		}
-		r = fread(buf + n, 1, cap - n, f);
-		n += r;
-	} while (r);
-	fclose(f);
+		do {
+			if (n == cap) {
+				char *t = realloc(buf, cap = cap ? cap * 2 : 4096);
+
+				if (!t) {
+					free(buf);
+					fclose(f);
+					return NULL;
+				}
+				buf = t;
+			}
+			r = fread(buf + n, 1, cap - n, f);
+			n += r;
+		} while (r);
+		fclose(f);
+	}
 	*len = n;
 	return buf;
 }
 
 struct agent {
-	const char *file;
+	struct file_opts o;
 	struct maglb_maps maps;
 	struct maglb_config *cfg;	/* last good config */
 	char *applied;			/* its bytes, to skip no-op events */
 	size_t applied_len;
 	struct health *health;		/* probes of the config's backends */
 	struct metrics_state ms;	/* shared with the metrics thread */
+	struct kube *kube;		/* --kubernetes: the cluster's view */
+	int kube_fd;			/* eventfd: the view changed */
 };
 
+/* Load the files (and the cluster's objects) and apply them. force: even
+ * if the files did not change (SIGHUP, a Kubernetes event). */
 static void reload(struct agent *a, bool force)
 {
+	const char *file = a->o.files[0];
 	char err[CFG_ERR_LEN];
 	struct maglb_config *cfg;
 	struct apply_stats st;
 	struct health *h;
 	size_t len = 0;
-	char *text = slurp(a->file, &len);
-	int rc;
+	char *text = slurp(a->o.files, a->o.n_files, &len);
+	int rc, i;
 
 	if (!text) {
-		event("error", "msg=\"cannot read config\" file=%s error=\"%s\"",
-		      a->file, strerror(errno));
+		log_event("error", "msg=\"cannot read config\" file=%s error=\"%s\"",
+			  file, strerror(errno));
 		return;
 	}
 	if (!force && a->applied && len == a->applied_len &&
@@ -196,13 +240,17 @@ static void reload(struct agent *a, bool force)
 		free(text);
 		return;
 	}
-	cfg = config_load(a->file, err, sizeof(err));
+	cfg = config_load_files(a->o.files, a->o.n_files,
+				a->kube ? kube_source(a->kube) : NULL,
+				err, sizeof(err));
 	if (!cfg) {
-		event("error", "msg=\"config rejected, previous config stays\" error=\"%s\"",
-		      err);
+		log_event("error", "msg=\"config rejected, previous config stays\" error=\"%s\"",
+			  err);
 		free(text);
 		return;
 	}
+	for (i = 0; i < cfg->n_notes; i++)
+		log_event("info", "msg=\"config note\" note=\"%s\"", cfg->notes[i]);
 	/* Health state carries over, so a reload never resurrects a backend
 	 * that is down; the new checker points into cfg, so it replaces the
 	 * old one only once cfg is live. */
@@ -217,8 +265,8 @@ static void reload(struct agent *a, bool force)
 	}
 	pthread_mutex_unlock(&a->ms.lock);
 	if (rc) {
-		event("error", "msg=\"apply failed\" file=%s error=\"%s\"",
-		      a->file, strerror(-rc));
+		log_event("error", "msg=\"apply failed\" file=%s error=\"%s\"",
+			  file, strerror(-rc));
 		health_free(h);
 		config_free(cfg);
 		free(text);
@@ -226,9 +274,9 @@ static void reload(struct agent *a, bool force)
 	}
 	health_free(a->health);
 	a->health = h;
-	event("info", "msg=\"config applied\" file=%s services=%d backends=%d services_added=%d services_removed=%d backends_added=%d backends_removed=%d conns_closed=%d",
-	      a->file, st.services, st.backends, st.svc_added, st.svc_removed,
-	      st.be_added, st.be_removed, st.ct_closed);
+	log_event("info", "msg=\"config applied\" file=%s services=%d backends=%d services_added=%d services_removed=%d backends_added=%d backends_removed=%d conns_closed=%d",
+		  file, st.services, st.backends, st.svc_added, st.svc_removed,
+		  st.be_added, st.be_removed, st.ct_closed);
 	neigh_warm(cfg);
 	config_free(a->cfg);
 	free(a->applied);
@@ -237,22 +285,56 @@ static void reload(struct agent *a, bool force)
 	a->applied_len = len;
 }
 
+/* Did an inotify batch touch one of our files? ConfigMaps swap a "..data"
+ * symlink, which counts too. */
+static bool ours(const struct agent *a, const struct inotify_event *ev)
+{
+	char buf[512];
+	int i;
+
+	if (!ev->len)
+		return false;
+	if (!strncmp(ev->name, "..", 2))
+		return true;
+	for (i = 0; i < a->o.n_files; i++) {
+		snprintf(buf, sizeof(buf), "%s", a->o.files[i]);
+		if (!strcmp(ev->name, basename(buf)))
+			return true;
+	}
+	return false;
+}
+
+/* Before the first list is complete the cluster view has no endpoints:
+ * applying it would empty every service. Wait for it (bounded). */
+static void wait_synced(struct agent *a)
+{
+	int i;
+
+	for (i = 0; i < 300 && !kube_synced(a->kube); i++)
+		usleep(100000);
+	if (!kube_synced(a->kube))
+		log_event("warn", "msg=\"kubernetes not listed after 30s; starting with what is known\"");
+}
+
+/* Kubernetes events come in bursts (a rollout touches many slices):
+ * apply once the burst has settled this long. */
+#define KUBE_SETTLE_MS 100
+
 int do_agent(int argc, char **argv)
 {
-	struct agent a = {};
-	char dirbuf[512], basebuf[512], *dir, *base;
-	__u64 next_sweep;
-	long sweep_s = 5;
+	struct agent a = { .o.sweep_s = 5, .kube_fd = -1 };
+	char dirbuf[512];
+	__u64 next_sweep, kube_due = 0;
 	bool changed;
 	sigset_t mask;
-	int sfd = -1, ifd = -1, rc = 1;
-	const char *metrics_addr = NULL;
+	int sfd = -1, ifd = -1, rc = 1, i;
 	struct metrics *metrics = NULL;
-	struct pollfd pfd[2];
+	struct pollfd pfd[3];
 
-	rc = parse_file_opt(argc, argv,
-			    "maglb agent -f CONFIG [--sweep-interval SECONDS] [--metrics-address [IP]:PORT]",
-			    &a.file, &sweep_s, &metrics_addr, NULL);
+	rc = parse_file_opts(argc, argv,
+			     "maglb agent -f FILE [-f FILE...] [--kubernetes] [--kubeconfig PATH]\n"
+			     "                   [--sweep-interval SECONDS] [--metrics-address [IP]:PORT]",
+			     true, &a.o);
 	if (rc)
 		return rc < 0 ? 0 : rc;
 	rc = 1;
@@ -268,34 +350,49 @@ int do_agent(int argc, char **argv)
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	pthread_mutex_init(&a.ms.lock, NULL);
 	a.ms.maps = &a.maps;
-	if (metrics_addr && !(metrics = metrics_start(metrics_addr, &a.ms)))
+	if (a.o.metrics && !(metrics = metrics_start(a.o.metrics, &a.ms)))
 		goto out;
+	if (a.o.kubernetes) {
+		char err[CFG_ERR_LEN];
+
+		a.kube_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		a.kube = a.kube_fd < 0 ? NULL :
+			 kube_start(a.o.kubeconfig, a.kube_fd, err, sizeof(err));
+		if (!a.kube) {
+			log_event("error", "msg=\"cannot watch kubernetes\" error=\"%s\"",
+				  a.kube_fd < 0 ? strerror(errno) : err);
+			goto out;
+		}
+		wait_synced(&a);
+	}
 	reload(&a, true);
 	if (!a.cfg) {
-		event("error", "msg=\"no valid config to start with\" file=%s",
-		      a.file);
+		log_event("error", "msg=\"no valid config to start with\" file=%s",
+			  a.o.files[0]);
 		goto out;
 	}
 
 	sfd = signalfd(-1, &mask, SFD_CLOEXEC);
-	snprintf(dirbuf, sizeof(dirbuf), "%s", a.file);
-	snprintf(basebuf, sizeof(basebuf), "%s", a.file);
-	dir = dirname(dirbuf);
-	base = basename(basebuf);
 	ifd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
-	if (sfd < 0 || ifd < 0 ||
-	    inotify_add_watch(ifd, dir, IN_CLOSE_WRITE | IN_MOVED_TO |
-				       IN_CREATE) < 0) {
-		event("error", "msg=\"cannot watch config\" dir=%s error=\"%s\"",
-		      dir, strerror(errno));
+	if (sfd < 0 || ifd < 0)
 		goto out;
+	for (i = 0; i < a.o.n_files; i++) {
+		snprintf(dirbuf, sizeof(dirbuf), "%s", a.o.files[i]);
+		if (inotify_add_watch(ifd, dirname(dirbuf), IN_CLOSE_WRITE |
+				      IN_MOVED_TO | IN_CREATE) < 0) {
+			log_event("error", "msg=\"cannot watch config\" dir=%s error=\"%s\"",
+				  dirbuf, strerror(errno));
+			goto out;
+		}
 	}
-	event("info", "msg=\"agent running\" file=%s pin_dir=%s sweep_interval=%lds",
-	      a.file, pin_dir, sweep_s);
+	log_event("info", "msg=\"agent running\" file=%s files=%d kubernetes=%s pin_dir=%s sweep_interval=%lds",
+		  a.o.files[0], a.o.n_files, a.kube ? "yes" : "no", pin_dir,
+		  a.o.sweep_s);
 
 	pfd[0] = (struct pollfd){ .fd = sfd, .events = POLLIN };
 	pfd[1] = (struct pollfd){ .fd = ifd, .events = POLLIN };
-	next_sweep = mono_ns() + sweep_s * 1000000000ULL;
+	pfd[2] = (struct pollfd){ .fd = a.kube_fd, .events = POLLIN };
+	next_sweep = mono_ns() + a.o.sweep_s * 1000000000ULL;
 	for (;;) {
 		__u64 now = mono_ns();
 		int timeout = now >= next_sweep ? 0 :
@@ -304,18 +401,30 @@ int do_agent(int argc, char **argv)
 
 		if (hw >= 0 && hw < timeout)
 			timeout = hw;
+		if (kube_due && (int)((kube_due - now) / 1000000) < timeout)
+			timeout = kube_due > now ? (kube_due - now) / 1000000 + 1 : 0;
 
-		if (poll(pfd, 2, timeout) < 0 && errno != EINTR)
+		if (poll(pfd, a.kube ? 3 : 2, timeout) < 0 && errno != EINTR)
 			break;
+		if (a.kube && (pfd[2].revents & POLLIN)) {
+			__u64 n;
+
+			if (read(a.kube_fd, &n, sizeof(n)) == sizeof(n) && !kube_due)
+				kube_due = mono_ns() + KUBE_SETTLE_MS * 1000000ULL;
+		}
+		if (kube_due && mono_ns() >= kube_due) {
+			kube_due = 0;
+			reload(&a, true);
+		}
 		if (pfd[0].revents & POLLIN) {
 			struct signalfd_siginfo si;
 
 			if (read(sfd, &si, sizeof(si)) == sizeof(si)) {
 				if (si.ssi_signo == SIGHUP) {
-					event("info", "msg=\"SIGHUP: reloading\"");
+					log_event("info", "msg=\"SIGHUP: reloading\"");
 					reload(&a, true);
 				} else {
-					event("info", "msg=\"stopping; datapath stays pinned\" signal=%u",
+					log_event("info", "msg=\"stopping; datapath stays pinned\" signal=%u",
 					      si.ssi_signo);
 					rc = 0;
 					break;
@@ -324,7 +433,7 @@ int do_agent(int argc, char **argv)
 		}
 		if (pfd[1].revents & POLLIN) {
 			char buf[4096] __attribute__((aligned(8)));
-			bool ours = false;
+			bool mine = false;
 			ssize_t len;
 
 			while ((len = read(ifd, buf, sizeof(buf))) > 0) {
@@ -333,14 +442,11 @@ int do_agent(int argc, char **argv)
 				while (p < buf + len) {
 					struct inotify_event *ev = (void *)p;
 
-					/* ConfigMaps swap a "..data" symlink. */
-					if (ev->len && (!strcmp(ev->name, base) ||
-							!strncmp(ev->name, "..", 2)))
-						ours = true;
+					mine |= ours(&a, ev);
 					p += sizeof(*ev) + ev->len;
 				}
 			}
-			if (ours)
+			if (mine)
 				reload(&a, false);
 		}
 		pthread_mutex_lock(&a.ms.lock);
@@ -354,7 +460,7 @@ int do_agent(int argc, char **argv)
 			err = apply_config(&a.maps, a.cfg, &st);
 			pthread_mutex_unlock(&a.ms.lock);
 
-			event(err ? "error" : "info", "msg=\"health change applied\" result=%s",
+			log_event(err ? "error" : "info", "msg=\"health change applied\" result=%s",
 			      err ? strerror(-err) : "ok");
 		}
 		if (mono_ns() >= next_sweep) {
@@ -363,8 +469,8 @@ int do_agent(int argc, char **argv)
 			neigh_warm(a.cfg);
 
 			if (n > 0)
-				event("debug", "msg=\"conntrack sweep\" expired=%d", n);
-			next_sweep = mono_ns() + sweep_s * 1000000000ULL;
+				log_event("debug", "msg=\"conntrack sweep\" expired=%d", n);
+			next_sweep = mono_ns() + a.o.sweep_s * 1000000000ULL;
 		}
 	}
 out:
@@ -373,6 +479,9 @@ out:
 	if (ifd >= 0)
 		close(ifd);
 	metrics_stop(metrics);	/* before the state it reads goes away */
+	kube_stop(a.kube);
+	if (a.kube_fd >= 0)
+		close(a.kube_fd);
 	health_free(a.health);
 	config_free(a.cfg);
 	free(a.applied);

@@ -8,10 +8,12 @@
 #define MAGLB_CONFIG_H
 
 #include <stdbool.h>
+#include <yaml.h>
 #include "maglb.h"
 
 #define CFG_BACKEND_NAME_LEN 128
 #define CFG_ERR_LEN 512
+#define CFG_NOTES 16
 
 struct cfg_backend {
 	char name[CFG_BACKEND_NAME_LEN];	/* Maglev key: name or ADDR:PORT */
@@ -64,10 +66,35 @@ struct maglb_config {
 	__u32 ct_closed_timeout;
 	bool have_syncookie_key;	/* syncookieKey given */
 	__u64 syncookie_key[2];
+	/* Accepted but not enforced (e.g. an HTTPRoute's hostnames), or
+	 * skipped (kinds that do not describe load balancing): apply prints
+	 * them and the agent logs them. */
+	char notes[CFG_NOTES][CFG_ERR_LEN];
+	int n_notes;
+};
+
+/*
+ * Kubernetes objects that do not come from the files: the API server
+ * watcher's view. objects() calls fn with the Service NS/NAME (kind
+ * "Service") and each of its EndpointSlices, each as a YAML document
+ * built from the object's JSON; label names it in errors. It returns fn's
+ * first non-zero result, or 0.
+ */
+typedef int (*cfg_object_fn)(void *fnarg, const char *label,
+			     yaml_document_t *doc);
+struct cfg_source {
+	int (*objects)(void *arg, const char *ns, const char *name,
+		       cfg_object_fn fn, void *fnarg);
+	void *arg;
 };
 
 /* Returns NULL with err filled ("FILE:LINE: FIELD: REASON"). */
 struct maglb_config *config_load(const char *path, char *err, size_t errlen);
+/* Several files: at most one maglb config document, and any number of
+ * Kubernetes objects (Gateway API manifests; see gateway.h). */
+struct maglb_config *config_load_files(const char *const *paths, int n,
+				       const struct cfg_source *src,
+				       char *err, size_t errlen);
 void config_free(struct maglb_config *cfg);
 const struct cfg_service *config_find(const struct maglb_config *cfg,
 				      const char *name);

@@ -6,6 +6,7 @@
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <time.h>
 #include <bpf/libbpf.h>
 #include "log.h"
 
@@ -20,6 +21,22 @@ void log_msg(enum log_level lvl, const char *fmt, ...)
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
+}
+
+void log_event(const char *level, const char *fmt, ...)
+{
+	char line[2048];
+	time_t t = time(NULL);
+	va_list ap;
+	int n;
+
+	n = strftime(line, sizeof(line), "ts=%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
+	n += snprintf(line + n, sizeof(line) - n, " level=%s ", level);
+	va_start(ap, fmt);
+	if (n < (int)sizeof(line))
+		vsnprintf(line + n, sizeof(line) - n, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "%s\n", line);
 }
 
 static int libbpf_print(enum libbpf_print_level lvl, const char *fmt,

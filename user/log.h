@@ -14,6 +14,11 @@ void log_msg(enum log_level lvl, const char *fmt, ...)
 #define pr_info(...)	log_msg(LOG_INFO, __VA_ARGS__)
 #define pr_debug(...)	log_msg(LOG_DEBUG, __VA_ARGS__)
 
+/* The agent's event lines: one logfmt line per event ("ts=... level=...
+ * msg=..."), written whole so threads never interleave. */
+void log_event(const char *level, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
 void log_setup_libbpf(void);
 
 #endif

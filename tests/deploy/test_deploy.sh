@@ -30,26 +30,31 @@ else
 	fail image_binary_path_matches_the_daemonset "Dockerfile installs $bin"
 fi
 
-# 3. the DaemonSet's commands and config are ones this maglb accepts
-cfg=$(mktemp)
-python3 - deploy/maglb.yaml "$cfg" <<'PY'
+# 3. the DaemonSet's commands and config are ones this maglb accepts: each
+# ConfigMap key as the file the agent reads, with the seed's Service and
+# realistic EndpointSlices standing in for the API server.
+cfgdir=$(mktemp -d)
+python3 - deploy/maglb.yaml "$cfgdir" <<'EOF'
 import sys, re
 text = open(sys.argv[1]).read()
-block = re.search(r"  maglb.yaml: \|\n((?:    .*\n)+)", text).group(1)
-open(sys.argv[2], "w").write("".join(l[4:] + "\n" if l.strip() else "\n"
-                                    for l in block.splitlines()))
-PY
-if out=$($MAGLB apply -f "$cfg" --check 2>&1); then
+for name, block in re.findall(r"\n  ([\w.-]+\.yaml): \|\n((?:    .*\n|\n)+)", text):
+    open("%s/%s" % (sys.argv[2], name), "w").write(
+        "".join(l[4:] + "\n" if l.strip() else "\n" for l in block.splitlines()))
+EOF
+if out=$($MAGLB apply --check -f "$cfgdir/maglb.yaml" -f "$cfgdir/gateway-api.yaml" \
+	-f tests/fixtures/seed/backend.yaml -f tests/fixtures/endpointslices.json 2>&1) &&
+	grep -q "^service cookie-route 10.96.100.100:80 TCP nat Cookie:FooBar backends=9" <<<"$out"; then
 	pass configmap_config_is_valid
 else
-	fail configmap_config_is_valid "$out"
+	fail configmap_config_is_valid "$(tr '\n' ' ' <<<"$out")"
 fi
-rm -f "$cfg"
+rm -rf "$cfgdir"
 ok=1
 for sub in attach agent; do
 	$MAGLB "$sub" --help >/dev/null 2>&1 || ok=0
 done
-grep -q 'args: \["agent", "-f", "/etc/maglb/maglb.yaml", "--metrics-address"' deploy/maglb.yaml || ok=0
+grep -q 'args: \["agent", "-f", "/etc/maglb/maglb.yaml", "-f", "/etc/maglb/gateway-api.yaml",' deploy/maglb.yaml || ok=0
+grep -q '"--kubernetes", "--metrics-address", "0.0.0.0:9100"\]' deploy/maglb.yaml || ok=0
 [ $ok = 1 ] && pass daemonset_commands_exist_in_maglb || fail daemonset_commands_exist_in_maglb "unknown subcommand or args"
 # probes point at what the agent serves
 grep -q "path: /healthz, port: 9100" deploy/maglb.yaml && grep -q "path: /readyz, port: 9100" deploy/maglb.yaml &&

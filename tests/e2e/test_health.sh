@@ -31,26 +31,7 @@ print(sum(b["new_conns"] for s in json.load(sys.stdin)["services"]
           for b in s["backends"] if b["backend"] == sys.argv[1]))' "$1"
 }
 
-# The agent runs from the top level (a check runs in a command
-# substitution, which would wait for a child holding its stdout).
-start_agent() {
-	local n
-	n=$(grep -c "config applied" "$AGENT_LOG" 2>/dev/null)
-	"$MAGLB" --pin-dir "$PIN_DIR" --netns "$(ns node)" agent -f "$CFG" \
-		--metrics-address 127.0.0.1:9100 >/dev/null 2>>"$AGENT_LOG" &
-	AGENT=$!
-	for _ in $(seq 50); do
-		[ "$(grep -c "config applied" "$AGENT_LOG")" -gt "${n:-0}" ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
-# The agent must leave cleanly on SIGTERM (status 0): the datapath stays.
-stop_agent() {
-	kill -TERM "$AGENT" 2>/dev/null
-	wait "$AGENT"
-}
+AGENT_ARGS=(-f "$CFG" --metrics-address 127.0.0.1:9100)
 
 unhealthy_backend_leaves_the_table_within_two_intervals() {
 	local be3 t0 t1 moved m n0 n1
@@ -135,7 +116,7 @@ http_check_demands_the_expected_status() {
 }
 
 hc_config TCP ""
-start_agent || { fail agent_start "$(tail -3 "$AGENT_LOG")"; exit 1; }
+start_agent "${AGENT_ARGS[@]}" || { fail agent_start "$(tail -3 "$AGENT_LOG")"; exit 1; }
 check unhealthy_backend_leaves_the_table_within_two_intervals
 check metrics_agree_with_stats_and_show_health
 check recovered_backend_gets_its_exact_slots_back
@@ -143,7 +124,7 @@ stop_agent
 # every pod answers 200 on /: expecting 204 makes them all fail
 hc_config HTTP "      http: {path: /, expectedStatuses: [204]}
 "
-start_agent || { fail agent_restart "$(tail -3 "$AGENT_LOG")"; exit 1; }
+start_agent "${AGENT_ARGS[@]}" || { fail agent_restart "$(tail -3 "$AGENT_LOG")"; exit 1; }
 check http_check_demands_the_expected_status
 if stop_agent; then pass agent_exits_cleanly_on_sigterm_with_metrics_running
 else fail agent_exits_cleanly_on_sigterm_with_metrics_running "exit status $?"; fi

@@ -34,6 +34,29 @@ e2e_start() {	# mode
 	rm -f "$WORK.setup.log"
 }
 
+# start_agent ARGS...: `maglb agent ARGS` in the node, logging to
+# $AGENT_LOG, started from the top level (a check runs in a command
+# substitution, which would wait for a child holding its stdout). Waits for
+# its next "config applied".
+start_agent() {
+	local n
+	n=$(grep -c "config applied" "$AGENT_LOG" 2>/dev/null)
+	"$MAGLB" --pin-dir "$PIN_DIR" --netns "$(ns node)" agent "$@" \
+		>/dev/null 2>>"$AGENT_LOG" &
+	AGENT=$!
+	for _ in $(seq 100); do
+		[ "$(grep -c "config applied" "$AGENT_LOG" 2>/dev/null)" -gt "${n:-0}" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# The agent must leave cleanly on SIGTERM (status 0): the datapath stays.
+stop_agent() {
+	kill -TERM "$AGENT" 2>/dev/null
+	wait "$AGENT"
+}
+
 e2e_stop() {
 	local p
 	for p in $(jobs -p); do kill "$p" 2>/dev/null; done
@@ -108,11 +131,9 @@ seed_tuple_requests_spread_over_backends() {
 }
 
 # The seed's Cookie scenario: each cookie's 10 requests land on one backend,
-# the one `maglb lookup --cookie` names.
-seed_cookie_requests_land_on_the_lookup_backend() {
+# the one `maglb lookup --cookie` names, under whatever config is live.
+seed_cookies_land_on_the_lookup_backend() {
 	local v i want
-	write_config "$CFG" "$MODE" Cookie
-	maglb apply -f "$CFG" >/dev/null || return 1
 	for v in 1.2.3.4 5.6.7.8; do
 		reset_logs
 		seed_requests "$v" 10
@@ -122,4 +143,10 @@ seed_cookie_requests_land_on_the_lookup_backend() {
 		echo "FooBar=$v -> backend-$i, maglb lookup says $want"
 		[ "$want" = "$(backend_addr "$MODE" "$i"):3000" ] || return 1
 	done
+}
+
+seed_cookie_requests_land_on_the_lookup_backend() {
+	write_config "$CFG" "$MODE" Cookie
+	maglb apply -f "$CFG" >/dev/null || return 1
+	seed_cookies_land_on_the_lookup_backend
 }

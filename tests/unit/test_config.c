@@ -75,7 +75,7 @@ static const struct bad_case bad[] = {
 	{ "duplicate_vip_is_rejected",
 	  "services:\n- {name: a, address: 10.0.0.1, port: 80, backends: []}\n"
 	  "- {name: b, address: 10.0.0.1, port: 80, backends: []}\n", true,
-	  "services[1]: same address, port and protocol as services[0]" },
+	  "services[1]: same address, port and protocol as service \"a\"" },
 	{ "health_check_timeout_must_be_below_interval",
 	  "  healthCheck: {active: {type: TCP, interval: 1s, timeout: 2s}}\n  backends: []\n",
 	  false, "services[0].healthCheck.active: timeout must be shorter than interval" },

@@ -1,0 +1,341 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * test_gateway.c - the seed's Gateway API manifests, verbatim, plus
+ * realistic EndpointSlice JSON become the service we document; every field
+ * maglb cannot honour is rejected by name, and the endpoint conditions
+ * decide who takes new connections.
+ *
+ * Each case edits one fixture (one string replaced) and loads the set.
+ */
+#include <arpa/inet.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "config.h"
+#include "testlib.h"
+
+enum { F_MAGLB, F_BACKEND, F_GATEWAY, F_ROUTE, F_SLICES, N_FIXTURES };
+
+static const char *const fixtures[N_FIXTURES] = {
+	"tests/fixtures/maglb-gateway.yaml",
+	"tests/fixtures/seed/backend.yaml",
+	"tests/fixtures/seed/gateway.yaml",
+	"tests/fixtures/seed/cookie-policy-route.yaml",
+	"tests/fixtures/endpointslices.json",
+};
+
+struct edit {
+	int file;
+	const char *from, *to;	/* to NULL: leave the file out */
+};
+
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *buf;
+	long n;
+
+	if (!f)
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	rewind(f);
+	buf = calloc(1, n + 1);
+	if (buf && fread(buf, 1, n, f) != (size_t)n) {
+		free(buf);
+		buf = NULL;
+	}
+	fclose(f);
+	return buf;
+}
+
+/* The fixtures with edits applied, written to a temp dir, then loaded. */
+static struct maglb_config *load_edited(const struct edit *e, int n_edits,
+					char *err, size_t errlen)
+{
+	static char paths[N_FIXTURES][96];
+	const char *list[N_FIXTURES];
+	struct maglb_config *cfg;
+	int i, j, k = 0;
+
+	for (i = 0; i < N_FIXTURES; i++) {
+		char *text = slurp(fixtures[i]);
+		bool skip = false;
+		FILE *f;
+
+		if (!text) {
+			snprintf(err, errlen, "cannot read %s (run from the repo root)",
+				 fixtures[i]);
+			return NULL;
+		}
+		for (j = 0; j < n_edits; j++) {
+			char *at, *t;
+
+			if (e[j].file != i)
+				continue;
+			if (!e[j].to) {
+				skip = true;
+				continue;
+			}
+			at = strstr(text, e[j].from);
+			if (!at) {
+				snprintf(err, errlen, "fixture %s has no \"%s\"",
+					 fixtures[i], e[j].from);
+				free(text);
+				return NULL;
+			}
+			t = malloc(strlen(text) + strlen(e[j].to) + 1);
+			memcpy(t, text, at - text);
+			strcpy(t + (at - text), e[j].to);
+			strcat(t, at + strlen(e[j].from));
+			free(text);
+			text = t;
+		}
+		snprintf(paths[i], sizeof(paths[i]), "/tmp/maglb-gw-test-%d-%d%s",
+			 getpid(), i, strstr(fixtures[i], ".json") ? ".json" : ".yaml");
+		f = fopen(paths[i], "w");
+		fputs(text, f);
+		fclose(f);
+		free(text);
+		if (!skip)
+			list[k++] = paths[i];
+	}
+	cfg = config_load_files(list, k, NULL, err, errlen);
+	for (i = 0; i < N_FIXTURES; i++)
+		unlink(paths[i]);
+	return cfg;
+}
+
+struct bad_case {
+	const char *name;
+	struct edit e;
+	const char *want;
+};
+
+static const struct bad_case bad[] = {
+	{ "policy_field_maglb_cannot_honour_is_named",
+	  { F_ROUTE, "  loadBalancer:\n", "  retry:\n    numRetries: 3\n  loadBalancer:\n" },
+	  "BackendTrafficPolicy default/cookie-policy: spec.retry: not supported by maglb" },
+	{ "policy_typo_is_an_unknown_field",
+	  { F_ROUTE, "  loadBalancer:\n", "  loadBalancr: {}\n  loadBalancer:\n" },
+	  "spec.loadBalancr: unknown field" },
+	{ "policy_consistent_hash_is_checked_like_a_service",
+	  { F_ROUTE, "ttl: 60s", "ttl: 60d" },
+	  "BackendTrafficPolicy default/cookie-policy: spec.loadBalancer.consistentHash.cookie.ttl: \"60d\": unit must be" },
+	{ "route_filters_are_named",
+	  { F_ROUTE, "      backendRefs:\n", "      filters: []\n      backendRefs:\n" },
+	  "HTTPRoute default/cookie-route: spec.rules[0].filters: not supported by maglb" },
+	{ "header_match_is_named",
+	  { F_ROUTE, "        - path:\n", "        - headers: [{name: x, value: y}]\n          path:\n" },
+	  "spec.rules[0].matches[0].headers: not supported by maglb" },
+	{ "regex_path_match_is_rejected",
+	  { F_ROUTE, "type: PathPrefix", "type: RegularExpression" },
+	  "matches[0].path: type RegularExpression is not supported" },
+	{ "second_rule_needs_route_matching",
+	  { F_ROUTE, "          port: 3000\n", "          port: 3000\n    - backendRefs:\n        - name: backend\n          port: 3000\n" },
+	  "spec.rules[1]: a second rule needs route matching" },
+	{ "cross_namespace_backend_needs_a_reference_grant",
+	  { F_ROUTE, "        - name: backend\n", "        - name: backend\n          namespace: other\n" },
+	  "needs a ReferenceGrant" },
+	{ "https_listener_is_refused",
+	  { F_GATEWAY, "protocol: HTTP", "protocol: HTTPS" },
+	  "listeners[0].protocol: HTTPS needs TLS termination" },
+	{ "gateway_without_any_address_is_refused",
+	  { F_MAGLB, "x", NULL },
+	  "Gateway default/load-balancing-gateway has no address" },
+	{ "route_to_a_missing_gateway_is_refused",
+	  { F_ROUTE, "    - name: load-balancing-gateway", "    - name: other-gateway" },
+	  "parentRefs[0]: Gateway default/other-gateway is not among the manifests" },
+	{ "unsupported_gateway_api_kind_is_refused",
+	  { F_ROUTE, "kind: HTTPRoute\nmetadata", "kind: GRPCRoute\nmetadata" },
+	  "GRPCRoute: default/cookie-route: this kind is not supported by maglb" },
+	{ "backend_port_missing_from_service_is_refused",
+	  { F_BACKEND, "      port: 3000\n", "      port: 3001\n" },
+	  "Service default/backend: spec.ports: has no port 3000" },
+	{ "two_policies_for_one_route_conflict",
+	  { F_ROUTE, "---\n", "---\napiVersion: gateway.envoyproxy.io/v1alpha1\nkind: BackendTrafficPolicy\n"
+	    "metadata: {name: second, namespace: default}\nspec:\n  targetRefs: [{group: gateway.networking.k8s.io, kind: HTTPRoute, name: cookie-route}]\n---\n" },
+	  "give it one policy" },
+};
+
+static int check_bad(const struct bad_case *c)
+{
+	char err[CFG_ERR_LEN] = "";
+	struct maglb_config *cfg = load_edited(&c->e, 1, err, sizeof(err));
+
+	ASSERT_TRUE(!cfg, "accepted");
+	ASSERT_TRUE(strstr(err, c->want), "error \"%s\" lacks \"%s\"", err, c->want);
+	ASSERT_TRUE(strstr(err, "/tmp/maglb-gw-test-") == err,
+		    "error does not start with the file: %s", err);
+	return 0;
+}
+
+static const struct cfg_backend *backend(const struct cfg_service *s,
+					 const char *pod)
+{
+	char name[128];
+	int i;
+
+	snprintf(name, sizeof(name), "backend-765694d47f-%s", pod);
+	for (i = 0; i < s->n_backends; i++)
+		if (!strcmp(s->backends[i].name, name))
+			return &s->backends[i];
+	return NULL;
+}
+
+static int seed_manifests_become_the_cookie_route_service(void)
+{
+	char err[CFG_ERR_LEN] = "";
+	struct maglb_config *cfg = load_edited(NULL, 0, err, sizeof(err));
+	const struct cfg_service *s;
+	int i, notes = 0;
+
+	ASSERT_TRUE(cfg, "rejected: %s", err);
+	ASSERT_EQ(cfg->n_services, 1);
+	s = config_find(cfg, "cookie-route");
+	ASSERT_TRUE(s, "no service cookie-route");
+	ASSERT_EQ(s->family, 4);
+	ASSERT_EQ(s->addr.v4, htonl(0x0a606464));	/* 10.96.100.100 */
+	ASSERT_EQ(s->port, 80);			/* the Gateway's listener */
+	ASSERT_EQ(s->proto, 6);
+	ASSERT_EQ(s->hash_type, MAGLB_HASH_COOKIE);
+	ASSERT_TRUE(!strcmp(s->key_name, "FooBar"), "cookie %s", s->key_name);
+	ASSERT_EQ(s->cookie_ttl, 60);
+	ASSERT_TRUE(!strcmp(s->cookie_attrs, "SameSite=Strict"), "attrs %s", s->cookie_attrs);
+	ASSERT_EQ(s->table_size, 65537);
+	/* 8 ready, 1 terminating (drains, weight 0), 1 not ready (out) */
+	ASSERT_EQ(s->n_backends, 9);
+	ASSERT_TRUE(backend(s, "6vfl4") && backend(s, "6vfl4")->weight == 1, "6vfl4");
+	ASSERT_EQ(backend(s, "6vfl4")->port, 3000);	/* the slice's "http" port */
+	ASSERT_TRUE(backend(s, "whjnm") && backend(s, "whjnm")->weight == 0,
+		    "terminating endpoint must drain with weight 0");
+	ASSERT_TRUE(!backend(s, "xgzkj"), "not-ready endpoint must be left out");
+	for (i = 0; i < cfg->n_notes; i++)
+		notes += strstr(cfg->notes[i], "spec.hostnames: accepted, not enforced") ||
+			 strstr(cfg->notes[i], "matches[0].path: accepted, not enforced") ||
+			 strstr(cfg->notes[i], "ServiceAccount default/backend: skipped") ||
+			 strstr(cfg->notes[i], "Deployment default/backend: skipped");
+	ASSERT_EQ(notes, 4);
+	config_free(cfg);
+	return 0;
+}
+
+static int gateway_spec_addresses_win_over_the_default(void)
+{
+	static const struct edit e[] = {
+		{ F_GATEWAY, "  listeners:\n",
+		  "  addresses:\n    - value: 10.0.0.7\n    - type: IPAddress\n      value: \"fd00::7\"\n  listeners:\n" },
+	};
+	char err[CFG_ERR_LEN] = "";
+	struct maglb_config *cfg = load_edited(e, 1, err, sizeof(err));
+	const struct cfg_service *s4, *s6;
+
+	ASSERT_TRUE(cfg, "rejected: %s", err);
+	s4 = config_find(cfg, "cookie-route");
+	s6 = config_find(cfg, "cookie-route-v6");
+	ASSERT_TRUE(s4 && s6, "want cookie-route and cookie-route-v6");
+	ASSERT_EQ(s4->addr.v4, htonl(0x0a000007));
+	ASSERT_EQ(s6->family, 6);
+	ASSERT_EQ(s6->n_backends, 0);	/* the fixture has IPv4 slices only */
+	config_free(cfg);
+	return 0;
+}
+
+static int gateway_level_policy_applies_when_no_route_policy(void)
+{
+	static const struct edit e[] = {
+		{ F_ROUTE, "      kind: HTTPRoute\n      name: cookie-route",
+		  "      kind: Gateway\n      name: load-balancing-gateway" },
+		{ F_ROUTE, "type: Cookie", "type: Header" },
+		{ F_ROUTE, "      cookie:\n        name: FooBar\n        ttl: 60s\n        attributes:\n          SameSite: Strict\n",
+		  "      header:\n        name: X-User\n" },
+	};
+	char err[CFG_ERR_LEN] = "";
+	struct maglb_config *cfg = load_edited(e, 3, err, sizeof(err));
+	const struct cfg_service *s;
+
+	ASSERT_TRUE(cfg, "rejected: %s", err);
+	s = config_find(cfg, "cookie-route");
+	ASSERT_EQ(s->hash_type, MAGLB_HASH_HEADER);
+	ASSERT_TRUE(!strcmp(s->key_name, "x-user"), "header %s", s->key_name);
+	config_free(cfg);
+	return 0;
+}
+
+static int route_without_policy_hashes_the_source_ip(void)
+{
+	static const struct edit e[] = {
+		{ F_ROUTE, "kind: BackendTrafficPolicy", "kind: ConfigMap" },
+		{ F_ROUTE, "apiVersion: gateway.envoyproxy.io/v1alpha1", "apiVersion: v1" },
+	};
+	char err[CFG_ERR_LEN] = "";
+	struct maglb_config *cfg = load_edited(e, 2, err, sizeof(err));
+
+	ASSERT_TRUE(cfg, "rejected: %s", err);
+	ASSERT_EQ(config_find(cfg, "cookie-route")->hash_type, MAGLB_HASH_SOURCE_IP);
+	config_free(cfg);
+	return 0;
+}
+
+static int weighted_backend_refs_share_by_weight(void)
+{
+	/* backend 3 : canary 1, each ref's share spread over its ready pods;
+	 * canary's slice port is found through its Service's port name. */
+	static const struct edit e[] = {
+		{ F_ROUTE, "        - name: backend\n          port: 3000\n",
+		  "        - name: backend\n          port: 3000\n          weight: 3\n"
+		  "        - name: canary\n          port: 3000\n          weight: 1\n"
+		  "---\napiVersion: v1\nkind: Service\nmetadata: {name: canary}\n"
+		  "spec:\n  ports: [{name: metrics, port: 9090}, {name: web, port: 3000, targetPort: 8080}]\n"
+		  "---\napiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\n"
+		  "metadata: {name: canary-abc, labels: {kubernetes.io/service-name: canary}}\n"
+		  "addressType: IPv4\nports: [{name: metrics, port: 9090}, {name: web, port: 8080}]\n"
+		  "endpoints:\n- addresses: [10.244.9.1]\n- addresses: [10.244.9.2]\n  conditions: {ready: true}\n" },
+	};
+	char err[CFG_ERR_LEN] = "";
+	struct maglb_config *cfg = load_edited(e, 1, err, sizeof(err));
+	const struct cfg_service *s;
+	__u32 main_w = 0, canary_w = 0;
+	int i;
+
+	ASSERT_TRUE(cfg, "rejected: %s", err);
+	s = config_find(cfg, "cookie-route");
+	ASSERT_EQ(s->n_backends, 11);
+	for (i = 0; i < s->n_backends; i++) {
+		if (s->backends[i].port == 8080)
+			canary_w += s->backends[i].weight;
+		else
+			main_w += s->backends[i].weight;
+	}
+	ASSERT_EQ(canary_w, 1000);	/* 2 pods x 500 */
+	ASSERT_EQ(main_w, 3000);	/* 8 ready pods x 375; terminating 0 */
+	config_free(cfg);
+	return 0;
+}
+
+static int slices_without_their_service_use_the_only_port(void)
+{
+	static const struct edit e[] = { { F_BACKEND, "x", NULL } };
+	char err[CFG_ERR_LEN] = "";
+	struct maglb_config *cfg = load_edited(e, 1, err, sizeof(err));
+
+	ASSERT_TRUE(cfg, "rejected: %s", err);
+	ASSERT_EQ(config_find(cfg, "cookie-route")->n_backends, 9);
+	config_free(cfg);
+	return 0;
+}
+
+int main(void)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		test_report(bad[i].name, check_bad(&bad[i]));
+	RUN_TEST(seed_manifests_become_the_cookie_route_service);
+	RUN_TEST(gateway_spec_addresses_win_over_the_default);
+	RUN_TEST(gateway_level_policy_applies_when_no_route_policy);
+	RUN_TEST(route_without_policy_hashes_the_source_ip);
+	RUN_TEST(weighted_backend_refs_share_by_weight);
+	RUN_TEST(slices_without_their_service_use_the_only_port);
+	return test_exit();
+}
