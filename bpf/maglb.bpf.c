@@ -3,9 +3,9 @@
  * maglb.bpf.c - the XDP entry point. Order of decisions, cheapest first for
  * established traffic: parse -> conntrack (both directions) -> VIP ->
  * Maglev -> create conntrack -> rewrite -> forward. Cookie and Header
- * services go through TCP delayed binding (lib/splice.h) until their
- * backend connection is open, then take the same path with a translation
- * step. The logic lives in the headers under bpf/lib/; this file only
+ * services, and listeners with HTTP routes (lib/route.h), go through TCP
+ * delayed binding (lib/splice.h) until their backend connection is open,
+ * then take the same path with a translation step. The logic lives in the headers under bpf/lib/; this file only
  * sequences it.
  */
 #include "vmlinux.h"
@@ -149,8 +149,8 @@ int maglb_xdp(struct xdp_md *ctx)
 		svc = vip_lookup(&p.flow);
 		if (!svc)
 			return verdict(MAGLB_PASS_NON_VIP, XDP_PASS, p.len);
-		if (svc->hash_type == MAGLB_HASH_COOKIE ||
-		    svc->hash_type == MAGLB_HASH_HEADER) {
+		/* Delayed binding: the key or the route is in the head. */
+		if (key_hashed(svc) || svc->n_matches) {
 			if (p.flow.proto != IPPROTO_TCP)
 				return verdict(MAGLB_PASS_NON_VIP, XDP_PASS,
 					       p.len);

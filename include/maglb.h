@@ -79,6 +79,9 @@ enum maglb_reason {
 	MAGLB_SPLICE_RST,		/* setup failed: RST sent to the client */
 	MAGLB_KEY_FALLBACK,		/* key absent: fallback hash used */
 	MAGLB_PASS_TO_TC,		/* backend SYN-ACK: TC grows it (splice.h) */
+	MAGLB_ROUTE_NOT_FOUND,		/* no route matched: 404 and FIN sent */
+	MAGLB_ROUTE_RESET,		/* no route matched: RST sent */
+	MAGLB_ROUTE_REPARSE,		/* route hashes by another key: head re-read */
 	MAGLB_REASON_MAX,
 };
 
@@ -99,13 +102,15 @@ struct maglb_flow {
 	__u16 pad;
 };
 
-/* maglb_vips key: a service's virtual address. */
+/* maglb_vips key: a service's virtual address. A listener with HTTP
+ * routes has one entry per route too, at the same address with route > 0:
+ * each route is a service of its own (table, backends, hash, counters). */
 struct maglb_vip_key {
 	union maglb_addr addr;
 	__be16 port;
 	__u8 proto;
 	__u8 family;
-	__u32 pad;
+	__u32 route;		/* 0: the listener; N: its route N */
 };
 
 /* maglb_vip_addrs key is a maglb_vip_key with port, proto = 0: every
@@ -113,13 +118,15 @@ struct maglb_vip_key {
  * have no usable port) can still be recognised as ours. */
 
 /* maglb_vips value: everything the datapath needs to serve a VIP. */
+#define MAGLB_SVC_F_NO_MATCH_RESET	(1U << 0)	/* no route: RST, not 404 */
+
 struct maglb_service {
 	__u32 id;		/* index into maglb_rings and maglb_svc_stats */
-	__u32 flags;		/* reserved, 0 */
+	__u32 flags;		/* MAGLB_SVC_F_* */
 	__u8 hash_type;		/* enum maglb_hash_type */
 	__u8 fallback_hash;	/* used when Cookie/Header key is absent */
 	__u8 forwarding;	/* enum maglb_forwarding */
-	__u8 pad0;
+	__u8 n_matches;		/* listener: maglb_matches entries to try */
 	__u16 snat_port_min;	/* host order */
 	__u16 snat_port_max;
 	union maglb_addr snat_addr;
@@ -131,6 +138,37 @@ struct maglb_service {
 };
 
 #define MAGLB_BE_F_ACTIVE	(1U << 0)
+
+/*
+ * HTTP route matching (Gateway API HTTPRoute hostnames and path matches):
+ * a listener's matches in precedence order, the first that fits the
+ * request's Host and path names the route. The agent sorts them.
+ */
+#define MAGLB_MAX_MATCHES	32	/* per listener */
+#define MAGLB_MATCH_LEN		64	/* = HTTP_HOST_MAX = HTTP_PATH_MAX */
+
+enum maglb_match {
+	MAGLB_MATCH_ANY = 0,
+	MAGLB_MATCH_EXACT,
+	MAGLB_MATCH_PREFIX,	/* path: PathPrefix; host: a wildcard's suffix */
+};
+
+struct maglb_match_key {
+	__u32 svc_id;		/* the listener's */
+	__u32 idx;		/* 0 .. n_matches-1, in precedence order */
+};
+
+struct maglb_route_match {
+	__u8 host_match;	/* enum maglb_match */
+	__u8 path_match;
+	__u8 host_len;
+	__u8 path_len;
+	__u32 route;		/* maglb_vip_key.route of the route's service */
+	/* Lowercase, right-aligned: a wildcard "*.example.com" is the
+	 * suffix ".example.com" and compares as the last host_len bytes. */
+	char host[MAGLB_MATCH_LEN];
+	char path[MAGLB_MATCH_LEN];	/* left-aligned, zero padded */
+};
 
 /* maglb_backends value, indexed by backend id (one id per service+backend). */
 struct maglb_backend {

@@ -112,12 +112,26 @@ static void print_service(const struct cfg_service *s)
 	char a[ADDR_STRLEN];
 	int i;
 
-	printf("service %s %s %s %s %s%s%s backends=%d\n", s->name,
+	static const char *const kinds[] = { "any", "exact", "prefix" };
+
+	printf("service %s %s %s %s %s%s%s backends=%d", s->name,
 	       addr_port_str(&s->addr, s->family, htons(s->port), a),
 	       s->proto == IPPROTO_UDP ? "UDP" : "TCP",
 	       s->forwarding == MAGLB_FWD_SNAT ? "snat" : "nat",
 	       hash_name(s->hash_type), s->key_name[0] ? ":" : "", s->key_name,
 	       s->n_backends);
+	if (s->route)
+		printf(" route=%u", s->route);
+	if (s->n_matches)
+		printf(" no_match=%s", s->no_match_reset ? "reset" : "404");
+	printf("\n");
+	for (i = 0; i < s->n_matches; i++)
+		printf("  match host=%s:%s%s path=%s:%s route=%u\n",
+		       kinds[s->matches[i].host_match % 3],
+		       s->matches[i].host_match == MAGLB_MATCH_PREFIX ? "*" : "",
+		       s->matches[i].host,
+		       kinds[s->matches[i].path_match % 3], s->matches[i].path,
+		       s->matches[i].route);
 	for (i = 0; i < s->n_backends; i++)
 		printf("  backend %s %s weight=%u\n", s->backends[i].name,
 		       addr_port_str(&s->backends[i].addr, s->backends[i].family,

@@ -38,6 +38,47 @@ void apply_vip_key(const struct cfg_service *s, struct maglb_vip_key *k)
 	k->port = htons(s->port);
 	k->proto = s->proto;
 	k->family = s->family;
+	k->route = s->route;
+}
+
+/* A listener's route matches, before its VIP entry names how many: the
+ * datapath reads entries 0..n_matches-1 of what the entry says. */
+static int apply_matches(const struct maglb_maps *m, __u32 id,
+			 const struct cfg_service *s)
+{
+	int i, err;
+
+	for (i = 0; i < s->n_matches; i++) {
+		const struct cfg_match *cm = &s->matches[i];
+		struct maglb_route_match rm = {
+			.host_match = cm->host_match,
+			.path_match = cm->path_match,
+			.host_len = strlen(cm->host),
+			.path_len = strlen(cm->path),
+			.route = cm->route,
+		};
+
+		/* right-aligned host: see struct maglb_route_match */
+		memcpy(rm.host + MAGLB_MATCH_LEN - rm.host_len, cm->host,
+		       rm.host_len);
+		memcpy(rm.path, cm->path, rm.path_len);
+		err = maps_put_match(m, id, i, &rm);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/* Entries past the listener's count, left by a longer previous config:
+ * after the VIP entry stopped naming them. */
+static int trim_matches(const struct maglb_maps *m, __u32 id, int from)
+{
+	int i, err;
+
+	for (i = from; i < MAGLB_MAX_MATCHES; i++)
+		if ((err = maps_del_match(m, id, i)))
+			return err;
+	return 0;
 }
 
 static int read_live(const struct maglb_maps *m, struct live *l)
@@ -222,9 +263,16 @@ static int apply_service(const struct maglb_maps *m, struct live *l,
 	svc.snat_addr = s->snat_addr;
 	svc.snat_port_min = s->snat_port_min;
 	svc.snat_port_max = s->snat_port_max;
+	svc.n_matches = s->n_matches;
+	svc.flags = s->no_match_reset ? MAGLB_SVC_F_NO_MATCH_RESET : 0;
 	snprintf(svc.name, sizeof(svc.name), "%s", s->name);
+	err = apply_matches(m, id, s);
+	if (err)
+		goto out;
 	apply_vip_key(s, &key);
 	err = maps_put_service(m, &key, &svc);
+	if (!err)
+		err = trim_matches(m, id, s->n_matches);
 	if (err)
 		goto out;
 	/* Same name, new VIP: retire the old address after the new is live. */
@@ -296,6 +344,8 @@ int apply_config(const struct maglb_maps *m, const struct maglb_config *cfg,
 		err = maps_del_service(m, &o->key);
 		if (!err)
 			err = maps_del_ring(m, o->svc.id);
+		if (!err)
+			err = trim_matches(m, o->svc.id, 0);
 		if (err)
 			goto out;
 		if (o->svc.id < MAGLB_MAX_SERVICES)

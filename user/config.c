@@ -464,7 +464,7 @@ int config_check_unique(struct cfg_ctx *c, yaml_node_t *n, const char *path,
 			return cfg_fail(c, n, path, "name \"%s\" is also used by another service",
 					s->name);
 		if (o->family == s->family && o->port == s->port &&
-		    o->proto == s->proto &&
+		    o->proto == s->proto && o->route == s->route &&
 		    !memcmp(&o->addr, &s->addr, sizeof(o->addr)))
 			return cfg_fail(c, n, path, "same address, port and protocol as service \"%s\"",
 					o->name);
@@ -675,8 +675,10 @@ void config_free(struct maglb_config *cfg)
 
 	if (!cfg)
 		return;
-	for (i = 0; i < cfg->n_services; i++)
+	for (i = 0; i < cfg->n_services; i++) {
 		free(cfg->services[i].backends);
+		free(cfg->services[i].matches);
+	}
 	free(cfg->services);
 	free(cfg);
 }

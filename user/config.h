@@ -37,6 +37,15 @@ struct cfg_health {
 	int n_statuses;
 };
 
+/* One HTTP route match of a listener (Gateway API hostnames x matches). */
+struct cfg_match {
+	__u8 host_match;		/* enum maglb_match */
+	__u8 path_match;
+	char host[MAGLB_MATCH_LEN + 1];	/* lowercase; a wildcard as ".suffix" */
+	char path[MAGLB_MATCH_LEN + 1];
+	__u32 route;			/* the route service's `route` */
+};
+
 struct cfg_service {
 	char name[MAGLB_NAME_LEN];
 	union maglb_addr addr;
@@ -56,6 +65,13 @@ struct cfg_service {
 	struct cfg_health health;
 	struct cfg_backend *backends;
 	int n_backends;
+	/* HTTP routes. A listener has matches, in precedence order, and no
+	 * backends; each route is a service at the listener's address with
+	 * route > 0, and its own backends and hash. */
+	__u32 route;			/* 0: a listener or a plain service */
+	bool no_match_reset;		/* listener: RST rather than 404 */
+	struct cfg_match *matches;
+	int n_matches;
 };
 
 struct maglb_config {

@@ -9,12 +9,17 @@
  * code as a maglb service's blocks), and Service and EndpointSlice objects
  * for the backends, from the files or the API server (cfg_source).
  *
- * One maglb service per (HTTPRoute, listener, address). Fields that change
- * behaviour and that maglb cannot honour are errors that name them; fields
- * that are accepted but not enforced yet become notes; kinds that do not
+ * One maglb service per (HTTPRoute rule, listener, address). A listener
+ * whose routes match on hostnames or paths (or that has several) becomes a
+ * service of its own holding the matches in Gateway API precedence order,
+ * and each route a numbered service at the same address; the datapath
+ * picks the route from the request head (bpf/lib/route.h). Fields that
+ * change behaviour and that maglb cannot honour are errors that name
+ * them; fields accepted but not enforced become notes; kinds that do not
  * describe load balancing (ServiceAccount, Deployment...) are noted and
  * skipped. Everything is decided here, before any map is touched.
  */
+#include <ctype.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +27,7 @@
 #include "addr.h"
 #include "endpoints.h"
 #include "gateway.h"
+#include "lib/http.h"
 
 #define GW_GROUP	"gateway.networking.k8s.io"
 #define EG_GROUP	"gateway.envoyproxy.io"
@@ -37,9 +43,13 @@ struct obj {
 	char label[160];	/* "HTTPRoute default/cookie-route: spec" */
 };
 
+struct member;
+
 struct gw {
 	struct obj *objs;
 	int n;
+	struct member *mem;	/* route services, before grouping */
+	int n_mem;
 	struct maglb_config *cfg;
 	const struct cfg_source *src;
 	struct cfg_ctx *dc;	/* the maglb config's document */
@@ -335,7 +345,7 @@ static int route_policy(struct gw *g, const struct obj *route,
 
 /* ---- HTTPRoute -------------------------------------------------------- */
 
-static int check_route(struct gw *g, struct obj *r, yaml_node_t **rule)
+static int check_route(struct obj *r, yaml_node_t **rules)
 {
 	static const char *const known[] = {
 		"parentRefs", "hostnames", "rules", NULL };
@@ -346,52 +356,124 @@ static int check_route(struct gw *g, struct obj *r, yaml_node_t **rule)
 	static const char *const match_known[] = { "path", NULL };
 	static const char *const match_unsup[] = {
 		"headers", "queryParams", "method", NULL };
-	static const char *const path_known[] = { "type", "value", NULL };
 	struct cfg_ctx *c = &r->c;
 	char p[PATH_LEN], q[PATH_LEN], m[PATH_LEN];
-	yaml_node_t *rules, *n, *pm;
+	yaml_node_t *ms;
 	int i, j;
 
 	if (!r->spec)
 		return cfg_fail(c, r->root, r->label, "required");
 	if (cfg_check_api_fields(c, r->spec, r->label, known, NULL) ||
-	    get_list(c, r->spec, r->label, "rules", p, &rules))
+	    get_list(c, r->spec, r->label, "rules", p, rules))
 		return -1;
-	if ((n = cfg_opt(c, r->spec, r->label, "hostnames", q)) && cfg_seq_len(n))
-		config_note(g->cfg, "%s:%lu: %s: accepted, not enforced yet: every request to the listener is balanced",
-			    c->file, (unsigned long)n->start_mark.line + 1, q);
-	*rule = NULL;
-	for (i = 0; i < cfg_seq_len(rules); i++) {
-		yaml_node_t *ru = cfg_seq_at(c, rules, i), *ms;
+	if (!cfg_seq_len(*rules))
+		return cfg_fail(c, r->spec, p, "needs a rule with backendRefs");
+	for (i = 0; i < cfg_seq_len(*rules); i++) {
+		yaml_node_t *ru = cfg_seq_at(c, *rules, i);
 
 		snprintf(q, sizeof(q), "%s[%d]", p, i);
 		if (cfg_check_api_fields(c, ru, q, rule_known, rule_unsup) ||
 		    get_list(c, ru, q, "matches", m, &ms))
 			return -1;
 		for (j = 0; j < cfg_seq_len(ms); j++) {
-			char mp[PATH_LEN], pp[PATH_LEN];
-			const char *type;
+			char mp[PATH_LEN];
 
 			snprintf(mp, sizeof(mp), "%s[%d]", m, j);
-			if (cfg_check_api_fields(c, cfg_seq_at(c, ms, j), mp, match_known,
-					     match_unsup))
+			if (cfg_check_api_fields(c, cfg_seq_at(c, ms, j), mp,
+						 match_known, match_unsup))
 				return -1;
-			if (!(pm = cfg_opt(c, cfg_seq_at(c, ms, j), mp, "path", pp)))
-				continue;
-			if (cfg_check_fields(c, pm, pp, path_known))
-				return -1;
-			type = opt_str(c, pm, "type", "PathPrefix");
-			if (strcmp(type, "PathPrefix") && strcmp(type, "Exact"))
-				return cfg_fail(c, pm, pp, "type %s is not supported (PathPrefix or Exact)", type);
-			config_note(g->cfg, "%s:%lu: %s: accepted, not enforced yet: every request to the listener is balanced",
-				    c->file, (unsigned long)pm->start_mark.line + 1, pp);
 		}
-		if (*rule)
-			return cfg_fail(c, ru, q, "a second rule needs route matching by path, which maglb does not do yet; use one rule");
-		*rule = ru;
 	}
-	if (!*rule)
-		return cfg_fail(c, r->spec, p, "needs one rule with backendRefs");
+	return 0;
+}
+
+/* A hostname: "www.example.com" is exact, "*.example.com" matches any
+ * name that ends in ".example.com" (one label or more, as Gateway API
+ * says), stored as that suffix. */
+static int read_hostname(struct cfg_ctx *c, yaml_node_t *n, const char *path,
+			 struct cfg_match *m)
+{
+	const char *s;
+	size_t i, len;
+
+	if (cfg_str(c, n, path, &s))
+		return -1;
+	m->host_match = strncmp(s, "*.", 2) ? MAGLB_MATCH_EXACT : MAGLB_MATCH_PREFIX;
+	if (m->host_match == MAGLB_MATCH_PREFIX)
+		s++;
+	len = strlen(s);
+	if (!len || len > MAGLB_MATCH_LEN)
+		return cfg_fail(c, n, path, "\"%s\": 1..%d characters (maglb compares the Host's first %d)",
+				s, MAGLB_MATCH_LEN, MAGLB_MATCH_LEN);
+	for (i = 0; i < len; i++) {
+		char ch = http_lower(s[i]);
+
+		if (!isalnum((unsigned char)ch) && ch != '-' && ch != '.')
+			return cfg_fail(c, n, path, "\"%s\" is not a hostname (a wildcard is only a leading \"*.\")", s);
+		m->host[i] = ch;
+	}
+	m->host[len] = 0;
+	return 0;
+}
+
+static int read_path(struct cfg_ctx *c, yaml_node_t *pm, const char *path,
+		     struct cfg_match *m)
+{
+	static const char *const known[] = { "type", "value", NULL };
+	const char *type, *v;
+	char p[PATH_LEN];
+
+	if (cfg_check_fields(c, pm, path, known))
+		return -1;
+	type = opt_str(c, pm, "type", "PathPrefix");
+	v = opt_str(c, pm, "value", "/");
+	snprintf(p, sizeof(p), "%s.value", path);
+	if (strcmp(type, "PathPrefix") && strcmp(type, "Exact"))
+		return cfg_fail(c, pm, path, "type %s is not supported (PathPrefix or Exact)", type);
+	if (v[0] != '/' || strlen(v) > MAGLB_MATCH_LEN || strpbrk(v, "?# \t"))
+		return cfg_fail(c, pm, p, "\"%s\": a path of 1..%d characters starting with /",
+				v, MAGLB_MATCH_LEN);
+	/* PathPrefix "/" is every path: Gateway API's default match. */
+	if (!strcmp(type, "PathPrefix") && !strcmp(v, "/"))
+		return 0;
+	m->path_match = strcmp(type, "Exact") ? MAGLB_MATCH_PREFIX : MAGLB_MATCH_EXACT;
+	snprintf(m->path, sizeof(m->path), "%s", v);
+	/* a trailing slash is not part of the segment match */
+	if (m->path_match == MAGLB_MATCH_PREFIX && strlen(m->path) > 1 &&
+	    m->path[strlen(m->path) - 1] == '/')
+		m->path[strlen(m->path) - 1] = 0;
+	return 0;
+}
+
+/* The route's hostnames times the rule's matches. */
+static int rule_matches(struct obj *r, yaml_node_t *rule, const char *path,
+			struct cfg_match **out, int *n)
+{
+	struct cfg_ctx *c = &r->c;
+	yaml_node_t *hosts = cfg_get(c, r->spec, "hostnames");
+	yaml_node_t *ms = cfg_get(c, rule, "matches");
+	int nh = cfg_seq_len(hosts) ?: 1, nm = cfg_seq_len(ms) ?: 1, h, k;
+	char p[PATH_LEN];
+
+	*out = calloc(nh * nm, sizeof(**out));
+	if (!*out)
+		return cfg_fail(c, rule, path, "out of memory");
+	*n = nh * nm;
+	for (h = 0; h < nh; h++) {
+		for (k = 0; k < nm; k++) {
+			struct cfg_match *m = &(*out)[h * nm + k];
+			yaml_node_t *pm;
+
+			snprintf(p, sizeof(p), "%s.hostnames[%d]", r->label, h);
+			if (cfg_seq_len(hosts) &&
+			    read_hostname(c, cfg_seq_at(c, hosts, h), p, m))
+				return -1;
+			snprintf(p, sizeof(p), "%s.matches[%d].path", path, k);
+			pm = cfg_seq_len(ms) ? cfg_get(c, cfg_seq_at(c, ms, k), "path") : NULL;
+			if (pm && read_path(c, pm, p, m))
+				return -1;
+		}
+	}
 	return 0;
 }
 
@@ -538,7 +620,8 @@ static int route_backends(struct gw *g, struct obj *r, yaml_node_t *rule,
 static int apply_defaults(struct gw *g, struct cfg_service *svc)
 {
 	static const char *const known[] = {
-		"addresses", "forwarding", "snat", "closeConnectionsOnRemoval", NULL };
+		"addresses", "forwarding", "snat", "closeConnectionsOnRemoval",
+		"noRouteMatch", NULL };
 	static const struct enum_name fwds[] = {
 		{ "nat", MAGLB_FWD_NAT }, { "snat", MAGLB_FWD_SNAT }, {} };
 	struct cfg_ctx *c = g->dc;
@@ -572,17 +655,39 @@ static int apply_defaults(struct gw *g, struct cfg_service *svc)
 	return parse_snat(c, snat, p, svc);
 }
 
+/* A route's service, waiting to be grouped with the others on its
+ * listener (group_listeners). */
+struct member {
+	int svc;			/* index into cfg->services */
+	struct obj *route, *gw;
+	const char *listener;
+	int rule;
+	struct cfg_match *m;
+	int n_m;
+};
+
+static int add_member(struct gw *g, const struct member *mb)
+{
+	struct member *t = realloc(g->mem, (g->n_mem + 1) * sizeof(*t));
+
+	if (!t)
+		return -1;
+	g->mem = t;
+	g->mem[g->n_mem++] = *mb;
+	return 0;
+}
+
 static int add_services(struct gw *g, struct obj *r)
 {
 	struct listener ls[8];
 	union maglb_addr addrs[MAX_ADDRS];
 	__u8 fams[MAX_ADDRS];
 	struct obj *gwo = NULL, *pol;
-	yaml_node_t *parents, *rule = NULL;
+	yaml_node_t *parents, *rules = NULL;
 	char p[PATH_LEN];
-	int i, j, a, k, na;
+	int i, j, a, k, na, ri;
 
-	if (check_route(g, r, &rule) ||
+	if (check_route(r, &rules) ||
 	    get_list(&r->c, r->spec, r->label, "parentRefs", p, &parents))
 		return -1;
 	if (!cfg_seq_len(parents))
@@ -597,49 +702,218 @@ static int add_services(struct gw *g, struct obj *r)
 		na = gateway_addrs(g, gwo, addrs, fams);
 		if (na < 0)
 			return -1;
-		for (j = 0; j < k; j++) {
-			for (a = 0; a < na; a++) {
-				struct cfg_service *svc = config_add_service(g->cfg);
-				char sp[PATH_LEN];
-				int idx;
+		for (j = 0; j < k; j++) for (a = 0; a < na; a++) for (ri = 0; ri < cfg_seq_len(rules); ri++) {
+			yaml_node_t *rule = cfg_seq_at(&r->c, rules, ri);
+			struct cfg_service *svc = config_add_service(g->cfg);
+			const char *rname = opt_str(&r->c, rule, "name", NULL);
+			struct member mb = { .route = r, .gw = gwo,
+					     .listener = ls[j].name, .rule = ri };
+			char sp[PATH_LEN];
+			size_t l;
 
-				if (!svc)
-					return cfg_fail(&r->c, r->root, r->label, "too many services");
-				idx = g->cfg->n_services - 1;
-				/* The route's name, as Envoy Gateway's own
-				 * stats name the route; suffixes only when a
-				 * route needs several services. */
-				snprintf(svc->name, sizeof(svc->name), "%s%s", r->name,
-					 fams[a] == 6 ? "-v6" : "");
-				if (k > 1 || cfg_seq_len(parents) > 1)
-					snprintf(svc->name + strlen(svc->name),
-						 sizeof(svc->name) - strlen(svc->name),
-						 "-%u", ls[j].port);
-				svc->addr = addrs[a];
-				svc->family = fams[a];
-				svc->port = ls[j].port;
-				svc->proto = ls[j].proto;
-				if (apply_defaults(g, svc))
+			if (!svc)
+				return cfg_fail(&r->c, r->root, r->label, "too many services");
+			mb.svc = g->cfg->n_services - 1;
+			/* The route's name, as Envoy Gateway's own stats
+			 * name the route; suffixes only when a route needs
+			 * several services. */
+			snprintf(svc->name, sizeof(svc->name), "%s", r->name);
+			l = strlen(svc->name);
+			if (ri && rname)
+				l += snprintf(svc->name + l, sizeof(svc->name) - l, "-%s", rname);
+			else if (ri)
+				l += snprintf(svc->name + l, sizeof(svc->name) - l, "-%d", ri);
+			if (fams[a] == 6)
+				l += snprintf(svc->name + l, sizeof(svc->name) - l, "-v6");
+			if (k > 1 || cfg_seq_len(parents) > 1)
+				snprintf(svc->name + l, sizeof(svc->name) - l, "-%u", ls[j].port);
+			svc->addr = addrs[a];
+			svc->family = fams[a];
+			svc->port = ls[j].port;
+			svc->proto = ls[j].proto;
+			if (apply_defaults(g, svc))
+				return -1;
+			if (pol) {
+				snprintf(sp, sizeof(sp), "%s.loadBalancer", pol->label);
+				if (check_policy(pol) ||
+				    parse_hash(&pol->c, cfg_get(&pol->c, pol->spec, "loadBalancer"), sp, svc))
 					return -1;
-				if (pol) {
-					snprintf(sp, sizeof(sp), "%s.loadBalancer", pol->label);
-					if (check_policy(pol) ||
-					    parse_hash(&pol->c, cfg_get(&pol->c, pol->spec, "loadBalancer"), sp, svc))
-						return -1;
-					snprintf(sp, sizeof(sp), "%s.healthCheck", pol->label);
-					if (parse_health(&pol->c, cfg_get(&pol->c, pol->spec, "healthCheck"), sp, &svc->health))
-						return -1;
-				} else if (parse_hash(&r->c, NULL, "", svc)) {
+				snprintf(sp, sizeof(sp), "%s.healthCheck", pol->label);
+				if (parse_health(&pol->c, cfg_get(&pol->c, pol->spec, "healthCheck"), sp, &svc->health))
 					return -1;
-				}
-				if (route_backends(g, r, rule, svc))
-					return -1;
-				if (config_check_unique(&r->c, r->root, r->label, g->cfg, idx))
-					return -1;
+			} else if (parse_hash(&r->c, NULL, "", svc)) {
+				return -1;
+			}
+			snprintf(sp, sizeof(sp), "%s.rules[%d]", r->label, ri);
+			if (route_backends(g, r, rule, svc) ||
+			    rule_matches(r, rule, sp, &mb.m, &mb.n_m))
+				return -1;
+			if (add_member(g, &mb)) {
+				free(mb.m);
+				return cfg_fail(&r->c, r->root, r->label, "out of memory");
 			}
 		}
 	}
 	return 0;
+}
+
+static bool same_listener(const struct cfg_service *a, const struct cfg_service *b)
+{
+	return a->family == b->family && a->port == b->port &&
+	       a->proto == b->proto && !memcmp(&a->addr, &b->addr, sizeof(a->addr));
+}
+
+/* Gateway API precedence: exact host, then the longest wildcard, then
+ * none; then exact path, then the longest prefix, then none; ties go to
+ * the route first by namespace/name (we have no creation times), then the
+ * rule order. */
+struct ranked {
+	struct cfg_match m;
+	const struct member *mb;
+};
+
+static int rank(__u8 kind, const char *s)
+{
+	return kind == MAGLB_MATCH_EXACT ? 1000 :
+	       kind == MAGLB_MATCH_PREFIX ? 100 + (int)strlen(s) : 0;
+}
+
+static int cmp_ranked(const void *x, const void *y)
+{
+	const struct ranked *a = x, *b = y;
+	int d;
+
+	if ((d = rank(b->m.host_match, b->m.host) - rank(a->m.host_match, a->m.host)))
+		return d;
+	if ((d = rank(b->m.path_match, b->m.path) - rank(a->m.path_match, a->m.path)))
+		return d;
+	if ((d = strcmp(a->mb->route->ns, b->mb->route->ns)) ||
+	    (d = strcmp(a->mb->route->name, b->mb->route->name)))
+		return d;
+	return a->mb->rule - b->mb->rule;
+}
+
+static bool matches_all(const struct member *mb)
+{
+	int i;
+
+	for (i = 0; i < mb->n_m; i++)
+		if (mb->m[i].host_match || mb->m[i].path_match)
+			return false;
+	return mb->n_m > 0;
+}
+
+/*
+ * Routes on one listener: a single route that matches everything stays a
+ * plain service at the listener's address. Otherwise the listener becomes
+ * a service of its own (<gateway>-<listener>) holding the matches, and
+ * each route its service number N (route = N) at the same address.
+ */
+static int group_listeners(struct gw *g, int first_svc)
+{
+	static const struct enum_name answers[] = {
+		{ "NotFound", 0 }, { "Reset", 1 }, {} };
+	bool *done = calloc(g->n_mem ?: 1, sizeof(*done));
+	struct ranked *rk = NULL;
+	int i, j, k, n, reset = 0, rc = -1;
+
+	if (!done)
+		return -1;
+	if (g->defaults && cfg_enum(g->dc, g->defaults, "noRouteMatch", "gateway",
+				    answers, &reset))
+		goto out;
+	for (i = 0; i < g->n_mem; i++) {
+		struct cfg_service *lst, *s0;
+		struct member *m0 = &g->mem[i];
+		int key_from = -1, route = 0;
+
+		if (done[i])
+			continue;
+		for (n = 0, j = i; j < g->n_mem; j++)
+			if (!done[j] && same_listener(&g->cfg->services[g->mem[j].svc],
+						      &g->cfg->services[m0->svc]))
+				n += g->mem[j].n_m;
+		if (n == m0->n_m && matches_all(m0)) {
+			done[i] = true;	/* one route, everything: plain */
+			continue;
+		}
+		if (n > MAGLB_MAX_MATCHES) {
+			cfg_fail(&m0->route->c, m0->route->root, m0->route->label,
+				 "listener %s of Gateway %s/%s has %d route matches (hostnames x matches); at most %d",
+				 m0->listener, m0->gw->ns, m0->gw->name, n, MAGLB_MAX_MATCHES);
+			goto out;
+		}
+		free(rk);
+		rk = calloc(n, sizeof(*rk));
+		lst = config_add_service(g->cfg);
+		if (!rk || !lst) {
+			cfg_fail(&m0->route->c, m0->route->root, m0->route->label, "out of memory");
+			goto out;
+		}
+		s0 = &g->cfg->services[m0->svc];
+		snprintf(lst->name, sizeof(lst->name), "%s-%s%s", m0->gw->name,
+			 m0->listener, s0->family == 6 ? "-v6" : "");
+		lst->addr = s0->addr;
+		lst->family = s0->family;
+		lst->port = s0->port;
+		lst->proto = s0->proto;
+		lst->forwarding = s0->forwarding;
+		lst->snat_addr = s0->snat_addr;
+		lst->snat_port_min = s0->snat_port_min;
+		lst->snat_port_max = s0->snat_port_max;
+		lst->close_on_removal = s0->close_on_removal;
+		lst->table_size = MAGLB_TABLE_MIN;	/* no backends of its own */
+		lst->no_match_reset = reset;
+		for (k = 0, j = i; j < g->n_mem; j++) {
+			struct member *mb = &g->mem[j];
+			struct cfg_service *s = &g->cfg->services[mb->svc];
+			int h;
+
+			if (done[j] || !same_listener(s, lst))
+				continue;
+			done[j] = true;
+			s->route = ++route;
+			/* The listener's parse looks for the first key a
+			 * route hashes by; other keys cost a second parse. */
+			if (key_from < 0 && (s->hash_type == MAGLB_HASH_COOKIE ||
+					     s->hash_type == MAGLB_HASH_HEADER)) {
+				key_from = mb->svc;
+				lst->hash_type = s->hash_type;
+				memcpy(lst->key_name, s->key_name, sizeof(lst->key_name));
+			}
+			for (h = 0; h < mb->n_m; h++) {
+				rk[k].m = mb->m[h];
+				rk[k].m.route = s->route;
+				rk[k++].mb = mb;
+			}
+		}
+		qsort(rk, k, sizeof(*rk), cmp_ranked);
+		lst->matches = calloc(k, sizeof(*lst->matches));
+		if (!lst->matches) {
+			cfg_fail(&m0->route->c, m0->route->root, m0->route->label, "out of memory");
+			goto out;
+		}
+		for (j = 0; j < k; j++)
+			lst->matches[j] = rk[j].m;
+		lst->n_matches = k;
+	}
+	/* only now are the services final: names and VIP keys unique */
+	for (i = first_svc; i < g->cfg->n_services; i++) {
+		struct obj *o = NULL;
+
+		for (j = 0; j < g->n_mem && !o; j++)
+			if (g->mem[j].svc == i)
+				o = g->mem[j].route;
+		if (!o && g->n_mem)
+			o = g->mem[0].route;
+		if (o && config_check_unique(&o->c, o->root, o->label, g->cfg, i))
+			goto out;
+	}
+	rc = 0;
+out:
+	free(rk);
+	free(done);
+	return rc;
 }
 
 /* One object, or each item of a List (kubectl get -o yaml|json). */
@@ -677,7 +951,7 @@ int gateway_load(struct cfg_doc *docs, int n, struct cfg_ctx *dc,
 		 struct maglb_config *cfg, char *err, size_t errlen)
 {
 	struct gw g = { .cfg = cfg, .src = src, .dc = dc, .defaults = defaults };
-	int i, rc = 0;
+	int i, rc = 0, first;
 
 	for (i = 0; i < n && !rc; i++) {
 		struct cfg_ctx c = { .file = docs[i].file, .doc = &docs[i].doc,
@@ -686,9 +960,15 @@ int gateway_load(struct cfg_doc *docs, int n, struct cfg_ctx *dc,
 		if (gateway_is_object(&docs[i].doc))
 			rc = add_objects(&g, &c, yaml_document_get_root_node(c.doc));
 	}
+	first = cfg->n_services;
 	for (i = 0; i < g.n && !rc; i++)
 		if (g.objs[i].kind == K_ROUTE)
 			rc = add_services(&g, &g.objs[i]);
+	if (!rc)
+		rc = group_listeners(&g, first);
+	for (i = 0; i < g.n_mem; i++)
+		free(g.mem[i].m);
+	free(g.mem);
 	for (i = 0; i < g.n && !rc; i++)
 		if (g.objs[i].kind == K_POLICY)
 			rc = check_policy(&g.objs[i]);	/* also unattached ones */

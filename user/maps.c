@@ -133,6 +133,21 @@ int maps_del_service(const struct maglb_maps *m, const struct maglb_vip_key *k)
 	return del(m->vips, k);
 }
 
+int maps_put_match(const struct maglb_maps *m, __u32 svc_id, __u32 idx,
+		   const struct maglb_route_match *rm)
+{
+	struct maglb_match_key k = { .svc_id = svc_id, .idx = idx };
+
+	return upd(m->matches, &k, rm, BPF_ANY);
+}
+
+int maps_del_match(const struct maglb_maps *m, __u32 svc_id, __u32 idx)
+{
+	struct maglb_match_key k = { .svc_id = svc_id, .idx = idx };
+
+	return del(m->matches, &k);
+}
+
 int maps_put_vip_addr(const struct maglb_maps *m,
 		      const struct maglb_vip_key *k)
 {

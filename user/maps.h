@@ -25,6 +25,7 @@
 	X(tx_ports)			\
 	X(progs)			\
 	X(splice)			\
+	X(matches)			\
 	X(secret)
 
 struct maglb_maps {
@@ -68,6 +69,10 @@ int maps_share(struct bpf_object *from, struct bpf_object *to);
 /* Install the datapath's tail-call targets from a loaded object. */
 int maps_put_progs(const struct maglb_maps *m, struct bpf_object *obj);
 /* Set the syncookie key unless one is set (keep=true) or always. */
+/* Listener svc_id's route match idx; deleting an absent one is fine. */
+int maps_put_match(const struct maglb_maps *m, __u32 svc_id, __u32 idx,
+		   const struct maglb_route_match *rm);
+int maps_del_match(const struct maglb_maps *m, __u32 svc_id, __u32 idx);
 int maps_put_secret(const struct maglb_maps *m,
 		    const struct maglb_secret *key, bool keep);
 

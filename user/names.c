@@ -30,6 +30,9 @@ static const char *const reasons[MAGLB_REASON_MAX] = {
 	[MAGLB_SPLICE_ACK] = "splice_ack",
 	[MAGLB_SPLICE_RST] = "splice_rst",
 	[MAGLB_KEY_FALLBACK] = "key_fallback",
+	[MAGLB_ROUTE_NOT_FOUND] = "route_not_found",
+	[MAGLB_ROUTE_RESET] = "route_reset",
+	[MAGLB_ROUTE_REPARSE] = "route_reparse",
 	[MAGLB_PASS_TO_TC] = "pass_to_tc",
 };
 

@@ -15,9 +15,10 @@
  *  - '\r' is ignored everywhere, so bare '\n' line ends work too;
  *  - only the first HTTP_KEY_MAX bytes of a value are kept (and hashed);
  *  - a head whose first byte is not an uppercase letter is not HTTP (TLS);
- *  - alongside the key it records the request path (the request line's
- *    second word) and the first Host header's value, each once complete
- *    and cut to 64 bytes, for route matching;
+ *  - alongside the key it records, for route matching, the request path
+ *    (the request line's second word, without its query or fragment) and
+ *    the first Host header's value (lowercase, without a port), each once
+ *    complete and cut to 64 bytes;
  *  - it stops once it has the key and the Host, or at the end of the head.
  *
  * Needs __u8/__u16 (vmlinux.h or linux/types.h) and __builtin_memcpy.
@@ -57,6 +58,8 @@ enum http_state {
 	HS_PATH,		/* request line: the request-target */
 	HS_HOST_OWS,		/* Host header: leading whitespace */
 	HS_HOST,
+	HS_QUERY,		/* request-target after '?' or '#' */
+	HS_HOST_PORT,		/* Host header after ':' */
 };
 
 struct http_parser {
@@ -155,9 +158,12 @@ static __always_inline int http_step(struct http_parser *ps, char c)
 			ps->state = HS_LINE_START;
 		return 0;
 	case HS_PATH:
+	case HS_QUERY:
 		if (c == ' ' || c == '\n') {
 			ps->have_path = 1;
 			ps->state = c == ' ' ? HS_SKIP_LINE : HS_LINE_START;
+		} else if (c == '?' || c == '#' || ps->state == HS_QUERY) {
+			ps->state = HS_QUERY;
 		} else if (ps->path_len < HTTP_PATH_MAX) {
 			ps->path[ps->path_len & (HTTP_PATH_MAX - 1)] = c;
 			ps->path_len++;
@@ -215,13 +221,17 @@ static __always_inline int http_step(struct http_parser *ps, char c)
 		ps->state = HS_HOST;
 		__attribute__((__fallthrough__));
 	case HS_HOST:
+	case HS_HOST_PORT:
 		if (c == '\n') {
 			ps->host_len = ps->host_trim;
 			ps->have_host = 1;
 			ps->state = HS_LINE_START;
 			return ps->result == HTTP_FOUND;
 		}
-		http_keep_host(ps, c);
+		if (c == ':')
+			ps->state = HS_HOST_PORT;
+		if (ps->state == HS_HOST)
+			http_keep_host(ps, http_lower(c));
 		return 0;
 	case HS_HVAL_OWS:
 		if (c == ' ' || c == '\t')

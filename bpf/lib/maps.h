@@ -130,6 +130,15 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } maglb_splice SEC(".maps");
 
+/* Each listener's HTTP route matches, in precedence order (route.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct maglb_match_key);
+	__type(value, struct maglb_route_match);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} maglb_matches SEC(".maps");
+
 /* The syncookie key; the agent writes it. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -154,6 +163,8 @@ struct maglb_scratch {
 	struct maglb_flow key2;
 	struct cookie_in cookie;
 	struct bpf_fib_lookup fib;
+	struct maglb_vip_key vip;	/* a route's service key (route.h) */
+	char rhost[MAGLB_MATCH_LEN];	/* the Host, right-aligned (route.h) */
 };
 
 struct {

@@ -31,6 +31,7 @@
 #include "stats.h"
 #include "syncookie.h"
 #include "tcpseg.h"
+#include "route.h"
 
 /* How long a client may wait for the backend handshake; set by the loader. */
 const volatile __u64 splice_timeout_ns = 5000000000ULL;
@@ -257,6 +258,93 @@ static __always_inline __u32 payload_sum(const __u8 *buf, __u32 len)
 	return (__u32)s;
 }
 
+static __always_inline bool key_hashed(const struct maglb_service *svc)
+{
+	return svc->hash_type == MAGLB_HASH_COOKIE ||
+	       svc->hash_type == MAGLB_HASH_HEADER;
+}
+
+static __always_inline bool key_names_equal(const struct maglb_service *a,
+					    const struct maglb_service *b)
+{
+	const __u64 *x = (const __u64 *)a->key_name, *y = (const __u64 *)b->key_name;
+	int i;
+
+#pragma unroll
+	for (i = 0; i < MAGLB_KEY_NAME_LEN / 8; i++)
+		if (x[i] != y[i])
+			return false;
+	return true;
+}
+
+/* Run the head parser over the stashed first segment, looking for svc's
+ * key (and, always, the Host and path). */
+static __always_inline void parse_head(struct maglb_scratch *sc,
+				       const struct maglb_service *svc,
+				       __u32 plen)
+{
+	struct http_loop loop = { .sc = sc, .len = plen };
+
+	http_init(&sc->ps, svc->hash_type == MAGLB_HASH_COOKIE ?
+		  HTTP_MODE_COOKIE : HTTP_MODE_HEADER, svc->key_name,
+		  svc->key_len);
+	bpf_loop(plen, http_loop_cb, &loop, 0);
+}
+
+/*
+ * No route for this request. Envoy answers 404 and closes; so do we, from
+ * the client's own segment: the response, then FIN, with the cookie's
+ * sequence numbers. The listener may ask for a reset instead, and a
+ * segment too short to hold the response gets one too (XDP cannot grow a
+ * veth frame). The client's later ACK and FIN find no state and are
+ * answered with a reset (splice_first's no-state rule).
+ */
+static __always_inline int splice_no_route(CTX *ctx, struct pkt *p,
+					   const struct maglb_service *listener,
+					   __u32 isn, __u32 cookie, __u32 plen,
+					   struct maglb_scratch *sc,
+					   enum maglb_reason *why)
+{
+	/* "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n"
+	 * "Connection: close\r\n\r\n", 64 bytes as little-endian words: a
+	 * string would go to .rodata, whose BTF clang 14 gets wrong. */
+	__u64 *w = (__u64 *)sc->sp.payload;
+	struct seg *s = &sc->seg;
+
+	__builtin_memset(s, 0, sizeof(*s));
+	s->saddr = p->flow.daddr;
+	s->daddr = p->flow.saddr;
+	s->sport = p->flow.dport;
+	s->dport = p->flow.sport;
+	s->seq = cookie + 1;
+	if ((listener->flags & MAGLB_SVC_F_NO_MATCH_RESET) || plen < 64) {
+		s->flags = TCP_F_RST;
+		*why = MAGLB_ROUTE_RESET;
+		return send_back(ctx, p, sc);
+	}
+	w[0] = 0x312e312f50545448ULL;
+	w[1] = 0x746f4e2034303420ULL;
+	w[2] = 0x0a0d646e756f4620ULL;
+	w[3] = 0x2d746e65746e6f43ULL;
+	w[4] = 0x203a6874676e654cULL;
+	w[5] = 0x656e6e6f430a0d30ULL;
+	w[6] = 0x63203a6e6f697463ULL;
+	w[7] = 0x0a0d0a0d65736f6cULL;
+	s->ack = isn + 1 + plen;
+	s->flags = TCP_F_ACK | TCP_F_PSH | TCP_F_FIN;
+	s->window = splice_mss(p->flow.family);
+	/* Timestamps were agreed in the handshake: keep them (RFC 7323). */
+	seg_ts_opts(s, sc->opts.ts_ok, tsval_now(), sc->opts.tsval);
+	if (seg_write(ctx, p, s, sc->sp.payload, 64,
+		      payload_sum(sc->sp.payload, 64), &sc->tbuf)) {
+		*why = MAGLB_DROP_SPLICE_UNSUPPORTED;
+		return ACT_DROP;
+	}
+	swap_macs(p);
+	*why = MAGLB_ROUTE_NOT_FOUND;
+	return ACT_TX(ctx);
+}
+
 /* A client ACK with no connection: the handshake ACK, or the first data. */
 static __always_inline int splice_first(CTX *ctx, struct pkt *p,
 					const struct maglb_service *svc,
@@ -274,7 +362,7 @@ static __always_inline int splice_first(CTX *ctx, struct pkt *p,
 	__u64 hash, sum;
 	int bits, rc;
 
-	if ((p->tcp_flags & (TCP_F_SYN | TCP_F_RST | TCP_F_FIN)) ||
+	if ((p->tcp_flags & (TCP_F_SYN | TCP_F_RST)) ||
 	    !(p->tcp_flags & TCP_F_ACK)) {
 		*why = MAGLB_DROP_NO_STATE;
 		return ACT_DROP;
@@ -284,6 +372,22 @@ static __always_inline int splice_first(CTX *ctx, struct pkt *p,
 	if (!k || !sc) {
 		*why = MAGLB_DROP_SPLICE_UNSUPPORTED;
 		return ACT_DROP;
+	}
+	/* A FIN with no connection (after our 404, or a stale one): reset
+	 * it, as a host does for a connection it does not know (RFC 9293
+	 * 3.10.7.1), so the client does not retransmit it for minutes. */
+	if (p->tcp_flags & TCP_F_FIN) {
+		struct seg *s = &sc->seg;
+
+		__builtin_memset(s, 0, sizeof(*s));
+		s->saddr = p->flow.daddr;
+		s->daddr = p->flow.saddr;
+		s->sport = p->flow.dport;
+		s->dport = p->flow.sport;
+		s->seq = bpf_ntohl(th->ack_seq);
+		s->flags = TCP_F_RST;
+		*why = MAGLB_DROP_NO_STATE;
+		return send_back(ctx, p, sc);
 	}
 	o = &sc->opts;
 	fwd = &sc->fwd;
@@ -334,13 +438,34 @@ static __always_inline int splice_first(CTX *ctx, struct pkt *p,
 		return ACT_DROP;
 	}
 
-	http_init(&sc->ps, svc->hash_type == MAGLB_HASH_COOKIE ?
-		  HTTP_MODE_COOKIE : HTTP_MODE_HEADER, svc->key_name,
-		  svc->key_len);
-	loop.sc = sc;
-	loop.len = plen;
-	bpf_loop(plen, http_loop_cb, &loop, 0);
-	if (sc->ps.result == HTTP_FOUND) {
+	parse_head(sc, svc, plen);
+	if (svc->n_matches) {
+		struct maglb_vip_key *vk = &sc->vip;
+		const struct maglb_service *r;
+
+		__builtin_memset(vk, 0, sizeof(*vk));
+		vk->addr = p->flow.daddr;
+		vk->port = p->flow.dport;
+		vk->proto = p->flow.proto;
+		vk->family = p->flow.family;
+		r = route_pick(sc, svc, vk);
+		if (!r)
+			return splice_no_route(ctx, p, svc, isn, cookie, plen, sc,
+					       why);
+		/* The listener's parse looked for the key most routes use
+		 * (the agent's choice); this route may want another. */
+		if (key_hashed(r) && (r->hash_type != svc->hash_type ||
+				      r->key_len != svc->key_len ||
+				      !key_names_equal(r, svc))) {
+			count_reason(MAGLB_ROUTE_REPARSE, p->len);
+			parse_head(sc, r, plen);
+		}
+		svc = r;
+	}
+	if (!key_hashed(svc)) {
+		hash = maglb_flow_hash(&p->flow, svc->hash_type);
+	} else if (sc->ps.result == HTTP_FOUND) {
+		loop.sc = sc;
 		bpf_loop(MAGLB_KEY_MAX, key_fill_step, &loop, 0);
 		sc->key.len = sc->ps.value_len;
 		hash = maglb_key_hash(&sc->key);

@@ -35,24 +35,32 @@ static inline void ref_route(char *buf, size_t n, struct http_ref *r)
 				end = memchr(sp + 1, ' ', next - sp - 1);
 				if (!end)
 					end = next;
+				char *q = sp + 1;
+
+				while (q < end && *q != '?' && *q != '#')
+					q++;
 				r->have_path = 1;
-				r->path_len = end - sp - 1 > HTTP_PATH_MAX ?
-					      HTTP_PATH_MAX : end - sp - 1;
+				r->path_len = q - sp - 1 > HTTP_PATH_MAX ?
+					      HTTP_PATH_MAX : q - sp - 1;
 				memcpy(r->path, sp + 1, r->path_len);
 			}
 		} else if (next == line) {
 			return;			/* end of head */
 		} else if (!r->have_host && next - line >= 5 &&
 			   !strncasecmp(line, "host:", 5)) {
-			char *v = line + 5;
-			int k;
+			char *v = line + 5, *colon;
+			int k, i;
 
 			while (v < next && (*v == ' ' || *v == '\t'))
 				v++;
-			k = next - v > HTTP_HOST_MAX ? HTTP_HOST_MAX : next - v;
+			colon = memchr(v, ':', next - v);
+			k = (colon ? colon : next) - v;
+			if (k > HTTP_HOST_MAX)
+				k = HTTP_HOST_MAX;
 			while (k > 0 && (v[k - 1] == ' ' || v[k - 1] == '\t'))
 				k--;
-			memcpy(r->host, v, k);
+			for (i = 0; i < k; i++)
+				r->host[i] = tolower((unsigned char)v[i]);
 			r->host_len = k;
 			r->have_host = 1;
 		}

@@ -53,7 +53,40 @@ static const char *base_config =
 	"- name: unresolved\n"
 	"  address: 10.10.0.102\n"
 	"  port: 80\n"
-	"  backends: [{address: 10.20.1.5, port: 3000}]\n";
+	"  backends: [{address: 10.20.1.5, port: 3000}]\n"
+	/* HTTP routes on one listener, one backend each (see "routes") */
+	"---\n"
+	"apiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\n"
+	"metadata: {name: gw}\n"
+	"spec:\n  addresses: [{value: 10.10.0.120}]\n"
+	"  listeners: [{name: http, protocol: HTTP, port: 80}]\n"
+	"---\n"
+	"apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\n"
+	"metadata: {name: rt-cookie}\n"
+	"spec:\n  parentRefs: [{name: gw}]\n  hostnames: [www.example.com]\n"
+	"  rules: [{matches: [{path: {type: PathPrefix, value: /cookie}}], backendRefs: [{name: be-a, port: 3000}]}]\n"
+	"---\n"
+	"apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\n"
+	"metadata: {name: rt-wild}\n"
+	"spec:\n  parentRefs: [{name: gw}]\n  hostnames: ['*.example.com']\n"
+	"  rules: [{backendRefs: [{name: be-b, port: 3000}]}]\n"
+	"---\n"
+	"apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\n"
+	"metadata: {name: rt-health}\n"
+	"spec:\n  parentRefs: [{name: gw}]\n"
+	"  rules: [{matches: [{path: {type: Exact, value: /health}}], backendRefs: [{name: be-c, port: 3000}]}]\n"
+	"---\n"
+	"apiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\n"
+	"metadata: {name: be-a-1, labels: {kubernetes.io/service-name: be-a}}\n"
+	"addressType: IPv4\nports: [{port: 3000}]\nendpoints: [{addresses: [10.20.1.2]}]\n"
+	"---\n"
+	"apiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\n"
+	"metadata: {name: be-b-1, labels: {kubernetes.io/service-name: be-b}}\n"
+	"addressType: IPv4\nports: [{port: 3000}]\nendpoints: [{addresses: [10.20.1.3]}]\n"
+	"---\n"
+	"apiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\n"
+	"metadata: {name: be-c-1, labels: {kubernetes.io/service-name: be-c}}\n"
+	"addressType: IPv4\nports: [{port: 3000}]\nendpoints: [{addresses: [10.20.1.4]}]\n";
 
 static __u64 reason_count(enum maglb_reason why)
 {
@@ -478,6 +511,7 @@ static bool ct_has(const struct maglb_flow *k);
 #define REQ(c)	"GET /cookie HTTP/1.1\r\nHost: www.example.com\r\nCookie: FooBar=" c "\r\n\r\n"
 
 struct hs {
+	const char *vip;		/* NULL: the "ck" service */
 	unsigned short sport;
 	unsigned int isn, cookie, tsval_ours;
 	unsigned char ts_opts[12];	/* NOP NOP TS(tsval 800, our TSval) */
@@ -534,6 +568,8 @@ static int hs_syn(struct hs *h)
 	const __u8 *ts;
 	struct run r;
 
+	if (h->vip)
+		s.dst = h->vip;
 	ASSERT_OK(run_pkt(&s, "c0", &r));
 	ASSERT_EQ(r.action, XDP_TX);
 	ASSERT_OK(pkt_view(r.out, r.out_len, &v));
@@ -556,6 +592,9 @@ static struct pkt_spec hs_data(const struct hs *h, const char *req)
 			      .tcp_flags = TF_ACK | TF_PSH, .seq = h->isn + 1,
 			      .ack = h->cookie + 1, .opts = h->ts_opts,
 			      .optlen = 12, .data = req, .window = 502 };
+
+	if (h->vip)
+		s.dst = h->vip;
 	return s;
 }
 
@@ -890,6 +929,90 @@ static int head_without_the_cookie_falls_back_to_source_ip(void)
 	return 0;
 }
 
+
+/* ---- HTTP routes (listener 10.10.0.120: rt-cookie -> 10.20.1.2,
+ * rt-wild -> 10.20.1.3, rt-health -> 10.20.1.4) ----------------------- */
+
+struct route_case {
+	const char *name;
+	const char *req;
+	const char *backend;	/* the SYN's destination; NULL: answered */
+	int flags;		/* the answer's TCP flags */
+	bool not_found;		/* the answer carries the 404 */
+};
+
+static const struct route_case route_cases[] = {
+	{ "route_exact_host_and_path_prefix_picks_its_backend",
+	  "GET /cookie/cart HTTP/1.1\r\nHost: www.example.com\r\nAccept: */*\r\n\r\n", "10.20.1.2" },
+	{ "route_host_compares_without_case_or_port",
+	  "GET /cookie HTTP/1.1\r\nHost: WWW.Example.COM:80\r\nAccept: */*\r\n\r\n", "10.20.1.2" },
+	{ "route_path_prefix_matches_whole_segments_only",
+	  "GET /cookies HTTP/1.1\r\nHost: www.example.com\r\nAccept: */*\r\n\r\n", "10.20.1.3" },
+	{ "route_wildcard_host_matches_a_subdomain",
+	  "GET /anything?q=1 HTTP/1.1\r\nHost: api.example.com\r\nAccept: */*\r\n\r\n", "10.20.1.3" },
+	{ "route_exact_path_without_host_matches_its_path",
+	  "GET /health?probe=1 HTTP/1.1\r\nHost: other.test\r\nAccept: */*\r\n\r\n", "10.20.1.4" },
+	{ "route_no_match_gets_404_and_fin",
+	  "GET /nothing HTTP/1.1\r\nHost: example.com\r\nAccept: text/html,*/*\r\n\r\n", NULL,
+	  TF_ACK | TF_PSH | TF_FIN, true },
+	{ "route_no_match_too_short_for_404_gets_reset",
+	  "GET /x HTTP/1.0\r\n\r\n", NULL, TF_RST, false },
+};
+
+static int check_route_case(const struct route_case *c, int i)
+{
+	struct hs h = { .vip = "10.10.0.120", .sport = 46000 + i,
+			.isn = 70000 + 1000 * i };
+	struct pkt_spec s;
+	struct pkt_view v;
+	struct run r;
+
+	if (hs_syn(&h))
+		return -1;
+	s = hs_data(&h, c->req);
+	ASSERT_OK(run_pkt(&s, "c0", &r));
+	ASSERT_OK(pkt_view(r.out, r.out_len, &v));
+	ASSERT_TRUE(v.csum_ok, "checksums");
+	if (c->backend) {
+		ASSERT_EQ(r.action, XDP_REDIRECT);
+		ASSERT_EQ(v.flags, TF_SYN);
+		ASSERT_TRUE(!strcmp(v.dst, c->backend), "SYN to %s, want %s",
+			    v.dst, c->backend);
+		return 0;
+	}
+	ASSERT_EQ(r.action, XDP_TX);
+	ASSERT_TRUE(!strcmp(v.dst, "10.10.0.2") && v.sport == 80, "not to the client");
+	ASSERT_EQ(v.flags, c->flags);
+	ASSERT_EQ(v.seq, h.cookie + 1);
+	if (c->not_found) {
+		ASSERT_EQ(v.ack, h.isn + 1 + (unsigned int)strlen(c->req));
+		ASSERT_EQ(v.datalen, 64);
+		ASSERT_EQ(opt32(&v, 8, 6), 800);	/* echoes the client's TSval */
+		ASSERT_TRUE(!memcmp(v.data, "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n"
+				    "Connection: close\r\n\r\n", 64), "payload %.*s",
+			    v.datalen, v.data);
+	}
+	return 0;
+}
+
+/* After our 404 and FIN the client's FIN meets no state: it is reset. */
+static int fin_without_a_connection_is_reset(void)
+{
+	struct pkt_spec s = { CK, .sport = 46100, .tcp_flags = TF_FIN | TF_ACK,
+			      .seq = 5000, .ack = 777777 };
+	struct pkt_view v;
+	struct run r;
+
+	s.dst = "10.10.0.120";
+	ASSERT_OK(run_pkt(&s, "c0", &r));
+	ASSERT_EQ(r.action, XDP_TX);
+	ASSERT_OK(pkt_view(r.out, r.out_len, &v));
+	ASSERT_TRUE(v.csum_ok, "checksums");
+	ASSERT_EQ(v.flags, TF_RST);
+	ASSERT_EQ(v.seq, 777777);
+	return 0;
+}
+
 static int sweep_expires_abandoned_handshakes_after_closed_timeout(void)
 {
 	struct maglb_config cfg = { .ct_tcp_timeout = 21600,
@@ -1036,6 +1159,9 @@ int main(void)
 	RUN_TEST(backend_reset_during_setup_reaches_the_client);
 	RUN_TEST(repeated_backend_synack_gets_the_request_again_until_acked);
 	RUN_TEST(head_without_the_cookie_falls_back_to_source_ip);
+	for (i = 0; i < sizeof(route_cases) / sizeof(route_cases[0]); i++)
+		test_report(route_cases[i].name, check_route_case(&route_cases[i], i));
+	RUN_TEST(fin_without_a_connection_is_reset);
 	RUN_TEST(sweep_expires_abandoned_handshakes_after_closed_timeout);
 	RUN_TEST(setup_timeout_answers_the_client_with_a_reset);
 	RUN_TEST(reply_is_reverse_nated_to_the_vip);

@@ -131,9 +131,15 @@ static const struct bad_case bad[] = {
 	{ "regex_path_match_is_rejected",
 	  { F_ROUTE, "type: PathPrefix", "type: RegularExpression" },
 	  "matches[0].path: type RegularExpression is not supported" },
-	{ "second_rule_needs_route_matching",
-	  { F_ROUTE, "          port: 3000\n", "          port: 3000\n    - backendRefs:\n        - name: backend\n          port: 3000\n" },
-	  "spec.rules[1]: a second rule needs route matching" },
+	{ "hostname_wildcard_only_as_a_leading_label",
+	  { F_ROUTE, "\"www.example.com\"", "\"www.*.com\"" },
+	  "HTTPRoute default/cookie-route: spec.hostnames[0]: \"www.*.com\" is not a hostname" },
+	{ "path_value_must_start_with_a_slash",
+	  { F_ROUTE, "value: /cookie", "value: cookie" },
+	  "spec.rules[0].matches[0].path.value: \"cookie\": a path of 1..64 characters starting with /" },
+	{ "no_route_match_answer_is_checked",
+	  { F_MAGLB, "  forwarding: nat\n", "  forwarding: nat\n  noRouteMatch: Drop\n" },
+	  "gateway.noRouteMatch: \"Drop\" is not NotFound or Reset" },
 	{ "cross_namespace_backend_needs_a_reference_grant",
 	  { F_ROUTE, "        - name: backend\n", "        - name: backend\n          namespace: other\n" },
 	  "needs a ReferenceGrant" },
@@ -187,17 +193,20 @@ static int seed_manifests_become_the_cookie_route_service(void)
 {
 	char err[CFG_ERR_LEN] = "";
 	struct maglb_config *cfg = load_edited(NULL, 0, err, sizeof(err));
-	const struct cfg_service *s;
+	const struct cfg_service *s, *l;
 	int i, notes = 0;
 
 	ASSERT_TRUE(cfg, "rejected: %s", err);
-	ASSERT_EQ(cfg->n_services, 1);
+	/* the route, and its listener (hostnames and a path match) */
+	ASSERT_EQ(cfg->n_services, 2);
 	s = config_find(cfg, "cookie-route");
-	ASSERT_TRUE(s, "no service cookie-route");
+	l = config_find(cfg, "load-balancing-gateway-http");
+	ASSERT_TRUE(s && l, "want cookie-route and load-balancing-gateway-http");
 	ASSERT_EQ(s->family, 4);
 	ASSERT_EQ(s->addr.v4, htonl(0x0a606464));	/* 10.96.100.100 */
 	ASSERT_EQ(s->port, 80);			/* the Gateway's listener */
 	ASSERT_EQ(s->proto, 6);
+	ASSERT_EQ(s->route, 1);
 	ASSERT_EQ(s->hash_type, MAGLB_HASH_COOKIE);
 	ASSERT_TRUE(!strcmp(s->key_name, "FooBar"), "cookie %s", s->key_name);
 	ASSERT_EQ(s->cookie_ttl, 60);
@@ -210,12 +219,106 @@ static int seed_manifests_become_the_cookie_route_service(void)
 	ASSERT_TRUE(backend(s, "whjnm") && backend(s, "whjnm")->weight == 0,
 		    "terminating endpoint must drain with weight 0");
 	ASSERT_TRUE(!backend(s, "xgzkj"), "not-ready endpoint must be left out");
+	/* the listener: same address, route 0, the one match, 404 */
+	ASSERT_EQ(l->route, 0);
+	ASSERT_EQ(l->addr.v4, s->addr.v4);
+	ASSERT_EQ(l->port, 80);
+	ASSERT_EQ(l->n_backends, 0);
+	ASSERT_EQ(l->no_match_reset, false);
+	ASSERT_EQ(l->hash_type, MAGLB_HASH_COOKIE);	/* parse once for FooBar */
+	ASSERT_EQ(l->n_matches, 1);
+	ASSERT_EQ(l->matches[0].host_match, MAGLB_MATCH_EXACT);
+	ASSERT_TRUE(!strcmp(l->matches[0].host, "www.example.com"), "host %s", l->matches[0].host);
+	ASSERT_EQ(l->matches[0].path_match, MAGLB_MATCH_PREFIX);
+	ASSERT_TRUE(!strcmp(l->matches[0].path, "/cookie"), "path %s", l->matches[0].path);
+	ASSERT_EQ(l->matches[0].route, 1);
 	for (i = 0; i < cfg->n_notes; i++)
-		notes += strstr(cfg->notes[i], "spec.hostnames: accepted, not enforced") ||
-			 strstr(cfg->notes[i], "matches[0].path: accepted, not enforced") ||
-			 strstr(cfg->notes[i], "ServiceAccount default/backend: skipped") ||
+		notes += strstr(cfg->notes[i], "ServiceAccount default/backend: skipped") ||
 			 strstr(cfg->notes[i], "Deployment default/backend: skipped");
-	ASSERT_EQ(notes, 4);
+	ASSERT_EQ(notes, 2);
+	ASSERT_EQ(cfg->n_notes, 2);
+	config_free(cfg);
+	return 0;
+}
+
+/* Three routes on the seed's listener: Gateway API precedence puts the
+ * exact host first (longest path first within it), then the wildcard,
+ * then the route without hostnames. */
+static int routes_on_one_listener_are_ordered_by_precedence(void)
+{
+	static const struct edit e[] = {
+		{ F_ROUTE, "        - path:\n            type: PathPrefix\n            value: /cookie\n",
+		  "        - path:\n            type: PathPrefix\n            value: /cookie\n"
+		  "        - path:\n            type: Exact\n            value: /cookie/login\n" },
+		{ F_GATEWAY, "      port: 80\n", "      port: 80\n"
+		  "---\napiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\n"
+		  "metadata: {name: a-catchall}\nspec:\n  parentRefs: [{name: load-balancing-gateway}]\n"
+		  "  rules: [{backendRefs: [{name: backend, port: 3000}]}]\n"
+		  "---\napiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\n"
+		  "metadata: {name: b-wild}\nspec:\n  parentRefs: [{name: load-balancing-gateway}]\n"
+		  "  hostnames: [\"*.Example.com\"]\n"
+		  "  rules: [{matches: [{path: {type: PathPrefix, value: /api/}}], backendRefs: [{name: backend, port: 3000}]}]\n" },
+	};
+	char err[CFG_ERR_LEN] = "";
+	struct maglb_config *cfg = load_edited(e, 2, err, sizeof(err));
+	const struct cfg_service *l, *wild, *all, *ck;
+
+	ASSERT_TRUE(cfg, "rejected: %s", err);
+	l = config_find(cfg, "load-balancing-gateway-http");
+	wild = config_find(cfg, "b-wild");
+	all = config_find(cfg, "a-catchall");
+	ck = config_find(cfg, "cookie-route");
+	ASSERT_TRUE(l && wild && all && ck, "services missing");
+	ASSERT_EQ(l->n_matches, 4);
+	ASSERT_TRUE(l->matches[0].route == ck->route &&
+		    l->matches[0].path_match == MAGLB_MATCH_EXACT &&
+		    !strcmp(l->matches[0].path, "/cookie/login"), "0: %s", l->matches[0].path);
+	ASSERT_TRUE(l->matches[1].route == ck->route &&
+		    !strcmp(l->matches[1].path, "/cookie"), "1: %s", l->matches[1].path);
+	/* a wildcard is its suffix, lowercase; a trailing / is dropped */
+	ASSERT_TRUE(l->matches[2].route == wild->route &&
+		    l->matches[2].host_match == MAGLB_MATCH_PREFIX &&
+		    !strcmp(l->matches[2].host, ".example.com") &&
+		    !strcmp(l->matches[2].path, "/api"), "2: %s %s",
+		    l->matches[2].host, l->matches[2].path);
+	ASSERT_TRUE(l->matches[3].route == all->route &&
+		    l->matches[3].host_match == MAGLB_MATCH_ANY &&
+		    l->matches[3].path_match == MAGLB_MATCH_ANY, "3");
+	ASSERT_TRUE(all->route && wild->route && ck->route &&
+		    all->route != wild->route && wild->route != ck->route, "route numbers");
+	config_free(cfg);
+	return 0;
+}
+
+static int single_route_without_matches_is_a_plain_service(void)
+{
+	static const struct edit e[] = {
+		{ F_ROUTE, "  hostnames:\n    - \"www.example.com\"\n", "" },
+		{ F_ROUTE, "    - matches:\n        - path:\n            type: PathPrefix\n            value: /cookie\n      backendRefs:",
+		  "    - backendRefs:" },
+		{ F_MAGLB, "  forwarding: nat\n", "  forwarding: nat\n  noRouteMatch: Reset\n" },
+	};
+	char err[CFG_ERR_LEN] = "";
+	struct maglb_config *cfg = load_edited(e, 3, err, sizeof(err));
+
+	ASSERT_TRUE(cfg, "rejected: %s", err);
+	ASSERT_EQ(cfg->n_services, 1);
+	ASSERT_EQ(config_find(cfg, "cookie-route")->route, 0);
+	ASSERT_EQ(config_find(cfg, "cookie-route")->n_matches, 0);
+	config_free(cfg);
+	return 0;
+}
+
+static int no_route_match_reset_reaches_the_listener(void)
+{
+	static const struct edit e[] = {
+		{ F_MAGLB, "  forwarding: nat\n", "  forwarding: nat\n  noRouteMatch: Reset\n" },
+	};
+	char err[CFG_ERR_LEN] = "";
+	struct maglb_config *cfg = load_edited(e, 1, err, sizeof(err));
+
+	ASSERT_TRUE(cfg, "rejected: %s", err);
+	ASSERT_EQ(config_find(cfg, "load-balancing-gateway-http")->no_match_reset, true);
 	config_free(cfg);
 	return 0;
 }
@@ -332,6 +435,9 @@ int main(void)
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		test_report(bad[i].name, check_bad(&bad[i]));
 	RUN_TEST(seed_manifests_become_the_cookie_route_service);
+	RUN_TEST(routes_on_one_listener_are_ordered_by_precedence);
+	RUN_TEST(single_route_without_matches_is_a_plain_service);
+	RUN_TEST(no_route_match_reset_reaches_the_listener);
 	RUN_TEST(gateway_spec_addresses_win_over_the_default);
 	RUN_TEST(gateway_level_policy_applies_when_no_route_policy);
 	RUN_TEST(route_without_policy_hashes_the_source_ip);

@@ -112,11 +112,14 @@ struct route_case {
 };
 
 static const struct route_case routes[] = {
-	{ "GET /cookie?x=1 HTTP/1.1\r\nHost: www.example.com\r\nCookie: FooBar=v\r\n\r\n",
-	  "/cookie?x=1", "www.example.com" },
-	/* Host after the cookie: the parser reads on until it has it */
+	/* routes match the path without its query, the host without port */
+	{ "GET /cookie?x=1 HTTP/1.1\r\nHost: www.example.com:8080\r\nCookie: FooBar=v\r\n\r\n",
+	  "/cookie", "www.example.com" },
+	{ "GET /a#frag HTTP/1.1\r\nHost: a\r\n\r\n", "/a", "a" },
+	/* Host after the cookie: the parser reads on until it has it; names
+	 * compare case-insensitively, so it is kept lowercase */
 	{ "GET /a HTTP/1.1\r\nCookie: FooBar=v\r\nHOST:  Example.COM \r\n\r\n",
-	  "/a", "Example.COM" },
+	  "/a", "example.com" },
 	{ "GET / HTTP/1.1\r\nHost: one\r\nHost: two\r\n\r\n", "/", "one" },
 	{ "GET /no-host HTTP/1.0\r\nCookie: FooBar=v\r\n\r\n", "/no-host", NULL },
 	{ "GET /partial", NULL, NULL },

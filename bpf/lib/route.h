@@ -1,0 +1,146 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * route.h - which HTTP route of a listener a request belongs to, by its
+ * Host and path (Gateway API HTTPRoute hostnames and path matches).
+ *
+ * The agent writes each listener's matches in precedence order (exact
+ * host, then longer wildcard, then none; within those, exact path, then
+ * longer prefix), so the first match that fits wins. Strings compare a
+ * 64-bit word at a time: the host right-aligned (a wildcard is a suffix,
+ * so its bytes line up at the end), the path left-aligned. Words are
+ * little-endian here, as on every host XDP runs on in practice: byte k of
+ * a word is bits 8k..8k+7.
+ */
+#ifndef MAGLB_BPF_ROUTE_H
+#define MAGLB_BPF_ROUTE_H
+
+#include "maps.h"
+
+/* The last len bytes of two 64-byte buffers are equal. */
+static __always_inline bool tail_eq(const __u64 *a, const __u64 *b, __u32 len)
+{
+	__u32 from = MAGLB_MATCH_LEN - len;
+	int w;
+
+#pragma unroll
+	for (w = 0; w < MAGLB_MATCH_LEN / 8; w++) {
+		__u32 lo = w * 8;
+		__u64 mask = ~0ULL;
+
+		if (lo + 8 <= from)
+			continue;
+		if (lo < from)
+			mask <<= 8 * (from - lo);
+		if ((a[w] ^ b[w]) & mask)
+			return false;
+	}
+	return true;
+}
+
+/* The first len bytes of two 64-byte buffers are equal. */
+static __always_inline bool head_eq(const __u64 *a, const __u64 *b, __u32 len)
+{
+	int w;
+
+#pragma unroll
+	for (w = 0; w < MAGLB_MATCH_LEN / 8; w++) {
+		__u32 lo = w * 8;
+		__u64 mask = ~0ULL;
+
+		if (lo >= len)
+			break;
+		if (lo + 8 > len)
+			mask = (1ULL << (8 * (len - lo))) - 1;
+		if ((a[w] ^ b[w]) & mask)
+			return false;
+	}
+	return true;
+}
+
+struct route_loop {
+	struct maglb_scratch *sc;
+	__u32 svc_id;
+	__u32 route;		/* out: the match's route, 0 for none */
+};
+
+static __always_inline bool host_fits(const struct maglb_route_match *m,
+				      const struct maglb_scratch *sc)
+{
+	__u32 n = sc->ps.have_host ? sc->ps.host_len : 0;
+
+	if (m->host_match == MAGLB_MATCH_ANY)
+		return true;
+	if (m->host_len > MAGLB_MATCH_LEN ||
+	    (m->host_match == MAGLB_MATCH_EXACT ? n != m->host_len :
+						  n <= m->host_len))
+		return false;
+	return tail_eq((const __u64 *)sc->rhost, (const __u64 *)m->host,
+		       m->host_len);
+}
+
+static __always_inline bool path_fits(const struct maglb_route_match *m,
+				      const struct maglb_scratch *sc)
+{
+	__u32 n = sc->ps.path_len, len = m->path_len;
+
+	if (m->path_match == MAGLB_MATCH_ANY)
+		return true;
+	if (len > MAGLB_MATCH_LEN || !len || n < len ||
+	    (m->path_match == MAGLB_MATCH_EXACT && n != len) ||
+	    !head_eq((const __u64 *)sc->ps.path, (const __u64 *)m->path, len))
+		return false;
+	/* PathPrefix matches whole segments: /cookie is /cookie or
+	 * /cookie/..., not /cookies. */
+	return m->path_match == MAGLB_MATCH_EXACT || n == len ||
+	       m->path[(len - 1) & (MAGLB_MATCH_LEN - 1)] == '/' ||
+	       sc->ps.path[len & (MAGLB_MATCH_LEN - 1)] == '/';
+}
+
+/* A callback: the verifier sees one match at a time. */
+static __noinline long route_step(__u32 i, void *data)
+{
+	struct route_loop *l = data;
+	struct maglb_match_key k = { .svc_id = l->svc_id, .idx = i };
+	struct maglb_route_match *m;
+
+	m = bpf_map_lookup_elem(&maglb_matches, &k);
+	if (!m)
+		return 1;
+	if (host_fits(m, l->sc) && path_fits(m, l->sc)) {
+		l->route = m->route;
+		return 1;
+	}
+	return 0;
+}
+
+/* Byte i of the right-aligned host, counted from the end. */
+static __noinline long rhost_step(__u32 i, void *data)
+{
+	struct maglb_scratch *sc = ((struct route_loop *)data)->sc;
+	__u32 n = sc->ps.have_host ? sc->ps.host_len : 0;
+
+	sc->rhost[(MAGLB_MATCH_LEN - 1 - i) & (MAGLB_MATCH_LEN - 1)] =
+		i < n ? sc->ps.host[(n - 1 - i) & (HTTP_HOST_MAX - 1)] : 0;
+	return 0;
+}
+
+/*
+ * The route service for the parsed head in sc->ps, or NULL when no match
+ * fits. vip is the listener's key; a route's service is the same key with
+ * route = N.
+ */
+static __always_inline struct maglb_service *
+route_pick(struct maglb_scratch *sc, const struct maglb_service *listener,
+	   struct maglb_vip_key *vip)
+{
+	struct route_loop l = { .sc = sc, .svc_id = listener->id };
+
+	bpf_loop(MAGLB_MATCH_LEN, rhost_step, &l, 0);
+	bpf_loop(listener->n_matches, route_step, &l, 0);
+	if (!l.route)
+		return NULL;
+	vip->route = l.route;
+	return bpf_map_lookup_elem(&maglb_vips, vip);
+}
+
+#endif /* MAGLB_BPF_ROUTE_H */

@@ -1,0 +1,167 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+# HTTP route matching in the datapath: the seed's HTTPRoute (hostname
+# www.example.com, PathPrefix /cookie) shares its listener with a wildcard
+# route and an exact-path route, each with its own pods; real curl and
+# nginx through native XDP show which pods answer, and that a request no
+# route matches gets a 404 (or, if configured, a reset) and never hangs.
+TOPO=mlb-rt
+source "$(dirname "$0")/../lib/e2e.sh"
+set -u
+e2e_start nat
+SEED=$ROOT/tests/fixtures/seed
+
+# Pods 0-4 serve the seed's Service "backend", 5-8 "api", 9 "health".
+slices_json() {
+	python3 - <<'EOF'
+import json
+def sl(svc, pods):
+    return {"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
+            "metadata": {"name": svc + "-x1", "namespace": "default",
+                         "labels": {"kubernetes.io/service-name": svc}},
+            "addressType": "IPv4",
+            "ports": [{"name": "http", "port": 3000, "protocol": "TCP"}],
+            "endpoints": [{"addresses": ["10.20.1.%d" % (10 + i)],
+                           "conditions": {"ready": True},
+                           "targetRef": {"kind": "Pod", "name": "backend-%d" % i}}
+                          for i in pods]}
+print(json.dumps({"apiVersion": "v1", "kind": "List", "items": [
+    sl("backend", range(0, 5)), sl("api", range(5, 9)), sl("health", [9])]}))
+EOF
+}
+
+write_files() {	# noRouteMatch
+	cat > "$WORK/defaults.yaml" <<EOF
+gateway:
+  addresses: [$VIP]
+  forwarding: nat
+  noRouteMatch: $1
+EOF
+	cat > "$WORK/routes.yaml" <<'EOF'
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: api, namespace: default}
+spec:
+  parentRefs: [{name: load-balancing-gateway}]
+  hostnames: ["*.example.com"]
+  rules:
+  - backendRefs: [{name: api, port: 3000}]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: health, namespace: default}
+spec:
+  parentRefs: [{name: load-balancing-gateway}]
+  rules:
+  - matches: [{path: {type: Exact, value: /healthz}}]
+    backendRefs: [{name: health, port: 3000}]
+EOF
+	slices_json > "$WORK/slices.json"
+}
+
+apply_routes() {
+	maglb apply -f "$WORK/defaults.yaml" -f "$SEED/backend.yaml" -f "$SEED/gateway.yaml" \
+		-f "$SEED/cookie-policy-route.yaml" -f "$WORK/routes.yaml" -f "$WORK/slices.json"
+}
+
+# get HOST PATH: the answering pod's name, or "HTTP <code>"
+get() {
+	local out code
+	out=$(nsx client curl -sS --max-time 5 -o "$WORK/body" -w '%{http_code}' \
+		-H "Host: $1" "http://$VIP$2" 2>&1)
+	code=$?
+	if [ $code -ne 0 ]; then
+		echo "curl exit $code"
+	elif [ "$out" = 200 ]; then
+		cat "$WORK/body"
+	else
+		echo "HTTP $out"
+	fi
+}
+
+in_range() {	# pod first last
+	local i=${1#backend-}
+	[[ $1 == backend-* ]] && [ "$i" -ge "$2" ] && [ "$i" -le "$3" ]
+}
+
+listener_holds_the_routes_in_precedence_order() {
+	apply_routes 2>/dev/null | sed -n '/^applied/p'
+	maglb apply --check -f "$WORK/defaults.yaml" -f "$SEED/backend.yaml" -f "$SEED/gateway.yaml" \
+		-f "$SEED/cookie-policy-route.yaml" -f "$WORK/routes.yaml" -f "$WORK/slices.json" 2>/dev/null |
+		grep -E '^service load|^  match' | tee "$WORK/matches"
+	# exact host first, then the wildcard, then no host (route numbers
+	# follow the files; the order is precedence)
+	[ "$(sed -n 2p "$WORK/matches")" = "  match host=exact:www.example.com path=prefix:/cookie route=1" ] &&
+	[ "$(sed -n 3p "$WORK/matches")" = "  match host=prefix:*.example.com path=any: route=2" ] &&
+	[ "$(sed -n 4p "$WORK/matches")" = "  match host=any: path=exact:/healthz route=3" ]
+}
+
+seed_requests_land_where_lookup_says() {
+	seed_cookies_land_on_the_lookup_backend || return 1
+	local be; be=$(only_backend_with 10)
+	in_range "backend-$be" 0 4 || { echo "backend-$be is not a pod of Service backend"; return 1; }
+}
+
+# Host and path decide the route: each answer comes from that route's pods.
+requests_reach_the_route_their_host_and_path_match() {
+	local host path lo hi got
+	while read -r host path lo hi; do
+		got=$(get "$host" "$path")
+		echo "$host$path -> $got"
+		in_range "$got" "$lo" "$hi" || return 1
+	done <<EOF
+www.example.com /cookie 0 4
+WWW.Example.com:80 /cookie/cart?id=7 0 4
+www.example.com /cookies 5 8
+www.example.com / 5 8
+shop.example.com /cookie 5 8
+anything.test /healthz 9 9
+shop.example.com /healthz 5 8
+EOF
+}
+
+not_found_count() {
+	maglb stats --json | grep -o '"route_not_found":{"packets":[0-9]*' | grep -o '[0-9]*$'
+}
+
+unmatched_request_gets_404_at_once() {
+	local t0 t1 got n0 n1
+	n0=$(not_found_count)
+	t0=$(date +%s%N)
+	got=$(get other.test /nowhere/at/all)
+	t1=$(date +%s%N)
+	n1=$(not_found_count)
+	echo "other.test/nowhere/at/all -> $got in $(((t1 - t0) / 1000000)) ms; route_not_found ${n0:-0} -> $n1"
+	# the client's FIN after ours was reset: nothing lingers
+	sleep 0.3
+	nsx client ss -Htan dst "$VIP" | grep -v TIME-WAIT
+	[ "$got" = "HTTP 404" ] && [ "$(((t1 - t0) / 1000000))" -lt 2000 ] &&
+		[ "${n1:-0}" -gt "${n0:-0}" ] &&
+		[ -z "$(nsx client ss -Htan dst "$VIP" | grep -v TIME-WAIT)" ]
+}
+
+unmatched_request_gets_reset_when_configured() {
+	local got
+	write_files Reset
+	apply_routes >/dev/null 2>&1 || return 1
+	got=$(get other.test /nowhere/at/all/either)
+	echo "other.test -> $got"
+	write_files NotFound
+	apply_routes >/dev/null 2>&1
+	[ "$got" = "curl exit 56" ]
+}
+
+keepalive_load_through_routes_has_no_errors() {
+	nsx client wrk -t2 -c16 -d3s -H "Host: www.example.com" -H "Cookie: FooBar=1.2.3.4" \
+		"http://$VIP/cookie" > "$WORK/wrk.txt" 2>&1
+	grep -E "Requests/sec|Non-2xx|Socket errors" "$WORK/wrk.txt"
+	grep -q "Requests/sec" "$WORK/wrk.txt" && ! grep -qE "Non-2xx|Socket errors" "$WORK/wrk.txt"
+}
+
+write_files NotFound
+check listener_holds_the_routes_in_precedence_order
+check seed_requests_land_where_lookup_says
+check requests_reach_the_route_their_host_and_path_match
+check unmatched_request_gets_404_at_once
+check unmatched_request_gets_reset_when_configured
+check keepalive_load_through_routes_has_no_errors
