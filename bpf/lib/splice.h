@@ -61,6 +61,16 @@ static __always_inline __u32 tsval_now(void)
 	return bpf_ktime_get_ns() >> 20;	/* ~1 ms ticks */
 }
 
+/* A fresh segment from the VIP back to the flow's sender. */
+static __always_inline void seg_answer(struct seg *s, const struct maglb_flow *f)
+{
+	__builtin_memset(s, 0, sizeof(*s));
+	s->saddr = f->daddr;
+	s->daddr = f->saddr;
+	s->sport = f->dport;
+	s->dport = f->sport;
+}
+
 /* Reply to the sender itself: swap MACs and send back out. */
 static __always_inline int send_back(CTX *ctx, struct pkt *p,
 				     struct maglb_scratch *sc)
@@ -89,11 +99,7 @@ static __always_inline int splice_syn(CTX *ctx, struct pkt *p,
 	}
 	isn = bpf_ntohl(th->seq);
 	bits = cookie_opt_bits(o->mss ? o->mss : 536, o->wscale, o->sack_ok);
-	__builtin_memset(s, 0, sizeof(*s));
-	s->saddr = p->flow.daddr;
-	s->daddr = p->flow.saddr;
-	s->sport = p->flow.dport;
-	s->dport = p->flow.sport;
+	seg_answer(s, &p->flow);
 	s->seq = cookie_make(&p->flow, isn, bits, k, &sc->cookie);
 	s->ack = isn + 1;
 	s->flags = TCP_F_SYN | TCP_F_ACK;
@@ -178,11 +184,7 @@ static __always_inline int splice_rst_client(CTX *ctx, struct pkt *p,
 	struct seg *s = &sc->seg;
 	int action;
 
-	__builtin_memset(s, 0, sizeof(*s));
-	s->saddr = client->daddr;
-	s->daddr = client->saddr;
-	s->sport = client->dport;
-	s->dport = client->sport;
+	seg_answer(s, client);
 	s->seq = isn_cookie + 1;
 	s->flags = TCP_F_RST;
 	count_reason(MAGLB_SPLICE_RST, p->len);
@@ -311,11 +313,7 @@ static __always_inline int splice_no_route(CTX *ctx, struct pkt *p,
 	__u64 *w = (__u64 *)sc->sp.payload;
 	struct seg *s = &sc->seg;
 
-	__builtin_memset(s, 0, sizeof(*s));
-	s->saddr = p->flow.daddr;
-	s->daddr = p->flow.saddr;
-	s->sport = p->flow.dport;
-	s->dport = p->flow.sport;
+	seg_answer(s, &p->flow);
 	s->seq = cookie + 1;
 	if ((listener->flags & MAGLB_SVC_F_NO_MATCH_RESET) || plen < 64) {
 		s->flags = TCP_F_RST;
@@ -379,11 +377,7 @@ static __always_inline int splice_first(CTX *ctx, struct pkt *p,
 	if (p->tcp_flags & TCP_F_FIN) {
 		struct seg *s = &sc->seg;
 
-		__builtin_memset(s, 0, sizeof(*s));
-		s->saddr = p->flow.daddr;
-		s->daddr = p->flow.saddr;
-		s->sport = p->flow.dport;
-		s->dport = p->flow.sport;
+		seg_answer(s, &p->flow);
 		s->seq = bpf_ntohl(th->ack_seq);
 		s->flags = TCP_F_RST;
 		*why = MAGLB_DROP_NO_STATE;
