@@ -16,7 +16,7 @@ PKGS=(
 	iproute2 ethtool procps util-linux	# namespaces, veth, nsenter
 	nginx curl wrk				# real servers and clients for e2e
 	coreutils				# sha256sum
-	nftables hping3 bc python3		# loss injection, SYN flood, test helpers
+	nftables bc python3			# loss injection, test helpers and SYN flood
 )
 # Node.js validates deploy/ offline (tests/deploy); any recent one will do.
 command -v node >/dev/null && command -v npm >/dev/null || PKGS+=(nodejs npm)

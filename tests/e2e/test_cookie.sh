@@ -2,30 +2,60 @@
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 # Cookie and Header hashing by TCP delayed binding, two-arm nat topology:
 # real curl, wrk and nginx; maglb answers the handshake in XDP and binds
-# each connection by its first request.
+# each connection by its first request. The whole suite runs over IPv4,
+# then again over IPv6 (checks named nat-ipv6/...).
 TOPO=mlb-ck
 source "$(dirname "$0")/../lib/e2e.sh"
 set -u
 e2e_start nat
 
+# use_family 4|6: the VIP as a URL host ($V), the service, a second client
+# address, and the name prefix of the checks.
+use_family() {
+	FAM=$1
+	if [ "$1" = 6 ]; then
+		V="[$VIP6]" VADDR=$VIP6 SVC=cookie-route-v6 CLIENT2=fd00:10::3 LABEL=nat-ipv6
+	else
+		V=$VIP VADDR=$VIP SVC=cookie-route CLIENT2=10.10.0.3 LABEL=nat
+	fi
+}
+
+# backend i's address as `maglb lookup` prints it
+be_addr() {
+	if [ "$FAM" = 6 ]; then echo "[$(backend_addr6 nat "$1")]:3000"; else echo "$(backend_addr nat "$1"):3000"; fi
+}
+
 curl_ck() {	# cookie-value [curl args...]
 	local v=$1
 	shift
-	nsx client curl -sS -m 10 -o /dev/null -w '%{http_code}\n' \
+	nsx client curl -g -sS -m 10 -o /dev/null -w '%{http_code}\n' \
 		--header "Host: www.example.com" --cookie "FooBar=$v" "$@" \
-		"http://$VIP/cookie"
+		"http://$V/cookie"
+}
+
+seed_requests_land_on_the_lookup_backend() {
+	write_config "$CFG" nat Cookie
+	maglb apply -f "$CFG" >/dev/null || return 1
+	seed_cookies_land_on_the_lookup_backend "$FAM"
 }
 
 one_backend() { only_backend_with "$1"; }
 
 same_cookie_from_two_addresses_lands_on_one_backend() {
-	nsx client ip addr add 10.10.0.3/24 dev eth0 2>/dev/null
+	local first
+	if [ "$FAM" = 6 ]; then
+		nsx client ip addr add "$CLIENT2/64" dev eth0 nodad 2>/dev/null
+		first=fd00:10::2
+	else
+		nsx client ip addr add "$CLIENT2/24" dev eth0 2>/dev/null
+		first=10.10.0.2
+	fi
 	reset_logs
-	for a in 10.10.0.2 10.10.0.3 10.10.0.2 10.10.0.3; do
+	for a in $first $CLIENT2 $first $CLIENT2; do
 		[ "$(curl_ck 9.9.9.9 --interface "$a")" = 200 ] || return 1
 	done
 	one_backend 4 >/dev/null || { backend_counts; echo "split across backends"; return 1; }
-	grep -h -c "^10.10.0.3 " "$WORK"/backend-*/access.log | paste -sd+ | bc | grep -qx 2
+	grep -h -c "^$CLIENT2 " "$WORK"/backend-*/access.log | paste -sd+ | bc | grep -qx 2
 }
 
 distinct_cookies_spread_within_maglev_tolerance() {
@@ -34,9 +64,9 @@ distinct_cookies_spread_within_maglev_tolerance() {
 	# One curl process, 1000 connections (Connection: close), 1000 cookies.
 	for ((i = 0; i < 1000; i++)); do
 		((i)) && echo next
-		printf 'url = "http://%s/cookie"\nheader = "Cookie: FooBar=user-%d"\nheader = "Connection: close"\noutput = "/dev/null"\n' "$VIP" "$i"
+		printf 'url = "http://%s/cookie"\nheader = "Cookie: FooBar=user-%d"\nheader = "Connection: close"\noutput = "/dev/null"\n' "$V" "$i"
 	done > "$WORK/curl.cfg"
-	nsx client curl -sS -m 120 -K "$WORK/curl.cfg" || return 1
+	nsx client curl -g -sS -m 120 -K "$WORK/curl.cfg" || return 1
 	for ((i = 0; i < NBACKENDS; i++)); do
 		n=$(wc -l < "$WORK/backend-$i/access.log")
 		((n < min)) && min=$n
@@ -48,10 +78,10 @@ distinct_cookies_spread_within_maglev_tolerance() {
 	# And each lands where lookup says, for a sample.
 	for i in 0 1 2 3 4 5 6 7 8 9; do
 		local want got
-		want=$(maglb lookup cookie-route --cookie "FooBar=user-$i")
+		want=$(maglb lookup "$SVC" --cookie "FooBar=user-$i")
 		got=$(grep -l "cookie=user-$i\$" "$WORK"/backend-*/access.log | head -1)
 		got=$(basename "$(dirname "$got")")
-		[ "$want" = "$(backend_addr nat "${got#backend-}"):3000" ] ||
+		[ "$want" = "$(be_addr "${got#backend-}")" ] ||
 			{ echo "user-$i on $got, lookup says $want"; return 1; }
 	done
 }
@@ -59,8 +89,8 @@ distinct_cookies_spread_within_maglev_tolerance() {
 keepalive_requests_follow_the_connection() {
 	local args=() i
 	reset_logs
-	for ((i = 0; i < 50; i++)); do args+=("http://$VIP/cookie"); done
-	nsx client curl -sS -m 20 -o /dev/null --header "Host: www.example.com" \
+	for ((i = 0; i < 50; i++)); do args+=("http://$V/cookie"); done
+	nsx client curl -g -sS -m 20 -o /dev/null --header "Host: www.example.com" \
 		--cookie "FooBar=keepalive" "${args[@]}" || return 1
 	one_backend 50 >/dev/null || { backend_counts; return 1; }
 	echo "50 requests on one keep-alive connection, one backend"
@@ -68,7 +98,7 @@ keepalive_requests_follow_the_connection() {
 
 pipelined_requests_all_answered() {
 	local out
-	out=$(nsx client bash -c "exec 3<>/dev/tcp/$VIP/80
+	out=$(nsx client bash -c "exec 3<>/dev/tcp/$VADDR/80
 		printf 'GET /cookie HTTP/1.1\r\nHost: a\r\nCookie: FooBar=pipe\r\n\r\nGET /cookie HTTP/1.1\r\nHost: a\r\n\r\nGET /cookie HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n' >&3
 		timeout 5 cat <&3")
 	[ "$(grep -c 'HTTP/1.1 200' <<<"$out")" = 3 ] || { echo "$out" | head; return 1; }
@@ -77,9 +107,10 @@ pipelined_requests_all_answered() {
 post_1mb_arrives_whole() {
 	local code f
 	head -c 1M /dev/urandom > "$WORK/post.bin"
-	code=$(nsx client curl -sS -m 20 -o /dev/null -w '%{http_code}' \
+	rm -f "$WORK"/backend-*/store/upload.bin
+	code=$(nsx client curl -g -sS -m 20 -o /dev/null -w '%{http_code}' \
 		--cookie "FooBar=poster" --data-binary @"$WORK/post.bin" \
-		"http://$VIP/upload") || return 1
+		"http://$V/upload") || return 1
 	f=$(ls "$WORK"/backend-*/store/upload.bin 2>/dev/null | head -1)
 	echo "POST 1 MiB: HTTP $code, stored by ${f:-nobody}"
 	[ -n "$f" ] && [ "$(sha256sum < "$f")" = "$(sha256sum < "$WORK/post.bin")" ]
@@ -87,8 +118,8 @@ post_1mb_arrives_whole() {
 
 download_100mb_sha256_matches() {
 	head -c 100M /dev/urandom > "$WORK/files/big.bin"
-	nsx client curl -sS -m 120 --cookie "FooBar=big" -o "$WORK/got.bin" \
-		"http://$VIP/files/big.bin" || return 1
+	nsx client curl -g -sS -m 120 --cookie "FooBar=big" -o "$WORK/got.bin" \
+		"http://$V/files/big.bin" || return 1
 	[ "$(sha256sum < "$WORK/files/big.bin")" = "$(sha256sum < "$WORK/got.bin")" ] ||
 		{ echo "sha256 differs"; return 1; }
 	rm -f "$WORK/files/big.bin" "$WORK/got.bin"
@@ -101,7 +132,7 @@ wrk_keepalive_and_close_have_no_errors() {
 		local hdr=()
 		[ $mode = close ] && hdr=(-H "Connection: close")
 		nsx client wrk -t2 -c16 -d4s -H "Cookie: FooBar=wrk" "${hdr[@]}" \
-			"http://$VIP/cookie" > "$WORK/wrk.txt" 2>&1
+			"http://$V/cookie" > "$WORK/wrk.txt" 2>&1
 		echo "$mode: $(grep -E 'Requests/sec' "$WORK/wrk.txt")"
 		grep -qE "Socket errors|Non-2xx" "$WORK/wrk.txt" && { cat "$WORK/wrk.txt"; return 1; }
 		grep -q "requests in" "$WORK/wrk.txt" || return 1
@@ -114,30 +145,20 @@ header_hashing_uses_the_named_header() {
 	maglb apply -f "$CFG" >/dev/null || return 1
 	reset_logs
 	for i in 1 2 3 4 5; do
-		nsx client curl -sS -m 5 -o /dev/null -H "x-user: alice" "http://$VIP/" || return 1
+		nsx client curl -g -sS -m 5 -o /dev/null -H "x-user: alice" "http://$V/" || return 1
 	done
 	i=$(one_backend 5) || { backend_counts; return 1; }
-	want=$(maglb lookup cookie-route --header "X-User=alice")
+	want=$(maglb lookup "$SVC" --header "X-User=alice")
 	echo "X-User: alice -> backend-$i, lookup says $want"
-	[ "$want" = "$(backend_addr nat "$i"):3000" ]
-}
-
-ipv6_cookie_requests_land_on_the_lookup_backend() {
-	local i want
 	write_config "$CFG" nat Cookie
-	maglb apply -f "$CFG" >/dev/null || return 1
-	reset_logs
-	seed_requests 1.2.3.4 10 "[$VIP6]"
-	i=$(one_backend 10) || { backend_counts; return 1; }
-	want=$(maglb lookup cookie-route-v6 --cookie FooBar=1.2.3.4)
-	echo "[$VIP6] FooBar=1.2.3.4 -> backend-$i, lookup says $want"
-	[ "$want" = "[$(backend_addr6 nat "$i")]:3000" ]
+	maglb apply -f "$CFG" >/dev/null
+	[ "$want" = "$(be_addr "$i")" ]
 }
 
 backend_refusing_reaches_the_client_as_reset() {
 	local out t0 t1
 	# backend-0's nginx is stopped: its kernel answers our SYN with RST.
-	sed "s/port: 3000, weight: 1}/port: 3999, weight: 1}/" "$CFG" > "$WORK/closed.yaml"
+	sed "s/port: 3000/port: 3999/" "$CFG" > "$WORK/closed.yaml"
 	maglb apply -f "$WORK/closed.yaml" >/dev/null || return 1
 	t0=$(date +%s%N)
 	out=$(curl_ck 1.2.3.4 2>&1)
@@ -156,8 +177,8 @@ table inet loss {
 	chain in { type filter hook input priority 0; numgen random mod 100 < 3 drop; }
 }
 NFT
-	ok=$(seq 1000 | nsx client xargs -P 16 -I{} curl -sS -m 30 -o /dev/null \
-		-w '%{http_code}\n' --cookie "FooBar=loss-{}" "http://$VIP/cookie" | grep -c '^200$')
+	ok=$(seq 1000 | nsx client xargs -P 16 -I{} curl -g -sS -m 30 -o /dev/null \
+		-w '%{http_code}\n' --cookie "FooBar=loss-{}" "http://$V/cookie" | grep -c '^200$')
 	nsx client nft delete table inet loss
 	echo "$ok of 1000 requests answered 200 with 3% loss each way"
 	[ "$ok" = 1000 ]
@@ -167,12 +188,13 @@ syn_flood_leaves_no_state_and_service_continues() {
 	local before after ok
 	before=$(bpftool map show pinned "$PIN_DIR/maglb_splice" >/dev/null && \
 		bpftool map dump pinned "$PIN_DIR/maglb_ct" | grep -c '"key"')
-	nsx client timeout 3 hping3 -q -S -p 80 --flood --rand-source "$VIP" >/dev/null 2>&1 &
+	nsx client python3 "$ROOT/tests/lib/synflood.py" "$VADDR" 80 3 > "$WORK/flood.txt" 2>&1 &
 	local hp=$!
 	sleep 0.5
 	ok=0
 	for i in $(seq 20); do [ "$(curl_ck "flood-$i")" = 200 ] && ok=$((ok + 1)); done
 	wait $hp
+	echo "$(cat "$WORK/flood.txt") SYNs from random sources in 3 s"
 	after=$(bpftool map dump pinned "$PIN_DIR/maglb_ct" | grep -c '"key"')
 	local synacks; synacks=$(maglb stats --json | grep -o '"syncookie_sent":{"packets":[0-9]*' | grep -o '[0-9]*$')
 	echo "during the flood: $ok/20 requests ok; conntrack entries $before -> $after; SYN-ACK cookies sent $synacks"
@@ -184,7 +206,7 @@ request_head_split_across_segments_falls_back_and_completes() {
 	before=$(maglb stats --json | grep -o '"key_fallback":{"packets":[0-9]*' | grep -o '[0-9]*$')
 	# The head arrives in two segments and the cookie only in the second:
 	# the first segment decides (fallback SourceIP), nothing stalls.
-	out=$(nsx client bash -c "exec 3<>/dev/tcp/$VIP/80
+	out=$(nsx client bash -c "exec 3<>/dev/tcp/$VADDR/80
 		printf 'GET /cookie HTTP/1.1\r\nHost: a\r\n' >&3
 		sleep 0.3
 		printf 'Cookie: FooBar=late\r\nConnection: close\r\n\r\n' >&3
@@ -194,17 +216,19 @@ request_head_split_across_segments_falls_back_and_completes() {
 	grep -q 'HTTP/1.1 200' <<<"$out" && [ "$after" -gt "$before" ]
 }
 
-check seed_cookie_requests_land_on_the_lookup_backend
-check request_head_split_across_segments_falls_back_and_completes
-check same_cookie_from_two_addresses_lands_on_one_backend
-check distinct_cookies_spread_within_maglev_tolerance
-check keepalive_requests_follow_the_connection
-check pipelined_requests_all_answered
-check post_1mb_arrives_whole
-check download_100mb_sha256_matches
-check wrk_keepalive_and_close_have_no_errors
-check ipv6_cookie_requests_land_on_the_lookup_backend
-check backend_refusing_reaches_the_client_as_reset
-check loss_3_percent_1000_requests_complete
-check syn_flood_leaves_no_state_and_service_continues
-check header_hashing_uses_the_named_header
+for fam in 4 6; do
+	use_family $fam
+	check seed_requests_land_on_the_lookup_backend
+	check request_head_split_across_segments_falls_back_and_completes
+	check same_cookie_from_two_addresses_lands_on_one_backend
+	check distinct_cookies_spread_within_maglev_tolerance
+	check keepalive_requests_follow_the_connection
+	check pipelined_requests_all_answered
+	check post_1mb_arrives_whole
+	check download_100mb_sha256_matches
+	check wrk_keepalive_and_close_have_no_errors
+	check backend_refusing_reaches_the_client_as_reset
+	check loss_3_percent_1000_requests_complete
+	check syn_flood_leaves_no_state_and_service_continues
+	check header_hashing_uses_the_named_header
+done

@@ -15,25 +15,26 @@ SEED=$ROOT/tests/fixtures/seed
 slices_json() {
 	python3 - <<'EOF'
 import json
-def sl(svc, pods):
+def sl(svc, pods, v6):
     return {"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
-            "metadata": {"name": svc + "-x1", "namespace": "default",
+            "metadata": {"name": svc + ("-v6" if v6 else "-v4"), "namespace": "default",
                          "labels": {"kubernetes.io/service-name": svc}},
-            "addressType": "IPv4",
+            "addressType": "IPv6" if v6 else "IPv4",
             "ports": [{"name": "http", "port": 3000, "protocol": "TCP"}],
-            "endpoints": [{"addresses": ["10.20.1.%d" % (10 + i)],
+            "endpoints": [{"addresses": [("fd00:20::%d" if v6 else "10.20.1.%d") % (10 + i)],
                            "conditions": {"ready": True},
                            "targetRef": {"kind": "Pod", "name": "backend-%d" % i}}
                           for i in pods]}
 print(json.dumps({"apiVersion": "v1", "kind": "List", "items": [
-    sl("backend", range(0, 5)), sl("api", range(5, 9)), sl("health", [9])]}))
+    sl(name, pods, v6) for v6 in (False, True)
+    for name, pods in (("backend", range(0, 5)), ("api", range(5, 9)), ("health", [9]))]}))
 EOF
 }
 
 write_files() {	# noRouteMatch
 	cat > "$WORK/defaults.yaml" <<EOF
 gateway:
-  addresses: [$VIP]
+  addresses: [$VIP, "$VIP6"]
   forwarding: nat
   noRouteMatch: $1
 EOF
@@ -64,11 +65,11 @@ apply_routes() {
 		-f "$SEED/cookie-policy-route.yaml" -f "$WORK/routes.yaml" -f "$WORK/slices.json"
 }
 
-# get HOST PATH: the answering pod's name, or "HTTP <code>"
+# get HOST PATH [VIP]: the answering pod's name, or "HTTP <code>"
 get() {
 	local out code
-	out=$(nsx client curl -sS --max-time 5 -o "$WORK/body" -w '%{http_code}' \
-		-H "Host: $1" "http://$VIP$2" 2>&1)
+	out=$(nsx client curl -g -sS --max-time 5 -o "$WORK/body" -w '%{http_code}' \
+		-H "Host: $1" "http://${3:-$VIP}$2" 2>&1)
 	code=$?
 	if [ $code -ne 0 ]; then
 		echo "curl exit $code"
@@ -103,11 +104,12 @@ seed_requests_land_where_lookup_says() {
 }
 
 # Host and path decide the route: each answer comes from that route's pods.
-requests_reach_the_route_their_host_and_path_match() {
+routes_decide() {	# vip
 	local host path lo hi got
 	while read -r host path lo hi; do
-		got=$(get "$host" "$path")
-		echo "$host$path -> $got"
+		got=$(get "$host" "$path" "$1")
+		echo "$1 $host$path -> $got"
+		if [ "$lo" = 404 ]; then [ "$got" = "HTTP 404" ] || return 1; continue; fi
 		in_range "$got" "$lo" "$hi" || return 1
 	done <<EOF
 www.example.com /cookie 0 4
@@ -117,8 +119,12 @@ www.example.com / 5 8
 shop.example.com /cookie 5 8
 anything.test /healthz 9 9
 shop.example.com /healthz 5 8
+other.test /nowhere 404 404
 EOF
 }
+
+requests_reach_the_route_their_host_and_path_match() { routes_decide "$VIP"; }
+ipv6_requests_reach_the_route_their_host_and_path_match() { routes_decide "[$VIP6]"; }
 
 not_found_count() {
 	maglb stats --json | grep -o '"route_not_found":{"packets":[0-9]*' | grep -o '[0-9]*$'
@@ -162,6 +168,7 @@ write_files NotFound
 check listener_holds_the_routes_in_precedence_order
 check seed_requests_land_where_lookup_says
 check requests_reach_the_route_their_host_and_path_match
+check ipv6_requests_reach_the_route_their_host_and_path_match
 check unmatched_request_gets_404_at_once
 check unmatched_request_gets_reset_when_configured
 check keepalive_load_through_routes_has_no_errors

@@ -19,18 +19,23 @@ download_10mb_sha256_matches() {
 		{ echo "sha256 differs"; return 1; }
 }
 
-download_10mb_through_a_spliced_connection() {
+spliced_download() {	# url-host
 	write_config "$CFG" snat Cookie
 	maglb apply -f "$CFG" >/dev/null || return 1
 	head -c 10M /dev/urandom > "$WORK/files/c.bin"
-	nsx client curl -sS -m 30 --cookie FooBar=dl -o "$WORK/got.bin" \
-		"http://$VIP/files/c.bin" || return 1
+	nsx client curl -g -sS -m 30 --cookie FooBar=dl -o "$WORK/got.bin" \
+		"http://$1/files/c.bin" || return 1
 	[ "$(sha256sum < "$WORK/files/c.bin")" = "$(sha256sum < "$WORK/got.bin")" ]
 }
+
+download_10mb_through_a_spliced_connection() { spliced_download "$VIP"; }
+ipv6_download_10mb_through_a_spliced_connection() { spliced_download "[$VIP6]"; }
 
 check seed_sourceip_requests_all_land_on_the_lookup_backend
 check seed_cookie_requests_land_on_the_lookup_backend
 check download_10mb_through_a_spliced_connection
+check ipv6_cookie_requests_land_on_the_lookup_backend
+check ipv6_download_10mb_through_a_spliced_connection
 check seed_tuple_requests_spread_over_backends
 check ipv6_requests_all_land_on_the_lookup_backend
 check one_arm_replies_leave_by_xdp_tx

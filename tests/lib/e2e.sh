@@ -7,7 +7,8 @@ source "$ROOT/scripts/lib/topo.sh"
 pass() { echo "PASS $1"; }
 fail() { echo "FAIL $1: $2"; }
 
-# check FN: run a check function named for the behaviour it proves. Its
+# check FN: run a check function named for the behaviour it proves, as
+# "$LABEL/FN" (LABEL defaults to the topology's mode). Its
 # output is shown as '#' lines (the evidence); a failure quotes its tail.
 check() {
 	local out rc
@@ -15,9 +16,9 @@ check() {
 	rc=$?
 	[ -n "$out" ] && sed 's/^/  # /' <<<"$out" | tail -n 14
 	if [ $rc -eq 0 ]; then
-		pass "$MODE/$1"
+		pass "${LABEL:-$MODE}/$1"
 	else
-		fail "$MODE/$1" "$(tail -n 3 <<<"$out" | tr '\n' ' ')"
+		fail "${LABEL:-$MODE}/$1" "$(tail -n 3 <<<"$out" | tr '\n' ' ')"
 	fi
 }
 
@@ -132,21 +133,29 @@ seed_tuple_requests_spread_over_backends() {
 
 # The seed's Cookie scenario: each cookie's 10 requests land on one backend,
 # the one `maglb lookup --cookie` names, under whatever config is live.
-seed_cookies_land_on_the_lookup_backend() {
-	local v i want
+seed_cookies_land_on_the_lookup_backend() {	# [4|6]
+	local v i want vip=$VIP svc=cookie-route addr
+	[ "${1:-4}" = 6 ] && vip="[$VIP6]" svc=cookie-route-v6
 	for v in 1.2.3.4 5.6.7.8; do
 		reset_logs
-		seed_requests "$v" 10
+		seed_requests "$v" 10 "$vip"
 		backend_counts | grep -v ' 0 requests'
 		i=$(only_backend_with 10) || { echo "FooBar=$v: not all on one backend"; return 1; }
-		want=$(maglb lookup cookie-route --cookie "FooBar=$v") || return 1
-		echo "FooBar=$v -> backend-$i, maglb lookup says $want"
-		[ "$want" = "$(backend_addr "$MODE" "$i"):3000" ] || return 1
+		want=$(maglb lookup "$svc" --cookie "FooBar=$v") || return 1
+		echo "$vip FooBar=$v -> backend-$i, maglb lookup says $want"
+		if [ "${1:-4}" = 6 ]; then addr="[$(backend_addr6 "$MODE" "$i")]"; else addr=$(backend_addr "$MODE" "$i"); fi
+		[ "$want" = "$addr:3000" ] || return 1
 	done
 }
 
 seed_cookie_requests_land_on_the_lookup_backend() {
 	write_config "$CFG" "$MODE" Cookie
 	maglb apply -f "$CFG" >/dev/null || return 1
-	seed_cookies_land_on_the_lookup_backend
+	seed_cookies_land_on_the_lookup_backend 4
+}
+
+ipv6_cookie_requests_land_on_the_lookup_backend() {
+	write_config "$CFG" "$MODE" Cookie
+	maglb apply -f "$CFG" >/dev/null || return 1
+	seed_cookies_land_on_the_lookup_backend 6
 }
