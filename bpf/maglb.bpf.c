@@ -145,6 +145,14 @@ int maglb_xdp(struct xdp_md *ctx)
 				return verdict(MAGLB_PASS_MALFORMED_L3, XDP_PASS,
 					       p.len);
 		}
+		/* A response that gets a Set-Cookie must grow: TC does it. */
+		if (cookie_due(ctx, &p, ct)) {
+			if (cookie_commit(ctx, &p, ct, sc))
+				return verdict(MAGLB_PASS_TO_TC, XDP_PASS, p.len);
+			if (parse_packet(ctx, &p) != PARSE_OK)
+				return verdict(MAGLB_PASS_MALFORMED_L3, XDP_PASS,
+					       p.len);
+		}
 	} else {
 		svc = vip_lookup(&p.flow);
 		if (!svc)

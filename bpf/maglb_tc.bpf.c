@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * maglb_tc.bpf.c - TC ingress, for the one step XDP cannot be trusted with:
- * turning a backend's SYN-ACK into the ACK that carries the client's stashed
- * request. That frame must grow by the request's length, and an XDP frame
- * only has the tailroom its driver left (veth: about none). maglb_xdp passes
- * exactly these SYN-ACKs up (reason pass_to_tc); everything else here is
- * TC_ACT_OK at once. Same logic as XDP, built from the same headers with
+ * maglb_tc.bpf.c - TC ingress, for the steps XDP cannot be trusted with:
+ * frames that must grow. A backend's SYN-ACK becomes the ACK that carries
+ * the client's stashed request, and a response's first segment takes a
+ * Set-Cookie line (lib/cookie.h); an XDP frame only has the tailroom its
+ * driver left (veth: about none). maglb_xdp passes exactly these up
+ * (reason pass_to_tc); everything else here is TC_ACT_OK at once. Same logic as XDP, built from the same headers with
  * MAGLB_TC; the maps are the XDP object's, shared by pin or fd.
  */
 #define MAGLB_TC
@@ -20,6 +20,7 @@
 #include "lib/maps.h"
 #include "lib/parse.h"
 #include "lib/stats.h"
+#include "lib/nat.h"
 #include "lib/splice.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
@@ -32,13 +33,16 @@ int maglb_tc(struct __sk_buff *skb)
 	struct pkt p = {};
 	int action;
 
-	if (parse_packet(skb, &p) != PARSE_OK || !pkt_tcp(skb, &p) ||
-	    (p.tcp_flags & (TCP_F_SYN | TCP_F_ACK)) != (TCP_F_SYN | TCP_F_ACK))
+	if (parse_packet(skb, &p) != PARSE_OK || !pkt_tcp(skb, &p))
 		return TC_ACT_OK;
 	ct = bpf_map_lookup_elem(&maglb_ct, &p.flow);
 	if (!ct || !(ct->flags & MAGLB_CT_F_REPLY))
 		return TC_ACT_OK;
-	if (ct->flags & MAGLB_CT_F_PENDING) {
+	if ((p.tcp_flags & (TCP_F_SYN | TCP_F_ACK)) != (TCP_F_SYN | TCP_F_ACK)) {
+		if (!cookie_due(skb, &p, ct))
+			return TC_ACT_OK;
+		action = cookie_insert(skb, &p, ct, &why);
+	} else if (ct->flags & MAGLB_CT_F_PENDING) {
 		action = splice_pending_do(skb, &p, ct, bpf_ktime_get_ns(), &why);
 	} else if (ct->flags & MAGLB_CT_F_STASH) {
 		action = splice_stash_do(skb, &p, ct, &why);

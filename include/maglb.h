@@ -82,6 +82,8 @@ enum maglb_reason {
 	MAGLB_ROUTE_NOT_FOUND,		/* no route matched: 404 and FIN sent */
 	MAGLB_ROUTE_RESET,		/* no route matched: RST sent */
 	MAGLB_ROUTE_REPARSE,		/* route hashes by another key: head re-read */
+	MAGLB_COOKIE_GENERATED,		/* no cookie, ttl set: one made for it */
+	MAGLB_COOKIE_INSERTED,		/* Set-Cookie written into a response */
 	MAGLB_REASON_MAX,
 };
 
@@ -119,6 +121,7 @@ struct maglb_vip_key {
 
 /* maglb_vips value: everything the datapath needs to serve a VIP. */
 #define MAGLB_SVC_F_NO_MATCH_RESET	(1U << 0)	/* no route: RST, not 404 */
+#define MAGLB_SVC_F_SET_COOKIE		(1U << 1)	/* cookie ttl set: generate */
 
 struct maglb_service {
 	__u32 id;		/* index into maglb_rings and maglb_svc_stats */
@@ -190,6 +193,11 @@ struct maglb_backend {
 #define MAGLB_CT_F_SPLICE	(1U << 4)	/* translate seq/ack/TS/window */
 #define MAGLB_CT_F_PENDING	(1U << 5)	/* delayed binding in progress */
 #define MAGLB_CT_F_STASH	(1U << 6)	/* maglb_splice holds the payload */
+#define MAGLB_CT_F_SET_COOKIE	(1U << 7)	/* reply: the first response gets
+						 * a Set-Cookie (cookie_*) */
+#define MAGLB_CT_F_COOKIE_SENT	(1U << 8)	/* reply: inserted; seq_add, and
+						 * the other side's ack/sack_add,
+						 * include cookie_len */
 
 /*
  * maglb_ct value. Both directions of a connection have an entry keyed by
@@ -221,6 +229,11 @@ struct maglb_ct_entry {
 	__u64 nh_time_ns;	/* when looked up; reused for NH_CACHE_NS */
 	__u64 created_ns;	/* bpf_ktime_get_coarse_ns(), CLOCK_MONOTONIC */
 	__u64 last_seen_ns;
+	/* Reply side of a connection that gets a generated cookie */
+	__u64 cookie_val;	/* rendered as 16 lowercase hex digits */
+	__u32 cookie_seq;	/* backend seq of the response's first byte */
+	__u16 cookie_len;	/* bytes the Set-Cookie line adds */
+	__u16 pad2;
 };
 
 #define MAGLB_STASH_MAX		1500	/* bytes of first data we hold */
@@ -243,9 +256,25 @@ struct maglb_splice {
 	__u8 wscale;		/* client's window scale, 0xff = none */
 	__u8 sack_ok;
 	__u8 ts_ok;
-	__u8 pad[3];
+	__u8 pad;
+	__u16 cookie_len;	/* Set-Cookie to come: the backend's MSS less this */
 	__u64 created_ns;
 	__u8 payload[MAGLB_STASH_BUF];	/* zero padded past payload_len */
+};
+
+/*
+ * maglb_cookies value, by service id: the Set-Cookie line a generated
+ * cookie is answered with (Envoy's format), written by the agent with
+ * 16 '0's where the value goes:
+ *   Set-Cookie: NAME="0000000000000000"; Max-Age=TTL; Path=/; ATTRS; HttpOnly\r\n
+ */
+#define MAGLB_COOKIE_LINE_MAX	256
+
+struct maglb_cookie_line {
+	__u16 len;
+	__u16 val_off;		/* where the 16 hex digits go */
+	__u32 pad;
+	char text[MAGLB_COOKIE_LINE_MAX];
 };
 
 /* maglb_secret value: the syncookie key. Same key, same cookies: every

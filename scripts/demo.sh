@@ -48,6 +48,19 @@ for mode in nat snat; do
 		maglb lookup cookie-route --cookie "FooBar=$v"
 	done
 
+	say "A client without the cookie (ttl: 60s): the datapath answers with Set-Cookie, and the cookie sticks"
+	show "curl -c jar -b jar -D - --header \"Host: www.example.com\" http://$VIP/cookie   # 10 times; the first has no cookie"
+	reset_logs
+	rm -f "$WORK/jar"
+	for i in {1..10}; do
+		nsx client curl -sS -D - -o /dev/null -c "$WORK/jar" -b "$WORK/jar" \
+			--header "Host: www.example.com" "http://$VIP/cookie" | tr -d '\r' | grep -i '^set-cookie' || true
+	done
+	backend_counts
+	value=$(awk '$6 == "FooBar" {print $7}' "$WORK/jar" | tr -d '"')
+	show "maglb lookup cookie-route --cookie FooBar=$value"
+	maglb lookup cookie-route --cookie "FooBar=$value"
+
 	say "SourceIP: the same client address always lands on the same pod"
 	maglb apply -f "$cfg"
 	seed_round 1.2.3.4

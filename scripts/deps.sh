@@ -15,6 +15,7 @@ PKGS=(
 	bpftool					# skeletons, vmlinux.h, map dumps
 	iproute2 ethtool procps util-linux	# namespaces, veth, nsenter
 	nginx curl wrk				# real servers and clients for e2e
+	chromium				# the real-browser cookie test
 	coreutils				# sha256sum
 	nftables bc python3			# loss injection, test helpers and SYN flood
 )

@@ -265,6 +265,18 @@ static int apply_service(const struct maglb_maps *m, struct live *l,
 	svc.snat_port_max = s->snat_port_max;
 	svc.n_matches = s->n_matches;
 	svc.flags = s->no_match_reset ? MAGLB_SVC_F_NO_MATCH_RESET : 0;
+	if (s->cookie_generate && s->hash_type == MAGLB_HASH_COOKIE) {
+		struct maglb_cookie_line line = {
+			.len = s->cookie_line_len,
+			.val_off = s->cookie_val_off,
+		};
+
+		memcpy(line.text, s->cookie_line, sizeof(line.text));
+		err = maps_put_cookie_line(m, id, &line);
+		if (err)
+			goto out;
+		svc.flags |= MAGLB_SVC_F_SET_COOKIE;
+	}
 	snprintf(svc.name, sizeof(svc.name), "%s", s->name);
 	err = apply_matches(m, id, s);
 	if (err)

@@ -25,6 +25,31 @@
 #define SNAT_PORT_MAX_DEFAULT	29999
 #define WEIGHT_MAX		1000000
 
+/*
+ * The line a generated cookie is answered with, Envoy's format:
+ *   Set-Cookie: NAME="VALUE"; Max-Age=TTL; Path=/; ATTRIBUTES; HttpOnly
+ * (no Max-Age for ttl 0: a session cookie). VALUE is 16 '0's here; the
+ * datapath writes the hex digits over them.
+ */
+static int cookie_line(struct cfg_service *svc)
+{
+	char *l = svc->cookie_line, age[32] = "";
+	int n, head;
+
+	if (svc->cookie_ttl)
+		snprintf(age, sizeof(age), "; Max-Age=%u", svc->cookie_ttl);
+	head = snprintf(l, MAGLB_COOKIE_LINE_MAX, "Set-Cookie: %s=\"", svc->key_name);
+	n = snprintf(l, MAGLB_COOKIE_LINE_MAX,
+		     "Set-Cookie: %s=\"0000000000000000\"%s; Path=/%s%s; HttpOnly\r\n",
+		     svc->key_name, age, svc->cookie_attrs[0] ? "; " : "",
+		     svc->cookie_attrs);
+	if (n < 0 || n >= MAGLB_COOKIE_LINE_MAX)
+		return -1;
+	svc->cookie_line_len = n;
+	svc->cookie_val_off = head;
+	return 0;
+}
+
 static int get_key_name(struct cfg_ctx *c, yaml_node_t *map, const char *path,
 			const char *what, struct cfg_service *svc)
 {
@@ -49,8 +74,16 @@ static int get_key_name(struct cfg_ctx *c, yaml_node_t *map, const char *path,
 		svc->key_name[i] = cookie ? s[i] : http_lower(s[i]);
 	if (!cookie)
 		return 0;
-	if ((f = cfg_opt(c, n, p, "ttl", q)) && cfg_duration(c, f, q, &svc->cookie_ttl))
-		return -1;
+	if ((f = cfg_opt(c, n, p, "ttl", q))) {
+		const char *t = cfg_scalar(f);
+
+		/* 0 is a session cookie (no Max-Age), as in Envoy */
+		if (t && (!strcmp(t, "0") || !strcmp(t, "0s")))
+			svc->cookie_ttl = 0;
+		else if (cfg_duration(c, f, q, &svc->cookie_ttl))
+			return -1;
+		svc->cookie_generate = true;
+	}
 	if ((f = cfg_opt(c, n, p, "attributes", q))) {
 		yaml_node_pair_t *pr;
 		size_t len = 0;
@@ -72,6 +105,9 @@ static int get_key_name(struct cfg_ctx *c, yaml_node_t *map, const char *path,
 				return cfg_fail(c, f, q, "attributes are too long");
 		}
 	}
+	if (svc->cookie_generate && cookie_line(svc))
+		return cfg_fail(c, n, p, "the Set-Cookie line would pass %d bytes; shorten the name or attributes",
+				MAGLB_COOKIE_LINE_MAX);
 	return 0;
 }
 

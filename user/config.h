@@ -56,8 +56,14 @@ struct cfg_service {
 	__u8 hash_type;			/* enum maglb_hash_type */
 	__u8 fallback_hash;		/* SourceIP or Tuple, when the key is absent */
 	char key_name[MAGLB_KEY_NAME_LEN];	/* cookie or header name */
-	__u32 cookie_ttl;		/* seconds; accepted, used by cookie insertion */
+	__u32 cookie_ttl;		/* seconds; 0: a session cookie */
 	char cookie_attrs[256];		/* "K=V; K2=V2", as configured */
+	/* ttl given: clients without the cookie get one (Envoy's rule),
+	 * answered with this line; 16 '0's at cookie_val_off are the value */
+	bool cookie_generate;
+	char cookie_line[MAGLB_COOKIE_LINE_MAX];
+	__u16 cookie_line_len;
+	__u16 cookie_val_off;
 	__u32 table_size;
 	union maglb_addr snat_addr;
 	__u16 snat_port_min, snat_port_max;

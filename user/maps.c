@@ -148,6 +148,12 @@ int maps_del_match(const struct maglb_maps *m, __u32 svc_id, __u32 idx)
 	return del(m->matches, &k);
 }
 
+int maps_put_cookie_line(const struct maglb_maps *m, __u32 svc_id,
+			 const struct maglb_cookie_line *line)
+{
+	return upd(m->cookies, &svc_id, line, BPF_ANY);
+}
+
 int maps_put_vip_addr(const struct maglb_maps *m,
 		      const struct maglb_vip_key *k)
 {

@@ -26,6 +26,7 @@
 	X(progs)			\
 	X(splice)			\
 	X(matches)			\
+	X(cookies)			\
 	X(secret)
 
 struct maglb_maps {
@@ -73,6 +74,8 @@ int maps_put_progs(const struct maglb_maps *m, struct bpf_object *obj);
 int maps_put_match(const struct maglb_maps *m, __u32 svc_id, __u32 idx,
 		   const struct maglb_route_match *rm);
 int maps_del_match(const struct maglb_maps *m, __u32 svc_id, __u32 idx);
+int maps_put_cookie_line(const struct maglb_maps *m, __u32 svc_id,
+			 const struct maglb_cookie_line *line);
 int maps_put_secret(const struct maglb_maps *m,
 		    const struct maglb_secret *key, bool keep);
 

@@ -33,6 +33,8 @@ static const char *const reasons[MAGLB_REASON_MAX] = {
 	[MAGLB_ROUTE_NOT_FOUND] = "route_not_found",
 	[MAGLB_ROUTE_RESET] = "route_reset",
 	[MAGLB_ROUTE_REPARSE] = "route_reparse",
+	[MAGLB_COOKIE_GENERATED] = "cookie_generated",
+	[MAGLB_COOKIE_INSERTED] = "cookie_inserted",
 	[MAGLB_PASS_TO_TC] = "pass_to_tc",
 };
 

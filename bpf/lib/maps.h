@@ -139,6 +139,15 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } maglb_matches SEC(".maps");
 
+/* Per service: the Set-Cookie line for generated cookies (cookie.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, MAGLB_MAX_SERVICES);
+	__type(key, __u32);
+	__type(value, struct maglb_cookie_line);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} maglb_cookies SEC(".maps");
+
 /* The syncookie key; the agent writes it. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -164,6 +173,8 @@ struct maglb_scratch {
 	struct cookie_in cookie;
 	struct bpf_fib_lookup fib;
 	struct maglb_vip_key vip;	/* a route's service key (route.h) */
+	__u64 cookie_val;		/* a generated cookie (cookie.h) */
+	__u8 grow[2 * MAGLB_STASH_BUF];	/* a response with Set-Cookie (cookie.h) */
 	char rhost[MAGLB_MATCH_LEN];	/* the Host, right-aligned (route.h) */
 };
 

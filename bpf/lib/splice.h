@@ -28,10 +28,12 @@
 #include "forward.h"
 #include "http.h"
 #include "maglev.h"
+#include "nat.h"
 #include "stats.h"
 #include "syncookie.h"
 #include "tcpseg.h"
 #include "route.h"
+#include "cookie.h"
 
 /* How long a client may wait for the backend handshake; set by the loader. */
 const volatile __u64 splice_timeout_ns = 5000000000ULL;
@@ -122,6 +124,7 @@ static __always_inline int splice_send_syn(CTX *ctx, struct pkt *p,
 {
 	struct seg *s = &sc->seg;
 	__u32 win = sp->window;
+	__u16 mss = sp->mss;
 
 	__builtin_memset(s, 0, sizeof(*s));
 	s->saddr = fwd->nat_saddr;
@@ -130,10 +133,13 @@ static __always_inline int splice_send_syn(CTX *ctx, struct pkt *p,
 	s->dport = fwd->nat_dport;
 	s->seq = sp->isn_client;
 	s->flags = TCP_F_SYN;
+	/* Room for a Set-Cookie line in the first response (cookie.h). */
+	if (sp->cookie_len && mss > 536 + sp->cookie_len)
+		mss -= sp->cookie_len;
 	if (sp->wscale != WSCALE_NONE)
 		win <<= sp->wscale & 15;
 	s->window = win > 0xffff ? 0xffff : win;	/* a SYN's is unscaled */
-	seg_syn_opts(s, sp->mss, sp->sack_ok, sp->ts_ok, sp->tsval_client, 0,
+	seg_syn_opts(s, mss, sp->sack_ok, sp->ts_ok, sp->tsval_client, 0,
 		     sp->wscale);
 	if (seg_write(ctx, p, s, NULL, 0, 0, &sc->tbuf)) {
 		*why = MAGLB_DROP_SPLICE_UNSUPPORTED;
@@ -357,7 +363,7 @@ static __always_inline int splice_first(CTX *ctx, struct pkt *p,
 	struct http_loop loop;
 	struct tcp_opts *o;
 	__u32 zero = 0, isn, cookie, l3_len, hlen, plen, be_id;
-	__u64 hash, sum;
+	__u64 hash = 0, sum;
 	int bits, rc;
 
 	if ((p->tcp_flags & (TCP_F_SYN | TCP_F_RST)) ||
@@ -456,16 +462,33 @@ static __always_inline int splice_first(CTX *ctx, struct pkt *p,
 		}
 		svc = r;
 	}
+	/* One call site per hash: each inlines a whole XXH64, and this
+	 * program is near the 512-byte stack limit. */
+	sc->cookie_val = 0;
 	if (!key_hashed(svc)) {
 		hash = maglb_flow_hash(&p->flow, svc->hash_type);
-	} else if (sc->ps.result == HTTP_FOUND) {
-		loop.sc = sc;
-		bpf_loop(MAGLB_KEY_MAX, key_fill_step, &loop, 0);
-		sc->key.len = sc->ps.value_len;
-		hash = maglb_key_hash(&sc->key);
 	} else {
-		hash = maglb_flow_hash(&p->flow, svc->fallback_hash);
-		count_reason(MAGLB_KEY_FALLBACK, p->len);
+		bool found = sc->ps.result == HTTP_FOUND;
+		bool gen = !found && svc->hash_type == MAGLB_HASH_COOKIE &&
+			   (svc->flags & MAGLB_SVC_F_SET_COOKIE);
+
+		if (found) {
+			loop.sc = sc;
+			bpf_loop(MAGLB_KEY_MAX, key_fill_step, &loop, 0);
+			sc->key.len = sc->ps.value_len;
+		} else {
+			hash = maglb_flow_hash(&p->flow, gen ? MAGLB_HASH_TUPLE :
+							     svc->fallback_hash);
+		}
+		if (gen) {
+			sc->cookie_val = hash;
+			cookie_key(&sc->key, hash);
+		}
+		if (found || gen)
+			hash = maglb_key_hash(&sc->key);
+		if (!found)
+			count_reason(gen ? MAGLB_COOKIE_GENERATED :
+					   MAGLB_KEY_FALLBACK, p->len);
 	}
 	be = maglev_backend(svc->id, hash, &be_id);
 	if (!be) {
@@ -482,6 +505,21 @@ static __always_inline int splice_first(CTX *ctx, struct pkt *p,
 	count_flow(&maglb_svc_stats, svc->id, p->len, false, true);
 	count_flow(&maglb_backend_stats, be_id, p->len, false, true);
 
+	sp->cookie_len = 0;
+	if (sc->cookie_val) {
+		struct maglb_cookie_line *line;
+		struct maglb_ct_entry *rev;
+		__u32 id = svc->id;
+
+		line = bpf_map_lookup_elem(&maglb_cookies, &id);
+		rev = bpf_map_lookup_elem(&maglb_ct, &sc->key1);
+		if (line && rev && line->len <= MAGLB_COOKIE_LINE_MAX) {
+			rev->flags |= MAGLB_CT_F_SET_COOKIE;
+			rev->cookie_val = sc->cookie_val;
+			rev->cookie_len = line->len;
+			sp->cookie_len = line->len;
+		}
+	}
 	sp->isn_client = isn;
 	sp->isn_cookie = cookie;
 	sp->tsval_client = o->tsval;
@@ -634,6 +672,7 @@ static __always_inline int splice_pending_do(CTX *ctx, struct pkt *p,
 	rev->win_shift = (__s8)wb - (__s8)wp;
 	rev->flags = (rev->flags & ~MAGLB_CT_F_PENDING) | MAGLB_CT_F_SPLICE |
 		     MAGLB_CT_F_STASH;
+	rev->cookie_seq = isn_b + 1;	/* the response starts here */
 	return splice_send_data(ctx, p, sp, fwd, isn_b, ts, o->tsval, sc, why);
 }
 
@@ -807,5 +846,88 @@ static __always_inline void splice_store_opts(CTX *ctx,
 	 * register and pass another. */
 	ctx_store_bytes(ctx, l4_off + 20, o->buf, ((len - 1) & 63) + 1);
 }
+
+#ifdef MAGLB_TC
+/*
+ * The response's first segment, grown by the Set-Cookie line, translated,
+ * NATed and forwarded. Returns a TC action. Without room or a status line
+ * in it the segment goes on unchanged (no cookie, the session still works).
+ */
+static __always_inline int cookie_insert(CTX *ctx, struct pkt *p,
+					 struct maglb_ct_entry *ct,
+					 enum maglb_reason *why)
+{
+	struct tcphdr *th = (struct tcphdr *)p->ports;
+	struct maglb_cookie_line *line;
+	struct maglb_scratch *sc;
+	struct seg *s;
+	__u32 zero = 0, svc = ct->svc_id, hlen, plen, len, ins, l4_off;
+	__u64 *w;
+	int i, action;
+
+	sc = bpf_map_lookup_elem(&maglb_scratch, &zero);
+	line = bpf_map_lookup_elem(&maglb_cookies, &svc);
+	if (!sc || !line || !(ct->flags & MAGLB_CT_F_COOKIE_SENT))
+		goto drop;
+	hlen = th->doff * 4;
+	plen = p->l3_off + pkt_l3_len(p) - p->l4_off - hlen;
+	len = ct->cookie_len;
+	/* XDP committed the shift after the same check (cookie_commit) */
+	ins = cookie_fits(ctx, p, sc, len);
+	if (!ins || tcpopt_load(ctx, p->l4_off, hlen, &sc->opts))
+		goto drop;
+	/* The line (all of its buffer: what follows is overwritten next),
+	 * then the value, then the rest of the response after it. The masks
+	 * are the bounds the verifier can see: ins <= 256, len <= 256. */
+	w = (__u64 *)(sc->grow + (ins & (2 * MAGLB_COOKIE_LINE_MAX - 1)));
+	for (i = 0; i < MAGLB_COOKIE_LINE_MAX / 8; i++)
+		w[i] = ((__u64 *)line->text)[i];
+	cookie_hex(sc->grow + ((ins + (line->val_off & (MAGLB_COOKIE_LINE_MAX - 1))) &
+			       (2 * MAGLB_COOKIE_LINE_MAX - 1)), ct->cookie_val);
+	if (plen > ins &&
+	    ctx_load_bytes(ctx, p->l4_off + hlen + ins,
+			   sc->grow + ((ins + len) & (4 * MAGLB_COOKIE_LINE_MAX - 1)),
+			   ((plen - ins - 1) & (MAGLB_STASH_BUF - 1)) + 1))
+		goto drop;
+	plen += len;
+	sc->grow[plen & (2 * MAGLB_STASH_BUF - 1)] = 0;
+	sc->grow[(plen + 1) & (2 * MAGLB_STASH_BUF - 1)] = 0;
+	sc->grow[(plen + 2) & (2 * MAGLB_STASH_BUF - 1)] = 0;
+
+	s = &sc->seg;
+	__builtin_memset(s, 0, sizeof(*s));
+	s->saddr = p->flow.saddr;
+	s->daddr = p->flow.daddr;
+	s->sport = p->flow.sport;
+	s->dport = p->flow.dport;
+	s->seq = bpf_ntohl(th->seq);
+	s->ack = bpf_ntohl(th->ack_seq);
+	s->flags = p->tcp_flags;
+	s->window = bpf_ntohs(th->window);
+	s->optlen = sc->opts.len & 0x3c;
+	__builtin_memcpy(s->opts, sc->opts.buf, TCPOPT_MAX);
+	if (seg_write(ctx, p, s, sc->grow, plen,
+		      payload_sum(sc->grow, plen), &sc->tbuf))
+		goto drop;
+	count_reason(MAGLB_COOKIE_INSERTED, p->len);
+	/* This segment starts where the shift does: translate it without. */
+	ct->seq_add -= ct->cookie_len;
+	i = splice_translate(ctx, p, ct, &sc->opts);
+	ct->seq_add += ct->cookie_len;
+	if (i || !nat_rewrite(p, ct))
+		goto drop;
+	count_flow(&maglb_svc_stats, ct->svc_id, p->len, true, false);
+	count_flow(&maglb_backend_stats, ct->backend_id, p->len, true, false);
+	l4_off = p->l4_off;
+	action = forward(ctx, p, why, &sc->fib);
+	splice_store_opts(ctx, l4_off, &sc->opts);
+	return action;
+drop:
+	/* The shift is committed: this segment cannot go out without the
+	 * line. The backend resends it, and the resend is tried again. */
+	*why = MAGLB_DROP_SPLICE_UNSUPPORTED;
+	return ACT_DROP;
+}
+#endif /* MAGLB_TC */
 
 #endif /* MAGLB_BPF_SPLICE_H */

@@ -28,6 +28,27 @@ spliced_download() {	# url-host
 	[ "$(sha256sum < "$WORK/files/c.bin")" = "$(sha256sum < "$WORK/got.bin")" ]
 }
 
+# No cookie sent: Set-Cookie comes back through the one-arm path, and the
+# jar keeps the client on the pod that answered.
+generated_cookie_sticks() {	# url-host
+	local first pod i
+	write_config "$CFG" snat Cookie
+	maglb apply -f "$CFG" >/dev/null || return 1
+	rm -f "$WORK/jar"
+	first=$(nsx client curl -g -sS -m 10 -D "$WORK/h" -c "$WORK/jar" -b "$WORK/jar" \
+		-H "Host: www.example.com" "http://$1/cookie") || return 1
+	tr -d '\r' < "$WORK/h" | grep -i '^set-cookie' || { echo "no Set-Cookie"; return 1; }
+	for i in 1 2 3 4 5; do
+		pod=$(nsx client curl -g -sS -m 10 -c "$WORK/jar" -b "$WORK/jar" \
+			-H "Host: www.example.com" "http://$1/cookie")
+		[ "$pod" = "$first" ] || { echo "request $i: $pod, first: $first"; return 1; }
+	done
+	echo "5 more requests with the cookie: all on $first"
+}
+
+generated_cookie_sticks_over_ipv4() { generated_cookie_sticks "$VIP"; }
+generated_cookie_sticks_over_ipv6() { generated_cookie_sticks "[$VIP6]"; }
+
 download_10mb_through_a_spliced_connection() { spliced_download "$VIP"; }
 ipv6_download_10mb_through_a_spliced_connection() { spliced_download "[$VIP6]"; }
 
@@ -36,6 +57,8 @@ check seed_cookie_requests_land_on_the_lookup_backend
 check download_10mb_through_a_spliced_connection
 check ipv6_cookie_requests_land_on_the_lookup_backend
 check ipv6_download_10mb_through_a_spliced_connection
+check generated_cookie_sticks_over_ipv4
+check generated_cookie_sticks_over_ipv6
 check seed_tuple_requests_spread_over_backends
 check ipv6_requests_all_land_on_the_lookup_backend
 check one_arm_replies_leave_by_xdp_tx
