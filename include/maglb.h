@@ -54,7 +54,7 @@ enum maglb_reason {
 	MAGLB_PASS_NON_VIP,		/* IP, but neither VIP nor tracked reply */
 	MAGLB_PASS_MALFORMED_L2,	/* truncated Ethernet/VLAN header */
 	MAGLB_PASS_MALFORMED_L3,	/* truncated or invalid IP header */
-	MAGLB_PASS_NOT_L4,		/* IP, but not TCP/UDP (ICMP, ext hdrs) */
+	MAGLB_PASS_NOT_L4,		/* IP, but not TCP/UDP (ICMP, ...) */
 	MAGLB_PASS_FRAGMENT,		/* non-VIP fragment: not ours */
 	MAGLB_PASS_MALFORMED_L4,	/* non-VIP, L4 header cut short */
 	MAGLB_DROP_FRAGMENT,		/* fragment addressed to a VIP */
@@ -84,6 +84,7 @@ enum maglb_reason {
 	MAGLB_ROUTE_REPARSE,		/* route hashes by another key: head re-read */
 	MAGLB_COOKIE_GENERATED,		/* no cookie, ttl set: one made for it */
 	MAGLB_COOKIE_INSERTED,		/* Set-Cookie written into a response */
+	MAGLB_PASS_IPV6_EXT,		/* IPv6 with an extension header: not ours */
 	MAGLB_REASON_MAX,
 };
 

@@ -100,6 +100,13 @@ static __always_inline int parse_ipv4(struct pkt *p, struct iphdr *ip,
 	return parse_l4(p, (void *)ip + hlen, end);
 }
 
+/* IANA's IPv6 extension header numbers, fragment (44) aside. */
+static __always_inline bool ipv6_ext_hdr(__u8 nh)
+{
+	return nh == 0 || nh == 43 || nh == 50 || nh == 51 || nh == 60 ||
+	       nh == 135 || nh == 139 || nh == 140 || nh == 253 || nh == 254;
+}
+
 static __always_inline int parse_ipv6(struct pkt *p, struct ipv6hdr *ip6,
 				      void *end)
 {
@@ -113,11 +120,17 @@ static __always_inline int parse_ipv6(struct pkt *p, struct ipv6hdr *ip6,
 	p->flow.proto = ip6->nexthdr;
 	__builtin_memcpy(&p->flow.saddr, &ip6->saddr, 16);
 	__builtin_memcpy(&p->flow.daddr, &ip6->daddr, 16);
-	/* Stated rule: only TCP/UDP directly after the fixed header are ours;
-	 * a fragment header makes it a fragment, other extension headers are
-	 * passed and counted as not-L4. */
+	/* Stated rule: only TCP/UDP directly after the fixed header are ours.
+	 * A fragment header makes it a fragment; any other extension header
+	 * (hop-by-hop, routing, destination options, AH, ESP, mobility, HIP,
+	 * shim6, experimental) is not skipped over: such packets go to the
+	 * kernel untouched, counted as pass_ipv6_ext. Rewriting them would
+	 * mean rewriting (or dropping) the headers, and a routing header's
+	 * final address changes the TCP checksum. */
 	if (ip6->nexthdr == IPV6_NH_FRAGMENT)
 		return PARSE_FRAG;
+	if (ipv6_ext_hdr(ip6->nexthdr))
+		return MAGLB_PASS_IPV6_EXT;
 	if (ip6->nexthdr != IPPROTO_TCP && ip6->nexthdr != IPPROTO_UDP)
 		return MAGLB_PASS_NOT_L4;
 	p->l4_off = p->l3_off + sizeof(*ip6);

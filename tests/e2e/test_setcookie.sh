@@ -65,15 +65,9 @@ new_clients_get_their_own_cookies() {
 
 # Many segments after the grown one: both directions stay translated.
 large_response_after_the_cookie_is_intact() {
-	head -c 20M /dev/urandom > "$WORK/files/big.bin"
-	nsx client curl -g -sS -m 60 -D "$WORK/headers" -o "$WORK/got.bin" \
-		"http://$V/files/big.bin" || return 1
+	download_intact 20M "$V" || return 1
 	set_cookie_line
-	set_cookie_line | grep -q FooBar || return 1
-	[ "$(sha256sum < "$WORK/files/big.bin")" = "$(sha256sum < "$WORK/got.bin")" ] ||
-		{ echo "sha256 differs"; return 1; }
-	rm -f "$WORK/files/big.bin" "$WORK/got.bin"
-	echo "20 MB after a Set-Cookie, sha256 equal"
+	set_cookie_line | grep -q FooBar
 }
 
 keepalive_requests_after_the_cookie_are_answered() {

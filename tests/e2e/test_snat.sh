@@ -12,20 +12,12 @@ one_arm_replies_leave_by_xdp_tx() {
 		{ echo "no XDP_TX counted"; return 1; }
 }
 
-download_10mb_sha256_matches() {
-	head -c 10M /dev/urandom > "$WORK/files/f.bin"
-	nsx client curl -sS -o "$WORK/got.bin" "http://$VIP/files/f.bin" || return 1
-	[ "$(sha256sum < "$WORK/files/f.bin")" = "$(sha256sum < "$WORK/got.bin")" ] ||
-		{ echo "sha256 differs"; return 1; }
-}
+download_10mb_sha256_matches() { download_intact 10M "$VIP"; }
 
 spliced_download() {	# url-host
 	write_config "$CFG" snat Cookie
 	maglb apply -f "$CFG" >/dev/null || return 1
-	head -c 10M /dev/urandom > "$WORK/files/c.bin"
-	nsx client curl -g -sS -m 30 --cookie FooBar=dl -o "$WORK/got.bin" \
-		"http://$1/files/c.bin" || return 1
-	[ "$(sha256sum < "$WORK/files/c.bin")" = "$(sha256sum < "$WORK/got.bin")" ]
+	download_intact 10M "$1" --cookie FooBar=dl
 }
 
 # No cookie sent: Set-Cookie comes back through the one-arm path, and the

@@ -58,6 +58,21 @@ stop_agent() {
 	wait "$AGENT"
 }
 
+# download_intact SIZE HOST [curl args...]: SIZE random bytes served by the
+# pods come through the VIP (HOST as in a URL) with the same sha256. The
+# response headers are left in $WORK/headers.
+download_intact() {
+	local size=$1 host=$2
+	shift 2
+	head -c "$size" /dev/urandom > "$WORK/files/dl.bin"
+	nsx client curl -g -sS -m 120 -D "$WORK/headers" -o "$WORK/got.bin" "$@" \
+		"http://$host/files/dl.bin" || return 1
+	[ "$(sha256sum < "$WORK/files/dl.bin")" = "$(sha256sum < "$WORK/got.bin")" ] ||
+		{ echo "sha256 differs"; return 1; }
+	rm -f "$WORK/files/dl.bin" "$WORK/got.bin"
+	echo "$size through $host, sha256 equal"
+}
+
 e2e_stop() {
 	local p
 	for p in $(jobs -p); do kill "$p" 2>/dev/null; done
