@@ -228,9 +228,19 @@ static int spliced_prepare(__u8 *buf, int *len, int i)
 static int open_flows(struct bench_case *cases)
 {
 	static char backend[64];
-	struct pkt_spec syn = cases[6].spec, snat = cases[8].spec;
+	static int round;
+	struct pkt_spec syn, snat;
 	struct pkt_view v;
 	struct run r;
+
+	/* Fresh ports each time: the new-flow case in between churns the
+	 * LRU, which may have evicted one side of the previous flows. */
+	round++;
+	cases[6].spec.sport = 40000 + round;
+	cases[7].spec.dport = 40000 + round;
+	cases[8].spec.sport = 50000 + round;
+	syn = cases[6].spec;
+	snat = cases[8].spec;
 
 	syn.tcp_flags = TF_SYN;
 	if (run_pkt(&syn, "c0", &r) || pkt_view(r.out, r.out_len, &v))
@@ -330,7 +340,7 @@ int main(int argc, char **argv)
 		for (k = 0; k < nc; k++) {
 			/* The flows an established case hits are made right
 			 * before it: the new-flow cases churn the LRU maps. */
-			if (k >= 6 && k <= 8 && open_flows(cases))
+			if (k == 6 && open_flows(cases))
 				return 1;
 			if (k == 11 && make_spliced_flow()) {
 				fprintf(stderr, "bench: could not set up a spliced flow\n");
