@@ -19,7 +19,6 @@
  * describe load balancing (ServiceAccount, Deployment...) are noted and
  * skipped. Everything is decided here, before any map is touched.
  */
-#include <ctype.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,7 +26,7 @@
 #include "addr.h"
 #include "endpoints.h"
 #include "gateway.h"
-#include "lib/http.h"
+#include "routes.h"
 
 #define GW_GROUP	"gateway.networking.k8s.io"
 #define EG_GROUP	"gateway.envoyproxy.io"
@@ -387,64 +386,6 @@ static int check_route(struct obj *r, yaml_node_t **rules)
 	return 0;
 }
 
-/* A hostname: "www.example.com" is exact, "*.example.com" matches any
- * name that ends in ".example.com" (one label or more, as Gateway API
- * says), stored as that suffix. */
-static int read_hostname(struct cfg_ctx *c, yaml_node_t *n, const char *path,
-			 struct cfg_match *m)
-{
-	const char *s;
-	size_t i, len;
-
-	if (cfg_str(c, n, path, &s))
-		return -1;
-	m->host_match = strncmp(s, "*.", 2) ? MAGLB_MATCH_EXACT : MAGLB_MATCH_PREFIX;
-	if (m->host_match == MAGLB_MATCH_PREFIX)
-		s++;
-	len = strlen(s);
-	if (!len || len > MAGLB_MATCH_LEN)
-		return cfg_fail(c, n, path, "\"%s\": 1..%d characters (maglb compares the Host's first %d)",
-				s, MAGLB_MATCH_LEN, MAGLB_MATCH_LEN);
-	for (i = 0; i < len; i++) {
-		char ch = http_lower(s[i]);
-
-		if (!isalnum((unsigned char)ch) && ch != '-' && ch != '.')
-			return cfg_fail(c, n, path, "\"%s\" is not a hostname (a wildcard is only a leading \"*.\")", s);
-		m->host[i] = ch;
-	}
-	m->host[len] = 0;
-	return 0;
-}
-
-static int read_path(struct cfg_ctx *c, yaml_node_t *pm, const char *path,
-		     struct cfg_match *m)
-{
-	static const char *const known[] = { "type", "value", NULL };
-	const char *type, *v;
-	char p[PATH_LEN];
-
-	if (cfg_check_fields(c, pm, path, known))
-		return -1;
-	type = opt_str(c, pm, "type", "PathPrefix");
-	v = opt_str(c, pm, "value", "/");
-	snprintf(p, sizeof(p), "%s.value", path);
-	if (strcmp(type, "PathPrefix") && strcmp(type, "Exact"))
-		return cfg_fail(c, pm, path, "type %s is not supported (PathPrefix or Exact)", type);
-	if (v[0] != '/' || strlen(v) > MAGLB_MATCH_LEN || strpbrk(v, "?# \t"))
-		return cfg_fail(c, pm, p, "\"%s\": a path of 1..%d characters starting with /",
-				v, MAGLB_MATCH_LEN);
-	/* PathPrefix "/" is every path: Gateway API's default match. */
-	if (!strcmp(type, "PathPrefix") && !strcmp(v, "/"))
-		return 0;
-	m->path_match = strcmp(type, "Exact") ? MAGLB_MATCH_PREFIX : MAGLB_MATCH_EXACT;
-	snprintf(m->path, sizeof(m->path), "%s", v);
-	/* a trailing slash is not part of the segment match */
-	if (m->path_match == MAGLB_MATCH_PREFIX && strlen(m->path) > 1 &&
-	    m->path[strlen(m->path) - 1] == '/')
-		m->path[strlen(m->path) - 1] = 0;
-	return 0;
-}
-
 /* The route's hostnames times the rule's matches. */
 static int rule_matches(struct obj *r, yaml_node_t *rule, const char *path,
 			struct cfg_match **out, int *n)
@@ -466,11 +407,11 @@ static int rule_matches(struct obj *r, yaml_node_t *rule, const char *path,
 
 			snprintf(p, sizeof(p), "%s.hostnames[%d]", r->label, h);
 			if (cfg_seq_len(hosts) &&
-			    read_hostname(c, cfg_seq_at(c, hosts, h), p, m))
+			    route_read_hostname(c, cfg_seq_at(c, hosts, h), p, m))
 				return -1;
 			snprintf(p, sizeof(p), "%s.matches[%d].path", path, k);
 			pm = cfg_seq_len(ms) ? cfg_get(c, cfg_seq_at(c, ms, k), "path") : NULL;
-			if (pm && read_path(c, pm, p, m))
+			if (pm && route_read_path(c, pm, p, m))
 				return -1;
 		}
 	}
@@ -763,36 +704,6 @@ static bool same_listener(const struct cfg_service *a, const struct cfg_service 
 	       a->proto == b->proto && !memcmp(&a->addr, &b->addr, sizeof(a->addr));
 }
 
-/* Gateway API precedence: exact host, then the longest wildcard, then
- * none; then exact path, then the longest prefix, then none; ties go to
- * the route first by namespace/name (we have no creation times), then the
- * rule order. */
-struct ranked {
-	struct cfg_match m;
-	const struct member *mb;
-};
-
-static int rank(__u8 kind, const char *s)
-{
-	return kind == MAGLB_MATCH_EXACT ? 1000 :
-	       kind == MAGLB_MATCH_PREFIX ? 100 + (int)strlen(s) : 0;
-}
-
-static int cmp_ranked(const void *x, const void *y)
-{
-	const struct ranked *a = x, *b = y;
-	int d;
-
-	if ((d = rank(b->m.host_match, b->m.host) - rank(a->m.host_match, a->m.host)))
-		return d;
-	if ((d = rank(b->m.path_match, b->m.path) - rank(a->m.path_match, a->m.path)))
-		return d;
-	if ((d = strcmp(a->mb->route->ns, b->mb->route->ns)) ||
-	    (d = strcmp(a->mb->route->name, b->mb->route->name)))
-		return d;
-	return a->mb->rule - b->mb->rule;
-}
-
 static bool matches_all(const struct member *mb)
 {
 	int i;
@@ -814,7 +725,7 @@ static int group_listeners(struct gw *g, int first_svc)
 	static const struct enum_name answers[] = {
 		{ "NotFound", 0 }, { "Reset", 1 }, {} };
 	bool *done = calloc(g->n_mem ?: 1, sizeof(*done));
-	struct ranked *rk = NULL;
+	struct route_rank *rk = NULL;
 	int i, j, k, n, reset = 0, rc = -1;
 
 	if (!done)
@@ -884,10 +795,12 @@ static int group_listeners(struct gw *g, int first_svc)
 			for (h = 0; h < mb->n_m; h++) {
 				rk[k].m = mb->m[h];
 				rk[k].m.route = s->route;
-				rk[k++].mb = mb;
+				rk[k].ns = mb->route->ns;
+				rk[k].name = mb->route->name;
+				rk[k++].rule = mb->rule;
 			}
 		}
-		qsort(rk, k, sizeof(*rk), cmp_ranked);
+		routes_order(rk, k);
 		lst->matches = calloc(k, sizeof(*lst->matches));
 		if (!lst->matches) {
 			cfg_fail(&m0->route->c, m0->route->root, m0->route->label, "out of memory");
