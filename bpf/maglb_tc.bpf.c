@@ -38,12 +38,12 @@ int maglb_tc(struct __sk_buff *skb)
 	ct = bpf_map_lookup_elem(&maglb_ct, &p.flow);
 	if (!ct || !(ct->flags & MAGLB_CT_F_REPLY))
 		return TC_ACT_OK;
-	if ((p.tcp_flags & (TCP_F_SYN | TCP_F_ACK)) != (TCP_F_SYN | TCP_F_ACK)) {
+	if (ct->flags & MAGLB_CT_F_PENDING) {
+		action = splice_pending_do(skb, &p, ct, bpf_ktime_get_ns(), &why);
+	} else if ((p.tcp_flags & (TCP_F_SYN | TCP_F_ACK)) != (TCP_F_SYN | TCP_F_ACK)) {
 		if (!cookie_due(skb, &p, ct))
 			return TC_ACT_OK;
 		action = cookie_insert(skb, &p, ct, &why);
-	} else if (ct->flags & MAGLB_CT_F_PENDING) {
-		action = splice_pending_do(skb, &p, ct, bpf_ktime_get_ns(), &why);
 	} else if (ct->flags & MAGLB_CT_F_STASH) {
 		action = splice_stash_do(skb, &p, ct, &why);
 		if (action < 0)

@@ -85,6 +85,7 @@ enum maglb_reason {
 	MAGLB_COOKIE_GENERATED,		/* no cookie, ttl set: one made for it */
 	MAGLB_COOKIE_INSERTED,		/* Set-Cookie written into a response */
 	MAGLB_PASS_IPV6_EXT,		/* IPv6 with an extension header: not ours */
+	MAGLB_SPLICE_TW_RESET,		/* backend's TIME_WAIT reset, SYN re-sent */
 	MAGLB_REASON_MAX,
 };
 

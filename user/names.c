@@ -36,6 +36,7 @@ static const char *const reasons[MAGLB_REASON_MAX] = {
 	[MAGLB_COOKIE_GENERATED] = "cookie_generated",
 	[MAGLB_COOKIE_INSERTED] = "cookie_inserted",
 	[MAGLB_PASS_IPV6_EXT] = "pass_ipv6_ext",
+	[MAGLB_SPLICE_TW_RESET] = "splice_tw_reset",
 	[MAGLB_PASS_TO_TC] = "pass_to_tc",
 };
 

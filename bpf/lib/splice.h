@@ -571,6 +571,36 @@ __noinline int splice_syn_in(CTX *ctx, __u32 *reason)
 
 #endif
 
+#ifdef MAGLB_TC
+/* The backend's challenge ACK becomes an RST to it (a clone, sent back
+ * out the device it came in on), then our SYN again. */
+static __always_inline int splice_tw_reset(CTX *ctx, struct pkt *p,
+					   const struct maglb_splice *sp,
+					   const struct maglb_ct_entry *fwd,
+					   struct maglb_scratch *sc,
+					   enum maglb_reason *why)
+{
+	struct tcphdr *th = tcp_hdr(p);
+	struct seg *s = &sc->seg;
+	__u32 ack = bpf_ntohl(th->ack_seq);
+
+	seg_answer(s, &p->flow);
+	s->seq = ack;
+	s->flags = TCP_F_RST;
+	if (seg_write(ctx, p, s, NULL, 0, 0, &sc->tbuf)) {
+		*why = MAGLB_DROP_SPLICE_UNSUPPORTED;
+		return ACT_DROP;
+	}
+	swap_macs(p);
+	if (bpf_clone_redirect(ctx, ctx->ifindex, 0)) {	/* in ingress: that device */
+		*why = MAGLB_DROP_SPLICE_UNSUPPORTED;
+		return ACT_DROP;
+	}
+	count_reason(MAGLB_SPLICE_TW_RESET, p->len);
+	return splice_send_syn(ctx, p, sp, fwd, sc, why);
+}
+#endif
+
 static __always_inline int splice_pending_do(CTX *ctx, struct pkt *p,
 					     struct maglb_ct_entry *ct, __u64 now,
 					     enum maglb_reason *why)
@@ -640,6 +670,18 @@ static __always_inline int splice_pending_do(CTX *ctx, struct pkt *p,
 		splice_forget(client, reply);
 		return splice_rst_client(ctx, p, client, isn_cookie, false, sc,
 					 why);
+	}
+	/* A bare ACK to our SYN: the backend still holds the 4-tuple in
+	 * TIME_WAIT from an earlier connection and rejected the SYN (PAWS,
+	 * RFC 7323 5.5; the challenge ACK of RFC 5961 4). Do what the
+	 * client's own stack would, at once: reset that old socket, SYN again. */
+	if ((p->tcp_flags & (TCP_F_SYN | TCP_F_ACK)) == TCP_F_ACK) {
+#ifndef MAGLB_TC
+		*why = MAGLB_PASS_TO_TC;	/* two packets out: TC's clone */
+		return ACT_PASS;
+#else
+		return splice_tw_reset(ctx, p, sp, fwd, sc, why);
+#endif
 	}
 	if ((p->tcp_flags & (TCP_F_SYN | TCP_F_ACK)) != (TCP_F_SYN | TCP_F_ACK) ||
 	    bpf_ntohl(th->ack_seq) != sp->isn_client + 1 ||

@@ -195,6 +195,28 @@ syn_flood_leaves_no_state_and_service_continues() {
 	[ "$ok" = 20 ] && [ $((after - before)) -le 40 ]
 }
 
+# A pod still holds client:port -> pod:3000 in TIME_WAIT from earlier
+# direct connections (the pod closed first): it answers our SYN with a
+# challenge ACK. maglb resets that old socket and SYNs again at once, so
+# Connection: close traffic from reused client ports keeps its rate.
+backend_time_wait_on_reused_ports_is_reset_and_served() {
+	local i ck="" tw before after rps
+	for i in $(seq 200); do
+		[ "$(maglb lookup cookie-route --cookie "FooBar=tw$i")" = "$(be_addr 0)" ] && { ck=tw$i; break; }
+	done
+	[ -n "$ck" ] || { echo "no cookie maps to backend-0"; return 1; }
+	nsx client ip route add 10.20.1.0/24 via 10.10.0.1 2>/dev/null
+	nsx client wrk -t2 -c32 -d2s -H "Connection: close" "http://$(backend_addr nat 0):3000/" >/dev/null 2>&1
+	nsx client ip route del 10.20.1.0/24 via 10.10.0.1
+	tw=$(nsx be0 ss -Htan state time-wait | wc -l)
+	before=$(maglb stats --json | grep -o '"splice_tw_reset":{"packets":[0-9]*' | grep -o '[0-9]*$')
+	rps=$(nsx client wrk -t2 -c32 -d3s -H "Connection: close" -H "Cookie: FooBar=$ck" \
+		"http://$V/cookie" 2>&1 | awk '/Requests\/sec/ {printf "%d", $2}')
+	after=$(maglb stats --json | grep -o '"splice_tw_reset":{"packets":[0-9]*' | grep -o '[0-9]*$')
+	echo "backend-0 had $tw TIME_WAIT sockets; FooBar=$ck close mode: $rps req/s; splice_tw_reset $before -> $after"
+	[ "${rps:-0}" -ge 1000 ] && [ "$after" -gt "$before" ]
+}
+
 # The count of requests decided without their cookie: by the fallback hash,
 # or (the seed's ttl) by a generated cookie.
 decided_without_cookie() {
@@ -229,6 +251,8 @@ for fam in 4 6; do
 	check post_1mb_arrives_whole
 	check download_100mb_sha256_matches
 	check wrk_keepalive_and_close_have_no_errors
+	# the direct path to a pod is set up for IPv4 only
+	[ "$fam" = 4 ] && check backend_time_wait_on_reused_ports_is_reset_and_served
 	check backend_refusing_reaches_the_client_as_reset
 	check loss_3_percent_1000_requests_complete
 	check syn_flood_leaves_no_state_and_service_continues

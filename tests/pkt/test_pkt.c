@@ -916,6 +916,35 @@ static int repeated_backend_synack_gets_the_request_again_until_acked(void)
 	return 0;
 }
 
+/* The backend answers our SYN with a bare ACK: a TIME_WAIT socket of an
+ * earlier connection on the 4-tuple rejected it. XDP passes it up; TC
+ * resets that socket (a clone) and sends our SYN again (the packet). */
+static int backend_time_wait_ack_gets_a_reset_and_a_new_syn(void)
+{
+	struct hs h = { .sport = 45020, .isn = 123000 };
+	__u64 b = reason_count(MAGLB_SPLICE_TW_RESET);
+	struct pkt_spec s;
+	struct pkt_view v;
+	struct run r;
+
+	if (hs_open(&h, REQ("tw"), &r, &v))
+		return -1;
+	s = (struct pkt_spec){ .family = 4, .src = h.backend, .sport = 3000,
+		.dst = "10.10.0.2", .dport = h.sport, .proto = IPPROTO_TCP,
+		.tcp_flags = TF_ACK, .seq = 777, .ack = 4242 };
+	ASSERT_OK(run_pkt(&s, "b0", &r));
+	ASSERT_EQ(r.action, XDP_PASS);
+	ASSERT_OK(run_tc(&s, "b0", &r));
+	ASSERT_EQ(r.action, 7);			/* TC_ACT_REDIRECT */
+	ASSERT_OK(pkt_view(r.out, r.out_len, &v));
+	ASSERT_TRUE(v.csum_ok, "checksums");
+	ASSERT_TRUE(!strcmp(v.dst, h.backend), "to %s", v.dst);
+	ASSERT_EQ(v.flags, TF_SYN);
+	ASSERT_EQ(v.seq, h.isn);		/* the client's ISN again */
+	ASSERT_EQ(reason_count(MAGLB_SPLICE_TW_RESET) - b, 1);
+	return 0;
+}
+
 static int head_without_the_cookie_falls_back_to_source_ip(void)
 {
 	struct hs h = { .sport = 45010, .isn = 80000 };
@@ -1287,6 +1316,7 @@ int main(void)
 	RUN_TEST(backend_reset_during_setup_reaches_the_client);
 	RUN_TEST(repeated_backend_synack_gets_the_request_again_until_acked);
 	RUN_TEST(head_without_the_cookie_falls_back_to_source_ip);
+	RUN_TEST(backend_time_wait_ack_gets_a_reset_and_a_new_syn);
 	for (i = 0; i < sizeof(route_cases) / sizeof(route_cases[0]); i++)
 		test_report(route_cases[i].name, check_route_case(&route_cases[i], i));
 	RUN_TEST(fin_without_a_connection_is_reset);
