@@ -186,7 +186,7 @@ int maglb_xdp(struct xdp_md *ctx)
 
 	sc->opts.len = 0;
 	if ((ct->flags & MAGLB_CT_F_SPLICE) &&
-	    splice_translate(ctx, &p, ct, &sc->opts))
+	    splice_translate(ctx, &p, ct, 0, &sc->opts))
 		return verdict(MAGLB_DROP_SPLICE_UNSUPPORTED, XDP_DROP, p.len);
 	if (!nat_rewrite(&p, ct))
 		return verdict(MAGLB_PASS_FIB_OTHER, XDP_PASS, p.len);

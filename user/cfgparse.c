@@ -41,6 +41,8 @@ yaml_node_t *cfg_get(struct cfg_ctx *c, yaml_node_t *map, const char *key)
 {
 	yaml_node_pair_t *p;
 
+	if (!map || map->type != YAML_MAPPING_NODE)
+		return NULL;	/* the caller reports the shape, if it cares */
 	for (p = map->data.mapping.pairs.start;
 	     p < map->data.mapping.pairs.top; p++) {
 		const char *k = cfg_scalar(yaml_document_get_node(c->doc, p->key));

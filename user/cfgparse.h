@@ -30,6 +30,7 @@ struct enum_name {
 int cfg_fail(struct cfg_ctx *c, yaml_node_t *n, const char *path,
 	     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 const char *cfg_scalar(yaml_node_t *n);
+/* Field key of map; NULL when absent or when map is not a mapping. */
 yaml_node_t *cfg_get(struct cfg_ctx *c, yaml_node_t *map, const char *key);
 /* Reject fields that are not in the NULL-terminated known list, by name. */
 int cfg_check_fields(struct cfg_ctx *c, yaml_node_t *map, const char *path,

@@ -25,9 +25,7 @@ static const char *str_at(struct cfg_ctx *c, yaml_node_t *map,
 {
 	yaml_node_t *n = cfg_get(c, map, a);
 
-	if (n && b)
-		n = n->type == YAML_MAPPING_NODE ? cfg_get(c, n, b) : NULL;
-	return cfg_scalar(n);
+	return cfg_scalar(b ? cfg_get(c, n, b) : n);
 }
 
 static bool cond(struct cfg_ctx *c, yaml_node_t *conds, const char *name,

@@ -30,6 +30,7 @@
 #include <curl/curl.h>
 #include <json-c/json.h>
 #include <yaml.h>
+#include "cfgparse.h"
 #include "kubeapi.h"
 #include "log.h"
 
@@ -110,27 +111,17 @@ static int b64_decode(const char *in, char **out, size_t *len)
 	return 0;
 }
 
+/* kubeconfig lookups, through the config reader's helpers */
 static yaml_node_t *ymap(yaml_document_t *d, yaml_node_t *m, const char *key)
 {
-	yaml_node_pair_t *p;
+	struct cfg_ctx c = { .doc = d };
 
-	if (!m || m->type != YAML_MAPPING_NODE)
-		return NULL;
-	for (p = m->data.mapping.pairs.start; p < m->data.mapping.pairs.top; p++) {
-		yaml_node_t *k = yaml_document_get_node(d, p->key);
-
-		if (k->type == YAML_SCALAR_NODE &&
-		    !strcmp((char *)k->data.scalar.value, key))
-			return yaml_document_get_node(d, p->value);
-	}
-	return NULL;
+	return cfg_get(&c, m, key);
 }
 
 static const char *ystr(yaml_document_t *d, yaml_node_t *m, const char *key)
 {
-	yaml_node_t *n = ymap(d, m, key);
-
-	return n && n->type == YAML_SCALAR_NODE ? (char *)n->data.scalar.value : NULL;
+	return cfg_scalar(ymap(d, m, key));
 }
 
 /* The entry of list (clusters, users, contexts) called name; its inner

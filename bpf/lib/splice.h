@@ -73,6 +73,17 @@ static __always_inline void seg_answer(struct seg *s, const struct maglb_flow *f
 	s->dport = f->sport;
 }
 
+/* A fresh segment from our side of the backend connection to it. */
+static __always_inline void seg_to_backend(struct seg *s,
+					   const struct maglb_ct_entry *fwd)
+{
+	__builtin_memset(s, 0, sizeof(*s));
+	s->saddr = fwd->nat_saddr;
+	s->daddr = fwd->nat_daddr;
+	s->sport = fwd->nat_sport;
+	s->dport = fwd->nat_dport;
+}
+
 /* Reply to the sender itself: swap MACs and send back out. */
 static __always_inline int send_back(CTX *ctx, struct pkt *p,
 				     struct maglb_scratch *sc)
@@ -126,11 +137,7 @@ static __always_inline int splice_send_syn(CTX *ctx, struct pkt *p,
 	__u32 win = sp->window;
 	__u16 mss = sp->mss;
 
-	__builtin_memset(s, 0, sizeof(*s));
-	s->saddr = fwd->nat_saddr;
-	s->daddr = fwd->nat_daddr;
-	s->sport = fwd->nat_sport;
-	s->dport = fwd->nat_dport;
+	seg_to_backend(s, fwd);
 	s->seq = sp->isn_client;
 	s->flags = TCP_F_SYN;
 	/* Room for a Set-Cookie line in the first response (cookie.h). */
@@ -161,11 +168,7 @@ static __always_inline int splice_send_data(CTX *ctx, struct pkt *p,
 	__u32 len = sp->payload_len;
 	struct seg *s = &sc->seg;
 
-	__builtin_memset(s, 0, sizeof(*s));
-	s->saddr = fwd->nat_saddr;
-	s->daddr = fwd->nat_daddr;
-	s->sport = fwd->nat_sport;
-	s->dport = fwd->nat_dport;
+	seg_to_backend(s, fwd);
 	s->seq = sp->isn_client + 1;
 	s->ack = isn_backend + 1;
 	s->flags = TCP_F_ACK | TCP_F_PSH;
@@ -817,8 +820,9 @@ static __noinline long sack_step(__u32 i, void *data)
  */
 static __always_inline int splice_translate(CTX *ctx, struct pkt *p,
 					    const struct maglb_ct_entry *e,
-					    struct tcp_opts *o)
+					    __u32 seq_less, struct tcp_opts *o)
 {
+	__u32 seq_add = e->seq_add - seq_less;
 	struct tcphdr *th = tcp_hdr(p);
 	__u32 old, new;
 	__u64 d = 0;
@@ -826,9 +830,9 @@ static __always_inline int splice_translate(CTX *ctx, struct pkt *p,
 	o->len = 0;
 	if (!pkt_tcp(ctx, p))
 		return -1;
-	if (e->seq_add) {
+	if (seq_add) {
 		old = th->seq;
-		new = bpf_htonl(bpf_ntohl(old) + e->seq_add);
+		new = bpf_htonl(bpf_ntohl(old) + seq_add);
 		th->seq = new;
 		d = csum_delta32(d, old, new);
 	}
@@ -975,10 +979,9 @@ static __always_inline int cookie_insert(CTX *ctx, struct pkt *p,
 		      payload_sum(sc->grow, plen), &sc->tbuf))
 		goto drop;
 	count_reason(MAGLB_COOKIE_INSERTED, p->len);
-	/* This segment starts where the shift does: translate it without. */
-	ct->seq_add -= ct->cookie_len;
-	i = splice_translate(ctx, p, ct, &sc->opts);
-	ct->seq_add += ct->cookie_len;
+	/* This segment starts where the shift does: translate it without
+	 * (the shared entry stays as it is for the other CPUs). */
+	i = splice_translate(ctx, p, ct, ct->cookie_len, &sc->opts);
 	if (i || !nat_rewrite(p, ct))
 		goto drop;
 	count_flow(&maglb_svc_stats, ct->svc_id, p->len, true, false);

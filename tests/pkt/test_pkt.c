@@ -646,6 +646,16 @@ static struct pkt_spec hs_synack(const struct hs *h, const __u8 *opts)
 static unsigned char backend_opts[20] = { 2, 4, 0x05, 0xb4, 4, 2, 8, 10,
 	0, 0, 0x13, 0x88, 0, 0, 0x03, 0x20, 1, 3, 3, 9 };
 
+/* After hs_open: the backend's SYN-ACK (left in *s) becomes, in TC, the
+ * ACK with the stashed request. The connection is spliced. */
+static int hs_splice(struct hs *h, struct pkt_spec *s, struct run *r)
+{
+	*s = hs_synack(h, backend_opts);
+	ASSERT_OK(run_tc(s, "b0", r));
+	ASSERT_EQ(r->action, 7);		/* TC_ACT_REDIRECT */
+	return 0;
+}
+
 static int syn_for_cookie_service_gets_a_stateless_syncookie_synack(void)
 {
 	struct pkt_spec s = { CK, .sport = 45000, .tcp_flags = TF_SYN,
@@ -788,9 +798,8 @@ static int spliced_segments_are_translated_both_ways(void)
 
 	if (hs_open(&h, REQ("x"), &r, &v))
 		return -1;
-	s = hs_synack(&h, backend_opts);
-	ASSERT_OK(run_tc(&s, "b0", &r));
-	ASSERT_EQ(r.action, 7);
+	if (hs_splice(&h, &s, &r))
+		return -1;
 	delta = h.isn_b - h.cookie;
 	ts_delta = h.tsval_ours - 5000;
 
@@ -892,9 +901,8 @@ static int repeated_backend_synack_gets_the_request_again_until_acked(void)
 
 	if (hs_open(&h, req, &r, &v))
 		return -1;
-	s = hs_synack(&h, backend_opts);
-	ASSERT_OK(run_tc(&s, "b0", &r));
-	ASSERT_EQ(r.action, 7);
+	if (hs_splice(&h, &s, &r))
+		return -1;
 	/* Our data ACK was lost: the backend repeats its SYN-ACK. */
 	ASSERT_OK(run_pkt(&s, "b0", &r));
 	ASSERT_EQ(r.action, XDP_PASS);
@@ -1040,10 +1048,9 @@ static int first_response_carries_set_cookie_and_the_stream_shifts(void)
 	if (hs_open(&h, "GET /cookie HTTP/1.1\r\nHost: www.example.com\r\n\r\n", &r, &v) ||
 	    gen_expect(h.sport, value, want))
 		return -1;
-	strcpy(h.backend, want);
-	s = hs_synack(&h, backend_opts);
-	ASSERT_OK(run_tc(&s, "b0", &r));
-	ASSERT_EQ(r.action, 7);
+	ASSERT_TRUE(!strcmp(h.backend, want), "SYN to %s, want %s", h.backend, want);
+	if (hs_splice(&h, &s, &r))
+		return -1;
 	snprintf(line, sizeof(line), GEN_LINE, (unsigned long long)strtoull(value, NULL, 16));
 	ASSERT_EQ((int)strlen(line), GEN_LINE_LEN);
 	snprintf(expect, sizeof(expect), "HTTP/1.1 200 OK\r\n%sContent-Length: 2\r\n\r\nok", line);
