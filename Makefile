@@ -53,7 +53,7 @@ test:
 demo:
 	./scripts/demo.sh
 
-BENCH_BINS := $(OUT)/bench/bench_pkt $(OUT)/bench/bench_maglev
+BENCH_BINS := $(OUT)/bench/bench_pkt $(OUT)/bench/bench_maglev $(OUT)/bench/connrate
 
 bench: all $(BENCH_BINS)
 	./scripts/bench/run.sh

@@ -51,3 +51,43 @@ int bench_clock(struct xdp_md *ctx)
 		return XDP_PASS;
 	return bpf_ktime_get_ns() ? XDP_TX : XDP_PASS;
 }
+
+/* The conntrack map's shape (key, value, size, LRU) without its contents:
+ * what one lookup, and a new flow's two inserts, cost by themselves. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, MAGLB_CT_DEFAULT_SIZE);
+	__type(key, struct maglb_flow);
+	__type(value, struct maglb_ct_entry);
+} bench_ct SEC(".maps");
+
+SEC("xdp")
+int bench_ct_hit(struct xdp_md *ctx)
+{
+	struct maglb_ct_entry v = {};
+	struct pkt p = {};
+
+	if (parse_packet(ctx, &p) != PARSE_OK)
+		return XDP_PASS;
+	if (bpf_map_lookup_elem(&bench_ct, &p.flow))
+		return XDP_TX;
+	bpf_map_update_elem(&bench_ct, &p.flow, &v, BPF_ANY);
+	return XDP_PASS;
+}
+
+SEC("xdp")
+int bench_ct_insert2(struct xdp_md *ctx)
+{
+	struct maglb_ct_entry v = {};
+	struct maglb_flow rev;
+	struct pkt p = {};
+
+	if (parse_packet(ctx, &p) != PARSE_OK)
+		return XDP_PASS;
+	rev = p.flow;
+	rev.saddr = p.flow.daddr;
+	rev.daddr = p.flow.saddr;
+	bpf_map_update_elem(&bench_ct, &rev, &v, BPF_ANY);
+	bpf_map_update_elem(&bench_ct, &p.flow, &v, BPF_ANY);
+	return XDP_TX;
+}

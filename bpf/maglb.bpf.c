@@ -2,7 +2,8 @@
 /*
  * maglb.bpf.c - the XDP entry point. Order of decisions, cheapest first for
  * established traffic: parse -> conntrack (both directions) -> VIP ->
- * Maglev -> create conntrack -> rewrite -> forward. Cookie and Header
+ * Maglev -> create conntrack -> rewrite -> forward, with established flows
+ * leaving right after the conntrack hit (lib/fastpath.h). Cookie and Header
  * services, and listeners with HTTP routes (lib/route.h), go through TCP
  * delayed binding (lib/splice.h) until their backend connection is open,
  * then take the same path with a translation step. The logic lives in the headers under bpf/lib/; this file only
@@ -23,6 +24,7 @@
 #include "lib/conntrack.h"
 #include "lib/nat.h"
 #include "lib/forward.h"
+#include "lib/fastpath.h"
 #include "lib/splice.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
@@ -59,12 +61,15 @@ static __always_inline struct maglb_service *vip_lookup(const struct maglb_flow 
 }
 
 /* An L4 service's first packet of a flow: hash, pick, track. Returns -1
- * with *e filled, or a drop reason. */
+ * with sc->fwd filled and *nhp the next-hop cache toward the backend, or a
+ * drop reason. */
 static __always_inline int l4_new_flow(struct pkt *p,
 				       const struct maglb_service *svc,
-				       struct maglb_scratch *sc, __u64 now)
+				       struct maglb_scratch *sc, __u64 now,
+				       struct maglb_nh **nhp)
 {
 	struct maglb_backend *be;
+	struct maglb_nh *nh;
 	__u32 be_id;
 	__u64 hash;
 	int rc;
@@ -73,8 +78,11 @@ static __always_inline int l4_new_flow(struct pkt *p,
 	be = maglev_backend(svc->id, hash, &be_id);
 	if (!be)
 		return MAGLB_DROP_NO_BACKEND;
-	rc = ct_create(p, svc, be_id, be, hash, now, &sc->fwd, 0, &sc->rev, 0,
-		       &sc->key1);
+	nh = backend_nh(be_id, be->gen);
+	*nhp = nh;
+	rc = ct_create(p, svc, be_id, be, hash, now,
+		       nh && nh_fresh(nh, p, now) ? nh : NULL, &sc->fwd, 0,
+		       &sc->rev, 0, &sc->key1);
 	return rc ? rc : -1;
 }
 
@@ -89,8 +97,9 @@ int maglb_xdp(struct xdp_md *ctx)
 {
 	struct maglb_ct_entry *ct;
 	enum maglb_reason reason = MAGLB_PASS_NON_VIP;
-	struct maglb_service *svc;
+	struct maglb_service *svc = NULL;
 	struct maglb_scratch *sc = NULL;
+	struct maglb_nh *nh = NULL;
 	struct pkt p = {};
 	bool new_conn = false, reply;
 	__u32 l4_off, zero = 0;
@@ -103,6 +112,16 @@ int maglb_xdp(struct xdp_md *ctx)
 	if (rc != PARSE_OK)
 		return verdict(rc, XDP_PASS, p.len);
 
+	ct = bpf_map_lookup_elem(&maglb_ct, &p.flow);
+	if (ct && fast_ok(ct, &p))
+		return fast_forward(ctx, &p, ct);
+	/* Traffic that is not ours leaves before the scratch and the clock. */
+	if (!ct) {
+		svc = vip_lookup(&p.flow);
+		if (!svc)
+			return verdict(MAGLB_PASS_NON_VIP, XDP_PASS, p.len);
+	}
+
 	/* Per-CPU working memory: the 512-byte stack is shared with the
 	 * splice subprograms, so nothing big lives on ours. */
 	sc = bpf_map_lookup_elem(&maglb_scratch, &zero);
@@ -111,7 +130,6 @@ int maglb_xdp(struct xdp_md *ctx)
 	/* The coarse clock is enough for once-a-second bookkeeping and costs
 	 * far less than bpf_ktime_get_ns (~60 ns here). */
 	now = bpf_ktime_get_coarse_ns();
-	ct = bpf_map_lookup_elem(&maglb_ct, &p.flow);
 	/* A bare SYN on a closed entry is a new connection reusing the
 	 * 4-tuple: schedule it afresh rather than follow the old backend.
 	 * On a spliced entry it always is (we answer SYN retransmits with
@@ -154,7 +172,9 @@ int maglb_xdp(struct xdp_md *ctx)
 					       p.len);
 		}
 	} else {
-		svc = vip_lookup(&p.flow);
+		/* A closed entry dropped above: its flow was not looked up. */
+		if (!svc)
+			svc = vip_lookup(&p.flow);
 		if (!svc)
 			return verdict(MAGLB_PASS_NON_VIP, XDP_PASS, p.len);
 		/* Delayed binding: the key or the route is in the head. */
@@ -172,7 +192,7 @@ int maglb_xdp(struct xdp_md *ctx)
 			return verdict(MAGLB_DROP_SPLICE_UNSUPPORTED, XDP_DROP,
 				       p.len);
 		}
-		rc = l4_new_flow(&p, svc, sc, now);
+		rc = l4_new_flow(&p, svc, sc, now, &nh);
 		if (rc >= 0)
 			return verdict(rc, XDP_DROP, p.len);
 		ct = &sc->fwd;
@@ -191,8 +211,11 @@ int maglb_xdp(struct xdp_md *ctx)
 	if (!nat_rewrite(&p, ct))
 		return verdict(MAGLB_PASS_FIB_OTHER, XDP_PASS, p.len);
 	l4_off = p.l4_off;
-	action = forward_cached(ctx, &p, new_conn ? NULL : ct, now, &reason,
+	action = forward_cached(ctx, &p, new_conn ? nh : &ct->nh, now, &reason,
 				&sc->fib);
+	/* ct_touch and forward_cached have just brought it up to date. */
+	if (!new_conn && (reason == MAGLB_TX || reason == MAGLB_REDIRECT))
+		fast_confirm(ct);
 	/* Last: it invalidates every packet pointer. */
 	splice_store_opts(ctx, l4_off, &sc->opts);
 	return verdict(reason, action, p.len);

@@ -206,6 +206,23 @@ struct maglb_backend {
  * the flow as it arrives; the value says what to write into the headers,
  * so forward and reply rewrites are one code path.
  */
+/* A next hop from bpf_fib_lookup(), kept for reuse (bpf/lib/forward.h). */
+struct maglb_nh {
+	__u32 ifindex;		/* 0: nothing cached */
+	__u16 len_ok;		/* largest L3 length the FIB accepted */
+	__u8 dmac[6];
+	__u8 smac[6];
+	__u16 pad;
+	__u64 time_ns;		/* when looked up */
+};
+
+/* maglb_backend_nh: the next hop toward a backend, for its new flows. */
+struct maglb_backend_nh {
+	struct maglb_nh nh;
+	__u32 gen;		/* the maglb_backend.gen it was looked up for */
+	__u32 pad;
+};
+
 struct maglb_ct_entry {
 	union maglb_addr nat_saddr;
 	union maglb_addr nat_daddr;
@@ -222,13 +239,9 @@ struct maglb_ct_entry {
 	__u32 tsval_add;
 	__u32 tsecr_add;
 	__s8 win_shift;		/* window <<= shift (or >>= -shift) */
-	__u8 pad[1];
-	/* Next hop cached from bpf_fib_lookup (nh_ifindex 0 = none) */
-	__u16 nh_len_ok;	/* largest L3 length the FIB accepted */
-	__u32 nh_ifindex;
-	__u8 nh_dmac[6];
-	__u8 nh_smac[6];
-	__u64 nh_time_ns;	/* when looked up; reused for NH_CACHE_NS */
+	__u8 pad[3];
+	struct maglb_nh nh;	/* where this direction's packets go next */
+	__u64 fast_jiffies;	/* last confirmed for the fast path (fastpath.h) */
 	__u64 created_ns;	/* bpf_ktime_get_coarse_ns(), CLOCK_MONOTONIC */
 	__u64 last_seen_ns;
 	/* Reply side of a connection that gets a generated cookie */

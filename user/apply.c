@@ -92,17 +92,12 @@ static int read_live(const struct maglb_maps *m, struct live *l)
 	for (i = 0; i < l->n_svcs; i++)
 		if (l->svcs[i].svc.id < MAGLB_MAX_SERVICES)
 			l->svc_taken[l->svcs[i].svc.id] = true;
-	l->be = calloc(MAGLB_MAX_BACKENDS, sizeof(*l->be));
+	l->be = maps_read_backends(m);
 	if (!l->be)
-		return -ENOMEM;
-	for (id = 0; id < MAGLB_MAX_BACKENDS; id++) {
-		int err = maps_get_backend(m, id, &l->be[id]);
-
-		if (err)
-			return err;
+		return -errno;
+	for (id = 0; id < MAGLB_MAX_BACKENDS; id++)
 		if (l->be[id].flags & MAGLB_BE_F_ACTIVE)
 			l->be_taken[id] = true;
-	}
 	return 0;
 }
 

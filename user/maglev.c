@@ -17,10 +17,13 @@
 #include "maglb_hash.h"
 #include "maglev.h"
 
+/* Kept small and free of pointers: the fill loop below walks these
+ * entries round after round. */
 struct build_entry {
-	const struct maglev_backend *be;
-	__u64 pos;		/* current permutation value */
-	__u64 skip;
+	__u32 pos;		/* current permutation value */
+	__u32 skip;
+	__u32 weight;
+	__u32 id;
 	__u64 target;
 };
 
@@ -51,6 +54,7 @@ int maglev_build(const struct maglev_backend *bes, int n, __u32 m,
 {
 	const struct maglev_backend **sorted = NULL;
 	struct build_entry *e = NULL;
+	__u64 *used = NULL;
 	__u64 max_w = 0, filled = 0, round;
 	int i, k = 0, err = 0;
 
@@ -77,9 +81,10 @@ int maglev_build(const struct maglev_backend *bes, int n, __u32 m,
 
 		if (!sorted[i]->weight)
 			continue;
-		e[k].be = sorted[i];
 		e[k].pos = maglb_xxh64(name, len, MAGLB_SEED_OFFSET) % m;
 		e[k].skip = maglb_xxh64(name, len, MAGLB_SEED_SKIP) % (m - 1) + 1;
+		e[k].weight = sorted[i]->weight;
+		e[k].id = sorted[i]->id;
 		if (sorted[i]->weight > max_w)
 			max_w = sorted[i]->weight;
 		k++;
@@ -87,23 +92,35 @@ int maglev_build(const struct maglev_backend *bes, int n, __u32 m,
 	if (!k)
 		goto cleanup;
 
+	/* Which slots are taken, one bit each: 8 KiB for M=65537, so the
+	 * probing (about M ln M reads in all) stays in L1 rather than
+	 * walking the 4-byte table. */
+	used = calloc((m + 63) / 64, sizeof(*used));
+	if (!used) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
 	for (round = 1; filled < m; round++) {
 		for (i = 0; i < k && filled < m; i++) {
 			struct build_entry *b = &e[i];
+			__u32 pos = b->pos;
 
-			if (round * b->be->weight < b->target)
+			if (round * b->weight < b->target)
 				continue;
 			b->target += max_w;
-			while (table[b->pos] != MAGLB_NO_BACKEND) {
-				b->pos += b->skip;
-				if (b->pos >= m)
-					b->pos -= m;
+			while (used[pos >> 6] & (1ULL << (pos & 63))) {
+				pos += b->skip;
+				if (pos >= m)
+					pos -= m;
 			}
-			table[b->pos] = b->be->id;
+			used[pos >> 6] |= 1ULL << (pos & 63);
+			table[pos] = b->id;
+			b->pos = pos;
 			filled++;
 		}
 	}
 cleanup:
+	free(used);
 	free(sorted);
 	free(e);
 	return err;

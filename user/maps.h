@@ -18,6 +18,7 @@
 	X(vip_addrs)			\
 	X(rings)			\
 	X(backends)			\
+	X(backend_nh)			\
 	X(ct)				\
 	X(svc_stats)			\
 	X(backend_stats)		\
@@ -82,6 +83,9 @@ int maps_put_secret(const struct maglb_maps *m,
 /* Readers. */
 int maps_get_backend(const struct maglb_maps *m, __u32 id,
 		     struct maglb_backend *be);
+/* All MAGLB_MAX_BACKENDS entries, indexed by id (calloc'd), or NULL with
+ * errno set. */
+struct maglb_backend *maps_read_backends(const struct maglb_maps *m);
 int maps_read_counters(int map_fd, __u32 id, struct maglb_counters *sum);
 int maps_read_reason(const struct maglb_maps *m, enum maglb_reason r,
 		     struct maglb_reason_counters *sum);

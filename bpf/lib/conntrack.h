@@ -55,19 +55,28 @@ static __always_inline void reply_key(struct maglb_flow *rk,
  * Create both entries for flow f to backend be of service svc. For snat,
  * pick a free source port on the node address: start from the flow hash and
  * probe linearly; BPF_NOEXIST makes the claim race-free across CPUs.
- * Returns 0 or a drop reason.
+ * nh, if not NULL, is a fresh next hop toward the backend: the forward
+ * entry starts with it, confirmed for the fast path. Returns 0 or a drop
+ * reason.
  */
 static __always_inline int ct_create(const struct pkt *p,
 				     const struct maglb_service *svc,
 				     __u32 be_id, const struct maglb_backend *be,
 				     __u64 hash, __u64 now,
+				     const struct maglb_nh *nh,
 				     struct maglb_ct_entry *fwd, __u32 fwd_flags,
 				     struct maglb_ct_entry *revp, __u32 rev_flags,
 				     struct maglb_flow *rkp)
 {
 	int i;
 
+	/* Both live in per-CPU scratch: nothing of the last flow may stay. */
+	__builtin_memset(fwd, 0, sizeof(*fwd));
 	__builtin_memset(revp, 0, sizeof(*revp));
+	if (nh) {
+		fwd->nh = *nh;
+		fwd->fast_jiffies = bpf_jiffies64();
+	}
 	fwd->nat_daddr = be->addr;
 	fwd->nat_dport = be->port;
 	fwd->svc_id = svc->id;

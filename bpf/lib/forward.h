@@ -86,37 +86,60 @@ static __always_inline int forward(CTX *ctx, struct pkt *p,
 	return tx_to(ctx, fibp->ifindex, reason);
 }
 
+static __always_inline bool nh_fresh(const struct maglb_nh *c,
+				     const struct pkt *p, __u64 now)
+{
+	return c->ifindex && now - c->time_ns < NH_CACHE_NS &&
+	       pkt_l3_len(p) <= c->len_ok;
+}
+
 /*
- * Forward using the next hop a conntrack entry remembers: bpf_fib_lookup
- * costs ~320 ns here, over half of an established packet, so it runs once
- * per NH_CACHE_NS per flow. Falls back to forward() on a miss and stores
- * the result. e may be NULL (no entry to cache in).
+ * Forward using a remembered next hop: bpf_fib_lookup costs ~300 ns here,
+ * more than the rest of an established packet, so it runs once per
+ * NH_CACHE_NS per cache. A conntrack entry caches its own direction's
+ * (the reply goes to the client); a new flow uses its backend's
+ * (backend_nh). Falls back to forward() on a miss and stores the result.
+ * c may be NULL (nowhere to cache).
  */
 static __always_inline int forward_cached(CTX *ctx, struct pkt *p,
-					  struct maglb_ct_entry *e, __u64 now,
+					  struct maglb_nh *c, __u64 now,
 					  enum maglb_reason *reason,
 					  struct bpf_fib_lookup *fibp)
 {
 	int action;
 
-	if (e && e->nh_ifindex && now - e->nh_time_ns < NH_CACHE_NS &&
-	    pkt_l3_len(p) <= e->nh_len_ok) {
-		__builtin_memcpy(p->eth->h_dest, e->nh_dmac, ETH_ALEN);
-		__builtin_memcpy(p->eth->h_source, e->nh_smac, ETH_ALEN);
-		return tx_to(ctx, e->nh_ifindex, reason);
+	if (c && nh_fresh(c, p, now)) {
+		__builtin_memcpy(p->eth->h_dest, c->dmac, ETH_ALEN);
+		__builtin_memcpy(p->eth->h_source, c->smac, ETH_ALEN);
+		return tx_to(ctx, c->ifindex, reason);
 	}
 	action = forward(ctx, p, reason, fibp);
-	if (e && (*reason == MAGLB_TX || *reason == MAGLB_REDIRECT)) {
-		__builtin_memcpy(e->nh_dmac, fibp->dmac, ETH_ALEN);
-		__builtin_memcpy(e->nh_smac, fibp->smac, ETH_ALEN);
+	if (c && (*reason == MAGLB_TX || *reason == MAGLB_REDIRECT)) {
+		__builtin_memcpy(c->dmac, fibp->dmac, ETH_ALEN);
+		__builtin_memcpy(c->smac, fibp->smac, ETH_ALEN);
 		/* On success the helper leaves tot_len as given: that length
 		 * fits the path MTU; bigger packets look up again. */
-		if (fibp->tot_len > e->nh_len_ok || now - e->nh_time_ns >= NH_CACHE_NS)
-			e->nh_len_ok = fibp->tot_len;
-		e->nh_ifindex = fibp->ifindex;
-		e->nh_time_ns = now;
+		if (fibp->tot_len > c->len_ok || now - c->time_ns >= NH_CACHE_NS)
+			c->len_ok = fibp->tot_len;
+		c->ifindex = fibp->ifindex;
+		c->time_ns = now;
 	}
 	return action;
+}
+
+/* The cache toward backend id, emptied if the id now names another
+ * backend than the one it was filled for (ids are reused; gen says). */
+static __always_inline struct maglb_nh *backend_nh(__u32 id, __u32 gen)
+{
+	struct maglb_backend_nh *b = bpf_map_lookup_elem(&maglb_backend_nh, &id);
+
+	if (!b)
+		return NULL;
+	if (b->gen != gen) {
+		b->nh.ifindex = 0;
+		b->gen = gen;
+	}
+	return &b->nh;
 }
 
 #endif /* MAGLB_BPF_FORWARD_H */

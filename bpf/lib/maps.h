@@ -38,7 +38,8 @@ struct {
  */
 struct maglb_ring {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(map_flags, BPF_F_INNER_MAP);
+	/* MMAPABLE: the agent fills a new ring through mmap (maps.c). */
+	__uint(map_flags, BPF_F_INNER_MAP | BPF_F_MMAPABLE);
 	__uint(max_entries, MAGLB_RING_HDR + 1);
 	__type(key, __u32);
 	__type(value, __u32);
@@ -61,6 +62,16 @@ struct {
 	__type(value, struct maglb_backend);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } maglb_backends SEC(".maps");
+
+/* Backend id -> the next hop toward it: a new flow's first packet skips
+ * bpf_fib_lookup while this is fresh (forward.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, MAGLB_MAX_BACKENDS);
+	__type(key, __u32);
+	__type(value, struct maglb_backend_nh);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} maglb_backend_nh SEC(".maps");
 
 /* Connection affinity: flow as it arrives -> the rewrite to apply. */
 struct {

@@ -498,7 +498,7 @@ static __always_inline int splice_first(CTX *ctx, struct pkt *p,
 		*why = MAGLB_DROP_NO_BACKEND;
 		return ACT_DROP;
 	}
-	rc = ct_create(p, svc, be_id, be, hash, now, fwd,
+	rc = ct_create(p, svc, be_id, be, hash, now, NULL, fwd,
 		       MAGLB_CT_F_PENDING | MAGLB_CT_F_SPLICE, &sc->rev,
 		       MAGLB_CT_F_PENDING | MAGLB_CT_F_SPLICE, &sc->key1);
 	if (rc) {

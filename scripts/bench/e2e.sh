@@ -41,9 +41,9 @@ lb_off() {
 	nginx_lb_stop
 }
 
-maglb_on() {	# hash type
+maglb_on() {	# hash type [backend index ...]
 	[ -e "$PIN_DIR/links/eth0" ] || maglb attach eth0 eth1 >/dev/null 2>&1 || return 1
-	write_config "$CFG" nat "$1"
+	write_config "$CFG" nat "$@"
 	maglb apply -f "$CFG" >/dev/null
 }
 
@@ -89,18 +89,23 @@ nginx_lb_stop() {
 # the cookie options' wrk script: on 2 shared cores the client's Lua per
 # request costs server throughput too, so the cookie rows are compared
 # with it, like with like.
-OPTIONS="direct direct-cookie maglb-Tuple maglb-SourceIP maglb-Cookie nftables-DNAT nginx-cookie"
+# The *-1pod rows send everything to pod 0, the pod direct reaches: they
+# separate the balancer's own cost from what spreading over 10 pods costs
+# when the pods share the client's 2 cores.
+OPTIONS="direct direct-cookie maglb-Tuple maglb-SourceIP maglb-Cookie maglb-Tuple-1pod maglb-Cookie-1pod nftables-DNAT nginx-cookie"
 opt_on() {
+	local h=${1#maglb-}
 	lb_off
 	case $1 in
 	direct|direct-cookie) ;;
+	maglb-*-1pod) maglb_on "${h%-1pod}" 0 ;;
 	maglb-*) maglb_on "${1#maglb-}" ;;
 	nftables-DNAT) nft_on ;;
 	nginx-cookie) nginx_lb_on ;;
 	esac
 }
 opt_url() { case $1 in direct*) echo "http://$(backend_addr nat 0):3000/" ;; *) echo "http://$VIP/" ;; esac; }
-opt_lua() { case $1 in *-[Cc]ookie) echo "-s $WORK/cookie.lua" ;; esac; }
+opt_lua() { case $1 in *[Cc]ookie*) echo "-s $WORK/cookie.lua" ;; esac; }
 
 cpu_ticks() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8}' /proc/stat; }
 
@@ -126,7 +131,46 @@ for ((r = 1; r <= ROUNDS; r++)); do
 		done
 	done
 done
+
+# Connection setup: connections/s one client core opens through each
+# option (scripts/bench/connrate.c, pinned to CPU 1), alternating too.
+: > "$OUT/connrate.raw"
+for ((r = 1; r <= ROUNDS; r++)); do
+	for o in $OPTIONS; do
+		[ "$o" = direct-cookie ] && continue	# the same as direct here
+		opt_on "$o" || continue
+		url=$(opt_url "$o")
+		hostport=${url#http://}
+		hostport=${hostport%/}
+		host=${hostport%:*}
+		port=80
+		[ "$host" != "$hostport" ] && port=${hostport##*:}
+		res=$(nsx client taskset -c 1 build/bench/connrate "$host" "$port" "$DURATION" 64)
+		echo -e "$o\t$res" >> "$OUT/connrate.raw"
+	done
+done
 lb_off
+
+python3 - "$OUT/connrate.raw" <<'PY'
+import sys, collections
+rows = collections.defaultdict(list)
+for line in open(sys.argv[1]):
+    o, res = line.rstrip('\n').split('\t')
+    opened, failed, rate = res.split()
+    rows[o].append((float(rate), int(failed)))
+print("Connection setup: TCP connections/s one client core opens (connect, then RST),")
+print("64 in flight, medians of %d alternating rounds\n" % len(next(iter(rows.values()))))
+print("| option | connections/s | failed | x direct | x nftables |")
+print("|---|---|---|---|---|")
+med = {o: sorted(v)[len(v) // 2] for o, v in rows.items()}
+d = med.get('direct', (0, 0))[0]
+n = med.get('nftables-DNAT', (0, 0))[0]
+for o, (rate, failed) in med.items():
+    print("| %s | %.0f | %d | %s | %s |" % (o, rate, failed,
+          "%.2f" % (rate / d) if d else "-", "%.2f" % (rate / n) if n else "-"))
+print("\n(maglb-Cookie answers the handshake itself with a SYN cookie; the pod")
+print("is contacted at the first data, which this does not send)\n")
+PY
 
 # medians per option and mode
 python3 - "$OUT/e2e.raw" "$OUT/e2e.tsv" <<'PY'
@@ -152,7 +196,7 @@ for m in ('keepalive', 'close'):
     n = med(('nginx-cookie', m))[0] if ('nginx-cookie', m) in rows else 0
     for o in opts:
         # cookie options run wrk's Lua script: compare with direct that does
-        base = 'direct-cookie' if o.endswith('ookie') and ('direct-cookie', m) in rows else 'direct'
+        base = 'direct-cookie' if 'ookie' in o and ('direct-cookie', m) in rows else 'direct'
         d = med((base, m))[0]
         rps, p50, p99, cpu, err = med((o, m))
         print("| %s | %s | %.0f | %s | %s | %s | %.2f | %s | %d |" % (

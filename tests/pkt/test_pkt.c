@@ -412,6 +412,68 @@ static int fin_and_rst_are_forwarded_and_tracked(void)
 	return 0;
 }
 
+/* After the full path has confirmed an entry, the next packets take the
+ * fast path (bpf/lib/fastpath.h): the same bytes must come out, counters
+ * must still count, and FIN, RST and TTL 1 must still take the full path. */
+static int established_fast_path_matches_the_full_path(void)
+{
+	struct pkt_spec s = { CLIENT, .sport = 41010, WEB, .tcp_flags = TF_SYN };
+	struct maglb_counters c0, c1;
+	struct maglb_ct_entry e;
+	struct maglb_flow k = {};
+	struct run full, fast;
+	struct pkt_view v;
+
+	char first[64];
+	int i;
+
+	if (send_and_view(&s, "c0", XDP_REDIRECT, &v))
+		return -1;
+	snprintf(first, sizeof(first), "%s", v.dst);
+	/* That SYN looked up the backend's next hop: a new flow to the same
+	 * backend starts confirmed (forward.h, backend_nh). */
+	for (i = 1; i < 40; i++) {
+		s.sport = 41010 + i;
+		if (send_and_view(&s, "c0", XDP_REDIRECT, &v))
+			return -1;
+		if (!strcmp(v.dst, first))
+			break;
+	}
+	ASSERT_TRUE(i < 40, "no second flow reached %s", first);
+	client_key("10.10.0.100", s.sport, &k);
+	ASSERT_OK(bpf_map_lookup_elem(maps.ct, &k, &e));
+	ASSERT_TRUE(e.fast_jiffies != 0, "a new flow to a known backend starts unconfirmed");
+	/* Unconfirm it: the next packet takes the full path and confirms. */
+	e.fast_jiffies = 0;
+	ASSERT_OK(bpf_map_update_elem(maps.ct, &k, &e, BPF_EXIST));
+	s.tcp_flags = TF_ACK;
+	s.payload = 100;
+	ASSERT_OK(run_pkt(&s, "c0", &full));
+	ASSERT_OK(bpf_map_lookup_elem(maps.ct, &k, &e));
+	ASSERT_TRUE(e.fast_jiffies != 0, "the full path did not confirm the entry");
+	maps_read_counters(maps.backend_stats, e.backend_id, &c0);
+	ASSERT_OK(run_pkt(&s, "c0", &fast));
+	maps_read_counters(maps.backend_stats, e.backend_id, &c1);
+	ASSERT_EQ(fast.action, full.action);
+	ASSERT_EQ(fast.out_len, full.out_len);
+	ASSERT_TRUE(!memcmp(fast.out, full.out, full.out_len),
+		    "fast path output differs from the full path's");
+	ASSERT_EQ(c1.packets - c0.packets, 1);
+	ASSERT_EQ(c1.bytes - c0.bytes, (__u64)full.in_len);
+	/* TTL 1: untouched, for the kernel's time exceeded */
+	s.ttl = 1;
+	ASSERT_OK(run_pkt(&s, "c0", &fast));
+	ASSERT_EQ(fast.action, XDP_PASS);
+	ASSERT_TRUE(!memcmp(fast.out, fast.in, fast.in_len), "TTL 1 packet changed");
+	s.ttl = 0;
+	s.tcp_flags = TF_FIN | TF_ACK;
+	if (send_and_view(&s, "c0", XDP_REDIRECT, &v))
+		return -1;
+	ASSERT_OK(bpf_map_lookup_elem(maps.ct, &k, &e));
+	ASSERT_TRUE(e.flags & MAGLB_CT_F_FIN, "FIN after fast-path packets not recorded");
+	return 0;
+}
+
 static int counters_count_packets_bytes_and_connections(void)
 {
 	struct pkt_spec s = { CLIENT, .sport = 41003, WEB, .tcp_flags = TF_SYN };
@@ -1336,6 +1398,7 @@ int main(void)
 	RUN_TEST(snat_port_range_exhaustion_drops_and_counts);
 	RUN_TEST(fin_and_rst_are_forwarded_and_tracked);
 	RUN_TEST(counters_count_packets_bytes_and_connections);
+	RUN_TEST(established_fast_path_matches_the_full_path);
 	RUN_TEST(established_flow_keeps_backend_when_it_is_removed);
 	RUN_TEST(close_on_removal_moves_established_flows);
 	RUN_TEST(truncation_at_every_byte_is_never_forwarded);

@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * fastpath.h - the established-flow fast path. Most packets of a connection
+ * are a conntrack hit on a plain NAT entry whose next hop is known: they
+ * need the rewrite, the MACs and the counters, and nothing else. The full
+ * path (maglb.bpf.c) also reads the clock, takes per-CPU scratch memory and
+ * checks for splicing, cookies, SYN reuse and close flags; here all of that
+ * is replaced by one test on the entry.
+ *
+ * The entry's fast_jiffies says when the full path last confirmed it: the
+ * next hop fresh (forward.h, NH_CACHE_NS) and last_seen_ns refreshed. For
+ * FAST_JIFFIES after that, packets come here. jiffies (bpf_jiffies64) is a
+ * plain load once the verifier inlines it, where a nanosecond clock is a
+ * helper call of ~20-60 ns on this class of machine. 64 jiffies is 64 ms at
+ * HZ=1000 and 640 ms at HZ=100, so a flow's last_seen_ns lags by at most
+ * that beyond CT_TOUCH_NS, and a changed next hop reaches it as late.
+ */
+#ifndef MAGLB_BPF_FASTPATH_H
+#define MAGLB_BPF_FASTPATH_H
+
+#include "maps.h"
+#include "parse.h"
+#include "nat.h"
+#include "forward.h"
+#include "stats.h"
+
+#define FAST_JIFFIES	64
+
+/* Entry flags the fast path can carry: direction, snat, and the close
+ * flags (already recorded; the packet that set them went the full way). */
+#define FAST_FLAGS	(MAGLB_CT_F_REPLY | MAGLB_CT_F_SNAT | MAGLB_CT_F_FIN | \
+			 MAGLB_CT_F_RST)
+
+static __always_inline bool fast_ok(const struct maglb_ct_entry *e,
+				    const struct pkt *p)
+{
+	/* SYN (4-tuple reuse), FIN and RST change the entry: full path. */
+	if (p->tcp_flags & (TCP_F_SYN | TCP_F_FIN | TCP_F_RST))
+		return false;
+	if (e->flags & ~FAST_FLAGS)
+		return false;
+	return bpf_jiffies64() - e->fast_jiffies < FAST_JIFFIES &&
+	       pkt_l3_len(p) <= e->nh.len_ok;
+}
+
+/* The full path calls this once the entry is confirmed (see above); a new
+ * flow's entry is born confirmed when its backend's next hop is fresh. */
+static __always_inline void fast_confirm(struct maglb_ct_entry *e)
+{
+	e->fast_jiffies = bpf_jiffies64();
+}
+
+static __always_inline int fast_forward(CTX *ctx, struct pkt *p,
+					const struct maglb_ct_entry *e)
+{
+	enum maglb_reason reason;
+	bool reply = e->flags & MAGLB_CT_F_REPLY;
+	int action;
+
+	/* false only for TTL <= 1, before any write: let the kernel answer */
+	if (!nat_rewrite(p, e)) {
+		count_reason(MAGLB_PASS_FIB_OTHER, p->len);
+		return XDP_PASS;
+	}
+	__builtin_memcpy(p->eth->h_dest, e->nh.dmac, ETH_ALEN);
+	__builtin_memcpy(p->eth->h_source, e->nh.smac, ETH_ALEN);
+	count_flow(&maglb_svc_stats, e->svc_id, p->len, reply, false);
+	count_flow(&maglb_backend_stats, e->backend_id, p->len, reply, false);
+	action = tx_to(ctx, e->nh.ifindex, &reason);
+	count_reason(reason, p->len);
+	return action;
+}
+
+#endif /* MAGLB_BPF_FASTPATH_H */
