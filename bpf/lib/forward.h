@@ -142,4 +142,16 @@ static __always_inline struct maglb_nh *backend_nh(__u32 id, __u32 gen)
 	return &b->nh;
 }
 
+/* A segment we built toward fwd's backend (delayed binding's SYN and first
+ * data): through the backend's shared next-hop cache. */
+static __always_inline int forward_to_backend(CTX *ctx, struct pkt *p,
+					      const struct maglb_ct_entry *fwd,
+					      enum maglb_reason *reason,
+					      struct bpf_fib_lookup *fibp)
+{
+	return forward_cached(ctx, p,
+			      backend_nh(fwd->backend_id, fwd->backend_gen),
+			      bpf_ktime_get_coarse_ns(), reason, fibp);
+}
+
 #endif /* MAGLB_BPF_FORWARD_H */

@@ -92,12 +92,16 @@ nginx_lb_stop() {
 # The *-1pod rows send everything to pod 0, the pod direct reaches: they
 # separate the balancer's own cost from what spreading over 10 pods costs
 # when the pods share the client's 2 cores.
-OPTIONS="direct direct-cookie maglb-Tuple maglb-SourceIP maglb-Cookie maglb-Tuple-1pod maglb-Cookie-1pod nftables-DNAT nginx-cookie"
+# direct-xdp is direct with maglb attached: every packet passes through
+# XDP untouched (not a VIP), which on veth costs a copy of each locally sent
+# TCP segment (a clone) into a page with XDP headroom; a real NIC has none.
+OPTIONS="direct direct-cookie direct-xdp maglb-Tuple maglb-SourceIP maglb-Cookie maglb-Tuple-1pod maglb-Cookie-1pod nftables-DNAT nginx-cookie"
 opt_on() {
 	local h=${1#maglb-}
 	lb_off
 	case $1 in
 	direct|direct-cookie) ;;
+	direct-xdp) maglb_on Tuple ;;
 	maglb-*-1pod) maglb_on "${h%-1pod}" 0 ;;
 	maglb-*) maglb_on "${1#maglb-}" ;;
 	nftables-DNAT) nft_on ;;
