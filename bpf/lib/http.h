@@ -2,9 +2,9 @@
 /*
  * http.h - find the hash key in an HTTP/1.x request head: the value of a
  * named cookie, or of a named header. A byte-at-a-time state machine, so
- * the BPF side can drive it with bpf_loop() (one callback per byte keeps
- * the verifier's view tiny) and userspace, the fuzzer and `maglb lookup`
- * run the very same code.
+ * the BPF side can drive it with bpf_loop() (a few bytes per callback keep
+ * the verifier's view small; splice.h) and userspace, the fuzzer and
+ * `maglb lookup` run the very same code.
  *
  * Rules (Envoy's where it has one):
  *  - header names match case-insensitively (the target is stored lowercase);
