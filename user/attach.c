@@ -344,6 +344,7 @@ int do_detach(int argc, char **argv)
 int do_status(int argc, char **argv)
 {
 	struct svc_item *svcs = NULL;
+	struct maglb_backend *all;
 	struct maglb_maps m;
 	char dir[512], ap[ADDR_STRLEN];
 	struct dirent *d;
@@ -393,15 +394,13 @@ int do_status(int argc, char **argv)
 		return 0;
 	}
 	n = maps_read_services(&m, &svcs);
-	for (i = 0; i < n; i++) {
+	all = maps_read_backends(&m);
+	for (i = 0; all && i < n; i++) {
 		const struct maglb_service *s = &svcs[i].svc;
 		__u32 b, nb = 0, *slots, size = 0;
-		struct maglb_backend be;
 
 		for (b = 0; b < MAGLB_MAX_BACKENDS; b++)
-			if (!maps_get_backend(&m, b, &be) &&
-			    (be.flags & MAGLB_BE_F_ACTIVE) && be.svc_id == s->id)
-				nb++;
+			nb += backend_serves(&all[b], s->id);
 		if (!maps_read_ring(&m, s->id, &slots, &size))
 			free(slots);
 		addr_port_str(&svcs[i].key.addr, svcs[i].key.family,
@@ -424,6 +423,7 @@ int do_status(int argc, char **argv)
 		printf("]}\n");
 	else if (n <= 0)
 		printf("  (none)\n");
+	free(all);
 	free(svcs);
 	maps_close(&m);
 	return 0;

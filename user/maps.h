@@ -86,6 +86,11 @@ int maps_get_backend(const struct maglb_maps *m, __u32 id,
 /* All MAGLB_MAX_BACKENDS entries, indexed by id (calloc'd), or NULL with
  * errno set. */
 struct maglb_backend *maps_read_backends(const struct maglb_maps *m);
+/* Whether a backend from that table is live and serves service svc_id. */
+static inline bool backend_serves(const struct maglb_backend *be, __u32 svc_id)
+{
+	return (be->flags & MAGLB_BE_F_ACTIVE) && be->svc_id == svc_id;
+}
 int maps_read_counters(int map_fd, __u32 id, struct maglb_counters *sum);
 int maps_read_reason(const struct maglb_maps *m, enum maglb_reason r,
 		     struct maglb_reason_counters *sum);

@@ -81,11 +81,14 @@ static void render(struct metrics_state *st, struct buf *b)
 	static const char *const cn[] = { "packets", "bytes", "connections",
 					  "reply_packets", "reply_bytes" };
 	struct svc_item *svcs = NULL;
+	struct maglb_backend *all;
 	struct ct_item *ct = NULL;
 	int n, i, k, r, nct;
 	__u32 id;
 
 	n = maps_read_services(st->maps, &svcs);
+	/* the backend table once per scrape, in one batch */
+	all = maps_read_backends(st->maps);
 	for (k = 0; k < 5; k++) {
 		char name[96];
 
@@ -108,17 +111,15 @@ static void render(struct metrics_state *st, struct buf *b)
 		snprintf(name, sizeof(name), "maglb_backend_%s_total", cn[k]);
 		help(b, name, "counter", "per backend, client to backend (reply_*: back)");
 		for (i = 0; i < n; i++) {
-			for (id = 0; id < MAGLB_MAX_BACKENDS; id++) {
-				struct maglb_backend be;
+			for (id = 0; all && id < MAGLB_MAX_BACKENDS; id++) {
+				const struct maglb_backend *be = &all[id];
 				struct maglb_counters c;
 				char ap[ADDR_STRLEN];
 
-				if (maps_get_backend(st->maps, id, &be) ||
-				    !(be.flags & MAGLB_BE_F_ACTIVE) ||
-				    be.svc_id != svcs[i].svc.id)
+				if (!backend_serves(be, svcs[i].svc.id))
 					continue;
 				maps_read_counters(st->maps->backend_stats, id, &c);
-				addr_port_str(&be.addr, be.family, be.port, ap);
+				addr_port_str(&be->addr, be->family, be->port, ap);
 				put(b, "%s{service=\"%s\",backend=\"%s\"} %llu\n",
 				    name, svcs[i].svc.name, ap, ((__u64 *)&c)[k]);
 			}
@@ -127,18 +128,16 @@ static void render(struct metrics_state *st, struct buf *b)
 	help(b, "maglb_backend_healthy", "gauge",
 	     "1 if the backend may take new connections (health checks)");
 	for (i = 0; i < n; i++) {
-		for (id = 0; id < MAGLB_MAX_BACKENDS; id++) {
-			struct maglb_backend be;
+		for (id = 0; all && id < MAGLB_MAX_BACKENDS; id++) {
+			const struct maglb_backend *be = &all[id];
 			char ap[ADDR_STRLEN];
 
-			if (maps_get_backend(st->maps, id, &be) ||
-			    !(be.flags & MAGLB_BE_F_ACTIVE) ||
-			    be.svc_id != svcs[i].svc.id)
+			if (!backend_serves(be, svcs[i].svc.id))
 				continue;
 			put(b, "maglb_backend_healthy{service=\"%s\",backend=\"%s\"} %d\n",
 			    svcs[i].svc.name,
-			    addr_port_str(&be.addr, be.family, be.port, ap),
-			    healthy(st->cfg, svcs[i].svc.name, &be));
+			    addr_port_str(&be->addr, be->family, be->port, ap),
+			    healthy(st->cfg, svcs[i].svc.name, be));
 		}
 	}
 	help(b, "maglb_packets_total", "counter",
@@ -162,6 +161,7 @@ static void render(struct metrics_state *st, struct buf *b)
 	put(b, "maglb_last_apply_timestamp_seconds %ld\n", (long)st->last_apply);
 	help(b, "maglb_last_apply_success", "gauge", "1 if the last apply worked");
 	put(b, "maglb_last_apply_success %d\n", st->last_ok);
+	free(all);
 	free(svcs);
 }
 

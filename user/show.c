@@ -36,6 +36,7 @@ static void print_counters(const char *indent, const char *kind,
 int do_stats(int argc, char **argv)
 {
 	struct svc_item *svcs = NULL;
+	struct maglb_backend *all;
 	struct maglb_counters c;
 	struct maglb_maps m;
 	char ap[ADDR_STRLEN];
@@ -47,6 +48,9 @@ int do_stats(int argc, char **argv)
 	if (maps_open_pinned(pin_dir, &m))
 		return 1;
 	n = maps_read_services(&m, &svcs);
+	all = maps_read_backends(&m);
+	if (!all)
+		n = 0;
 	if (json_output)
 		printf("{\"services\":[");
 	for (i = 0; i < n; i++) {
@@ -60,16 +64,15 @@ int do_stats(int argc, char **argv)
 		if (json_output)
 			printf(",\"backends\":[");
 		for (b = 0; b < MAGLB_MAX_BACKENDS; b++) {
-			struct maglb_backend be;
+			const struct maglb_backend *be = &all[b];
 
-			if (maps_get_backend(&m, b, &be) || be.svc_id != s->id ||
-			    !(be.flags & MAGLB_BE_F_ACTIVE))
+			if (!backend_serves(be, s->id))
 				continue;
 			maps_read_counters(m.backend_stats, b, &c);
-			addr_port_str(&be.addr, be.family, be.port, ap);
+			addr_port_str(&be->addr, be->family, be->port, ap);
 			print_counters("  ", "backend", ap, ap, &c, first);
 			if (json_output)
-				printf(",\"id\":%u,\"weight\":%u}", b, be.weight);
+				printf(",\"id\":%u,\"weight\":%u}", b, be->weight);
 			first = false;
 		}
 		if (json_output)
@@ -90,6 +93,7 @@ int do_stats(int argc, char **argv)
 	}
 	if (json_output)
 		printf("}}\n");
+	free(all);
 	free(svcs);
 	maps_close(&m);
 	return 0;
@@ -117,6 +121,7 @@ static int find_service(const struct maglb_maps *m, const char *name,
 int do_table(int argc, char **argv)
 {
 	__u32 *slots = NULL, size = 0, i, *count = NULL;
+	struct maglb_backend *all = NULL;
 	bool dump_slots = false;
 	struct svc_item it;
 	struct maglb_maps m;
@@ -148,16 +153,16 @@ int do_table(int argc, char **argv)
 		goto out;
 	}
 	count = calloc(MAGLB_MAX_BACKENDS, sizeof(*count));
-	if (!count)
+	all = maps_read_backends(&m);
+	if (!count || !all)
 		goto out;
 	if (dump_slots) {
 		for (i = 0; i < size; i++) {
-			struct maglb_backend be = {};
+			const struct maglb_backend *be = &all[slots[i] %
+							      MAGLB_MAX_BACKENDS];
 
-			if (slots[i] < MAGLB_MAX_BACKENDS)
-				maps_get_backend(&m, slots[i], &be);
 			printf("%u %s\n", i, slots[i] < MAGLB_MAX_BACKENDS ?
-			       addr_port_str(&be.addr, be.family, be.port, ap) : "-");
+			       addr_port_str(&be->addr, be->family, be->port, ap) : "-");
 		}
 		rc = 0;
 		goto out;
@@ -171,24 +176,24 @@ int do_table(int argc, char **argv)
 	else
 		printf("service %s table_size %u\n", argv[oi], size);
 	for (i = 0; i < MAGLB_MAX_BACKENDS; i++) {
-		struct maglb_backend be;
+		const struct maglb_backend *be = &all[i];
 
-		if (maps_get_backend(&m, i, &be) || be.svc_id != it.svc.id ||
-		    !(be.flags & MAGLB_BE_F_ACTIVE))
+		if (!backend_serves(be, it.svc.id))
 			continue;
-		addr_port_str(&be.addr, be.family, be.port, ap);
+		addr_port_str(&be->addr, be->family, be->port, ap);
 		if (json_output)
 			printf("%s{\"backend\":\"%s\",\"weight\":%u,\"slots\":%u}",
-			       first ? "" : ",", ap, be.weight, count[i]);
+			       first ? "" : ",", ap, be->weight, count[i]);
 		else
 			printf("  %-24s weight %-6u slots %-8u %6.2f%%\n", ap,
-			       be.weight, count[i], 100.0 * count[i] / size);
+			       be->weight, count[i], 100.0 * count[i] / size);
 		first = 0;
 	}
 	if (json_output)
 		printf("]}\n");
 	rc = 0;
 out:
+	free(all);
 	free(count);
 	free(slots);
 	maps_close(&m);

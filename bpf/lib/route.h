@@ -113,14 +113,18 @@ static __noinline long route_step(__u32 i, void *data)
 	return 0;
 }
 
-/* Byte i of the right-aligned host, counted from the end. */
+/* Bytes i * HTTP_CHUNK.. of the right-aligned host, counted from the end. */
 static __noinline long rhost_step(__u32 i, void *data)
 {
 	struct maglb_scratch *sc = ((struct route_loop *)data)->sc;
-	__u32 n = sc->ps.have_host ? sc->ps.host_len : 0;
+	__u32 n = sc->ps.have_host ? sc->ps.host_len : 0, j, at;
 
-	sc->rhost[(MAGLB_MATCH_LEN - 1 - i) & (MAGLB_MATCH_LEN - 1)] =
-		i < n ? sc->ps.host[(n - 1 - i) & (HTTP_HOST_MAX - 1)] : 0;
+#pragma unroll
+	for (j = 0; j < HTTP_CHUNK; j++) {
+		at = i * HTTP_CHUNK + j;
+		sc->rhost[(MAGLB_MATCH_LEN - 1 - at) & (MAGLB_MATCH_LEN - 1)] =
+			at < n ? sc->ps.host[(n - 1 - at) & (HTTP_HOST_MAX - 1)] : 0;
+	}
 	return 0;
 }
 
@@ -135,7 +139,7 @@ route_pick(struct maglb_scratch *sc, const struct maglb_service *listener,
 {
 	struct route_loop l = { .sc = sc, .svc_id = listener->id };
 
-	bpf_loop(MAGLB_MATCH_LEN, rhost_step, &l, 0);
+	bpf_loop(MAGLB_MATCH_LEN / HTTP_CHUNK, rhost_step, &l, 0);
 	bpf_loop(listener->n_matches, route_step, &l, 0);
 	if (!l.route)
 		return NULL;

@@ -220,11 +220,6 @@ struct http_loop {
 	__u32 len;
 };
 
-/* Bytes per callback. Each bpf_loop() iteration is an indirect call, and
- * with retpolines that costs more than a parser step: one byte per call
- * made a 600-byte head cost ~15 us. */
-#define HTTP_CHUNK	8
-
 static __noinline long http_loop_cb(__u32 i, void *data)
 {
 	struct http_loop *l = data;

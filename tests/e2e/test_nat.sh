@@ -115,9 +115,18 @@ agent_restart_during_wrk_loses_no_requests() {
 	[ "${n:-0}" -gt 500 ] || { echo "only ${n:-0} requests"; return 1; }
 }
 
+# After its first packets, an established flow takes the fast path
+# (bpf/lib/fastpath.h), which rewrites IPv6 through the same nat_rewrite.
+ipv6_download_20mb_is_intact_over_the_fast_path() {
+	write_config "$CFG" nat Tuple
+	maglb apply -f "$CFG" >/dev/null || return 1
+	download_intact 20M "[$VIP6]"
+}
+
 check seed_sourceip_requests_all_land_on_the_lookup_backend
 check seed_tuple_requests_spread_over_backends
 check ipv6_requests_all_land_on_the_lookup_backend
+check ipv6_download_20mb_is_intact_over_the_fast_path
 check second_attach_reuses_pins_and_native_failure_is_clear
 check stats_and_bpftool_show_named_per_backend_counters
 check download_50mb_survives_backend_add_and_remove
