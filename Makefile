@@ -53,7 +53,8 @@ test:
 demo:
 	./scripts/demo.sh
 
-BENCH_BINS := $(OUT)/bench/bench_pkt $(OUT)/bench/bench_maglev $(OUT)/bench/connrate
+BENCH_BINS := $(OUT)/bench/bench_pkt $(OUT)/bench/bench_maglev $(OUT)/bench/connrate \
+	      $(OUT)/bench/jitlines
 
 bench: all $(BENCH_BINS)
 	./scripts/bench/run.sh

@@ -4,11 +4,12 @@
 # alternating the options round by round (A B C ... A B C ...), in
 # keep-alive and in Connection: close mode. Prints medians and ratios, and
 # writes build/bench/e2e.tsv for the chart.
-#   ROUNDS (3)  DURATION seconds per run (4)  CONNS (32)
+#   ROUNDS (5)  DURATION seconds per run (5)  CONNS (32). On a shared VM,
+#   fewer rounds left run-to-run ratios apart by up to 15%.
 set -u
 cd "$(dirname "$0")/../.."
-ROUNDS=${ROUNDS:-3}
-DURATION=${DURATION:-4}
+ROUNDS=${ROUNDS:-5}
+DURATION=${DURATION:-5}
 CONNS=${CONNS:-32}
 TOPO=mlb-bench
 source scripts/lib/topo.sh
