@@ -38,7 +38,7 @@ static int cookie_line(struct cfg_service *svc)
 
 	if (svc->cookie_ttl)
 		snprintf(age, sizeof(age), "; Max-Age=%u", svc->cookie_ttl);
-	head = snprintf(l, MAGLB_COOKIE_LINE_MAX, "Set-Cookie: %s=\"", svc->key_name);
+	head = snprintf(NULL, 0, "Set-Cookie: %s=\"", svc->key_name);
 	n = snprintf(l, MAGLB_COOKIE_LINE_MAX,
 		     "Set-Cookie: %s=\"0000000000000000\"%s; Path=/%s%s; HttpOnly\r\n",
 		     svc->key_name, age, svc->cookie_attrs[0] ? "; " : "",

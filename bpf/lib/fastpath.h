@@ -31,23 +31,31 @@
 #define FAST_FLAGS	(MAGLB_CT_F_REPLY | MAGLB_CT_F_SNAT | MAGLB_CT_F_FIN | \
 			 MAGLB_CT_F_RST)
 
+/* A plain NAT entry: nothing but the rewrite to do for its packets. */
+static __always_inline bool fast_entry(const struct maglb_ct_entry *e)
+{
+	return !(e->flags & ~FAST_FLAGS);
+}
+
 static __always_inline bool fast_ok(const struct maglb_ct_entry *e,
 				    const struct pkt *p)
 {
 	/* SYN (4-tuple reuse), FIN and RST change the entry: full path. */
 	if (p->tcp_flags & (TCP_F_SYN | TCP_F_FIN | TCP_F_RST))
 		return false;
-	if (e->flags & ~FAST_FLAGS)
-		return false;
-	return bpf_jiffies64() - e->fast_jiffies < FAST_JIFFIES &&
+	return fast_entry(e) &&
+	       bpf_jiffies64() - e->fast_jiffies < FAST_JIFFIES &&
 	       pkt_l3_len(p) <= e->nh.len_ok;
 }
 
 /* The full path calls this once the entry is confirmed (see above); a new
- * flow's entry is born confirmed when its backend's next hop is fresh. */
+ * flow's entry is born confirmed when its backend's next hop is fresh.
+ * Spliced and cookie entries never take the fast path: no store for them,
+ * which would dirty the shared entry on every one of their packets. */
 static __always_inline void fast_confirm(struct maglb_ct_entry *e)
 {
-	e->fast_jiffies = bpf_jiffies64();
+	if (fast_entry(e))
+		e->fast_jiffies = bpf_jiffies64();
 }
 
 static __always_inline int fast_forward(CTX *ctx, struct pkt *p,

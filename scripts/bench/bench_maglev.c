@@ -51,8 +51,10 @@ static void *probe(void *arg)
 			    .ctx_in = &ctx, .ctx_size_in = sizeof(ctx), .repeat = 1);
 		__u32 daddr;
 
-		if (!probe_t0 || probe_live)
+		if (!probe_t0 || probe_live) {
+			usleep(50);	/* idle: leave the CPU to apply */
 			continue;
+		}
 		n++;
 		snprintf(src, sizeof(src), "10.10.%u.%u", 1 + (n >> 8 & 0x7f),
 			 n & 0xff);

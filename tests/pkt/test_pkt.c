@@ -423,7 +423,6 @@ static int established_fast_path_matches_the_full_path(void)
 	struct maglb_flow k = {};
 	struct run full, fast;
 	struct pkt_view v;
-
 	char first[64];
 	int i;
 
@@ -955,6 +954,7 @@ static int repeated_backend_synack_gets_the_request_again_until_acked(void)
 {
 	const char *req = REQ("twice");
 	struct hs h = { .sport = 45009, .isn = 60000, .isn_b = 70000 };
+	struct maglb_ct_entry e;
 	struct maglb_flow k;
 	struct maglb_splice sp;
 	struct pkt_spec s;
@@ -983,6 +983,18 @@ static int repeated_backend_synack_gets_the_request_again_until_acked(void)
 	ASSERT_OK(run_pkt(&s, "b0", &r));
 	ASSERT_EQ(r.action, XDP_REDIRECT);
 	ASSERT_TRUE(bpf_map_lookup_elem(maps.splice, &k, &sp), "stash kept");
+	/* A spliced entry never takes the fast path: the full path leaves
+	 * it unconfirmed (no store on the shared entry per packet). */
+	memset(&k, 0, sizeof(k));
+	k.family = MAGLB_AF_INET;
+	k.proto = IPPROTO_TCP;
+	inet_pton(AF_INET, h.backend, &k.saddr);
+	inet_pton(AF_INET, "10.10.0.2", &k.daddr);
+	k.sport = htons(3000);
+	k.dport = htons(h.sport);
+	ASSERT_OK(bpf_map_lookup_elem(maps.ct, &k, &e));
+	ASSERT_TRUE(e.flags & MAGLB_CT_F_SPLICE, "not the spliced reply entry");
+	ASSERT_EQ(e.fast_jiffies, 0);
 	return 0;
 }
 
