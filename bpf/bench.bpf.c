@@ -2,12 +2,14 @@
 /*
  * bench.bpf.c - the baselines `make bench` measures maglb against, through
  * the same bpf_prog_test_run_opts() loop: a bare XDP_TX, and our own parse
- * (lib/parse.h) followed by XDP_TX.
+ * (lib/parse.h) followed by XDP_TX; and parts of the datapath alone.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
+#define ETH_ALEN 6
 #include "lib/parse.h"
+#include "lib/nat.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -52,42 +54,119 @@ int bench_clock(struct xdp_md *ctx)
 	return bpf_ktime_get_ns() ? XDP_TX : XDP_PASS;
 }
 
-/* The conntrack map's shape (key, value, size, LRU) without its contents:
- * what one lookup, and a new flow's two inserts, cost by themselves. */
+/* The conntrack maps' shapes (key, value, size, LRU) without their
+ * contents: what one lookup, and a new flow's inserts, cost by themselves.
+ * maglb_ct4 and maglb_ct6 differ only in the key. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, MAGLB_CT_DEFAULT_SIZE);
+	__type(key, struct maglb_flow4);
+	__type(value, struct maglb_ct_entry);
+} bench_ct4 SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, MAGLB_CT_DEFAULT_SIZE);
 	__type(key, struct maglb_flow);
 	__type(value, struct maglb_ct_entry);
-} bench_ct SEC(".maps");
+} bench_ct6 SEC(".maps");
 
-SEC("xdp")
-int bench_ct_hit(struct xdp_md *ctx)
+/* the first call of a run fills the entry the others hit */
+static __always_inline int hit(void *map, const void *key)
 {
 	struct maglb_ct_entry v = {};
-	struct pkt p = {};
 
-	if (parse_packet(ctx, &p) != PARSE_OK)
-		return XDP_PASS;
-	/* the first call of a run fills the entry the others hit */
-	if (!bpf_map_lookup_elem(&bench_ct, &p.flow))
-		bpf_map_update_elem(&bench_ct, &p.flow, &v, BPF_ANY);
+	if (!bpf_map_lookup_elem(map, key))
+		bpf_map_update_elem(map, key, &v, BPF_ANY);
 	return XDP_TX;
 }
 
 SEC("xdp")
-int bench_ct_insert2(struct xdp_md *ctx)
+int bench_ct4_hit(struct xdp_md *ctx)
 {
-	struct maglb_ct_entry v = {};
-	struct maglb_flow rev;
+	struct maglb_flow4 k;
 	struct pkt p = {};
 
 	if (parse_packet(ctx, &p) != PARSE_OK)
 		return XDP_PASS;
-	rev = p.flow;
-	rev.saddr = p.flow.daddr;
-	rev.daddr = p.flow.saddr;
-	bpf_map_update_elem(&bench_ct, &rev, &v, BPF_ANY);
-	bpf_map_update_elem(&bench_ct, &p.flow, &v, BPF_ANY);
+	maglb_flow4_of(&k, &p.flow);
+	return hit(&bench_ct4, &k);
+}
+
+SEC("xdp")
+int bench_ct6_hit(struct xdp_md *ctx)
+{
+	struct pkt p = {};
+
+	if (parse_packet(ctx, &p) != PARSE_OK)
+		return XDP_PASS;
+	return hit(&bench_ct6, &p.flow);
+}
+
+/* n inserts into bench_ct4, as an IPv4 new flow makes (n = 2: the reply
+ * key is the flow with its addresses swapped). */
+static __always_inline int inserts(struct xdp_md *ctx, int n)
+{
+	struct maglb_ct_entry v = {};
+	struct maglb_flow4 k;
+	struct pkt p = {};
+	__be32 a;
+
+	if (parse_packet(ctx, &p) != PARSE_OK)
+		return XDP_PASS;
+	maglb_flow4_of(&k, &p.flow);
+	bpf_map_update_elem(&bench_ct4, &k, &v, BPF_ANY);
+	if (n == 2) {
+		a = k.saddr;
+		k.saddr = k.daddr;
+		k.daddr = a;
+		bpf_map_update_elem(&bench_ct4, &k, &v, BPF_ANY);
+	}
 	return XDP_TX;
+}
+
+SEC("xdp")
+int bench_ct4_insert1(struct xdp_md *ctx)
+{
+	return inserts(ctx, 1);
+}
+
+SEC("xdp")
+int bench_ct4_insert2(struct xdp_md *ctx)
+{
+	return inserts(ctx, 2);
+}
+
+/* The floor of any NAT design that forwards to another device: the rewrite
+ * of an established packet (from a fixed entry, no lookup), the MACs and the
+ * devmap redirect. bench_pkt fills both maps. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct maglb_ct_entry);
+} bench_entry SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_DEVMAP_HASH);
+	__uint(max_entries, 4);
+	__type(key, __u32);
+	__type(value, struct bpf_devmap_val);
+} bench_tx_ports SEC(".maps");
+
+SEC("xdp")
+int bench_nat_redirect(struct xdp_md *ctx)
+{
+	struct maglb_ct_entry *e;
+	struct pkt p = {};
+	__u32 zero = 0;
+
+	if (parse_packet(ctx, &p) != PARSE_OK)
+		return XDP_PASS;
+	e = bpf_map_lookup_elem(&bench_entry, &zero);
+	if (!e || !nat_rewrite(&p, e))
+		return XDP_PASS;
+	__builtin_memcpy(p.eth->h_dest, e->nh.dmac, ETH_ALEN);
+	__builtin_memcpy(p.eth->h_source, e->nh.smac, ETH_ALEN);
+	return bpf_redirect_map(&bench_tx_ports, e->nh.ifindex, XDP_PASS);
 }

@@ -82,7 +82,7 @@ static __always_inline int l4_new_flow(struct pkt *p,
 	*nhp = nh;
 	rc = ct_create(p, svc, be_id, be, hash, now,
 		       nh && nh_fresh(nh, p, now) ? nh : NULL, &sc->fwd, 0,
-		       &sc->rev, 0, &sc->key1);
+		       &sc->rev, 0, &sc->key1, &sc->k4);
 	return rc ? rc : -1;
 }
 
@@ -100,6 +100,7 @@ int maglb_xdp(struct xdp_md *ctx)
 	struct maglb_service *svc = NULL;
 	struct maglb_scratch *sc = NULL;
 	struct maglb_nh *nh = NULL;
+	struct maglb_flow4 k4;
 	struct pkt p = {};
 	bool new_conn = false, reply;
 	__u32 l4_off, zero = 0;
@@ -112,7 +113,7 @@ int maglb_xdp(struct xdp_md *ctx)
 	if (rc != PARSE_OK)
 		return verdict(rc, XDP_PASS, p.len);
 
-	ct = bpf_map_lookup_elem(&maglb_ct, &p.flow);
+	ct = ct_lookup(&p.flow, &k4);
 	if (ct && fast_ok(ct, &p))
 		return fast_forward(ctx, &p, ct);
 	/* Traffic that is not ours leaves before the scratch and the clock. */
@@ -139,9 +140,9 @@ int maglb_xdp(struct xdp_md *ctx)
 	    (p.tcp_flags & (TCP_F_SYN | TCP_F_ACK)) == TCP_F_SYN) {
 		if (ct->flags & (MAGLB_CT_F_SPLICE | MAGLB_CT_F_PENDING)) {
 			reply_key(&sc->key2, &p.flow, ct);
-			bpf_map_delete_elem(&maglb_ct, &sc->key2);
+			ct_delete(&sc->key2, &sc->k4);
 			bpf_map_delete_elem(&maglb_splice, &p.flow);
-			bpf_map_delete_elem(&maglb_ct, &p.flow);
+			ct_delete(&p.flow, &sc->k4);
 			ct = NULL;
 		} else if (ct_closed(ct)) {
 			ct = NULL;

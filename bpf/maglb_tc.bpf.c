@@ -21,6 +21,7 @@
 #include "lib/parse.h"
 #include "lib/stats.h"
 #include "lib/nat.h"
+#include "lib/conntrack.h"
 #include "lib/splice.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
@@ -30,12 +31,13 @@ int maglb_tc(struct __sk_buff *skb)
 {
 	enum maglb_reason why = MAGLB_DROP_NO_STATE;
 	struct maglb_ct_entry *ct;
+	struct maglb_flow4 k4;
 	struct pkt p = {};
 	int action;
 
 	if (parse_packet(skb, &p) != PARSE_OK || !pkt_tcp(skb, &p))
 		return TC_ACT_OK;
-	ct = bpf_map_lookup_elem(&maglb_ct, &p.flow);
+	ct = ct_lookup(&p.flow, &k4);
 	if (!ct || !(ct->flags & MAGLB_CT_F_REPLY))
 		return TC_ACT_OK;
 	if (ct->flags & MAGLB_CT_F_PENDING) {

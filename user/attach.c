@@ -282,15 +282,26 @@ static int links_left(void)
 	return n;
 }
 
+/* Maps an older release pinned and this one does not: detach removes
+ * them too, so an upgrade by detach + attach leaves nothing behind. */
+static const char *const retired_pins[] = {
+	"maglb_ct",	/* split by family into maglb_ct4 and maglb_ct6 */
+};
+
 static void unpin_all(void)
 {
 	char path[512];
+	size_t i;
 
 #define X(n)								\
 	snprintf(path, sizeof(path), "%s/maglb_" #n, pin_dir);		\
 	unlink(path);
 	MAGLB_MAPS(X)
 #undef X
+	for (i = 0; i < sizeof(retired_pins) / sizeof(retired_pins[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", pin_dir, retired_pins[i]);
+		unlink(path);
+	}
 	snprintf(path, sizeof(path), "%s/links", pin_dir);
 	rmdir(path);
 	if (rmdir(pin_dir) && errno != ENOENT)

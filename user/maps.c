@@ -204,9 +204,46 @@ int maps_reset_counters(int map_fd, __u32 id)
 	return err;
 }
 
+/* The family's map and the key to use in it; k4 holds an IPv4 key. */
+static int ct_key(const struct maglb_maps *m, const struct maglb_flow *k,
+		  struct maglb_flow4 *k4, const void **key)
+{
+	if (k->family == MAGLB_AF_INET) {
+		maglb_flow4_of(k4, k);
+		*key = k4;
+		return m->ct4;
+	}
+	*key = k;
+	return m->ct6;
+}
+
+int maps_get_ct(const struct maglb_maps *m, const struct maglb_flow *k,
+		struct maglb_ct_entry *e)
+{
+	struct maglb_flow4 k4;
+	const void *key;
+	int fd = ct_key(m, k, &k4, &key);
+
+	return bpf_map_lookup_elem(fd, key, e) ? -errno : 0;
+}
+
+int maps_put_ct(const struct maglb_maps *m, const struct maglb_flow *k,
+		const struct maglb_ct_entry *e, __u64 flags)
+{
+	struct maglb_flow4 k4;
+	const void *key;
+	int fd = ct_key(m, k, &k4, &key);
+
+	return upd(fd, key, e, flags);
+}
+
 int maps_del_ct(const struct maglb_maps *m, const struct maglb_flow *k)
 {
-	return del(m->ct, k);
+	struct maglb_flow4 k4;
+	const void *key;
+	int fd = ct_key(m, k, &k4, &key);
+
+	return del(fd, key);
 }
 
 int maps_put_tx_port(const struct maglb_maps *m, __u32 ifindex)
@@ -379,29 +416,49 @@ out:
 	return err;
 }
 
-int maps_read_ct(const struct maglb_maps *m, struct ct_item **items)
+/* Appends one map's entries to *arr (n of cap used), keys as maglb_flow. */
+static int read_ct_map(int fd, size_t key_size, struct ct_item **arr, int *n,
+		       int *cap)
 {
-	struct maglb_flow key, next;
-	struct ct_item *arr = NULL, *tmp;
-	int n = 0, cap = 0;
+	union {
+		struct maglb_flow f;
+		struct maglb_flow4 f4;
+	} key, next;
+	struct ct_item *tmp, *it;
 	void *prev = NULL;
 
-	while (!bpf_map_get_next_key(m->ct, prev, &next)) {
-		key = next;
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		memcpy(&key, &next, key_size);
 		prev = &key;
-		if (n == cap) {
-			cap = cap ? cap * 2 : 1024;
-			tmp = realloc(arr, cap * sizeof(*arr));
-			if (!tmp) {
-				free(arr);
+		if (*n == *cap) {
+			*cap = *cap ? *cap * 2 : 1024;
+			tmp = realloc(*arr, *cap * sizeof(**arr));
+			if (!tmp)
 				return -ENOMEM;
-			}
-			arr = tmp;
+			*arr = tmp;
 		}
-		arr[n].key = key;
+		it = &(*arr)[*n];
 		/* The entry may have been evicted since: skip it then. */
-		if (!bpf_map_lookup_elem(m->ct, &key, &arr[n].val))
-			n++;
+		if (bpf_map_lookup_elem(fd, &key, &it->val))
+			continue;
+		if (key_size == sizeof(key.f4))
+			maglb_flow_of4(&it->key, &key.f4);
+		else
+			it->key = key.f;
+		(*n)++;
+	}
+	return 0;
+}
+
+int maps_read_ct(const struct maglb_maps *m, struct ct_item **items)
+{
+	struct ct_item *arr = NULL;
+	int n = 0, cap = 0;
+
+	if (read_ct_map(m->ct4, sizeof(struct maglb_flow4), &arr, &n, &cap) ||
+	    read_ct_map(m->ct6, sizeof(struct maglb_flow), &arr, &n, &cap)) {
+		free(arr);
+		return -ENOMEM;
 	}
 	*items = arr;
 	return n;

@@ -19,7 +19,8 @@
 	X(rings)			\
 	X(backends)			\
 	X(backend_nh)			\
-	X(ct)				\
+	X(ct4)				\
+	X(ct6)				\
 	X(svc_stats)			\
 	X(backend_stats)		\
 	X(reasons)			\
@@ -62,6 +63,12 @@ int maps_put_vip_addr(const struct maglb_maps *m,
 int maps_del_vip_addr(const struct maglb_maps *m,
 		      const struct maglb_vip_key *k);
 int maps_reset_counters(int map_fd, __u32 id);
+/* The conntrack, keyed by struct maglb_flow whatever the family: these
+ * pick maglb_ct4 or maglb_ct6, as ct_lookup() does in the datapath. */
+int maps_get_ct(const struct maglb_maps *m, const struct maglb_flow *k,
+		struct maglb_ct_entry *e);
+int maps_put_ct(const struct maglb_maps *m, const struct maglb_flow *k,
+		const struct maglb_ct_entry *e, __u64 flags);
 int maps_del_ct(const struct maglb_maps *m, const struct maglb_flow *k);
 int maps_put_tx_port(const struct maglb_maps *m, __u32 ifindex);
 int maps_del_tx_port(const struct maglb_maps *m, __u32 ifindex);

@@ -28,7 +28,7 @@ int ct_sweep(const struct maglb_maps *m, const struct maglb_config *cfg,
 		__u32 flags = it->val.flags;
 
 		ct_partner_key(it, &pk);
-		have_peer = !bpf_map_lookup_elem(m->ct, &pk, &peer);
+		have_peer = !maps_get_ct(m, &pk, &peer);
 		if (have_peer) {
 			if (peer.last_seen_ns > seen)
 				seen = peer.last_seen_ns;

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * conntrack.h - connection affinity. A new flow gets two entries in
- * maglb_ct: the forward one keyed by the client's flow, and the reply one
- * keyed by the flow the backend sends back. Established connections are
+ * conntrack.h - connection affinity. A new flow gets two entries in the
+ * conntrack (maglb_ct4 or maglb_ct6, by family): the forward one keyed by
+ * the client's flow, and the reply one keyed by the flow the backend sends
+ * back. Established connections are
  * served from here and never look at the Maglev ring again, so they keep
  * their backend whatever the table becomes. The agent sweeps idle and
  * closed entries; the LRU bounds memory if it cannot keep up.
@@ -15,6 +16,45 @@
 
 #define CT_TOUCH_NS		1000000000ULL	/* refresh last_seen at most 1/s */
 #define SNAT_PORT_TRIES		16
+
+/*
+ * The only ways into the conntrack maps: they pick the family's map, so
+ * every caller keys by struct maglb_flow. k4 is room for the IPv4 key: the
+ * first lookup of a packet passes its stack, and the paths that already
+ * hold per-CPU scratch pass sc->k4, because maglb_splice_first has no 16
+ * bytes of stack to spare (the verifier caps a call chain at 512).
+ */
+static __always_inline struct maglb_ct_entry *
+ct_lookup(const struct maglb_flow *f, struct maglb_flow4 *k4)
+{
+	if (f->family == MAGLB_AF_INET) {
+		maglb_flow4_of(k4, f);
+		return bpf_map_lookup_elem(&maglb_ct4, k4);
+	}
+	return bpf_map_lookup_elem(&maglb_ct6, f);
+}
+
+static __always_inline long ct_update(const struct maglb_flow *f,
+				      const struct maglb_ct_entry *e,
+				      __u64 flags, struct maglb_flow4 *k4)
+{
+	if (f->family == MAGLB_AF_INET) {
+		maglb_flow4_of(k4, f);
+		return bpf_map_update_elem(&maglb_ct4, k4, e, flags);
+	}
+	return bpf_map_update_elem(&maglb_ct6, f, e, flags);
+}
+
+static __always_inline void ct_delete(const struct maglb_flow *f,
+				      struct maglb_flow4 *k4)
+{
+	if (f->family == MAGLB_AF_INET) {
+		maglb_flow4_of(k4, f);
+		bpf_map_delete_elem(&maglb_ct4, k4);
+	} else {
+		bpf_map_delete_elem(&maglb_ct6, f);
+	}
+}
 
 static __always_inline bool ct_closed(const struct maglb_ct_entry *e)
 {
@@ -56,8 +96,8 @@ static __always_inline void reply_key(struct maglb_flow *rk,
  * pick a free source port on the node address: start from the flow hash and
  * probe linearly; BPF_NOEXIST makes the claim race-free across CPUs.
  * nh, if not NULL, is a fresh next hop toward the backend: the forward
- * entry starts with it, confirmed for the fast path. Returns 0 or a drop
- * reason.
+ * entry starts with it, confirmed for the fast path. rkp and k4 are
+ * scratch for the keys. Returns 0 or a drop reason.
  */
 static __always_inline int ct_create(const struct pkt *p,
 				     const struct maglb_service *svc,
@@ -66,7 +106,8 @@ static __always_inline int ct_create(const struct pkt *p,
 				     const struct maglb_nh *nh,
 				     struct maglb_ct_entry *fwd, __u32 fwd_flags,
 				     struct maglb_ct_entry *revp, __u32 rev_flags,
-				     struct maglb_flow *rkp)
+				     struct maglb_flow *rkp,
+				     struct maglb_flow4 *k4)
 {
 	int i;
 
@@ -111,8 +152,7 @@ static __always_inline int ct_create(const struct pkt *p,
 
 			fwd->nat_sport = bpf_htons(port);
 			reply_key(rkp, &p->flow, fwd);
-			if (!bpf_map_update_elem(&maglb_ct, rkp, revp,
-						 BPF_NOEXIST)) {
+			if (!ct_update(rkp, revp, BPF_NOEXIST, k4)) {
 				ok = true;
 				break;
 			}
@@ -124,9 +164,9 @@ static __always_inline int ct_create(const struct pkt *p,
 		fwd->nat_saddr = p->flow.saddr;
 		fwd->nat_sport = p->flow.sport;
 		reply_key(rkp, &p->flow, fwd);
-		bpf_map_update_elem(&maglb_ct, rkp, revp, BPF_ANY);
+		ct_update(rkp, revp, BPF_ANY, k4);
 	}
-	bpf_map_update_elem(&maglb_ct, &p->flow, fwd, BPF_ANY);
+	ct_update(&p->flow, fwd, BPF_ANY, k4);
 	return 0;
 }
 

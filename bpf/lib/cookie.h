@@ -23,6 +23,7 @@
 #define MAGLB_BPF_COOKIE_H
 
 #include "maps.h"
+#include "conntrack.h"
 
 /* 16 lowercase hex digits of v, most significant first. */
 static __always_inline void cookie_hex(__u8 *dst, __u64 v)
@@ -126,7 +127,7 @@ static __always_inline bool cookie_commit(CTX *ctx, const struct pkt *p,
 		return false;
 	}
 	reply_key(&sc->key1, &p->flow, ct);
-	fwd = bpf_map_lookup_elem(&maglb_ct, &sc->key1);
+	fwd = ct_lookup(&sc->key1, &sc->k4);
 	if (fwd) {
 		fwd->ack_add -= ct->cookie_len;
 		fwd->sack_add -= ct->cookie_len;

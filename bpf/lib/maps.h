@@ -73,14 +73,24 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } maglb_backend_nh SEC(".maps");
 
-/* Connection affinity: flow as it arrives -> the rewrite to apply. */
+/* Connection affinity: flow as it arrives -> the rewrite to apply, one
+ * map per family (the smaller IPv4 key is cheaper per lookup). Reached
+ * only through ct_lookup/ct_update/ct_delete (conntrack.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, MAGLB_CT_DEFAULT_SIZE);
+	__type(key, struct maglb_flow4);
+	__type(value, struct maglb_ct_entry);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} maglb_ct4 SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, MAGLB_CT_DEFAULT_SIZE);
 	__type(key, struct maglb_flow);
 	__type(value, struct maglb_ct_entry);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} maglb_ct SEC(".maps");
+} maglb_ct6 SEC(".maps");
 
 /* Per-service counters, indexed by service id. */
 struct {
@@ -181,6 +191,7 @@ struct maglb_scratch {
 	struct maglb_ct_entry rev;
 	struct maglb_flow key1;		/* flow keys being built */
 	struct maglb_flow key2;
+	struct maglb_flow4 k4;		/* an IPv4 conntrack key (conntrack.h) */
 	struct cookie_in cookie;
 	struct bpf_fib_lookup fib;
 	struct maglb_vip_key vip;	/* a route's service key (route.h) */

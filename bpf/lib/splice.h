@@ -208,11 +208,12 @@ static __always_inline int splice_rst_client(CTX *ctx, struct pkt *p,
 }
 
 static __always_inline void splice_forget(const struct maglb_flow *client,
-					  const struct maglb_flow *reply)
+					  const struct maglb_flow *reply,
+					  struct maglb_flow4 *k4)
 {
 	bpf_map_delete_elem(&maglb_splice, client);
-	bpf_map_delete_elem(&maglb_ct, client);
-	bpf_map_delete_elem(&maglb_ct, reply);
+	ct_delete(client, k4);
+	ct_delete(reply, k4);
 }
 
 struct http_loop {
@@ -513,7 +514,7 @@ static __always_inline int splice_first(CTX *ctx, struct pkt *p,
 	}
 	rc = ct_create(p, svc, be_id, be, hash, now, NULL, fwd,
 		       MAGLB_CT_F_PENDING | MAGLB_CT_F_SPLICE, &sc->rev,
-		       MAGLB_CT_F_PENDING | MAGLB_CT_F_SPLICE, &sc->key1);
+		       MAGLB_CT_F_PENDING | MAGLB_CT_F_SPLICE, &sc->key1, &sc->k4);
 	if (rc) {
 		*why = rc;
 		return ACT_DROP;
@@ -528,7 +529,7 @@ static __always_inline int splice_first(CTX *ctx, struct pkt *p,
 		__u32 id = svc->id;
 
 		line = bpf_map_lookup_elem(&maglb_cookies, &id);
-		rev = bpf_map_lookup_elem(&maglb_ct, &sc->key1);
+		rev = ct_lookup(&sc->key1, &sc->k4);
 		if (line && rev && line->len <= MAGLB_COOKIE_LINE_MAX) {
 			rev->flags |= MAGLB_CT_F_SET_COOKIE;
 			rev->cookie_val = sc->cookie_val;
@@ -643,12 +644,12 @@ static __always_inline int splice_pending_do(CTX *ctx, struct pkt *p,
 		*reply = p->flow;
 		reply_key(client, &p->flow, ct);	/* same formula back */
 		rev = ct;
-		fwd = bpf_map_lookup_elem(&maglb_ct, client);
+		fwd = ct_lookup(client, &sc->k4);
 	} else {
 		*client = p->flow;
 		fwd = ct;
 		reply_key(reply, &p->flow, ct);
-		rev = bpf_map_lookup_elem(&maglb_ct, reply);
+		rev = ct_lookup(reply, &sc->k4);
 	}
 	sp = bpf_map_lookup_elem(&maglb_splice, client);
 	if (!sp || !fwd || !rev) {
@@ -660,14 +661,14 @@ static __always_inline int splice_pending_do(CTX *ctx, struct pkt *p,
 		__u32 hlen = th->doff * 4, l3_len;
 
 		if (p->tcp_flags & TCP_F_RST) {
-			splice_forget(client, reply);
+			splice_forget(client, reply, &sc->k4);
 			*why = MAGLB_DROP_NO_STATE;
 			return ACT_DROP;
 		}
 		if (now - sp->created_ns > splice_timeout_ns) {
 			__u32 isn_cookie = sp->isn_cookie;
 
-			splice_forget(client, reply);
+			splice_forget(client, reply, &sc->k4);
 			return splice_rst_client(ctx, p, client, isn_cookie,
 						 true, sc, why);
 		}
@@ -683,7 +684,7 @@ static __always_inline int splice_pending_do(CTX *ctx, struct pkt *p,
 	if (p->tcp_flags & TCP_F_RST) {
 		__u32 isn_cookie = sp->isn_cookie;
 
-		splice_forget(client, reply);
+		splice_forget(client, reply, &sc->k4);
 		return splice_rst_client(ctx, p, client, isn_cookie, false, sc,
 					 why);
 	}
@@ -765,7 +766,7 @@ static __always_inline int splice_stash_do(CTX *ctx, struct pkt *p,
 		*why = MAGLB_PASS_TO_TC;	/* a resend grows too */
 		return ACT_PASS;
 #endif
-		fwd = bpf_map_lookup_elem(&maglb_ct, client);
+		fwd = ct_lookup(client, &sc->k4);
 		if (!fwd || tcpopt_load(ctx, p->l4_off, th->doff * 4, &sc->opts)) {
 			*why = MAGLB_DROP_NO_STATE;
 			return ACT_DROP;

@@ -260,6 +260,29 @@ static int open_flows(struct bench_case *cases)
 	return run_pkt(&snat, "c0", &r);
 }
 
+/* bench_nat_redirect's entry and devmap: toward "b0", as an established
+ * flow's packets go. */
+static int fill_nat_floor(struct bench_bpf *b)
+{
+	struct bpf_devmap_val dv = { .ifindex = if_nametoindex("b0") };
+	struct maglb_ct_entry e = { .nh.ifindex = dv.ifindex };
+	__u32 zero = 0;
+
+	inet_pton(AF_INET, "10.10.0.2", &e.nat_saddr.v4);
+	inet_pton(AF_INET, "10.20.1.2", &e.nat_daddr.v4);
+	e.nat_sport = htons(40000);
+	e.nat_dport = htons(3000);
+	if (!dv.ifindex ||
+	    bpf_map__update_elem(b->maps.bench_tx_ports, &dv.ifindex,
+				 sizeof(dv.ifindex), &dv, sizeof(dv), 0) ||
+	    bpf_map__update_elem(b->maps.bench_entry, &zero, sizeof(zero), &e,
+				 sizeof(e), 0)) {
+		fprintf(stderr, "bench: could not fill the NAT floor's maps\n");
+		return -1;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct bench_bpf *base;
@@ -287,7 +310,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	base = bench_bpf__open_and_load();
-	if (!base)
+	if (!base || fill_nat_floor(base))
 		return 1;
 
 	struct bench_case cases[] = {
@@ -337,16 +360,31 @@ int main(int argc, char **argv)
 		{ "cookie: spliced steady-state segment", prog_fd,
 		  { .family = 4 }, "c0", 0, XDP_REDIRECT, spliced_prepare },
 		/* appended: the cases above are referred to by index */
-		{ "part: parse + conntrack-shaped LRU hit (40-byte key)",
-		  bpf_program__fd(base->progs.bench_ct_hit),
+		{ "part: parse + LRU hit, 40-byte key (maglb_ct6's)",
+		  bpf_program__fd(base->progs.bench_ct6_hit),
 		  { .family = 4, .src = "10.10.0.2", .sport = 40000, .dst = "10.10.0.100",
 		    .dport = 80, .proto = IPPROTO_TCP, .tcp_flags = TF_ACK },
 		  "c0", 0, XDP_TX },
-		{ "part: parse + two conntrack-shaped LRU inserts",
-		  bpf_program__fd(base->progs.bench_ct_insert2),
+		{ "part: parse + two LRU inserts, 16-byte key",
+		  bpf_program__fd(base->progs.bench_ct4_insert2),
 		  { .family = 4, .src = "10.10.0.2", .sport = 1, .dst = "10.10.0.100",
 		    .dport = 80, .proto = IPPROTO_TCP, .tcp_flags = TF_SYN },
 		  "c0", 1, XDP_TX },
+		{ "part: parse + LRU hit, 16-byte key (maglb_ct4's)",
+		  bpf_program__fd(base->progs.bench_ct4_hit),
+		  { .family = 4, .src = "10.10.0.2", .sport = 40000, .dst = "10.10.0.100",
+		    .dport = 80, .proto = IPPROTO_TCP, .tcp_flags = TF_ACK },
+		  "c0", 0, XDP_TX },
+		{ "part: parse + one LRU insert, 16-byte key",
+		  bpf_program__fd(base->progs.bench_ct4_insert1),
+		  { .family = 4, .src = "10.10.0.3", .sport = 1, .dst = "10.10.0.100",
+		    .dport = 80, .proto = IPPROTO_TCP, .tcp_flags = TF_SYN },
+		  "c0", 1, XDP_TX },
+		{ "part: parse + NAT rewrite + redirect, no lookup",
+		  bpf_program__fd(base->progs.bench_nat_redirect),
+		  { .family = 4, .src = "10.10.0.2", .sport = 40000, .dst = "10.10.0.100",
+		    .dport = 80, .proto = IPPROTO_TCP, .tcp_flags = TF_ACK, .payload = 100 },
+		  "c0", 0, XDP_REDIRECT },
 	};
 	int nc = sizeof(cases) / sizeof(cases[0]);
 	double res[24], above[24], per[ROUNDS][24];

@@ -178,10 +178,16 @@ NFT
 	[ "$ok" = 1000 ]
 }
 
+# Conntrack entries of both families.
+ct_entries() {
+	cat <(bpftool map dump pinned "$PIN_DIR/maglb_ct4") \
+	    <(bpftool map dump pinned "$PIN_DIR/maglb_ct6") | grep -c '"key"'
+}
+
 syn_flood_leaves_no_state_and_service_continues() {
 	local before after ok
 	before=$(bpftool map show pinned "$PIN_DIR/maglb_splice" >/dev/null && \
-		bpftool map dump pinned "$PIN_DIR/maglb_ct" | grep -c '"key"')
+		ct_entries)
 	nsx client python3 "$ROOT/tests/lib/synflood.py" "$VADDR" 80 3 > "$WORK/flood.txt" 2>&1 &
 	local hp=$!
 	sleep 0.5
@@ -189,7 +195,7 @@ syn_flood_leaves_no_state_and_service_continues() {
 	for i in $(seq 20); do [ "$(curl_ck "flood-$i")" = 200 ] && ok=$((ok + 1)); done
 	wait $hp
 	echo "$(cat "$WORK/flood.txt") SYNs from random sources in 3 s"
-	after=$(bpftool map dump pinned "$PIN_DIR/maglb_ct" | grep -c '"key"')
+	after=$(ct_entries)
 	local synacks; synacks=$(maglb stats --json | grep -o '"syncookie_sent":{"packets":[0-9]*' | grep -o '[0-9]*$')
 	echo "during the flood: $ok/20 requests ok; conntrack entries $before -> $after; SYN-ACK cookies sent $synacks"
 	[ "$ok" = 20 ] && [ $((after - before)) -le 40 ]

@@ -393,12 +393,12 @@ static int fin_and_rst_are_forwarded_and_tracked(void)
 	if (send_and_view(&s, "c0", XDP_REDIRECT, &v))
 		return -1;
 	client_key("10.10.0.100", 41002, &k);
-	ASSERT_OK(bpf_map_lookup_elem(maps.ct, &k, &e));
+	ASSERT_OK(maps_get_ct(&maps, &k, &e));
 	ASSERT_TRUE(e.flags & MAGLB_CT_F_FIN, "FIN not recorded");
 	s.tcp_flags = TF_RST;
 	if (send_and_view(&s, "c0", XDP_REDIRECT, &v))
 		return -1;
-	ASSERT_OK(bpf_map_lookup_elem(maps.ct, &k, &e));
+	ASSERT_OK(maps_get_ct(&maps, &k, &e));
 	ASSERT_TRUE(e.flags & MAGLB_CT_F_RST, "RST not recorded");
 	/* The 4-tuple is reused: a bare SYN is a new connection. */
 	maps_read_counters(maps.svc_stats, it.svc.id, &c0);
@@ -407,7 +407,7 @@ static int fin_and_rst_are_forwarded_and_tracked(void)
 		return -1;
 	maps_read_counters(maps.svc_stats, it.svc.id, &c1);
 	ASSERT_EQ(c1.new_conns - c0.new_conns, 1);
-	ASSERT_OK(bpf_map_lookup_elem(maps.ct, &k, &e));
+	ASSERT_OK(maps_get_ct(&maps, &k, &e));
 	ASSERT_EQ(e.flags & (MAGLB_CT_F_RST | MAGLB_CT_F_FIN), 0);
 	return 0;
 }
@@ -440,15 +440,15 @@ static int established_fast_path_matches_the_full_path(void)
 	}
 	ASSERT_TRUE(i < 40, "no second flow reached %s", first);
 	client_key("10.10.0.100", s.sport, &k);
-	ASSERT_OK(bpf_map_lookup_elem(maps.ct, &k, &e));
+	ASSERT_OK(maps_get_ct(&maps, &k, &e));
 	ASSERT_TRUE(e.fast_jiffies != 0, "a new flow to a known backend starts unconfirmed");
 	/* Unconfirm it: the next packet takes the full path and confirms. */
 	e.fast_jiffies = 0;
-	ASSERT_OK(bpf_map_update_elem(maps.ct, &k, &e, BPF_EXIST));
+	ASSERT_OK(maps_put_ct(&maps, &k, &e, BPF_EXIST));
 	s.tcp_flags = TF_ACK;
 	s.payload = 100;
 	ASSERT_OK(run_pkt(&s, "c0", &full));
-	ASSERT_OK(bpf_map_lookup_elem(maps.ct, &k, &e));
+	ASSERT_OK(maps_get_ct(&maps, &k, &e));
 	ASSERT_TRUE(e.fast_jiffies != 0, "the full path did not confirm the entry");
 	maps_read_counters(maps.backend_stats, e.backend_id, &c0);
 	ASSERT_OK(run_pkt(&s, "c0", &fast));
@@ -468,7 +468,7 @@ static int established_fast_path_matches_the_full_path(void)
 	s.tcp_flags = TF_FIN | TF_ACK;
 	if (send_and_view(&s, "c0", XDP_REDIRECT, &v))
 		return -1;
-	ASSERT_OK(bpf_map_lookup_elem(maps.ct, &k, &e));
+	ASSERT_OK(maps_get_ct(&maps, &k, &e));
 	ASSERT_TRUE(e.flags & MAGLB_CT_F_FIN, "FIN after fast-path packets not recorded");
 	return 0;
 }
@@ -992,7 +992,7 @@ static int repeated_backend_synack_gets_the_request_again_until_acked(void)
 	inet_pton(AF_INET, "10.10.0.2", &k.daddr);
 	k.sport = htons(3000);
 	k.dport = htons(h.sport);
-	ASSERT_OK(bpf_map_lookup_elem(maps.ct, &k, &e));
+	ASSERT_OK(maps_get_ct(&maps, &k, &e));
 	ASSERT_TRUE(e.flags & MAGLB_CT_F_SPLICE, "not the spliced reply entry");
 	ASSERT_EQ(e.fast_jiffies, 0);
 	return 0;
@@ -1300,7 +1300,7 @@ static bool ct_has(const struct maglb_flow *k)
 {
 	struct maglb_ct_entry e;
 
-	return !bpf_map_lookup_elem(maps.ct, k, &e);
+	return !maps_get_ct(&maps, k, &e);
 }
 
 static int sweep_expires_closed_then_idle_connections_in_pairs(void)
@@ -1327,10 +1327,10 @@ static int sweep_expires_closed_then_idle_connections_in_pairs(void)
 	client_key("10.10.0.100", 44000, &open_k);
 	client_key("10.10.0.100", 44001, &closed_k);
 	it.key = open_k;
-	ASSERT_OK(bpf_map_lookup_elem(maps.ct, &open_k, &it.val));
+	ASSERT_OK(maps_get_ct(&maps, &open_k, &it.val));
 	ct_partner_key(&it, &open_r);
 	it.key = closed_k;
-	ASSERT_OK(bpf_map_lookup_elem(maps.ct, &closed_k, &it.val));
+	ASSERT_OK(maps_get_ct(&maps, &closed_k, &it.val));
 	ct_partner_key(&it, &closed_r);
 	ASSERT_TRUE(ct_has(&open_r) && ct_has(&closed_r), "reply entries missing");
 
