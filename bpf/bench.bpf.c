@@ -27,6 +27,13 @@ int bench_parse(struct xdp_md *ctx)
 	return parse_packet(ctx, &p) == PARSE_OK ? XDP_TX : XDP_PASS;
 }
 
+/* The TC rows' baseline. */
+SEC("tc")
+int bench_tc_ok(struct __sk_buff *skb)
+{
+	return 0;	/* TC_ACT_OK */
+}
+
 /* Parts of the established path, to see where its time goes. */
 SEC("xdp")
 int bench_fib(struct xdp_md *ctx)

@@ -26,6 +26,7 @@
 #include "lib/forward.h"
 #include "lib/fastpath.h"
 #include "lib/splice.h"
+#include "lib/handoff.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -86,9 +87,14 @@ static __always_inline int l4_new_flow(struct pkt *p,
 	return rc ? rc : -1;
 }
 
-static __always_inline int verdict(enum maglb_reason why, int action, __u32 len)
+/* Every exit but the fast path's: count the reason; a packet passed up
+ * for TC gets the mark TC looks for (lib/handoff.h). */
+static __always_inline int verdict(struct xdp_md *ctx, enum maglb_reason why,
+				   int action, __u32 len)
 {
 	count_reason(why, len);
+	if (why == MAGLB_PASS_TO_TC && action == XDP_PASS)
+		handoff_mark(ctx);
 	return action;
 }
 
@@ -111,7 +117,7 @@ int maglb_xdp(struct xdp_md *ctx)
 	if (rc == PARSE_FRAG || rc == PARSE_TRUNC_L4)
 		return verdict_unparsed(&p, rc);
 	if (rc != PARSE_OK)
-		return verdict(rc, XDP_PASS, p.len);
+		return verdict(ctx, rc, XDP_PASS, p.len);
 
 	ct = ct_lookup(&p.flow, &k4);
 	if (ct && fast_ok(ct, &p))
@@ -120,7 +126,7 @@ int maglb_xdp(struct xdp_md *ctx)
 	if (!ct) {
 		svc = vip_lookup(&p.flow);
 		if (!svc)
-			return verdict(MAGLB_PASS_NON_VIP, XDP_PASS, p.len);
+			return verdict(ctx, MAGLB_PASS_NON_VIP, XDP_PASS, p.len);
 	}
 
 	/* Per-CPU working memory: the 512-byte stack is shared with the
@@ -151,25 +157,25 @@ int maglb_xdp(struct xdp_md *ctx)
 	if (ct) {
 		if (ct->flags & MAGLB_CT_F_PENDING) {
 			action = splice_ct(ctx, ct, &reason);
-			return verdict(reason, action, p.len);
+			return verdict(ctx, reason, action, p.len);
 		}
 		ct_touch(ct, p.tcp_flags, now);
 		if ((ct->flags & (MAGLB_CT_F_REPLY | MAGLB_CT_F_STASH)) ==
 		    (MAGLB_CT_F_REPLY | MAGLB_CT_F_STASH)) {
 			action = splice_ct(ctx, ct, &reason);
 			if (action >= 0)
-				return verdict(reason, action, p.len);
+				return verdict(ctx, reason, action, p.len);
 			/* The helper calls in there made our pointers stale. */
 			if (parse_packet(ctx, &p) != PARSE_OK)
-				return verdict(MAGLB_PASS_MALFORMED_L3, XDP_PASS,
+				return verdict(ctx, MAGLB_PASS_MALFORMED_L3, XDP_PASS,
 					       p.len);
 		}
 		/* A response that gets a Set-Cookie must grow: TC does it. */
 		if (cookie_due(ctx, &p, ct)) {
 			if (cookie_commit(ctx, &p, ct, sc))
-				return verdict(MAGLB_PASS_TO_TC, XDP_PASS, p.len);
+				return verdict(ctx, MAGLB_PASS_TO_TC, XDP_PASS, p.len);
 			if (parse_packet(ctx, &p) != PARSE_OK)
-				return verdict(MAGLB_PASS_MALFORMED_L3, XDP_PASS,
+				return verdict(ctx, MAGLB_PASS_MALFORMED_L3, XDP_PASS,
 					       p.len);
 		}
 	} else {
@@ -177,25 +183,25 @@ int maglb_xdp(struct xdp_md *ctx)
 		if (!svc)
 			svc = vip_lookup(&p.flow);
 		if (!svc)
-			return verdict(MAGLB_PASS_NON_VIP, XDP_PASS, p.len);
+			return verdict(ctx, MAGLB_PASS_NON_VIP, XDP_PASS, p.len);
 		/* Delayed binding: the key or the route is in the head. */
 		if (key_hashed(svc) || svc->n_matches) {
 			if (p.flow.proto != IPPROTO_TCP)
-				return verdict(MAGLB_PASS_NON_VIP, XDP_PASS,
+				return verdict(ctx, MAGLB_PASS_NON_VIP, XDP_PASS,
 					       p.len);
 			if ((p.tcp_flags & (TCP_F_SYN | TCP_F_ACK | TCP_F_RST)) ==
 			    TCP_F_SYN) {
 				action = splice_syn_in(ctx, &reason);
-				return verdict(reason, action, p.len);
+				return verdict(ctx, reason, action, p.len);
 			}
 			bpf_tail_call(ctx, &maglb_progs, MAGLB_PROG_SPLICE_FIRST);
 			/* Only a missing tail-call target gets here. */
-			return verdict(MAGLB_DROP_SPLICE_UNSUPPORTED, XDP_DROP,
+			return verdict(ctx, MAGLB_DROP_SPLICE_UNSUPPORTED, XDP_DROP,
 				       p.len);
 		}
 		rc = l4_new_flow(&p, svc, sc, now, &nh);
 		if (rc >= 0)
-			return verdict(rc, XDP_DROP, p.len);
+			return verdict(ctx, rc, XDP_DROP, p.len);
 		ct = &sc->fwd;
 		new_conn = true;
 	}
@@ -208,9 +214,9 @@ int maglb_xdp(struct xdp_md *ctx)
 	sc->opts.len = 0;
 	if ((ct->flags & MAGLB_CT_F_SPLICE) &&
 	    splice_translate(ctx, &p, ct, 0, &sc->opts))
-		return verdict(MAGLB_DROP_SPLICE_UNSUPPORTED, XDP_DROP, p.len);
+		return verdict(ctx, MAGLB_DROP_SPLICE_UNSUPPORTED, XDP_DROP, p.len);
 	if (!nat_rewrite(&p, ct))
-		return verdict(MAGLB_PASS_FIB_OTHER, XDP_PASS, p.len);
+		return verdict(ctx, MAGLB_PASS_FIB_OTHER, XDP_PASS, p.len);
 	l4_off = p.l4_off;
 	action = forward_cached(ctx, &p, new_conn ? nh : &ct->nh, now, &reason,
 				&sc->fib);
@@ -219,7 +225,7 @@ int maglb_xdp(struct xdp_md *ctx)
 		fast_confirm(ct);
 	/* Last: it invalidates every packet pointer. */
 	splice_store_opts(ctx, l4_off, &sc->opts);
-	return verdict(reason, action, p.len);
+	return verdict(ctx, reason, action, p.len);
 }
 
 /*
@@ -236,10 +242,10 @@ int maglb_splice_first(struct xdp_md *ctx)
 	int action;
 
 	if (parse_packet(ctx, &p) != PARSE_OK || !pkt_tcp(ctx, &p))
-		return verdict(MAGLB_DROP_NO_STATE, XDP_DROP, p.len);
+		return verdict(ctx, MAGLB_DROP_NO_STATE, XDP_DROP, p.len);
 	svc = vip_lookup(&p.flow);
 	if (!svc)
-		return verdict(MAGLB_PASS_NON_VIP, XDP_PASS, p.len);
+		return verdict(ctx, MAGLB_PASS_NON_VIP, XDP_PASS, p.len);
 	action = splice_first(ctx, &p, svc, bpf_ktime_get_ns(), &reason);
-	return verdict(reason, action, p.len);
+	return verdict(ctx, reason, action, p.len);
 }

@@ -5,7 +5,8 @@
  * the client's stashed request, and a response's first segment takes a
  * Set-Cookie line (lib/cookie.h); an XDP frame only has the tailroom its
  * driver left (veth: about none). maglb_xdp passes exactly these up
- * (reason pass_to_tc); everything else here is TC_ACT_OK at once. Same logic as XDP, built from the same headers with
+ * (reason pass_to_tc) with a mark (lib/handoff.h); everything else is
+ * TC_ACT_OK at once. Same logic as XDP, built from the same headers with
  * MAGLB_TC; the maps are the XDP object's, shared by pin or fd.
  */
 #define MAGLB_TC
@@ -23,6 +24,7 @@
 #include "lib/nat.h"
 #include "lib/conntrack.h"
 #include "lib/splice.h"
+#include "lib/handoff.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -35,6 +37,11 @@ int maglb_tc(struct __sk_buff *skb)
 	struct pkt p = {};
 	int action;
 
+	if (!handoff_wanted(skb))
+		return TC_ACT_OK;
+	/* Else clang reuses handoff_wanted's &skb->data, and the verifier
+	 * refuses a load through a moved context pointer. */
+	barrier_var(skb);
 	if (parse_packet(skb, &p) != PARSE_OK || !pkt_tcp(skb, &p))
 		return TC_ACT_OK;
 	ct = ct_lookup(&p.flow, &k4);

@@ -257,6 +257,16 @@ struct maglb_nh {
 	__u64 time_ns;		/* when looked up */
 };
 
+/* maglb_handoff: how TC (maglb_tc.bpf.c) knows which packets XDP passed
+ * up for it (bpf/lib/handoff.h). */
+#define MAGLB_HANDOFF_MARK	0x6d6c7463	/* "mltc", the XDP metadata */
+
+struct maglb_handoff {
+	__u32 no_meta;		/* 1: a device refused XDP metadata, so TC
+				 * looks at every TCP packet */
+	__u32 pad;
+};
+
 /* maglb_backend_nh: the next hop toward a backend, for its new flows. */
 struct maglb_backend_nh {
 	struct maglb_nh nh;

@@ -25,6 +25,7 @@
 	X(backend_stats)		\
 	X(reasons)			\
 	X(tx_ports)			\
+	X(handoff)			\
 	X(progs)			\
 	X(splice)			\
 	X(matches)			\

@@ -131,6 +131,15 @@ struct {
 	__type(value, struct bpf_devmap_val);
 } maglb_tx_ports SEC(".maps");
 
+/* Whether XDP could mark the packets it passes to TC (handoff.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct maglb_handoff);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} maglb_handoff SEC(".maps");
+
 /* Tail-call targets (enum maglb_prog); `maglb attach` fills it. A tail call
  * starts with a fresh stack, which the first-data path needs. */
 struct {

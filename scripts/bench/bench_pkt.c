@@ -62,13 +62,15 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* One timed run of prog on frame in (len bytes) arriving on dev. */
+/* One timed run of prog on frame in (len bytes) arriving on dev; a TC
+ * program (tc) gets an skb context. */
 static int run_once(int fd, const __u8 *in, int len, const char *dev,
-		    __u64 *ns, int *action)
+		    bool tc, __u64 *ns, int *action)
 {
 	static char last_dev[IF_NAMESIZE];
 	static unsigned int last_ifindex;
 	struct xdp_md ctx = { .data_end = len };
+	struct __sk_buff skb = {};
 
 	/* if_nametoindex() opens a socket: not per call, or the loop spends
 	 * its time there and the profile of a case shows little else. */
@@ -77,10 +79,12 @@ static int run_once(int fd, const __u8 *in, int len, const char *dev,
 		last_ifindex = if_nametoindex(dev);
 	}
 	ctx.ingress_ifindex = last_ifindex;
+	skb.ifindex = last_ifindex;
 	__u8 out[4096];
 	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = in, .data_size_in = len,
 		    .data_out = out, .data_size_out = sizeof(out),
-		    .ctx_in = &ctx, .ctx_size_in = sizeof(ctx), .repeat = 1);
+		    .ctx_in = tc ? (void *)&skb : (void *)&ctx,
+		    .ctx_size_in = tc ? sizeof(skb) : sizeof(ctx), .repeat = 1);
 
 	if (bpf_prog_test_run_opts(fd, &o))
 		return -errno;
@@ -99,6 +103,8 @@ struct bench_case {
 	int want_action;
 	/* per-iteration preparation that is not timed; may rewrite buf */
 	int (*prepare)(__u8 *buf, int *len, int i);
+	int tc;			/* a TC program: compared with the TC baseline */
+	int no_meta;		/* TC cases: maglb_handoff.no_meta to run with */
 };
 
 /* n calls of case c; the median duration. first: the iteration number
@@ -109,6 +115,8 @@ static double median_ns(const struct bench_case *c, int first, int n)
 	int len, i, action = 0, bad = 0;
 
 	len = c->prepare ? 0 : pkt_build(&c->spec, buf, sizeof(buf));
+	if (c->tc && set_handoff_no_meta(c->no_meta))
+		return -1;
 	for (i = first; i < first + n; i++) {
 		if (c->unique_flow) {
 			/* source port and last address byte; the L4 checksum is
@@ -121,7 +129,8 @@ static double median_ns(const struct bench_case *c, int first, int n)
 		}
 		if (c->prepare && c->prepare(buf, &len, i))
 			return -1;
-		if (run_once(c->fd, buf, len, c->dev, &samples[i - first], &action))
+		if (run_once(c->fd, buf, len, c->dev, c->tc, &samples[i - first],
+			     &action))
 			return -1;
 		bad += c->want_action && action != c->want_action;
 	}
@@ -385,10 +394,23 @@ int main(int argc, char **argv)
 		  { .family = 4, .src = "10.10.0.2", .sport = 40000, .dst = "10.10.0.100",
 		    .dport = 80, .proto = IPPROTO_TCP, .tcp_flags = TF_ACK, .payload = 100 },
 		  "c0", 0, XDP_REDIRECT },
+		/* TC rows: "above" is above the TC baseline (first of them) */
+		{ "baseline (TC): TC_ACT_OK only", bpf_program__fd(base->progs.bench_tc_ok),
+		  { .family = 4, .src = "10.10.0.2", .sport = 40000, .dst = "10.10.0.1",
+		    .dport = 22, .proto = IPPROTO_TCP, .tcp_flags = TF_ACK, .payload = 100 },
+		  "c0", 0, 0, .tc = 1 },
+		{ "TC: the node's own TCP packet (unmarked)", tc_fd,
+		  { .family = 4, .src = "10.10.0.2", .sport = 40000, .dst = "10.10.0.1",
+		    .dport = 22, .proto = IPPROTO_TCP, .tcp_flags = TF_ACK, .payload = 100 },
+		  "c0", 0, 0, .tc = 1, .no_meta = 0 },
+		{ "TC: the same, on a driver without XDP metadata", tc_fd,
+		  { .family = 4, .src = "10.10.0.2", .sport = 40000, .dst = "10.10.0.1",
+		    .dport = 22, .proto = IPPROTO_TCP, .tcp_flags = TF_ACK, .payload = 100 },
+		  "c0", 0, 0, .tc = 1, .no_meta = 1 },
 	};
 	int nc = sizeof(cases) / sizeof(cases[0]);
 	double res[24], above[24], per[ROUNDS][24];
-	int r, only, per_round = n_iter / ROUNDS;
+	int r, only, tc_base = 0, per_round = n_iter / ROUNDS;
 
 	/* A B A B: every case runs in each of ROUNDS rounds, and a figure is
 	 * the median over rounds. On a shared VM the clock and the neighbours
@@ -397,11 +419,14 @@ int main(int argc, char **argv)
 	/* BENCH_CASE=K runs only case K (and the XDP_TX baseline), for a
 	 * profiler attached meanwhile (`perf record -e cpu-clock -a`). */
 	only = getenv("BENCH_CASE") ? atoi(getenv("BENCH_CASE")) : -1;
+	for (k = nc - 1; k >= 0; k--)
+		if (cases[k].tc)
+			tc_base = k;	/* the first TC row is their baseline */
 	for (r = 0; r < ROUNDS; r++) {
 		bool flows_open = false;
 
 		for (k = 0; k < nc; k++) {
-			if (only >= 0 && k && k != only) {
+			if (only >= 0 && k && k != only && k != tc_base) {
 				per[r][k] = 0;
 				continue;
 			}
@@ -425,7 +450,7 @@ int main(int argc, char **argv)
 
 		for (r = 0; r < ROUNDS; r++) {
 			v[r] = per[r][k];
-			d[r] = per[r][k] - per[r][0];
+			d[r] = per[r][k] - per[r][cases[k].tc ? tc_base : 0];
 		}
 		res[k] = median_d(v, ROUNDS);
 		above[k] = median_d(d, ROUNDS);
@@ -439,8 +464,12 @@ int main(int argc, char **argv)
 	printf("|%s|---------|--------------|---------------|\n",
 	       "--------------------------------------------------------");
 	for (i = 0; i < nc; i++)
-		printf("| %-54s | %7.0f | %12.0f | %13.0f |\n", cases[i].name,
-		       res[i], above[i], above[i] - parse);
+		if (cases[i].tc)	/* above the TC baseline; no parse row */
+			printf("| %-54s | %7.0f | %12.0f | %13s |\n",
+			       cases[i].name, res[i], above[i], "-");
+		else
+			printf("| %-54s | %7.0f | %12.0f | %13.0f |\n",
+			       cases[i].name, res[i], above[i], above[i] - parse);
 	bench_bpf__destroy(base);
 	return 0;
 }

@@ -844,6 +844,43 @@ static int backend_synack_is_turned_into_the_stashed_request_by_tc(void)
 	return 0;
 }
 
+/* XDP marks what it passes up for TC with 4 bytes of metadata
+ * (bpf/lib/handoff.h). Where the driver keeps metadata, TC leaves unmarked
+ * packets alone (the node's own TCP traffic costs it no lookup). Where it
+ * does not, TC looks at everything, as the harness runs it. */
+static int tc_acts_only_on_packets_xdp_marked(void)
+{
+	struct hs h = { .sport = 45012, .isn = 12000, .isn_b = 52000 };
+	struct pkt_spec s;
+	struct pkt_view v;
+	struct run r;
+	__u32 mark;
+	int err;
+
+	if (hs_open(&h, REQ("9.9.9.9"), &r, &v))
+		return -1;
+	s = hs_synack(&h, backend_opts);
+	ASSERT_OK(run_pkt(&s, "b0", &r));
+	ASSERT_EQ(r.action, XDP_PASS);
+	/* test_run returns the frame from data_meta on */
+	ASSERT_EQ(r.out_len, r.in_len + (int)sizeof(mark));
+	memcpy(&mark, r.out, sizeof(mark));
+	ASSERT_EQ(mark, MAGLB_HANDOFF_MARK);
+	ASSERT_TRUE(!memcmp(r.out + sizeof(mark), r.in, r.in_len),
+		    "the frame passed to TC was changed");
+	/* test_run gives TC no metadata: this SYN-ACK arrives unmarked. */
+	ASSERT_OK(set_handoff_no_meta(0));
+	err = run_tc(&s, "b0", &r);
+	set_handoff_no_meta(1);
+	ASSERT_OK(err);
+	ASSERT_EQ(r.action, 0);			/* TC_ACT_OK */
+	ASSERT_TRUE(r.out_len == r.in_len && !memcmp(r.out, r.in, r.in_len),
+		    "TC changed an unmarked packet");
+	ASSERT_OK(run_tc(&s, "b0", &r));
+	ASSERT_EQ(r.action, 7);			/* TC_ACT_REDIRECT */
+	return 0;
+}
+
 static int spliced_segments_are_translated_both_ways(void)
 {
 	struct hs h = { .sport = 45005, .isn = 20000, .isn_b = 900000 };
@@ -1392,6 +1429,7 @@ int main(void)
 	RUN_TEST(first_data_with_bad_checksum_is_dropped);
 	RUN_TEST(first_data_opens_the_cookies_backend_with_the_client_isn);
 	RUN_TEST(backend_synack_is_turned_into_the_stashed_request_by_tc);
+	RUN_TEST(tc_acts_only_on_packets_xdp_marked);
 	RUN_TEST(spliced_segments_are_translated_both_ways);
 	RUN_TEST(retransmitted_first_data_resends_the_backend_syn);
 	RUN_TEST(backend_reset_during_setup_reaches_the_client);
