@@ -160,6 +160,27 @@ static int attach_dev(int prog_fd, int tc_fd, const char *dev, __u32 mode,
 	return err;
 }
 
+/* Maps an older release pinned and this one does not. attach refuses to
+ * run beside them (the old program's state is in them), and detach removes
+ * them, so the upgrade is detach + attach and leaves nothing behind. */
+static const char *const retired_pins[] = {
+	"maglb_ct",	/* split by family into maglb_ct4 and maglb_ct6 */
+};
+
+/* The first retired pin present under the pin dir, or NULL. */
+static const char *retired_pin_present(void)
+{
+	char path[512];
+	size_t i;
+
+	for (i = 0; i < sizeof(retired_pins) / sizeof(retired_pins[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", pin_dir, retired_pins[i]);
+		if (!access(path, F_OK))
+			return retired_pins[i];
+	}
+	return NULL;
+}
+
 int do_attach(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -173,6 +194,7 @@ int do_attach(int argc, char **argv)
 	struct maglb_maps m;
 	__u32 mode = XDP_FLAGS_DRV_MODE;
 	char links[512], tx_pin[512];
+	const char *old_pin;
 	int c, i, err = 0, tx_fd = -1;
 
 	maps_init(&m);
@@ -194,6 +216,12 @@ int do_attach(int argc, char **argv)
 	}
 	if (ensure_bpffs())
 		return 1;
+	old_pin = retired_pin_present();
+	if (old_pin) {
+		pr_warn("maglb: attach: %s/%s is an older release's map: its tracked connections cannot carry over; run `maglb detach` (it drops them) and attach again\n",
+			pin_dir, old_pin);
+		return 1;
+	}
 	snprintf(links, sizeof(links), "%s/links", pin_dir);
 	err = mkdir_p(links);
 	if (err) {
@@ -281,12 +309,6 @@ static int links_left(void)
 	closedir(dp);
 	return n;
 }
-
-/* Maps an older release pinned and this one does not: detach removes
- * them too, so an upgrade by detach + attach leaves nothing behind. */
-static const char *const retired_pins[] = {
-	"maglb_ct",	/* split by family into maglb_ct4 and maglb_ct6 */
-};
 
 static void unpin_all(void)
 {

@@ -24,6 +24,23 @@ second_attach_reuses_pins_and_native_failure_is_clear() {
 	[ -d "$PIN_DIR/links" ] || { echo "detaching one device removed all pins"; return 1; }
 }
 
+# An older release's conntrack pin (maglb_ct, split into maglb_ct4/ct6)
+# must not be run beside: attach says so and changes nothing.
+attach_refuses_to_run_beside_an_older_releases_pins() {
+	local out
+	bpftool map create "$PIN_DIR/maglb_ct" type hash key 4 value 4 \
+		entries 1 name maglb_ct || return 1
+	if out=$(maglb attach eth0 2>&1); then
+		rm -f "$PIN_DIR/maglb_ct"
+		echo "attach beside an old maglb_ct pin succeeded"; return 1
+	fi
+	rm -f "$PIN_DIR/maglb_ct"
+	echo "$out" | tail -1
+	grep -q "maglb_ct is an older release's map.*maglb detach" <<<"$out" || return 1
+	maglb attach eth0 2>&1 | tail -1
+	maglb status | grep -q "eth0" || { echo "eth0 not attached after"; return 1; }
+}
+
 stats_and_bpftool_show_named_per_backend_counters() {
 	local dump
 	dump=$(bpftool map dump pinned "$PIN_DIR/maglb_backend_stats") || return 1
@@ -128,6 +145,7 @@ check seed_tuple_requests_spread_over_backends
 check ipv6_requests_all_land_on_the_lookup_backend
 check ipv6_download_20mb_is_intact_over_the_fast_path
 check second_attach_reuses_pins_and_native_failure_is_clear
+check attach_refuses_to_run_beside_an_older_releases_pins
 check stats_and_bpftool_show_named_per_backend_counters
 check download_50mb_survives_backend_add_and_remove
 check bad_config_is_rejected_and_old_one_keeps_serving
