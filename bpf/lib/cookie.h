@@ -60,7 +60,8 @@ static __always_inline bool cookie_due(CTX *ctx, struct pkt *p,
 	       p->l3_off + pkt_l3_len(p) > p->l4_off + th->doff * 4;
 }
 
-/* Where the status line ends: a bpf_loop callback over the payload. */
+/* Where the status line ends: a bpf_loop callback over the payload,
+ * HTTP_CHUNK bytes per call (each call is an indirect call; see http.h). */
 struct nl_find {
 	const __u8 *buf;
 	__u32 len;
@@ -70,12 +71,17 @@ struct nl_find {
 static __noinline long nl_step(__u32 i, void *data)
 {
 	struct nl_find *f = data;
+	__u32 j, k;
 
-	if (i >= f->len)
-		return 1;
-	if (f->buf[i & (MAGLB_COOKIE_LINE_MAX - 1)] == '\n') {
-		f->at = i + 1;
-		return 1;
+#pragma unroll
+	for (j = 0; j < HTTP_CHUNK; j++) {
+		k = i * HTTP_CHUNK + j;
+		if (k >= f->len)
+			return 1;
+		if (f->buf[k & (MAGLB_COOKIE_LINE_MAX - 1)] == '\n') {
+			f->at = k + 1;
+			return 1;
+		}
 	}
 	return 0;
 }
@@ -103,7 +109,7 @@ static __always_inline __u32 cookie_fits(CTX *ctx, const struct pkt *p,
 		return 0;
 	nf.buf = sc->grow;
 	nf.len = n;
-	bpf_loop(MAGLB_COOKIE_LINE_MAX, nl_step, &nf, 0);
+	bpf_loop(MAGLB_COOKIE_LINE_MAX / HTTP_CHUNK, nl_step, &nf, 0);
 	return nf.at <= MAGLB_COOKIE_LINE_MAX ? nf.at : 0;
 }
 

@@ -26,9 +26,10 @@
 #ifndef MAGLB_HTTP_H
 #define MAGLB_HTTP_H
 
-/* Bytes the BPF side handles per bpf_loop() callback (splice.h, route.h).
- * Each iteration is an indirect call, and with retpolines that costs more
- * than a parser step: one byte per call made a 600-byte head cost ~15 us. */
+/* Bytes the BPF side handles per bpf_loop() callback (splice.h, route.h,
+ * cookie.h). Each iteration is an indirect call, and with retpolines that
+ * costs more than a parser step: one byte per call made a 600-byte head
+ * cost ~15 us. */
 #define HTTP_CHUNK	8
 
 #define HTTP_KEY_MAX	128
