@@ -1001,7 +1001,9 @@ static __always_inline int cookie_insert(CTX *ctx, struct pkt *p,
 	count_flow(&maglb_svc_stats, ct->svc_id, p->len, true, false);
 	count_flow(&maglb_backend_stats, ct->backend_id, p->len, true, false);
 	l4_off = p->l4_off;
-	action = forward(ctx, p, why, &sc->fib);
+	/* the reply entry's next hop toward the client, as XDP uses it */
+	action = forward_cached(ctx, p, &ct->nh, bpf_ktime_get_coarse_ns(),
+				why, &sc->fib);
 	splice_store_opts(ctx, l4_off, &sc->opts);
 	return action;
 drop:
