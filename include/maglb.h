@@ -110,7 +110,7 @@ struct maglb_flow {
 /*
  * maglb_ct4 key: an IPv4 flow in 16 bytes. The kernel hashes and compares
  * a hash map's whole key on every lookup, and a 40-byte maglb_flow costs an
- * IPv4 packet 20-60 ns more per hit than this (bench_pkt's "part" rows);
+ * IPv4 packet 10-40 ns more per hit than this (bench_pkt's "part" rows);
  * Cilium splits its conntrack by family for the same reason.
  */
 struct maglb_flow4 {
@@ -242,11 +242,6 @@ struct maglb_backend {
 						 * the other side's ack/sack_add,
 						 * include cookie_len */
 
-/*
- * maglb_ct4/maglb_ct6 value. Both directions of a connection have an
- * entry keyed by the flow as it arrives; the value says what to write into the headers,
- * so forward and reply rewrites are one code path.
- */
 /* A next hop from bpf_fib_lookup(), kept for reuse (bpf/lib/forward.h). */
 struct maglb_nh {
 	__u32 ifindex;		/* 0: nothing cached */
@@ -257,16 +252,6 @@ struct maglb_nh {
 	__u64 time_ns;		/* when looked up */
 };
 
-/* maglb_handoff: how TC (maglb_tc.bpf.c) knows which packets XDP passed
- * up for it (bpf/lib/handoff.h). */
-#define MAGLB_HANDOFF_MARK	0x6d6c7463	/* "mltc", the XDP metadata */
-
-struct maglb_handoff {
-	__u32 no_meta;		/* 1: a device refused XDP metadata, so TC
-				 * looks at every TCP packet */
-	__u32 pad;
-};
-
 /* maglb_backend_nh: the next hop toward a backend, for its new flows. */
 struct maglb_backend_nh {
 	struct maglb_nh nh;
@@ -274,6 +259,11 @@ struct maglb_backend_nh {
 	__u32 pad;
 };
 
+/*
+ * maglb_ct4/maglb_ct6 value. Both directions of a connection have an
+ * entry keyed by the flow as it arrives; the value says what to write into
+ * the headers, so forward and reply rewrites are one code path.
+ */
 struct maglb_ct_entry {
 	union maglb_addr nat_saddr;
 	union maglb_addr nat_daddr;
@@ -300,6 +290,16 @@ struct maglb_ct_entry {
 	__u32 cookie_seq;	/* backend seq of the response's first byte */
 	__u16 cookie_len;	/* bytes the Set-Cookie line adds */
 	__u16 pad2;
+};
+
+/* maglb_handoff: how TC (maglb_tc.bpf.c) knows which packets XDP passed
+ * up for it (bpf/lib/handoff.h). */
+#define MAGLB_HANDOFF_MARK	0x6d6c7463	/* "mltc", the XDP metadata */
+
+struct maglb_handoff {
+	__u32 no_meta;		/* 1: a device refused XDP metadata, so TC
+				 * looks at every TCP packet */
+	__u32 pad;
 };
 
 #define MAGLB_STASH_MAX		1500	/* bytes of first data we hold */

@@ -3,10 +3,10 @@
  * conntrack.h - connection affinity. A new flow gets two entries in the
  * conntrack (maglb_ct4 or maglb_ct6, by family): the forward one keyed by
  * the client's flow, and the reply one keyed by the flow the backend sends
- * back. Established connections are
- * served from here and never look at the Maglev ring again, so they keep
- * their backend whatever the table becomes. The agent sweeps idle and
- * closed entries; the LRU bounds memory if it cannot keep up.
+ * back. Established connections are served from here and never look at
+ * the Maglev ring again, so they keep their backend whatever the table
+ * becomes. The agent sweeps idle and closed entries; the LRU bounds memory
+ * if it cannot keep up.
  */
 #ifndef MAGLB_BPF_CONNTRACK_H
 #define MAGLB_BPF_CONNTRACK_H
