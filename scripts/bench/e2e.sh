@@ -4,7 +4,8 @@
 # alternating the options round by round (A B C ... A B C ...), in
 # keep-alive and in Connection: close mode. Prints medians and ratios, and
 # writes build/bench/e2e.tsv for the chart.
-#   ROUNDS (5)  DURATION seconds per run (5)  CONNS (32). On a shared VM,
+#   ROUNDS (5)  DURATION seconds per run (5)  CONNS (32)  OPTIONS (all,
+#   a subset to compare a few). On a shared VM,
 #   fewer rounds left run-to-run ratios apart by up to 15%.
 set -u
 cd "$(dirname "$0")/../.."
@@ -96,7 +97,7 @@ nginx_lb_stop() {
 # direct-xdp is direct with maglb attached: every packet passes through
 # XDP untouched (not a VIP), which on veth costs a copy of each locally sent
 # TCP segment (a clone) into a page with XDP headroom; a real NIC has none.
-OPTIONS="direct direct-cookie direct-xdp maglb-Tuple maglb-SourceIP maglb-Cookie maglb-Tuple-1pod maglb-Cookie-1pod nftables-DNAT nginx-cookie"
+OPTIONS=${OPTIONS:-"direct direct-cookie direct-xdp maglb-Tuple maglb-SourceIP maglb-Cookie maglb-Tuple-1pod maglb-Cookie-1pod nftables-DNAT nginx-cookie"}
 opt_on() {
 	local h=${1#maglb-}
 	lb_off
@@ -202,10 +203,10 @@ for m in ('keepalive', 'close'):
     for o in opts:
         # cookie options run wrk's Lua script: compare with direct that does
         base = 'direct-cookie' if 'ookie' in o and ('direct-cookie', m) in rows else 'direct'
-        d = med((base, m))[0]
+        d = med((base, m))[0] if (base, m) in rows else 0
         rps, p50, p99, cpu, err = med((o, m))
-        print("| %s | %s | %.0f | %s | %s | %s | %.2f | %s | %d |" % (
-            o, m, rps, p50, p99, cpu, rps / d if d else 0,
+        print("| %s | %s | %.0f | %s | %s | %s | %s | %s | %d |" % (
+            o, m, rps, p50, p99, cpu, "%.2f" % (rps / d) if d else "-",
             "%.2f" % (rps / n) if n else "-", err))
 print("\n(x direct: the *-cookie rows against direct-cookie, the same client script)")
 PY
