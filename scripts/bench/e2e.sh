@@ -105,6 +105,9 @@ opt_on() {
 	direct|direct-cookie) ;;
 	direct-xdp) maglb_on Tuple ;;
 	maglb-*-1pod) maglb_on "${h%-1pod}" 0 ;;
+	# a control, not in the default OPTIONS: Tuple with the cookie
+	# script, to compare with maglb-Cookie client for client
+	maglb-Tuple-cookie-script) maglb_on Tuple ;;
 	maglb-*) maglb_on "${1#maglb-}" ;;
 	nftables-DNAT) nft_on ;;
 	nginx-cookie) nginx_lb_on ;;
