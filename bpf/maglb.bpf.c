@@ -108,7 +108,7 @@ int maglb_xdp(struct xdp_md *ctx)
 	struct maglb_nh *nh = NULL;
 	struct maglb_flow4 k4;
 	struct pkt p = {};
-	bool new_conn = false, reply;
+	bool new_conn = false;
 	__u32 l4_off, zero = 0;
 	__u64 now;
 	int rc, action;
@@ -206,10 +206,7 @@ int maglb_xdp(struct xdp_md *ctx)
 		new_conn = true;
 	}
 
-	reply = ct->flags & MAGLB_CT_F_REPLY;
-	count_flow(&maglb_svc_stats, ct->svc_id, p.len, reply, new_conn);
-	count_flow(&maglb_backend_stats, ct->backend_id, p.len, reply,
-		   new_conn);
+	count_entry(ct, p.len, new_conn);
 
 	sc->opts.len = 0;
 	if ((ct->flags & MAGLB_CT_F_SPLICE) &&

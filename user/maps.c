@@ -398,19 +398,19 @@ int maps_read_ring(const struct maglb_maps *m, __u32 svc_id, __u32 **slots,
 		goto out;
 	}
 	ring = ring_mmap(fd, n + MAGLB_RING_HDR, PROT_READ, &len);
-	*slots = calloc(n ?: 1, sizeof(__u32));
-	if (!ring || !*slots) {
-		err = ring ? -ENOMEM : -errno;
-		free(*slots);
-		*slots = NULL;
-		if (ring)
-			munmap(ring, len);
+	if (!ring) {
+		err = -errno;
 		goto out;
 	}
-	for (i = 0; i < n; i++)
-		(*slots)[i] = *ring_at(ring, i + MAGLB_RING_HDR);
+	*slots = calloc(n ?: 1, sizeof(__u32));
+	if (*slots) {
+		for (i = 0; i < n; i++)
+			(*slots)[i] = *ring_at(ring, i + MAGLB_RING_HDR);
+		*size = n;
+	} else {
+		err = -ENOMEM;
+	}
 	munmap(ring, len);
-	*size = n;
 out:
 	close(fd);
 	return err;

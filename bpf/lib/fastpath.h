@@ -62,7 +62,6 @@ static __always_inline int fast_forward(CTX *ctx, struct pkt *p,
 					const struct maglb_ct_entry *e)
 {
 	enum maglb_reason reason;
-	bool reply = e->flags & MAGLB_CT_F_REPLY;
 	int action;
 
 	/* false only for TTL <= 1, before any write: let the kernel answer */
@@ -70,11 +69,8 @@ static __always_inline int fast_forward(CTX *ctx, struct pkt *p,
 		count_reason(MAGLB_PASS_FIB_OTHER, p->len);
 		return XDP_PASS;
 	}
-	__builtin_memcpy(p->eth->h_dest, e->nh.dmac, ETH_ALEN);
-	__builtin_memcpy(p->eth->h_source, e->nh.smac, ETH_ALEN);
-	count_flow(&maglb_svc_stats, e->svc_id, p->len, reply, false);
-	count_flow(&maglb_backend_stats, e->backend_id, p->len, reply, false);
-	action = tx_to(ctx, e->nh.ifindex, &reason);
+	count_entry(e, p->len, false);
+	action = nh_send(ctx, p, &e->nh, &reason);
 	count_reason(reason, p->len);
 	return action;
 }

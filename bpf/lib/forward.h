@@ -86,6 +86,16 @@ static __always_inline int forward(CTX *ctx, struct pkt *p,
 	return tx_to(ctx, fibp->ifindex, reason);
 }
 
+/* Out by a remembered next hop: its MACs, its device. */
+static __always_inline int nh_send(CTX *ctx, struct pkt *p,
+				   const struct maglb_nh *c,
+				   enum maglb_reason *reason)
+{
+	__builtin_memcpy(p->eth->h_dest, c->dmac, ETH_ALEN);
+	__builtin_memcpy(p->eth->h_source, c->smac, ETH_ALEN);
+	return tx_to(ctx, c->ifindex, reason);
+}
+
 static __always_inline bool nh_fresh(const struct maglb_nh *c,
 				     const struct pkt *p, __u64 now)
 {
@@ -108,11 +118,8 @@ static __always_inline int forward_cached(CTX *ctx, struct pkt *p,
 {
 	int action;
 
-	if (c && nh_fresh(c, p, now)) {
-		__builtin_memcpy(p->eth->h_dest, c->dmac, ETH_ALEN);
-		__builtin_memcpy(p->eth->h_source, c->smac, ETH_ALEN);
-		return tx_to(ctx, c->ifindex, reason);
-	}
+	if (c && nh_fresh(c, p, now))
+		return nh_send(ctx, p, c, reason);
 	action = forward(ctx, p, reason, fibp);
 	if (c && (*reason == MAGLB_TX || *reason == MAGLB_REDIRECT)) {
 		__builtin_memcpy(c->dmac, fibp->dmac, ETH_ALEN);

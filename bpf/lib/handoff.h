@@ -8,8 +8,8 @@
  *
  * A driver without XDP metadata support refuses bpf_xdp_adjust_meta. XDP
  * then sets maglb_handoff.no_meta, for good, and TC falls back to looking
- * at every TCP packet: slower, never wrong. veth and the common native
- * drivers support metadata; generic XDP does too.
+ * at every TCP packet: slower, never wrong. veth keeps metadata (tested);
+ * generic XDP and the common native drivers support it too (untested).
  */
 #ifndef MAGLB_BPF_HANDOFF_H
 #define MAGLB_BPF_HANDOFF_H

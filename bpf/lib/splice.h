@@ -519,8 +519,7 @@ static __always_inline int splice_first(CTX *ctx, struct pkt *p,
 		*why = rc;
 		return ACT_DROP;
 	}
-	count_flow(&maglb_svc_stats, svc->id, p->len, false, true);
-	count_flow(&maglb_backend_stats, be_id, p->len, false, true);
+	count_entry(fwd, p->len, true);
 
 	sp->cookie_len = 0;
 	if (sc->cookie_val) {
@@ -998,8 +997,7 @@ static __always_inline int cookie_insert(CTX *ctx, struct pkt *p,
 	i = splice_translate(ctx, p, ct, ct->cookie_len, &sc->opts);
 	if (i || !nat_rewrite(p, ct))
 		goto drop;
-	count_flow(&maglb_svc_stats, ct->svc_id, p->len, true, false);
-	count_flow(&maglb_backend_stats, ct->backend_id, p->len, true, false);
+	count_entry(ct, p->len, false);
 	l4_off = p->l4_off;
 	/* the reply entry's next hop toward the client, as XDP uses it */
 	action = forward_cached(ctx, p, &ct->nh, bpf_ktime_get_coarse_ns(),

@@ -38,4 +38,15 @@ static __always_inline void count_flow(void *map, __u32 id, __u32 len,
 		c->new_conns++;
 }
 
+/* A packet of conntrack entry e: its service's and its backend's
+ * counters, in e's direction (every forwarding path counts this way). */
+static __always_inline void count_entry(const struct maglb_ct_entry *e,
+					__u32 len, bool new_conn)
+{
+	bool reply = e->flags & MAGLB_CT_F_REPLY;
+
+	count_flow(&maglb_svc_stats, e->svc_id, len, reply, new_conn);
+	count_flow(&maglb_backend_stats, e->backend_id, len, reply, new_conn);
+}
+
 #endif /* MAGLB_BPF_STATS_H */
