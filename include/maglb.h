@@ -86,6 +86,10 @@ enum maglb_reason {
 	MAGLB_COOKIE_INSERTED,		/* Set-Cookie written into a response */
 	MAGLB_PASS_IPV6_EXT,		/* IPv6 with an extension header: not ours */
 	MAGLB_SPLICE_TW_RESET,		/* backend's TIME_WAIT reset, SYN re-sent */
+	MAGLB_PASS_KERNEL_TC,		/* rewritten; the device takes no XDP
+					 * frames: TC sends the skb (egress.h) */
+	MAGLB_PASS_KERNEL_STACK,	/* rewritten, MACs left: the kernel
+					 * routes it (no XDP metadata) */
 	MAGLB_REASON_MAX,
 };
 
@@ -248,7 +252,9 @@ struct maglb_nh {
 	__u16 len_ok;		/* largest L3 length the FIB accepted */
 	__u8 dmac[6];
 	__u8 smac[6];
-	__u16 pad;
+	__u8 path;		/* enum maglb_path out of ifindex, decided
+				 * when looked up (bpf/lib/egress.h) */
+	__u8 pad;
 	__u64 time_ns;		/* when looked up */
 };
 
@@ -293,8 +299,15 @@ struct maglb_ct_entry {
 };
 
 /* maglb_handoff: how TC (maglb_tc.bpf.c) knows which packets XDP passed
- * up for it (bpf/lib/handoff.h). */
-#define MAGLB_HANDOFF_MARK	0x6d6c7463	/* "mltc", the XDP metadata */
+ * up for it (bpf/lib/handoff.h). XDP metadata, just before the frame. */
+#define MAGLB_HANDOFF_MARK	0x6d6c7463	/* "mltc": TC has work in it */
+#define MAGLB_HANDOFF_FWD	0x6d6c6677	/* "mlfw": rewritten, TC sends it
+						 * out of ifindex (egress.h) */
+
+struct maglb_meta {
+	__u32 ifindex;		/* MAGLB_HANDOFF_FWD: the egress device */
+	__u32 mark;		/* MAGLB_HANDOFF_*; last, next to the frame */
+};
 
 struct maglb_handoff {
 	__u32 no_meta;		/* 1: a device refused XDP metadata, so TC
@@ -357,6 +370,77 @@ struct maglb_counters {
 	__u64 new_conns;
 	__u64 reply_packets;	/* backend -> client */
 	__u64 reply_bytes;
+};
+
+/*
+ * Egress: how a rewritten packet leaves by a device (bpf/lib/egress.h).
+ * A veth takes an XDP frame only while its peer runs NAPI (an XDP program
+ * or GRO there), many drivers only with an XDP program of their own, and a
+ * bridge or a tunnel not at all; the kernel drops a refused frame after
+ * our verdict. So XDP frames go only where maglb_egress says they are
+ * taken, and every other device gets the skb from TC (or the stack).
+ */
+enum maglb_path {
+	MAGLB_PATH_REDIRECT = 0,	/* XDP_REDIRECT by maglb_tx_ports */
+	MAGLB_PATH_TX,			/* XDP_TX, back out of ingress */
+	MAGLB_PATH_TC,			/* XDP_PASS, marked: TC redirects */
+	MAGLB_PATH_STACK,		/* XDP_PASS: the kernel forwards */
+	MAGLB_PATH_MAX,
+};
+
+#define MAGLB_EG_F_REDIRECT	(1U << 0)	/* takes redirected XDP frames */
+#define MAGLB_EG_F_TX		(1U << 1)	/* takes XDP_TX frames */
+#define MAGLB_EG_F_PEER		(1U << 2)	/* veth, peer in another netns:
+						 * TC uses bpf_redirect_peer */
+#define MAGLB_EG_F_DEMOTED	(1U << 3)	/* the kernel dropped our frames
+						 * here: kernel path until the
+						 * device or its peer changes */
+
+/* What the agent saw of a device (maglb status says it in words). */
+enum maglb_egress_why {
+	MAGLB_EGW_UNKNOWN = 0,		/* not looked at yet */
+	MAGLB_EGW_VETH_PEER_XDP,	/* veth whose peer has an XDP program */
+	MAGLB_EGW_VETH_PEER_GRO,	/* veth whose peer has GRO on */
+	MAGLB_EGW_VETH_PEER_BARE,	/* veth whose peer has neither */
+	MAGLB_EGW_XDP_XMIT,		/* driver with ndo_xdp_xmit and our
+					 * XDP program */
+	MAGLB_EGW_NO_XDP_XMIT,		/* bridge, bond, tunnel, loopback, a
+					 * driver without ndo_xdp_xmit */
+	MAGLB_EGW_NO_PROG,		/* driver that needs an XDP program of
+					 * its own and has none */
+	MAGLB_EGW_MAX,
+};
+
+/* maglb_egress value, by ifindex; written by attach and the agent, read
+ * by the datapath. A device with no entry gets the kernel path. */
+struct maglb_egress {
+	__u32 flags;		/* MAGLB_EG_F_* */
+	__u32 why;		/* enum maglb_egress_why */
+	__u32 peer_ifindex;	/* veth: the peer, in peer_nsid's netns */
+	__s32 peer_nsid;	/* -1: same netns or none */
+	__u32 peer_prog_id;	/* what the probe saw: a change of these */
+	__u32 peer_gro;		/* ends a demotion (MAGLB_EG_F_DEMOTED) */
+	__u64 demoted_ns;	/* CLOCK_MONOTONIC, when demoted; 0: never */
+};
+
+/* maglb_egress_stats key (per CPU, value maglb_reason_counters): what
+ * left by which device on which path. */
+struct maglb_egress_key {
+	__u32 ifindex;
+	__u32 path;		/* enum maglb_path */
+};
+
+/* maglb_xmit_errs value (per CPU), by ifindex: the kernel's failed XDP
+ * transmits after our verdict, read from its xdp tracepoints by
+ * maglb_trace.bpf.c. */
+struct maglb_xmit_errs {
+	__u64 devmap_drops;	/* xdp_devmap_xmit: redirected frames refused */
+	__u64 devmap_errs;	/* xdp_devmap_xmit events with err set */
+	__u64 tx_drops;		/* xdp_bulk_tx: XDP_TX frames refused */
+	__u64 redirect_errs;	/* xdp_redirect_err/_map_err, by ingress */
+	__u64 exceptions;	/* xdp_exception, by ingress */
+	__u64 demotions;	/* times this device was moved to the
+				 * kernel path for it */
 };
 
 /* maglb_reasons value (per CPU). */

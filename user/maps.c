@@ -258,6 +258,17 @@ int maps_del_tx_port(const struct maglb_maps *m, __u32 ifindex)
 	return del(m->tx_ports, &ifindex);
 }
 
+int maps_put_egress(const struct maglb_maps *m, __u32 ifindex,
+		    const struct maglb_egress *e)
+{
+	return upd(m->egress, &ifindex, e, BPF_ANY);
+}
+
+int maps_del_egress(const struct maglb_maps *m, __u32 ifindex)
+{
+	return del(m->egress, &ifindex);
+}
+
 int maps_share(struct bpf_object *from, struct bpf_object *to)
 {
 	struct bpf_map *map;
@@ -343,7 +354,8 @@ out:
 }
 
 /* Sum a per-CPU value made only of __u64 counters, field by field. */
-static int percpu_sum(int map_fd, __u32 key, __u64 *sum, size_t words)
+static int percpu_sum_key(int map_fd, const void *key, __u64 *sum,
+			  size_t words)
 {
 	int ncpu = libbpf_num_possible_cpus(), i;
 	size_t w;
@@ -355,7 +367,7 @@ static int percpu_sum(int map_fd, __u32 key, __u64 *sum, size_t words)
 	v = calloc(ncpu, words * sizeof(*v));
 	if (!v)
 		return -ENOMEM;
-	if (bpf_map_lookup_elem(map_fd, &key, v)) {
+	if (bpf_map_lookup_elem(map_fd, key, v)) {
 		free(v);
 		return -errno;
 	}
@@ -364,6 +376,58 @@ static int percpu_sum(int map_fd, __u32 key, __u64 *sum, size_t words)
 			sum[w] += v[i * words + w];
 	free(v);
 	return 0;
+}
+
+static int percpu_sum(int map_fd, __u32 key, __u64 *sum, size_t words)
+{
+	return percpu_sum_key(map_fd, &key, sum, words);
+}
+
+int maps_read_egress_stats(const struct maglb_maps *m, __u32 ifindex,
+			   enum maglb_path path,
+			   struct maglb_reason_counters *sum)
+{
+	struct maglb_egress_key k = { .ifindex = ifindex, .path = path };
+
+	return percpu_sum_key(m->egress_stats, &k, (__u64 *)sum,
+			      sizeof(*sum) / sizeof(__u64));
+}
+
+int maps_read_xmit_errs(const struct maglb_maps *m, __u32 ifindex,
+			struct maglb_xmit_errs *sum)
+{
+	return percpu_sum(m->xmit_errs, ifindex, (__u64 *)sum,
+			  sizeof(*sum) / sizeof(__u64));
+}
+
+int maps_get_egress(const struct maglb_maps *m, __u32 ifindex,
+		    struct maglb_egress *e)
+{
+	return bpf_map_lookup_elem(m->egress, &ifindex, e) ? -errno : 0;
+}
+
+int maps_read_egress_ifindexes(const struct maglb_maps *m, __u32 **out)
+{
+	__u32 key, next, *arr = NULL, *grown;
+	int n = 0, cap = 0;
+	void *prev = NULL;
+
+	while (!bpf_map_get_next_key(m->egress, prev, &next)) {
+		if (n == cap) {
+			cap = cap ? 2 * cap : 64;
+			grown = realloc(arr, cap * sizeof(*arr));
+			if (!grown) {
+				free(arr);
+				return -ENOMEM;
+			}
+			arr = grown;
+		}
+		arr[n++] = next;
+		key = next;
+		prev = &key;
+	}
+	*out = arr;
+	return n;
 }
 
 int maps_read_counters(int map_fd, __u32 id, struct maglb_counters *sum)

@@ -30,7 +30,10 @@
 	X(splice)			\
 	X(matches)			\
 	X(cookies)			\
-	X(secret)
+	X(secret)			\
+	X(egress)			\
+	X(egress_stats)			\
+	X(xmit_errs)
 
 struct maglb_maps {
 #define X(n) int n;
@@ -73,6 +76,10 @@ int maps_put_ct(const struct maglb_maps *m, const struct maglb_flow *k,
 int maps_del_ct(const struct maglb_maps *m, const struct maglb_flow *k);
 int maps_put_tx_port(const struct maglb_maps *m, __u32 ifindex);
 int maps_del_tx_port(const struct maglb_maps *m, __u32 ifindex);
+/* How packets leave by a device (bpf/lib/egress.h). */
+int maps_put_egress(const struct maglb_maps *m, __u32 ifindex,
+		    const struct maglb_egress *e);
+int maps_del_egress(const struct maglb_maps *m, __u32 ifindex);
 /* Before loading `to`, point each of its maps at the same-named map of the
  * loaded object `from` (the TC object shares the XDP object's maps). */
 int maps_share(struct bpf_object *from, struct bpf_object *to);
@@ -102,6 +109,15 @@ static inline bool backend_serves(const struct maglb_backend *be, __u32 svc_id)
 int maps_read_counters(int map_fd, __u32 id, struct maglb_counters *sum);
 int maps_read_reason(const struct maglb_maps *m, enum maglb_reason r,
 		     struct maglb_reason_counters *sum);
+int maps_get_egress(const struct maglb_maps *m, __u32 ifindex,
+		    struct maglb_egress *e);
+/* The ifindexes with a maglb_egress entry (*out malloc'd); the count. */
+int maps_read_egress_ifindexes(const struct maglb_maps *m, __u32 **out);
+int maps_read_egress_stats(const struct maglb_maps *m, __u32 ifindex,
+			   enum maglb_path path,
+			   struct maglb_reason_counters *sum);
+int maps_read_xmit_errs(const struct maglb_maps *m, __u32 ifindex,
+			struct maglb_xmit_errs *sum);
 /* The live ring of a service: *slots (malloc'd, size M) and M. */
 int maps_read_ring(const struct maglb_maps *m, __u32 svc_id, __u32 **slots,
 		   __u32 *size);

@@ -38,6 +38,8 @@ static const char *const reasons[MAGLB_REASON_MAX] = {
 	[MAGLB_PASS_IPV6_EXT] = "pass_ipv6_ext",
 	[MAGLB_SPLICE_TW_RESET] = "splice_tw_reset",
 	[MAGLB_PASS_TO_TC] = "pass_to_tc",
+	[MAGLB_PASS_KERNEL_TC] = "pass_kernel_tc",
+	[MAGLB_PASS_KERNEL_STACK] = "pass_kernel_stack",
 };
 
 const char *reason_name(int r)
@@ -51,4 +53,31 @@ const char *hash_name(int t)
 					     "Header" };
 
 	return t >= 0 && t < 4 ? names[t] : "?";
+}
+
+const char *path_name(int p)
+{
+	static const char *const names[MAGLB_PATH_MAX] = {
+		[MAGLB_PATH_REDIRECT] = "redirect",
+		[MAGLB_PATH_TX] = "xdp_tx",
+		[MAGLB_PATH_TC] = "tc",
+		[MAGLB_PATH_STACK] = "stack",
+	};
+
+	return p >= 0 && p < MAGLB_PATH_MAX ? names[p] : "?";
+}
+
+const char *egress_why_name(int w)
+{
+	static const char *const names[MAGLB_EGW_MAX] = {
+		[MAGLB_EGW_UNKNOWN] = "not probed",
+		[MAGLB_EGW_VETH_PEER_XDP] = "veth, peer has an XDP program",
+		[MAGLB_EGW_VETH_PEER_GRO] = "veth, peer has GRO (no XDP program)",
+		[MAGLB_EGW_VETH_PEER_BARE] = "veth, peer has no XDP program and no GRO",
+		[MAGLB_EGW_XDP_XMIT] = "driver takes XDP frames (ndo_xdp_xmit, XDP program loaded)",
+		[MAGLB_EGW_NO_XDP_XMIT] = "device takes no XDP frames (bridge, bond, tunnel, loopback or driver without ndo_xdp_xmit)",
+		[MAGLB_EGW_NO_PROG] = "driver needs an XDP program of its own to take XDP frames",
+	};
+
+	return w >= 0 && w < MAGLB_EGW_MAX ? names[w] : "?";
 }

@@ -5,5 +5,7 @@
 
 const char *reason_name(int reason);	/* enum maglb_reason */
 const char *hash_name(int type);	/* enum maglb_hash_type */
+const char *path_name(int path);	/* enum maglb_path */
+const char *egress_why_name(int why);	/* enum maglb_egress_why */
 
 #endif

@@ -12,6 +12,7 @@
 #include "http.h"
 #include "tcpseg.h"
 #include "syncookie.h"
+#include "maps_egress.h"
 
 /* VIP (address, port, protocol) -> service settings. */
 struct {
@@ -120,7 +121,8 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } maglb_reasons SEC(".maps");
 
-/* Devices we may redirect into (filled by `maglb attach`). Not pinned by
+/* Devices we may redirect into (attach and the agent keep it to those
+ * maglb_egress lets take redirected frames). Not pinned by
  * libbpf: the kernel adds BPF_F_RDONLY_PROG to every devmap (and refuses it
  * at creation), so libbpf's reuse check would always fail; attach.c reuses
  * and pins it by hand. */
