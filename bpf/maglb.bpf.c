@@ -218,7 +218,9 @@ int maglb_xdp(struct xdp_md *ctx)
 	action = forward_cached(ctx, &p, new_conn ? nh : &ct->nh, now, &reason,
 				&sc->fib);
 	/* ct_touch and forward_cached have just brought it up to date. */
-	if (!new_conn && (reason == MAGLB_TX || reason == MAGLB_REDIRECT))
+	if (!new_conn && (reason == MAGLB_TX || reason == MAGLB_REDIRECT ||
+			  reason == MAGLB_PASS_KERNEL_TC ||
+			  reason == MAGLB_PASS_KERNEL_STACK))
 		fast_confirm(ct);
 	/* Last: it invalidates every packet pointer. */
 	splice_store_opts(ctx, l4_off, &sc->opts);

@@ -1,13 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * maglb_tc.bpf.c - TC ingress, for the steps XDP cannot be trusted with:
- * frames that must grow. A backend's SYN-ACK becomes the ACK that carries
- * the client's stashed request, and a response's first segment takes a
- * Set-Cookie line (lib/cookie.h); an XDP frame only has the tailroom its
- * driver left (veth: about none). maglb_xdp passes exactly these up
- * (reason pass_to_tc) with a mark (lib/handoff.h); everything else is
- * TC_ACT_OK at once. Same logic as XDP, built from the same headers with
- * MAGLB_TC; the maps are the XDP object's, shared by pin or fd.
+ * maglb_tc.bpf.c - TC ingress, for the steps XDP cannot be trusted with.
+ * Sending a rewritten packet to a device that takes no XDP frames: XDP
+ * marks it with the device (MAGLB_HANDOFF_FWD, lib/egress.h) and TC
+ * redirects the skb. And frames that must grow: a backend's SYN-ACK
+ * becomes the ACK that carries the client's stashed request, and a
+ * response's first segment takes a Set-Cookie line (lib/cookie.h); an XDP
+ * frame only has the tailroom its driver left (veth: about none).
+ * maglb_xdp passes exactly these up (reason pass_to_tc) with a mark
+ * (lib/handoff.h); everything else is TC_ACT_OK at once. Same logic as
+ * XDP, built from the same headers with MAGLB_TC; the maps are the XDP
+ * object's, shared by pin or fd.
  */
 #define MAGLB_TC
 #include "vmlinux.h"
@@ -28,6 +31,20 @@
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
+/* XDP rewrote this packet for a device that takes no XDP frames. A veth
+ * with its peer in another netns (a pod) gets it in the peer's ingress
+ * directly, the MACs as they are: the skb is PACKET_HOST already, and no
+ * backlog queue is crossed. Anything else goes out through the
+ * neighbour table, which writes the MACs. */
+static __always_inline int tc_forward(__u32 ifindex)
+{
+	struct maglb_egress *e = bpf_map_lookup_elem(&maglb_egress, &ifindex);
+
+	if (e && (e->flags & MAGLB_EG_F_PEER))
+		return bpf_redirect_peer(ifindex, 0);
+	return bpf_redirect_neigh(ifindex, NULL, 0, 0);
+}
+
 SEC("tc")
 int maglb_tc(struct __sk_buff *skb)
 {
@@ -35,9 +52,13 @@ int maglb_tc(struct __sk_buff *skb)
 	struct maglb_ct_entry *ct;
 	struct maglb_flow4 k4;
 	struct pkt p = {};
+	__u32 mark, ifindex = 0;
 	int action;
 
-	if (!handoff_wanted(skb))
+	mark = handoff_get(skb, &ifindex);
+	if (mark == MAGLB_HANDOFF_FWD)
+		return tc_forward(ifindex);
+	if (!handoff_wanted(mark))
 		return TC_ACT_OK;
 	/* Else clang reuses handoff_wanted's &skb->data, and the verifier
 	 * refuses a load through a moved context pointer. */

@@ -252,8 +252,8 @@ struct maglb_nh {
 	__u16 len_ok;		/* largest L3 length the FIB accepted */
 	__u8 dmac[6];
 	__u8 smac[6];
-	__u8 path;		/* enum maglb_path out of ifindex, decided
-				 * when looked up (bpf/lib/egress.h) */
+	__u8 eg_flags;		/* ifindex's maglb_egress flags, when
+				 * looked up (bpf/lib/egress.h) */
 	__u8 pad;
 	__u64 time_ns;		/* when looked up */
 };

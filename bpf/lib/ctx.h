@@ -37,9 +37,6 @@ static __always_inline __u32 ctx_ifindex(CTX *c)
 {
 	return c->ifindex;
 }
-
-/* Back out of the device it came in on. */
-#define ACT_TX(c)	bpf_redirect((c)->ifindex, 0)
 #else
 #define CTX		struct xdp_md
 #define ACT_PASS	XDP_PASS
@@ -68,8 +65,6 @@ static __always_inline __u32 ctx_ifindex(CTX *c)
 {
 	return c->ingress_ifindex;
 }
-
-#define ACT_TX(c)	XDP_TX
 #endif
 
 static __always_inline void *ctx_data(CTX *c)

@@ -1,48 +1,35 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
  * forward.h - send a rewritten packet on its way: bpf_fib_lookup() for the
- * next hop's MACs and egress device, then XDP_TX (same device, the one-arm
- * case) or a devmap redirect. Sets *reason for the counters.
+ * next hop's MACs and egress device (remembered per flow and per backend),
+ * then out by the path that device takes (egress.h). Sets *reason for the
+ * counters.
  */
 #ifndef MAGLB_BPF_FORWARD_H
 #define MAGLB_BPF_FORWARD_H
 
 #include "maps.h"
 #include "parse.h"
+#include "egress.h"
 
 #define AF_INET		2
 #define AF_INET6	10
 #define IPV6_FLOWINFO_MASK	bpf_htonl(0x0FFFFFFF)
 
-/* fib: working memory (the per-CPU scratch: 64 bytes the stack lacks). */
 /* How long a conntrack entry may reuse its looked-up next hop: a neighbour
- * or route change reaches established flows within this. */
+ * or route change, and a device's egress flags (egress.h), reach
+ * established flows within this. */
 #define NH_CACHE_NS	1000000000ULL
 
-static __always_inline int tx_to(CTX *ctx, __u32 ifindex,
-				 enum maglb_reason *reason)
+/*
+ * The next hop by bpf_fib_lookup(): MACs and egress device in *fibp (the
+ * per-CPU scratch: 64 bytes the stack lacks). Returns -1 on success, or
+ * the action for a packet the FIB will not let us send, *reason set.
+ */
+static __always_inline int fib_next_hop(CTX *ctx, struct pkt *p,
+					enum maglb_reason *reason,
+					struct bpf_fib_lookup *fibp)
 {
-#ifdef MAGLB_TC
-	*reason = ifindex == ctx_ifindex(ctx) ? MAGLB_TX : MAGLB_REDIRECT;
-	return bpf_redirect(ifindex, 0);
-#else
-	if (ifindex == ctx_ifindex(ctx)) {
-		*reason = MAGLB_TX;
-		return XDP_TX;
-	}
-	*reason = MAGLB_REDIRECT;
-	/* A device missing from the devmap falls back to XDP_PASS (the low
-	 * bits of flags), and the kernel forwards the valid packet. */
-	return bpf_redirect_map(&maglb_tx_ports, ifindex, XDP_PASS);
-#endif
-}
-
-static __always_inline int forward(CTX *ctx, struct pkt *p,
-				   enum maglb_reason *reason,
-				   struct bpf_fib_lookup *fibp)
-{
-	int rc;
-
 	__builtin_memset(fibp, 0, sizeof(*fibp));
 	fibp->ifindex = ctx_ifindex(ctx);
 	fibp->l4_protocol = p->flow.proto;
@@ -60,10 +47,9 @@ static __always_inline int forward(CTX *ctx, struct pkt *p,
 		__builtin_memcpy(fibp->ipv6_dst, &p->ip6->daddr, 16);
 	}
 
-	rc = bpf_fib_lookup(ctx, fibp, sizeof(*fibp), 0);
-	switch (rc) {
+	switch (bpf_fib_lookup(ctx, fibp, sizeof(*fibp), 0)) {
 	case BPF_FIB_LKUP_RET_SUCCESS:
-		break;
+		return -1;
 	case BPF_FIB_LKUP_RET_NO_NEIGH:
 		/* Headers are already rewritten and valid: the kernel
 		 * resolves the neighbour and forwards (needs ip_forward). */
@@ -80,20 +66,15 @@ static __always_inline int forward(CTX *ctx, struct pkt *p,
 		*reason = MAGLB_PASS_FIB_OTHER;
 		return ACT_PASS;
 	}
-
-	__builtin_memcpy(p->eth->h_dest, fibp->dmac, ETH_ALEN);
-	__builtin_memcpy(p->eth->h_source, fibp->smac, ETH_ALEN);
-	return tx_to(ctx, fibp->ifindex, reason);
 }
 
-/* Out by a remembered next hop: its MACs, its device. */
+/* Out by a remembered next hop: its MACs, its device, its egress flags. */
 static __always_inline int nh_send(CTX *ctx, struct pkt *p,
 				   const struct maglb_nh *c,
 				   enum maglb_reason *reason)
 {
-	__builtin_memcpy(p->eth->h_dest, c->dmac, ETH_ALEN);
-	__builtin_memcpy(p->eth->h_source, c->smac, ETH_ALEN);
-	return tx_to(ctx, c->ifindex, reason);
+	return egress_send(ctx, p, c->ifindex, c->eg_flags, c->dmac, c->smac,
+			   reason);
 }
 
 static __always_inline bool nh_fresh(const struct maglb_nh *c,
@@ -116,12 +97,16 @@ static __always_inline int forward_cached(CTX *ctx, struct pkt *p,
 					  enum maglb_reason *reason,
 					  struct bpf_fib_lookup *fibp)
 {
-	int action;
+	__u8 eg;
+	int rc;
 
 	if (c && nh_fresh(c, p, now))
 		return nh_send(ctx, p, c, reason);
-	action = forward(ctx, p, reason, fibp);
-	if (c && (*reason == MAGLB_TX || *reason == MAGLB_REDIRECT)) {
+	rc = fib_next_hop(ctx, p, reason, fibp);
+	if (rc >= 0)
+		return rc;
+	eg = egress_flags(fibp->ifindex);
+	if (c) {
 		__builtin_memcpy(c->dmac, fibp->dmac, ETH_ALEN);
 		__builtin_memcpy(c->smac, fibp->smac, ETH_ALEN);
 		/* On success the helper leaves tot_len as given: that length
@@ -129,9 +114,19 @@ static __always_inline int forward_cached(CTX *ctx, struct pkt *p,
 		if (fibp->tot_len > c->len_ok || now - c->time_ns >= NH_CACHE_NS)
 			c->len_ok = fibp->tot_len;
 		c->ifindex = fibp->ifindex;
+		c->eg_flags = eg;
 		c->time_ns = now;
 	}
-	return action;
+	return egress_send(ctx, p, fibp->ifindex, eg, fibp->dmac, fibp->smac,
+			   reason);
+}
+
+/* A packet with no next-hop cache to use or fill. */
+static __always_inline int forward(CTX *ctx, struct pkt *p,
+				   enum maglb_reason *reason,
+				   struct bpf_fib_lookup *fibp)
+{
+	return forward_cached(ctx, p, NULL, 0, reason, fibp);
 }
 
 /* The cache toward backend id, emptied if the id now names another

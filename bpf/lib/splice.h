@@ -49,14 +49,6 @@ static __always_inline struct tcphdr *tcp_hdr(const struct pkt *p)
 	return (struct tcphdr *)p->ports;
 }
 
-static __always_inline void swap_macs(struct pkt *p)
-{
-	__u8 tmp[ETH_ALEN];
-
-	__builtin_memcpy(tmp, p->eth->h_source, ETH_ALEN);
-	__builtin_memcpy(p->eth->h_source, p->eth->h_dest, ETH_ALEN);
-	__builtin_memcpy(p->eth->h_dest, tmp, ETH_ALEN);
-}
 
 static __always_inline __u32 tsval_now(void)
 {
@@ -90,8 +82,7 @@ static __always_inline int send_back(CTX *ctx, struct pkt *p,
 {
 	if (seg_write(ctx, p, &sc->seg, NULL, 0, 0, &sc->tbuf))
 		return ACT_DROP;
-	swap_macs(p);
-	return ACT_TX(ctx);
+	return egress_back(ctx, p);
 }
 
 /* SYN to a Cookie/Header VIP: answer with a cookie, keep nothing. */
@@ -360,9 +351,8 @@ static __always_inline int splice_no_route(CTX *ctx, struct pkt *p,
 		*why = MAGLB_DROP_SPLICE_UNSUPPORTED;
 		return ACT_DROP;
 	}
-	swap_macs(p);
 	*why = MAGLB_ROUTE_NOT_FOUND;
-	return ACT_TX(ctx);
+	return egress_back(ctx, p);
 }
 
 /* A client ACK with no connection: the handshake ACK, or the first data. */

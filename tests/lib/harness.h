@@ -46,6 +46,19 @@ static inline int set_handoff_no_meta(__u32 on)
 }
 static int prog_fd;
 
+/* What maglb_egress says of a device, and its devmap entry to match. */
+static inline int set_egress(const char *dev, __u32 flags)
+{
+	struct maglb_egress e = { .flags = flags, .peer_nsid = -1 };
+	__u32 ifindex = if_nametoindex(dev);
+
+	if (flags & MAGLB_EG_F_REDIRECT)
+		maps_put_tx_port(&maps, ifindex);
+	else
+		maps_del_tx_port(&maps, ifindex);
+	return maps_put_egress(&maps, ifindex, &e);
+}
+
 /* Linux's SYN options: MSS 1460, SACK-permitted, TS 777/0, NOP, WS 7. */
 static const unsigned char syn_opts[20] = { 2, 4, 0x05, 0xb4, 4, 2, 8, 10,
 	0, 0, 0x03, 0x09, 0, 0, 0, 0, 1, 3, 3, 7 };
@@ -133,8 +146,11 @@ static inline int setup(const char *config)
 	if (set_handoff_no_meta(1))
 		return -1;
 	maps_put_secret(&maps, &test_key, false);
-	maps_put_tx_port(&maps, if_nametoindex("c0"));
-	maps_put_tx_port(&maps, if_nametoindex("b0"));
+	/* Both devices take XDP frames, as veths whose peers run NAPI do; the
+	 * egress tests (test_pkt.c) change that per case. */
+	if (set_egress("c0", MAGLB_EG_F_REDIRECT | MAGLB_EG_F_TX) ||
+	    set_egress("b0", MAGLB_EG_F_REDIRECT | MAGLB_EG_F_TX))
+		return -1;
 	return apply_yaml(config);
 }
 
