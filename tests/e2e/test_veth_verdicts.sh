@@ -1,0 +1,174 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+# test_veth_verdicts.sh - what a veth takes, measured on this kernel: which
+# XDP verdicts reach the far side for each state of the peer (nothing, GRO,
+# threaded NAPI, an XDP program). user/egress.c grants a verdict only to
+# the peer states shown here to take all of it; every other device gets the
+# kernel path. The table is printed for the README; a granted verdict that
+# loses frames fails.
+#
+# maglb is forced to send XDP frames (maglb_egress set by hand): SYNs from
+# random sources to a SourceIP VIP are redirected into be0 (peer: the
+# backend's eth0); SYNs to a Cookie VIP are answered with syncookie
+# SYN-ACKs by XDP_TX out of cl0 (peer: the client's eth0). Frames handed
+# over are maglb_egress_stats' count; frames taken are an nftables netdev
+# ingress counter on the peer.
+set -u
+TOPO=vv
+source "$(dirname "$0")/../lib/e2e.sh"
+NODE=$TOPO-node CL=$TOPO-client BE=$TOPO-be
+SECS=${SECS:-1}
+
+vv_down() {
+	"$MAGLB" --pin-dir "$PIN_DIR" --netns "$NODE" detach cl0 be0 >/dev/null 2>&1
+	rm -rf "$PIN_DIR"
+	[ -f "$WORK/nginx.pid" ] && kill "$(cat "$WORK/nginx.pid")" 2>/dev/null
+	for n in $CL $NODE $BE; do ip netns del "$n" 2>/dev/null; done
+	rm -rf "$WORK"
+}
+trap vv_down EXIT
+[ -n "${VV_KEEP:-}" ] && trap - EXIT
+vv_down
+
+vv_up() {
+	local n
+	mkdir -p "$WORK"
+	for n in $CL $NODE $BE; do ip netns add "$n"; ip -n "$n" link set lo up; done
+	ip -n "$CL" link add eth0 type veth peer name cl0 netns "$NODE"
+	ip -n "$BE" link add eth0 type veth peer name be0 netns "$NODE"
+	ip -n "$CL" addr add 10.10.0.2/24 dev eth0
+	ip -n "$NODE" addr add 10.10.0.1/24 dev cl0
+	ip -n "$NODE" addr add 10.20.1.1/24 dev be0
+	ip -n "$BE" addr add 10.20.1.10/24 dev eth0
+	for d in "$CL eth0" "$NODE cl0" "$NODE be0" "$BE eth0"; do
+		set -- $d; ip -n "$1" link set "$2" up
+	done
+	ip -n "$CL" route add default via 10.10.0.1
+	ip -n "$BE" route add default via 10.20.1.1
+	ip netns exec "$NODE" sysctl -qw net.ipv4.ip_forward=1
+	ip netns exec "$CL" ethtool -K eth0 tx off >/dev/null
+	cat > "$WORK/maglb.yaml" <<CFG
+services:
+- name: l4
+  address: 10.99.0.100
+  port: 80
+  backends: [{address: 10.20.1.10, port: 3000}]
+- name: ck
+  address: 10.99.0.110
+  port: 80
+  loadBalancer: {type: ConsistentHash, consistentHash: {type: Cookie, cookie: {name: FooBar}}}
+  backends: [{address: 10.20.1.10, port: 3000}]
+CFG
+	"$MAGLB" --pin-dir "$PIN_DIR" --netns "$NODE" attach cl0 be0 >/dev/null &&
+		"$MAGLB" --pin-dir "$PIN_DIR" --netns "$NODE" apply -f "$WORK/maglb.yaml" >/dev/null
+}
+
+ifx() { ip -n "$1" -j link show "$2" | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["ifindex"])'; }
+le32() { printf '%02x %02x %02x %02x' $(($1 & 255)) $(($1 >> 8 & 255)) $(($1 >> 16 & 255)) $(($1 >> 24 & 255)); }
+
+# Make maglb send XDP frames out of a node device, whatever its peer is.
+force_frames() {	# node-dev
+	bpftool map update pinned "$PIN_DIR/maglb_egress" key hex $(le32 "$(ifx "$NODE" "$1")") \
+		value hex $(le32 3) $(le32 0) $(le32 0) ff ff ff ff $(le32 0) $(le32 0) \
+		00 00 00 00 00 00 00 00
+	# the next hop toward the backend remembers the old flags for 1 s
+	sleep 1.1
+}
+
+peer_state() {	# ns dev state
+	local ns=$1 dev=$2
+	ip -n "$ns" link set dev "$dev" xdpdrv off 2>/dev/null
+	ip netns exec "$ns" ethtool -K "$dev" gro off >/dev/null
+	ip netns exec "$ns" sh -c "echo 0 > /sys/class/net/$dev/threaded" 2>/dev/null
+	case $3 in
+	gro) ip netns exec "$ns" ethtool -K "$dev" gro on >/dev/null ;;
+	threaded) ip netns exec "$ns" sh -c "echo 1 > /sys/class/net/$dev/threaded" 2>/dev/null ||
+		return 1 ;;
+	xdp) ip -n "$ns" link set dev "$dev" xdpdrv obj "$XDP_PASS_OBJ" sec xdp ;;
+	esac
+}
+
+counter_on() {	# ns dev match
+	ip netns exec "$1" nft -f - <<NFT
+table netdev vv
+delete table netdev vv
+table netdev vv {
+	chain in {
+		type filter hook ingress device $2 priority 0;
+		$3 counter
+	}
+}
+NFT
+}
+counter_read() { ip netns exec "$1" nft -j list table netdev vv | python3 -c '
+import json, sys
+for o in json.load(sys.stdin)["nftables"]:
+    for e in o.get("rule", {}).get("expr", []):
+        if "counter" in e: print(e["counter"]["packets"])'; }
+
+handed() {	# node-dev path
+	bpftool -j map dump pinned "$PIN_DIR/maglb_egress_stats" | python3 -c '
+import json, sys
+want_if, want_path = int(sys.argv[1]), int(sys.argv[2])
+n = 0
+for e in json.load(sys.stdin):
+    k = e["formatted"]["key"]
+    if k["ifindex"] == want_if and k["path"] == want_path:
+        n += sum(c["value"]["packets"] for c in e["formatted"]["values"])
+print(n)' "$(ifx "$NODE" "$1")" "$2"
+}
+
+# measure VERDICT STATE: prints "handed taken".
+measure() {
+	local verdict=$1 state=$2 ns dev ndev vip path match h0 h1 t
+	if [ "$verdict" = redirect ]; then
+		ns=$BE dev=eth0 ndev=be0 vip=10.99.0.100 path=0 match="tcp dport 3000"
+	else
+		ns=$CL dev=eth0 ndev=cl0 vip=10.99.0.110 path=1 match="tcp flags & (syn|ack) == syn|ack"
+	fi
+	peer_state "$ns" "$dev" "$state" || { echo "- -"; return; }
+	force_frames "$ndev"
+	counter_on "$ns" "$dev" "$match"
+	h0=$(handed "$ndev" "$path")
+	ip netns exec "$CL" python3 "$ROOT/tests/lib/synflood.py" "$vip" 80 "$SECS" >/dev/null
+	sleep 0.3
+	h1=$(handed "$ndev" "$path")
+	t=$(counter_read "$ns")
+	echo "$((h1 - h0)) $t"
+}
+
+# What user/egress.c grants, per peer state: the verdicts it must see taken.
+granted() {	# verdict state
+	case "$1/$2" in
+	redirect/xdp | tx/xdp | redirect/gro) return 0 ;;
+	esac
+	return 1
+}
+
+if ! vv_up > "$WORK.log" 2>&1; then
+	fail veth_verdicts_setup "$(tail -3 "$WORK.log" | tr '\n' ' ')"
+	exit 1
+fi
+rm -f "$WORK.log"
+echo "  # kernel $(uname -r): frames maglb handed over / frames the peer took"
+printf '  # %-10s %-14s %-14s\n' "peer" "redirect" "XDP_TX"
+for state in bare gro threaded xdp; do
+	row=()
+	for verdict in redirect tx; do
+		read -r h t < <(measure "$verdict" "$state")
+		if [ "$h" = - ]; then
+			row+=("n/a")	# the kernel refused the state
+			continue
+		fi
+		row+=("$t/$h")
+		name=veth_peer_${state}_${verdict}
+		if granted "$verdict" "$state"; then
+			if [ "$h" -gt 0 ] && [ "$t" -ge "$h" ]; then
+				pass "veth/${name}_takes_every_frame"
+			else
+				fail "veth/${name}_takes_every_frame" "took $t of $h"
+			fi
+		fi
+	done
+	printf '  # %-10s %-14s %-14s\n' "$state" "${row[0]}" "${row[1]}"
+done
