@@ -19,9 +19,18 @@
  *   all. dev is the veth that ran the program (XDP_TX leaves by it).
  *   Other drivers (mlx5, i40e, ...) count XDP_TX failures in their own
  *   ethtool stats and fire nothing.
- * - xdp_redirect_err(dev, xdp, tgt, err, ...): bpf_redirect_map/xdp_do_
- *   redirect failing at once (an empty devmap slot, a device down); dev
- *   is the ingress device. xdp_redirect_map_err is defined on 6.1 and
+ * - xdp_redirect_err(dev, xdp, tgt, err, map_type, map_id, index):
+ *   xdp_do_redirect failing at once (an empty devmap slot, a device down,
+ *   too big a frame); dev is the ingress device, and for a devmap tgt is
+ *   the slot (struct bpf_dtab_netdev, whose dev is the target). Since 6.3
+ *   this is where a veth with a bare peer refuses redirects:
+ *   veth_set_xdp_features() gives a veth NETDEV_XDP_ACT_NDO_XMIT only
+ *   while its peer has an XDP program or GRO, and devmap's __xdp_enqueue
+ *   fails with -EOPNOTSUPP without it, before any flush. So on 6.12 and
+ *   6.18 the frames refused show here (measured on 6.18: redirect_errs on
+ *   the ingress device, no xdp_devmap_xmit drops), on 6.1 in
+ *   xdp_devmap_xmit; a frame queued just before the peer changed still
+ *   fails at the flush. xdp_redirect_map_err is defined on 6.1 and
  *   6.12 but fired by nothing (map errors go to xdp_redirect_err), and
  *   was removed in 2025: it is not on 6.18, so we do not attach it.
  * - xdp_exception(dev, xdp, act): XDP_ABORTED, an unknown verdict, or a
@@ -127,13 +136,38 @@ int BPF_PROG(maglb_bulk_tx, const struct net_device *dev, int sent,
 	return 0;
 }
 
+/* A devmap redirect refused at once is a redirected frame the target
+ * dropped, as one refused at the flush is: count and demote the target
+ * too. Other redirects (cpumap, xskmap, bpf_redirect) name no device
+ * here that maglb sends to. */
+static __always_inline void redirect_refused(const void *tgt,
+					     enum bpf_map_type type)
+{
+	const struct bpf_dtab_netdev *slot = tgt;
+	struct maglb_xmit_errs *e;
+	__u32 ifindex;
+
+	if (type != BPF_MAP_TYPE_DEVMAP && type != BPF_MAP_TYPE_DEVMAP_HASH)
+		return;
+	ifindex = BPF_CORE_READ(slot, dev, ifindex);
+	e = errs_of(ifindex);
+	if (!e)
+		return;
+	e->devmap_drops++;
+	demote(ifindex, MAGLB_EG_F_REDIRECT, e);
+}
+
 SEC("tp_btf/xdp_redirect_err")
-int BPF_PROG(maglb_redirect_err, const struct net_device *dev)
+int BPF_PROG(maglb_redirect_err, const struct net_device *dev,
+	     const struct bpf_prog *xdp, const void *tgt, int err,
+	     enum bpf_map_type map_type)
 {
 	struct maglb_xmit_errs *e = errs_of(BPF_CORE_READ(dev, ifindex));
 
 	if (e)
 		e->redirect_errs++;
+	if (tgt)
+		redirect_refused(tgt, map_type);
 	return 0;
 }
 
