@@ -207,14 +207,18 @@ static int trace_attach_all(struct maglb_trace_bpf *trace)
 
 /* Load and attach maglb_trace.bpf.c beside the XDP object, on its maps.
  * Forwarding does not depend on it, so a kernel that refuses it (no
- * tp_btf for these events) gets one warning and an attach that goes on. */
+ * tp_btf for these events) gets one warning and an attach that goes on;
+ * libbpf's own lines about it only with -v. */
 static void trace_setup(struct bpf_object *xdp)
 {
+	libbpf_print_fn_t libbpf_print = NULL;
 	struct maglb_trace_bpf *trace;
 	char dir[512];
 	int err;
 
 	snprintf(dir, sizeof(dir), "%s/trace", pin_dir);
+	if (log_level < LOG_DEBUG)
+		libbpf_print = libbpf_set_print(NULL);
 	trace = maglb_trace_bpf__open();
 	err = trace ? 0 : -errno;
 	if (!err)
@@ -225,8 +229,10 @@ static void trace_setup(struct bpf_object *xdp)
 		err = mkdir_p(dir);
 	if (!err)
 		err = trace_attach_all(trace);
+	if (log_level < LOG_DEBUG)
+		libbpf_set_print(libbpf_print);
 	if (err)
-		pr_warn("maglb: attach: the kernel's XDP transmit errors will not be counted and devices whose transmits fail not demoted (loading or attaching maglb_trace: %s); forwarding goes on\n",
+		pr_warn("maglb: attach: the kernel's XDP transmit errors will not be counted and devices whose transmits fail not demoted (loading or attaching maglb_trace: %s; -v for libbpf's log); forwarding goes on\n",
 			strerror(-err));
 	maglb_trace_bpf__destroy(trace);
 }

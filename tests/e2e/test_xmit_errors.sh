@@ -200,6 +200,26 @@ second_attach_replaces_the_trace_links() {
 	done
 }
 
+# A tracing program that cannot be set up costs one warning, not the
+# attach: a directory where a link's pin goes makes pinning it fail.
+attach_without_the_tracing_program_warns_once_and_forwards() {
+	local out rc n
+	"$MAGLB" --pin-dir "$PIN_DIR" --netns "$NODE" detach cl0 be0 >/dev/null 2>&1
+	mkdir -p "$PIN_DIR/trace/maglb_bulk_tx" || return 1
+	out=$("$MAGLB" --pin-dir "$PIN_DIR" --netns "$NODE" attach cl0 be0 2>&1)
+	rc=$?
+	grep -i trace <<<"$out"
+	"$MAGLB" --pin-dir "$PIN_DIR" --netns "$NODE" apply -f "$WORK/maglb.yaml" >/dev/null || return 1
+	n=$(answered 10.99.0.100 3)
+	"$MAGLB" --pin-dir "$PIN_DIR" --netns "$NODE" detach cl0 be0 >/dev/null 2>&1
+	rmdir "$PIN_DIR/trace/maglb_bulk_tx" "$PIN_DIR/trace"
+	echo "attach exit $rc, $n of 3 answered"
+	[ $rc = 0 ] && [ "$n" = 3 ] || return 1
+	[ "$(grep -ci trace <<<"$out")" = 1 ] ||
+		{ echo "not exactly one line about the tracing program"; return 1; }
+	grep -q "maglb_trace: File exists.*forwarding goes on" <<<"$out"
+}
+
 if ! xe_up >"$WORK.log" 2>&1; then
 	fail xmit_errors_setup "$(tail -3 "$WORK.log" | tr '\n' ' ')"
 	exit 1
@@ -227,3 +247,4 @@ last_detach_removes_the_trace_links() {
 	echo "trace/ removed; links $(echo $old) detached"
 }
 check last_detach_removes_the_trace_links
+check attach_without_the_tracing_program_warns_once_and_forwards
