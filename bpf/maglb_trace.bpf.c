@@ -7,8 +7,10 @@
  * these programs count the failures into maglb_xmit_errs by device and
  * demote a device whose transmits fail (see demote()).
  *
- * What fires where, read in drivers/net/veth.c and kernel/bpf/devmap.c of
- * 6.1 and 6.12 (same code in both):
+ * What fires where. veth_xdp_xmit and veth_xdp_flush_bq read in the
+ * drivers/net/veth.c of a 6.1 and a 6.12 tree (the same code in both);
+ * devmap's side and the xdp_features gate as in mainline; on 6.18
+ * measured (tests/e2e/test_xmit_errors.sh):
  * - xdp_devmap_xmit(from_dev, to_dev, sent, drops, err): bq_xmit_all, once
  *   per devmap flush of to_dev, successful ones included. veth's
  *   ndo_xdp_xmit returns -ENXIO when the peer has no NAPI (no XDP program,
@@ -35,8 +37,10 @@
  *   was removed in 2025: it is not on 6.18, so we do not attach it.
  * - xdp_exception(dev, xdp, act): XDP_ABORTED, an unknown verdict, or a
  *   driver's failure to queue an XDP_TX frame; dev is the ingress device.
- * The prototypes of these four are the same in 6.1, 6.12 and 6.18 (6.18
- * read from its BTF, btf_trace_xdp_*), so one tp_btf object serves all.
+ * The prototypes of these four are the same in 6.1, 6.12 and 6.18
+ * (include/trace/events/xdp.h; 6.18 also from its BTF, btf_trace_xdp_*),
+ * so one tp_btf object serves all; the programs name only the arguments
+ * they read, a prefix of each.
  *
  * These tracepoints are the kernel's, not our program's: they also fire
  * for every other XDP program on the node. A drop counted here on a
