@@ -377,13 +377,6 @@ int do_detach(int argc, char **argv)
 	return rc;
 }
 
-static int cmp_u32(const void *a, const void *b)
-{
-	__u32 x = *(const __u32 *)a, y = *(const __u32 *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 /* How packets leave by each device maglb_egress has, by ifindex. */
 static void print_egress(const struct maglb_maps *m)
 {
@@ -396,9 +389,7 @@ static void print_egress(const struct maglb_maps *m)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	now = ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 	maps_get_handoff(m, &h);
-	n = maps_read_egress_ifindexes(m, &v);
-	if (n > 0)
-		qsort(v, n, sizeof(*v), cmp_u32);
+	n = egress_ifindexes(m, &v);
 	printf(json_output ? ",\"egress\":[" : "egress:\n");
 	if (!json_output && n > 0)
 		printf("  %-16s %7s  %-10s %-8s %-12s %s\n", "DEVICE", "IFINDEX",

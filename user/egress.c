@@ -702,6 +702,53 @@ const char *egress_dev_name(__u32 ifindex, char buf[IF_NAMESIZE + 8])
 	return buf;
 }
 
+static int cmp_u32(const void *a, const void *b)
+{
+	__u32 x = *(const __u32 *)a, y = *(const __u32 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+int egress_ifindexes(const struct maglb_maps *m, __u32 **out)
+{
+	int n = maps_read_egress_ifindexes(m, out);
+
+	if (n > 0)
+		qsort(*out, n, sizeof(**out), cmp_u32);
+	return n;
+}
+
+const char *const egress_xmit_names[EGRESS_XMIT_FIELDS] = {
+	"devmap_drops", "devmap_errs", "tx_drops", "redirect_errs",
+	"exceptions", "demotions",
+};
+
+int egress_read_counts(const struct maglb_maps *m, struct egress_counts **out)
+{
+	struct egress_counts *c;
+	__u32 *v = NULL;
+	int i, p, n = egress_ifindexes(m, &v);
+
+	*out = NULL;
+	if (n <= 0)
+		return n;
+	c = calloc(n, sizeof(*c));
+	if (!c) {
+		free(v);
+		return -ENOMEM;
+	}
+	for (i = 0; i < n; i++) {
+		c[i].ifindex = v[i];
+		egress_dev_name(v[i], c[i].dev);
+		for (p = 0; p < MAGLB_PATH_MAX; p++)
+			maps_read_egress_stats(m, v[i], p, &c[i].path[p]);
+		c[i].has_errs = !maps_read_xmit_errs(m, v[i], &c[i].errs);
+	}
+	free(v);
+	*out = c;
+	return n;
+}
+
 /* "redirect, xdp_tx", "redirect", "xdp_tx" or "tc": where frames go. */
 static const char *paths_str(const struct maglb_egress *e, char *buf,
 			     size_t len)

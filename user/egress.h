@@ -8,6 +8,7 @@
 #define MAGLB_EGRESS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <net/if.h>
 #include "maps.h"
 
@@ -46,5 +47,28 @@ enum maglb_path egress_path(const struct maglb_egress *e, bool tx,
 
 /* The device's name here, or "ifN" when it has none (vanished). */
 const char *egress_dev_name(__u32 ifindex, char buf[IF_NAMESIZE + 8]);
+
+/* The ifindexes with a maglb_egress entry, ascending (*out malloc'd);
+ * the count or -errno. */
+int egress_ifindexes(const struct maglb_maps *m, __u32 **out);
+
+/* What left by a device and what the kernel failed to send there. */
+struct egress_counts {
+	__u32 ifindex;
+	char dev[IF_NAMESIZE + 8];
+	struct maglb_reason_counters path[MAGLB_PATH_MAX];
+	bool has_errs;			/* maglb_xmit_errs has an entry */
+	struct maglb_xmit_errs errs;
+};
+
+/* struct maglb_xmit_errs is all __u64: names of its fields, in order. */
+#define EGRESS_XMIT_FIELDS (sizeof(struct maglb_xmit_errs) / sizeof(__u64))
+#define EGRESS_XMIT_DEMOTIONS \
+	(offsetof(struct maglb_xmit_errs, demotions) / sizeof(__u64))
+extern const char *const egress_xmit_names[EGRESS_XMIT_FIELDS];
+
+/* The counters of every device with a maglb_egress entry, by ifindex
+ * (*out malloc'd); the count or -errno. */
+int egress_read_counts(const struct maglb_maps *m, struct egress_counts **out);
 
 #endif
