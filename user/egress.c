@@ -516,6 +516,10 @@ static void read_xdp_features(struct xdp_features *xf)
 		xf->known = !nl_talk(fd, &r, feature_answer, xf);
 	}
 	close(fd);
+	if (xf->known)
+		pr_debug("maglb: egress: xdp-features of %d devices\n", xf->n);
+	else
+		pr_debug("maglb: egress: no netdev family: whether drivers have ndo_xdp_xmit is unknown\n");
 }
 
 /* Whether the driver has ndo_xdp_xmit: 1 yes, 0 no, -1 unknown. */
