@@ -523,7 +523,7 @@ static void read_xdp_features(struct xdp_features *xf)
 }
 
 /* Whether the driver has ndo_xdp_xmit: 1 yes, 0 no, -1 unknown. */
-static int ndo_xdp_xmit(const struct xdp_features *xf, int ifindex)
+static int has_ndo_xdp_xmit(const struct xdp_features *xf, int ifindex)
 {
 	int i;
 
@@ -591,7 +591,6 @@ static void decide_none(struct probe *p, const struct link *l,
 static void decide_veth(struct probe *p, const struct link *l,
 			struct maglb_egress *e)
 {
-	const struct link *same = NULL;
 	struct link peer;
 	bool found;
 
@@ -601,7 +600,8 @@ static void decide_veth(struct probe *p, const struct link *l,
 		e->flags |= MAGLB_EG_F_PEER;	/* TC may bpf_redirect_peer */
 		found = !get_link_in(p->rt, l->peer, l->peer_nsid, &peer);
 	} else {
-		same = find_link(&p->links, l->peer);
+		const struct link *same = find_link(&p->links, l->peer);
+
 		found = same;
 		if (same)
 			peer = *same;
@@ -636,7 +636,7 @@ static void decide_veth(struct probe *p, const struct link *l,
 static void decide_driver(struct probe *p, const struct link *l,
 			  struct maglb_egress *e)
 {
-	int xmit = ndo_xdp_xmit(&p->xf, l->ifindex);
+	int xmit = has_ndo_xdp_xmit(&p->xf, l->ifindex);
 
 	e->peer_prog_id = l->drv_prog;
 	if (l->drv_prog)
