@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 # test_xmit_errors.sh - a drop in the kernel after maglb's verdict is never
-# silent (maglb_trace.bpf.c). maglb is made to send XDP frames out of a
-# veth whose peer runs an XDP program (so it takes them), then the peer's
-# program is removed under traffic: the kernel refuses every frame after
+# silent (maglb_trace.bpf.c). maglb sends XDP frames out of a veth whose
+# peer runs an XDP program (the egress probe, run by apply, grants them),
+# then the peer's program is removed under traffic, with no agent to
+# probe again: the kernel refuses every frame after
 # that. The tracing program must count the drops for that device, demote
 # it (REDIRECT/TX cleared, DEMOTED set, one demotion), and the requests
 # after it must be answered by the kernel path.
@@ -81,14 +82,14 @@ CFG
 }
 
 ifx() { ip -n "$NODE" -j link show "$1" | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["ifindex"])'; }
-le32() { printf '%02x %02x %02x %02x' $(($1 & 255)) $(($1 >> 8 & 255)) $(($1 >> 16 & 255)) $(($1 >> 24 & 255)); }
 
-# Grant a node device both XDP verdicts, as the probe does for a veth whose
-# peer runs an XDP program.
-grant_frames() {	# node-dev
-	bpftool map update pinned "$PIN_DIR/maglb_egress" key hex $(le32 "$(ifx "$1")") \
-		value hex $(le32 3) $(le32 0) $(le32 0) ff ff ff ff $(le32 0) $(le32 0) \
-		00 00 00 00 00 00 00 00
+# The probe (run by apply) must grant a node device both XDP verdicts now
+# that its peer runs an XDP program.
+probe_grants() {	# node-dev
+	local f
+	"$MAGLB" --pin-dir "$PIN_DIR" --netns "$NODE" apply -f "$WORK/maglb.yaml" >/dev/null || return 1
+	f=$(eg_flags "$1")
+	[ "$f" -ge 0 ] && [ $((f & 3)) -eq 3 ] || { echo "the probe gave $1 flags $f"; return 1; }
 	sleep 1.1	# next hops remember a device's flags for NH_CACHE_NS
 }
 
@@ -140,7 +141,7 @@ demotes() {
 	local verdict dev peer vip path counter flag f n drops
 	read -r verdict dev peer vip path counter flag <<<"$1"
 	ip -n "$peer" link set dev eth0 xdpdrv obj "$XDP_PASS_OBJ" sec xdp || return 1
-	grant_frames "$dev" || return 1
+	probe_grants "$dev" || return 1
 	n=$(answered "$vip" 3)
 	[ "$n" = 3 ] || { echo "fast path: $n of 3 answered before the peer lost its program"; return 1; }
 	[ "$(sent_by "$dev" "$path")" -gt 0 ] || { echo "no $verdict frames out of $dev"; return 1; }
