@@ -140,15 +140,20 @@ static __always_inline int ct_create(const struct pkt *p,
 	if (svc->forwarding == MAGLB_FWD_SNAT) {
 		__u32 range = (__u32)svc->snat_port_max - svc->snat_port_min + 1;
 		bool ok = false;
+		__u64 start;
 
 		fwd->flags = MAGLB_CT_F_SNAT | fwd_flags;
 		revp->flags |= MAGLB_CT_F_SNAT;
 		fwd->nat_saddr = svc->snat_addr;
 		if (range == 0 || range > 65535)
 			return MAGLB_DROP_SNAT_EXHAUSTED;
+		/* Start from the service's hash mixed with the client's
+		 * port: a SourceIP hash is one value per client, and its
+		 * connections would all probe the same SNAT_PORT_TRIES ports. */
+		start = hash ^ ((__u64)p->flow.sport * 0x9e3779b97f4a7c15ULL);
 		for (i = 0; i < SNAT_PORT_TRIES; i++) {
 			__u16 port = svc->snat_port_min +
-				     (__u16)((hash + i) % range);
+				     (__u16)((start + i) % range);
 
 			fwd->nat_sport = bpf_htons(port);
 			reply_key(rkp, &p->flow, fwd);

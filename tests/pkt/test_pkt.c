@@ -34,6 +34,12 @@ static const char *base_config =
 	"  forwarding: snat\n"
 	"  snat: {address: 10.10.0.1, portMin: 20000, portMax: 20009}\n"
 	"  backends: [{address: 10.10.0.11, port: 3000}]\n"
+	"- name: one-arm-wide\n"
+	"  address: 10.10.0.201\n"
+	"  port: 80\n"
+	"  forwarding: snat\n"
+	"  snat: {address: 10.10.0.1, portMin: 30000, portMax: 30999}\n"
+	"  backends: [{address: 10.10.0.11, port: 3000}]\n"
 	"- name: web6\n"
 	"  address: 'fd00:10::100'\n"
 	"  port: 80\n"
@@ -376,6 +382,23 @@ static int snat_port_range_exhaustion_drops_and_counts(void)
 	return 0;
 }
 
+
+/* A SourceIP snat service hashes one client to one value: its
+ * connections must still find ports beyond the first SNAT_PORT_TRIES. */
+static int snat_one_client_opens_more_connections_than_port_tries(void)
+{
+	struct pkt_spec syn = { CLIENT, .dst = "10.10.0.201", .dport = 80,
+				.proto = IPPROTO_TCP, .tcp_flags = TF_SYN };
+	struct run r;
+	int i;
+
+	for (i = 0; i < 64; i++) {
+		syn.sport = 43000 + i;
+		ASSERT_OK(run_pkt(&syn, "c0", &r));
+		ASSERT_EQ(r.action, XDP_TX);
+	}
+	return 0;
+}
 
 static int fin_and_rst_are_forwarded_and_tracked(void)
 {
@@ -1561,6 +1584,7 @@ int main(void)
 	RUN_TEST(reply_is_reverse_nated_to_the_vip);
 	RUN_TEST(snat_reply_returns_to_the_client);
 	RUN_TEST(snat_port_range_exhaustion_drops_and_counts);
+	RUN_TEST(snat_one_client_opens_more_connections_than_port_tries);
 	RUN_TEST(fin_and_rst_are_forwarded_and_tracked);
 	RUN_TEST(counters_count_packets_bytes_and_connections);
 	RUN_TEST(established_fast_path_matches_the_full_path);
