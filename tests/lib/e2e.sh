@@ -1,7 +1,9 @@
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 # e2e.sh - helpers for end-to-end tests: result lines that tests/run.sh
-# counts, and a cleanup trap that always runs. Source after setting TOPO.
+# counts, and a cleanup trap that always runs. Source after setting TOPO;
+# TOPO_PREFIX, if set, is put before it (runs side by side on one machine).
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+TOPO=${TOPO_PREFIX:-}$TOPO
 source "$ROOT/scripts/lib/topo.sh"
 
 pass() { echo "PASS $1"; }
@@ -109,7 +111,7 @@ only_backend_with() {	# count
 seen_client() {	# 4|6
 	case $MODE$1 in
 	nat4) echo 10.10.0.2 ;; nat6) echo fd00:10::2 ;;
-	snat4) echo 10.10.0.1 ;; snat6) echo fd00:10::1 ;;
+	snat4) echo "$SNAT4" ;; snat6) echo "$SNAT6" ;;
 	esac
 }
 
