@@ -176,3 +176,20 @@ ipv6_cookie_requests_land_on_the_lookup_backend() {
 	maglb apply -f "$CFG" >/dev/null || return 1
 	seed_cookies_land_on_the_lookup_backend 6
 }
+
+# No veth outside the node has an XDP program or GRO: the datapath gets no
+# help from the far side of a device it sends into, as on a real node.
+veths_outside_the_node_are_bare() {
+	local n dev count=0
+	for n in $(ip netns list | awk '{print $1}' | grep "^$TOPO-" | grep -vx "$(ns node)"); do
+		for dev in $(ip -n "$n" -o link show type veth | awk -F'[:@ ]+' '{print $2}'); do
+			ip -n "$n" link show dev "$dev" | grep -q "prog/xdp" &&
+				{ echo "$n $dev has an XDP program"; return 1; }
+			ip netns exec "$n" ethtool -k "$dev" | grep -q "^generic-receive-offload: on" &&
+				{ echo "$n $dev has GRO on"; return 1; }
+			count=$((count + 1))
+		done
+	done
+	echo "$count veths outside the node: no XDP program, GRO off"
+	[ "$count" -gt 0 ]
+}
