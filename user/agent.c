@@ -30,6 +30,7 @@
 #include "apply.h"
 #include "cli.h"
 #include "config.h"
+#include "egress.h"
 #include "log.h"
 #include "maps.h"
 #include "health.h"
@@ -179,6 +180,9 @@ int do_apply(int argc, char **argv)
 		printf("applied %s: %d services, %d backends (services +%d -%d, backends +%d -%d, connections closed %d)\n",
 		       file, st.services, st.backends, st.svc_added,
 		       st.svc_removed, st.be_added, st.be_removed, st.ct_closed);
+	/* the devices may have changed since attach (and no agent runs) */
+	if (!rc && egress_probe(&m, false))
+		rc = -EIO;
 	maps_close(&m);
 	config_free(cfg);
 	return rc ? 1 : 0;
@@ -229,6 +233,8 @@ struct agent {
 	struct metrics_state ms;	/* shared with the metrics thread */
 	struct kube *kube;		/* --kubernetes: the cluster's view */
 	int kube_fd;			/* eventfd: the view changed */
+	int link_fd;			/* rtnetlink link events */
+	struct egress_seen demoted;	/* demotions already logged */
 };
 
 /* Load the files (and the cluster's objects) and apply them. force: even
@@ -333,17 +339,34 @@ static void wait_synced(struct agent *a)
 /* Kubernetes events come in bursts (a rollout touches many slices):
  * apply once the burst has settled this long. */
 #define KUBE_SETTLE_MS 100
+/* Link events too (a pod's veth pair comes with several). */
+#define LINK_SETTLE_MS 100
+/* A veth peer's change in another netns raises no event here: look at
+ * every device this often anyway. */
+#define EGRESS_PROBE_MS 2000
+
+static void probe_egress(struct agent *a)
+{
+	egress_probe(&a->maps, true);
+	egress_log_demotions(&a->maps, &a->demoted);
+}
+
+/* Milliseconds from now until due, for poll (0 if past). */
+static int ms_until(__u64 due, __u64 now)
+{
+	return due > now ? (int)((due - now) / 1000000) + 1 : 0;
+}
 
 int do_agent(int argc, char **argv)
 {
-	struct agent a = { .o.sweep_s = 5, .kube_fd = -1 };
+	struct agent a = { .o.sweep_s = 5, .kube_fd = -1, .link_fd = -1 };
 	char dirbuf[512];
-	__u64 next_sweep, kube_due = 0;
+	__u64 next_sweep, next_probe, kube_due = 0, link_due = 0;
 	bool changed;
 	sigset_t mask;
 	int sfd = -1, ifd = -1, rc = 1, i;
 	struct metrics *metrics = NULL;
-	struct pollfd pfd[3];
+	struct pollfd pfd[4];
 
 	rc = parse_file_opts(argc, argv,
 			     "maglb agent -f FILE [-f FILE...] [--kubernetes] [--kubeconfig PATH]\n"
@@ -390,6 +413,14 @@ int do_agent(int argc, char **argv)
 	ifd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
 	if (sfd < 0 || ifd < 0)
 		goto out;
+	/* Subscribe before the first probe, so no change falls in between. */
+	a.link_fd = egress_monitor_open();
+	if (a.link_fd < 0) {
+		log_event("error", "msg=\"cannot watch links\" error=\"%s\"",
+			  strerror(-a.link_fd));
+		goto out;
+	}
+	probe_egress(&a);
 	for (i = 0; i < a.o.n_files; i++) {
 		snprintf(dirbuf, sizeof(dirbuf), "%s", a.o.files[i]);
 		if (inotify_add_watch(ifd, dirname(dirbuf), IN_CLOSE_WRITE |
@@ -405,21 +436,34 @@ int do_agent(int argc, char **argv)
 
 	pfd[0] = (struct pollfd){ .fd = sfd, .events = POLLIN };
 	pfd[1] = (struct pollfd){ .fd = ifd, .events = POLLIN };
-	pfd[2] = (struct pollfd){ .fd = a.kube_fd, .events = POLLIN };
+	pfd[2] = (struct pollfd){ .fd = a.kube_fd, .events = POLLIN };	/* -1: none */
+	pfd[3] = (struct pollfd){ .fd = a.link_fd, .events = POLLIN };
 	next_sweep = mono_ns() + a.o.sweep_s * 1000000000ULL;
+	next_probe = mono_ns() + EGRESS_PROBE_MS * 1000000ULL;
 	for (;;) {
 		__u64 now = mono_ns();
-		int timeout = now >= next_sweep ? 0 :
-			      (int)((next_sweep - now) / 1000000) + 1;
+		int timeout = ms_until(next_sweep, now);
 		int hw = health_wait_ms(a.health, now / 1000000);
 
 		if (hw >= 0 && hw < timeout)
 			timeout = hw;
-		if (kube_due && (int)((kube_due - now) / 1000000) < timeout)
-			timeout = kube_due > now ? (kube_due - now) / 1000000 + 1 : 0;
+		if (kube_due && ms_until(kube_due, now) < timeout)
+			timeout = ms_until(kube_due, now);
+		if (ms_until(next_probe, now) < timeout)
+			timeout = ms_until(next_probe, now);
+		if (link_due && ms_until(link_due, now) < timeout)
+			timeout = ms_until(link_due, now);
 
-		if (poll(pfd, a.kube ? 3 : 2, timeout) < 0 && errno != EINTR)
+		if (poll(pfd, 4, timeout) < 0 && errno != EINTR)
 			break;
+		if ((pfd[3].revents & POLLIN) && egress_monitor_drain(a.link_fd) &&
+		    !link_due)
+			link_due = mono_ns() + LINK_SETTLE_MS * 1000000ULL;
+		if ((link_due && mono_ns() >= link_due) || mono_ns() >= next_probe) {
+			link_due = 0;
+			probe_egress(&a);
+			next_probe = mono_ns() + EGRESS_PROBE_MS * 1000000ULL;
+		}
 		if (a.kube && (pfd[2].revents & POLLIN)) {
 			__u64 n;
 
@@ -492,6 +536,9 @@ out:
 		close(sfd);
 	if (ifd >= 0)
 		close(ifd);
+	if (a.link_fd >= 0)
+		close(a.link_fd);
+	free(a.demoted.v);
 	metrics_stop(metrics);	/* before the state it reads goes away */
 	kube_stop(a.kube);
 	if (a.kube_fd >= 0)

@@ -18,11 +18,13 @@
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "addr.h"
 #include "cli.h"
+#include "egress.h"
 #include "log.h"
 #include "maps.h"
 #include "names.h"
@@ -107,8 +109,7 @@ static void link_path(char *buf, size_t len, const char *dev)
 	snprintf(buf, len, "%s/links/%s", pin_dir, dev);
 }
 
-static int attach_dev(int prog_fd, int tc_fd, const char *dev, __u32 mode,
-		      const struct maglb_maps *m)
+static int attach_dev(int prog_fd, int tc_fd, const char *dev, __u32 mode)
 {
 	LIBBPF_OPTS(bpf_link_create_opts, opts, .flags = mode);
 	unsigned int ifindex = if_nametoindex(dev);
@@ -129,8 +130,7 @@ static int attach_dev(int prog_fd, int tc_fd, const char *dev, __u32 mode,
 				dev, strerror(-err));
 		else
 			pr_info("maglb: %s: program replaced in place\n", dev);
-		return err ?: attach_tc(ifindex, tc_fd, dev) ?:
-		       maps_put_tx_port(m, ifindex);
+		return err ?: attach_tc(ifindex, tc_fd, dev);
 	}
 	fd = bpf_link_create(prog_fd, ifindex, BPF_XDP, &opts);
 	if (fd < 0) {
@@ -153,7 +153,7 @@ static int attach_dev(int prog_fd, int tc_fd, const char *dev, __u32 mode,
 		return err;
 	}
 	close(fd);
-	err = attach_tc(ifindex, tc_fd, dev) ?: maps_put_tx_port(m, ifindex);
+	err = attach_tc(ifindex, tc_fd, dev);
 	if (!err)
 		pr_info("maglb: attached to %s (ifindex %u, %s mode)\n", dev,
 			ifindex, mode == XDP_FLAGS_DRV_MODE ? "native" : "generic");
@@ -280,10 +280,12 @@ int do_attach(int argc, char **argv)
 	for (i = optind; i < argc; i++) {
 		err = attach_dev(bpf_program__fd(skel->progs.maglb_xdp),
 				 bpf_program__fd(tc->progs.maglb_tc), argv[i],
-				 mode, &m);
+				 mode);
 		if (err)
 			goto cleanup;
 	}
+	/* With our programs on the devices: which XDP frames each takes. */
+	err = egress_probe(&m, false);
 cleanup:
 	if (tx_fd >= 0)
 		close(tx_fd);
@@ -363,15 +365,71 @@ int do_detach(int argc, char **argv)
 		unlink(path);
 		if (ifindex)
 			detach_tc(ifindex);
-		if (have_maps && ifindex)
-			maps_del_tx_port(&m, ifindex);
 		pr_info("maglb: detached from %s\n", argv[i]);
 	}
+	/* A driver without our program takes no XDP frames now. */
+	if (have_maps && links_left() && egress_probe(&m, false))
+		rc = 1;
 	if (have_maps)
 		maps_close(&m);
 	if (!links_left())
 		unpin_all();
 	return rc;
+}
+
+/* How packets leave by each device maglb_egress has, by ifindex. */
+static void print_egress(const struct maglb_maps *m)
+{
+	struct maglb_handoff h = {};
+	struct timespec ts;
+	__u32 *v = NULL;
+	__u64 now;
+	int i, n;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+	maps_get_handoff(m, &h);
+	n = egress_ifindexes(m, &v);
+	printf(json_output ? ",\"egress\":[" : "egress:\n");
+	if (!json_output && n > 0)
+		printf("  %-16s %7s  %-10s %-8s %-12s %s\n", "DEVICE", "IFINDEX",
+		       "REDIRECTED", "XDP_TX", "DEMOTED", "WHY");
+	for (i = 0; i < n; i++) {
+		struct maglb_egress e;
+		char name[IF_NAMESIZE + 8], since[32] = "no";
+		const char *rp, *tp;
+		double ago = 0;
+		bool dem;
+
+		if (maps_get_egress(m, v[i], &e))
+			continue;
+		egress_dev_name(v[i], name);
+		rp = path_name(egress_path(&e, false, h.no_meta));
+		tp = path_name(egress_path(&e, true, h.no_meta));
+		dem = e.flags & MAGLB_EG_F_DEMOTED;
+		if (dem && e.demoted_ns && e.demoted_ns <= now)
+			ago = (now - e.demoted_ns) / 1e9;
+		if (dem)
+			snprintf(since, sizeof(since), "%.0fs ago", ago);
+		if (json_output)
+			printf("%s{\"dev\":\"%s\",\"ifindex\":%u,\"redirect_path\":\"%s\",\"tx_path\":\"%s\",\"redirect\":%s,\"xdp_tx\":%s,\"peer_redirect\":%s,\"demoted\":%s,\"demoted_s_ago\":%.1f,\"why\":\"%s\",\"peer_ifindex\":%u,\"peer_nsid\":%d,\"peer_prog_id\":%u,\"peer_gro\":%u}",
+			       i ? "," : "", name, v[i], rp, tp,
+			       e.flags & MAGLB_EG_F_REDIRECT ? "true" : "false",
+			       e.flags & MAGLB_EG_F_TX ? "true" : "false",
+			       e.flags & MAGLB_EG_F_PEER ? "true" : "false",
+			       dem ? "true" : "false", ago,
+			       egress_why_name(e.why), e.peer_ifindex,
+			       e.peer_nsid, e.peer_prog_id, e.peer_gro);
+		else
+			printf("  %-16s %7u  %-10s %-8s %-12s %s\n", name, v[i],
+			       rp, tp, since,
+			       egress_why_name(e.why));
+	}
+	if (json_output)
+		printf("]");
+	else if (n <= 0)
+		printf("  (none)\n");
+	free(v);
 }
 
 int do_status(int argc, char **argv)
@@ -453,9 +511,12 @@ int do_status(int argc, char **argv)
 			       nb, size);
 	}
 	if (json_output)
-		printf("]}\n");
+		printf("]");
 	else if (n <= 0)
 		printf("  (none)\n");
+	print_egress(&m);
+	if (json_output)
+		printf("}\n");
 	free(all);
 	free(svcs);
 	maps_close(&m);

@@ -269,6 +269,16 @@ int maps_del_egress(const struct maglb_maps *m, __u32 ifindex)
 	return del(m->egress, &ifindex);
 }
 
+int maps_del_egress_counters(const struct maglb_maps *m, __u32 ifindex)
+{
+	struct maglb_egress_key k = { .ifindex = ifindex };
+	int err = 0;
+
+	for (k.path = 0; k.path < MAGLB_PATH_MAX; k.path++)
+		err = del(m->egress_stats, &k) ?: err;
+	return del(m->xmit_errs, &ifindex) ?: err;
+}
+
 int maps_share(struct bpf_object *from, struct bpf_object *to)
 {
 	struct bpf_map *map;
@@ -406,13 +416,14 @@ int maps_get_egress(const struct maglb_maps *m, __u32 ifindex,
 	return bpf_map_lookup_elem(m->egress, &ifindex, e) ? -errno : 0;
 }
 
-int maps_read_egress_ifindexes(const struct maglb_maps *m, __u32 **out)
+/* Every __u32 key of a hash map (*out malloc'd); the count or -errno. */
+static int read_u32_keys(int fd, __u32 **out)
 {
 	__u32 key, next, *arr = NULL, *grown;
 	int n = 0, cap = 0;
 	void *prev = NULL;
 
-	while (!bpf_map_get_next_key(m->egress, prev, &next)) {
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
 		if (n == cap) {
 			cap = cap ? 2 * cap : 64;
 			grown = realloc(arr, cap * sizeof(*arr));
@@ -428,6 +439,23 @@ int maps_read_egress_ifindexes(const struct maglb_maps *m, __u32 **out)
 	}
 	*out = arr;
 	return n;
+}
+
+int maps_read_egress_ifindexes(const struct maglb_maps *m, __u32 **out)
+{
+	return read_u32_keys(m->egress, out);
+}
+
+int maps_read_tx_ports(const struct maglb_maps *m, __u32 **out)
+{
+	return read_u32_keys(m->tx_ports, out);
+}
+
+int maps_get_handoff(const struct maglb_maps *m, struct maglb_handoff *h)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(m->handoff, &zero, h) ? -errno : 0;
 }
 
 int maps_read_counters(int map_fd, __u32 id, struct maglb_counters *sum)

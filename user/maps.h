@@ -80,6 +80,8 @@ int maps_del_tx_port(const struct maglb_maps *m, __u32 ifindex);
 int maps_put_egress(const struct maglb_maps *m, __u32 ifindex,
 		    const struct maglb_egress *e);
 int maps_del_egress(const struct maglb_maps *m, __u32 ifindex);
+/* A vanished device's maglb_egress_stats rows and maglb_xmit_errs entry. */
+int maps_del_egress_counters(const struct maglb_maps *m, __u32 ifindex);
 /* Before loading `to`, point each of its maps at the same-named map of the
  * loaded object `from` (the TC object shares the XDP object's maps). */
 int maps_share(struct bpf_object *from, struct bpf_object *to);
@@ -113,6 +115,9 @@ int maps_get_egress(const struct maglb_maps *m, __u32 ifindex,
 		    struct maglb_egress *e);
 /* The ifindexes with a maglb_egress entry (*out malloc'd); the count. */
 int maps_read_egress_ifindexes(const struct maglb_maps *m, __u32 **out);
+/* The ifindexes in maglb_tx_ports (*out malloc'd); the count. */
+int maps_read_tx_ports(const struct maglb_maps *m, __u32 **out);
+int maps_get_handoff(const struct maglb_maps *m, struct maglb_handoff *h);
 int maps_read_egress_stats(const struct maglb_maps *m, __u32 ifindex,
 			   enum maglb_path path,
 			   struct maglb_reason_counters *sum);

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <microhttpd.h>
 #include "addr.h"
+#include "egress.h"
 #include "log.h"
 #include "metrics.h"
 #include "names.h"
@@ -74,6 +75,45 @@ static int healthy(const struct maglb_config *cfg, const char *svc,
 				return !s->backends[j].unhealthy;
 	}
 	return 1;
+}
+
+/* Per device and path (nonzero rows), and the kernel's failed XDP
+ * transmits of devices that had any (as `maglb stats`). */
+static void render_egress(struct metrics_state *st, struct buf *b)
+{
+	struct egress_counts *c = NULL;
+	int i, p, n = egress_read_counts(st->maps, &c);
+	size_t k;
+
+	help(b, "maglb_egress_packets_total", "counter",
+	     "packets sent out of a device, by path (redirect, xdp_tx, tc, stack)");
+	for (i = 0; i < n; i++)
+		for (p = 0; p < MAGLB_PATH_MAX; p++)
+			if (c[i].path[p].packets)
+				put(b, "maglb_egress_packets_total{device=\"%s\",path=\"%s\"} %llu\n",
+				    c[i].dev, path_name(p), c[i].path[p].packets);
+	help(b, "maglb_egress_bytes_total", "counter",
+	     "bytes sent out of a device, by path");
+	for (i = 0; i < n; i++)
+		for (p = 0; p < MAGLB_PATH_MAX; p++)
+			if (c[i].path[p].bytes)
+				put(b, "maglb_egress_bytes_total{device=\"%s\",path=\"%s\"} %llu\n",
+				    c[i].dev, path_name(p), c[i].path[p].bytes);
+	help(b, "maglb_xmit_errors_total", "counter",
+	     "XDP frames the kernel failed to send after our verdict, by kind");
+	/* every field but demotions, which has a metric of its own */
+	for (i = 0; i < n; i++)
+		for (k = 0; c[i].has_errs && k < EGRESS_XMIT_DEMOTIONS; k++)
+			put(b, "maglb_xmit_errors_total{device=\"%s\",kind=\"%s\"} %llu\n",
+			    c[i].dev, egress_xmit_names[k],
+			    ((const __u64 *)&c[i].errs)[k]);
+	help(b, "maglb_egress_demotions_total", "counter",
+	     "times a device was moved to the kernel path for failed XDP transmits");
+	for (i = 0; i < n; i++)
+		if (c[i].has_errs)
+			put(b, "maglb_egress_demotions_total{device=\"%s\"} %llu\n",
+			    c[i].dev, c[i].errs.demotions);
+	free(c);
 }
 
 static void render(struct metrics_state *st, struct buf *b)
@@ -149,6 +189,7 @@ static void render(struct metrics_state *st, struct buf *b)
 		put(b, "maglb_packets_total{reason=\"%s\"} %llu\n", reason_name(r),
 		    c.packets);
 	}
+	render_egress(st, b);
 	nct = maps_read_ct(st->maps, &ct);
 	free(ct);
 	help(b, "maglb_conntrack_entries", "gauge",

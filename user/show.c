@@ -9,6 +9,7 @@
 #include <time.h>
 #include "addr.h"
 #include "cli.h"
+#include "egress.h"
 #include "log.h"
 #include "maps.h"
 #include "names.h"
@@ -31,6 +32,53 @@ static void print_counters(const char *indent, const char *kind,
 	printf("%s  packets %-10llu bytes %-12llu conns %-8llu reply_packets %-10llu reply_bytes %llu\n",
 	       indent, c->packets, c->bytes, c->new_conns, c->reply_packets,
 	       c->reply_bytes);
+}
+
+/* Per device: packets by path (nonzero rows), then the kernel's failed
+ * XDP transmits (devices that had any). */
+static void print_egress_counts(const struct maglb_maps *m)
+{
+	struct egress_counts *c = NULL;
+	int i, p, n = egress_read_counts(m, &c), first = 1;
+	size_t k;
+
+	printf(json_output ? ",\"egress\":[" : "egress:\n");
+	for (i = 0; i < n; i++) {
+		for (p = 0; p < MAGLB_PATH_MAX; p++) {
+			const struct maglb_reason_counters *r = &c[i].path[p];
+
+			if (!r->packets && !r->bytes)
+				continue;
+			if (json_output)
+				printf("%s{\"dev\":\"%s\",\"ifindex\":%u,\"path\":\"%s\",\"packets\":%llu,\"bytes\":%llu}",
+				       first ? "" : ",", c[i].dev, c[i].ifindex,
+				       path_name(p), r->packets, r->bytes);
+			else
+				printf("  %-16s %-8s packets %-10llu bytes %llu\n",
+				       c[i].dev, path_name(p), r->packets, r->bytes);
+			first = 0;
+		}
+	}
+	printf(json_output ? "],\"xmit_errors\":[" : "xmit errors:\n");
+	for (i = 0, first = 1; i < n; i++) {
+		const __u64 *e = (const __u64 *)&c[i].errs;
+
+		if (!c[i].has_errs)
+			continue;
+		if (json_output)
+			printf("%s{\"dev\":\"%s\",\"ifindex\":%u", first ? "" : ",",
+			       c[i].dev, c[i].ifindex);
+		else
+			printf("  %-16s", c[i].dev);
+		for (k = 0; k < EGRESS_XMIT_FIELDS; k++)
+			printf(json_output ? ",\"%s\":%llu" : " %s %llu",
+			       egress_xmit_names[k], e[k]);
+		printf(json_output ? "}" : "\n");
+		first = 0;
+	}
+	if (json_output)
+		printf("]");
+	free(c);
 }
 
 int do_stats(int argc, char **argv)
@@ -92,7 +140,10 @@ int do_stats(int argc, char **argv)
 			       reason_name(r), rc.packets, rc.bytes);
 	}
 	if (json_output)
-		printf("}}\n");
+		printf("}");
+	print_egress_counts(&m);
+	if (json_output)
+		printf("}\n");
 	free(all);
 	free(svcs);
 	maps_close(&m);

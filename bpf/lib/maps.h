@@ -128,7 +128,7 @@ struct {
  * and pins it by hand. */
 struct {
 	__uint(type, BPF_MAP_TYPE_DEVMAP_HASH);
-	__uint(max_entries, 64);
+	__uint(max_entries, MAGLB_MAX_EGRESS);
 	__type(key, __u32);
 	__type(value, struct bpf_devmap_val);
 } maglb_tx_ports SEC(".maps");

@@ -71,6 +71,10 @@ force_frames() {	# node-dev
 	bpftool map update pinned "$PIN_DIR/maglb_egress" key hex $(le32 "$(ifx "$NODE" "$1")") \
 		value hex $(le32 3) $(le32 0) $(le32 0) ff ff ff ff $(le32 0) $(le32 0) \
 		00 00 00 00 00 00 00 00
+	# and the devmap must hold it; the kernel resolves a devmap's ifindex
+	# in the updating process's netns, so update from the node's
+	nsenter --net="/run/netns/$NODE" bpftool map update pinned "$PIN_DIR/maglb_tx_ports" \
+		key hex $(le32 "$(ifx "$NODE" "$1")") value hex $(le32 "$(ifx "$NODE" "$1")") $(le32 0)
 	# the next hop toward the backend remembers the old flags for 1 s
 	sleep 1.1
 }
