@@ -26,9 +26,9 @@ Q := @
 msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
-BPF_PROGS := maglb maglb_tc xdp_pass bench
+BPF_PROGS := maglb maglb_tc maglb_trace xdp_pass bench
 BPF_OBJS  := $(patsubst %,$(OUT)/%.bpf.o,$(BPF_PROGS))
-SKELS     := $(OUT)/maglb.skel.h $(OUT)/maglb_tc.skel.h $(OUT)/bench.skel.h
+SKELS     := $(OUT)/maglb.skel.h $(OUT)/maglb_tc.skel.h $(OUT)/maglb_trace.skel.h $(OUT)/bench.skel.h
 
 # Userspace core, linked into the binary and the tests; the CLI on top.
 LIB_SRCS  := addr apply cfgparse config egress endpoints gateway health routes keyhash log maglev maps names neigh sweep
@@ -80,6 +80,9 @@ $(OUT)/vmlinux.h: | $(OUT)
 $(OUT)/%.bpf.o: bpf/%.bpf.c $(OUT)/vmlinux.h | $(OUT)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+# demote() clears flags with a 32-bit atomic fetch-and (BPF ISA v3).
+$(OUT)/maglb_trace.bpf.o: BPF_CFLAGS += -mcpu=v3
 
 $(OUT)/%.skel.h: $(OUT)/%.bpf.o
 	$(call msg,SKEL,$@)

@@ -434,7 +434,9 @@ struct maglb_egress_key {
  * transmits after our verdict, read from its xdp tracepoints by
  * maglb_trace.bpf.c. */
 struct maglb_xmit_errs {
-	__u64 devmap_drops;	/* xdp_devmap_xmit: redirected frames refused */
+	__u64 devmap_drops;	/* redirected frames refused: at the flush
+				 * (xdp_devmap_xmit) or at the redirect
+				 * (xdp_redirect_err naming this device) */
 	__u64 devmap_errs;	/* xdp_devmap_xmit events with err set */
 	__u64 tx_drops;		/* xdp_bulk_tx: XDP_TX frames refused */
 	__u64 redirect_errs;	/* xdp_redirect_err/_map_err, by ingress */

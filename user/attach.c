@@ -30,6 +30,7 @@
 #include "names.h"
 #include "maglb.skel.h"
 #include "maglb_tc.skel.h"
+#include "maglb_trace.skel.h"
 
 #ifndef BPF_FS_MAGIC
 #define BPF_FS_MAGIC 0xcafe4a11
@@ -160,6 +161,103 @@ static int attach_dev(int prog_fd, int tc_fd, const char *dev, __u32 mode)
 	return err;
 }
 
+/* The tracing programs' links live under trace/, one per program, apart
+ * from links/ (which lists the devices we are attached to). */
+static void trace_path(char *buf, size_t len, const char *prog)
+{
+	snprintf(buf, len, "%s/trace/%s", pin_dir, prog);
+}
+
+/* Detach and unpin a pinned tracing link, if there is one. */
+static void trace_unpin(const char *path)
+{
+	int fd = bpf_obj_get(path);
+
+	if (fd < 0)
+		return;
+	bpf_link_detach(fd);	/* other holders must not keep it */
+	close(fd);
+	unlink(path);
+}
+
+/* Attach every program of the loaded tracing object and pin its link,
+ * replacing the link an earlier attach pinned: tracing links cannot swap
+ * their program (no bpf_link_update), so the old one goes first and the
+ * events are never counted twice. */
+static int trace_attach_all(struct maglb_trace_bpf *trace)
+{
+	struct bpf_program *prog;
+	struct bpf_link *link;
+	char path[512];
+	int err;
+
+	bpf_object__for_each_program(prog, trace->obj) {
+		trace_path(path, sizeof(path), bpf_program__name(prog));
+		trace_unpin(path);
+		link = bpf_program__attach_trace(prog);
+		if (!link)
+			return -errno;
+		err = bpf_link__pin(link, path);
+		bpf_link__destroy(link);	/* the pin holds it */
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/* Load and attach maglb_trace.bpf.c beside the XDP object, on its maps.
+ * Forwarding does not depend on it, so a kernel that refuses it (no
+ * tp_btf for these events) gets one warning and an attach that goes on;
+ * libbpf's own lines about it only with -v. */
+static void trace_setup(struct bpf_object *xdp)
+{
+	libbpf_print_fn_t libbpf_print = NULL;
+	struct maglb_trace_bpf *trace;
+	char dir[512];
+	int err;
+
+	snprintf(dir, sizeof(dir), "%s/trace", pin_dir);
+	if (log_level < LOG_DEBUG)
+		libbpf_print = libbpf_set_print(NULL);
+	trace = maglb_trace_bpf__open();
+	err = trace ? 0 : -errno;
+	if (!err)
+		err = maps_share(xdp, trace->obj);
+	if (!err)
+		err = maglb_trace_bpf__load(trace);
+	if (!err)
+		err = mkdir_p(dir);
+	if (!err)
+		err = trace_attach_all(trace);
+	if (log_level < LOG_DEBUG)
+		libbpf_set_print(libbpf_print);
+	if (err)
+		pr_warn("maglb: attach: the kernel's XDP transmit errors will not be counted and devices whose transmits fail not demoted (loading or attaching maglb_trace: %s; -v for libbpf's log); forwarding goes on\n",
+			strerror(-err));
+	maglb_trace_bpf__destroy(trace);
+}
+
+/* Detach every tracing link pinned under trace/ and remove the dir. */
+static void trace_unpin_all(void)
+{
+	char dir[512], path[1024];
+	struct dirent *d;
+	DIR *dp;
+
+	snprintf(dir, sizeof(dir), "%s/trace", pin_dir);
+	dp = opendir(dir);
+	if (!dp)
+		return;
+	while ((d = readdir(dp))) {
+		if (d->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, d->d_name);
+		trace_unpin(path);
+	}
+	closedir(dp);
+	rmdir(dir);
+}
+
 /* Maps an older release pinned and this one does not. attach refuses to
  * run beside them (the old program's state is in them), and detach removes
  * them, so the upgrade is detach + attach and leaves nothing behind. */
@@ -277,6 +375,7 @@ int do_attach(int argc, char **argv)
 			strerror(-err));
 		goto cleanup;
 	}
+	trace_setup(skel->obj);
 	for (i = optind; i < argc; i++) {
 		err = attach_dev(bpf_program__fd(skel->progs.maglb_xdp),
 				 bpf_program__fd(tc->progs.maglb_tc), argv[i],
@@ -326,6 +425,7 @@ static void unpin_all(void)
 		snprintf(path, sizeof(path), "%s/%s", pin_dir, retired_pins[i]);
 		unlink(path);
 	}
+	trace_unpin_all();
 	snprintf(path, sizeof(path), "%s/links", pin_dir);
 	rmdir(path);
 	if (rmdir(pin_dir) && errno != ENOENT)

@@ -1,0 +1,251 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+# test_xmit_errors.sh - a drop in the kernel after maglb's verdict is never
+# silent (maglb_trace.bpf.c). maglb sends XDP frames out of a veth whose
+# peer runs an XDP program (the egress probe, run by apply, grants them),
+# then the peer's program is removed under traffic, with no agent to
+# probe again: the kernel refuses every frame after
+# that. The tracing program must count the drops for that device, demote
+# it (REDIRECT/TX cleared, DEMOTED set, one demotion), and the requests
+# after it must be answered by the kernel path.
+#
+#   client eth0 -- cl0 node be0 -- eth0 be0 (nginx 10.20.1.10)
+#   client eth0 also holds 10.10.0.20, a one-arm backend (nginx) behind cl0
+#
+# redirect: nat VIP 10.99.0.100 -> 10.20.1.10, XDP_REDIRECT into be0.
+# XDP_TX:   snat VIP 10.99.0.101 -> 10.10.0.20, XDP_TX back out of cl0.
+set -u
+TOPO=hB
+source "$(dirname "$0")/../lib/e2e.sh"
+NODE=$TOPO-node CL=$TOPO-client BE=$TOPO-be0
+
+xe_down() {
+	"$MAGLB" --pin-dir "$PIN_DIR" --netns "$NODE" detach cl0 be0 >/dev/null 2>&1
+	rm -rf "$PIN_DIR"
+	for f in "$WORK"/backend-*/nginx.pid; do
+		[ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null
+	done
+	for n in $CL $NODE $BE; do ip netns del "$n" 2>/dev/null; done
+	rm -rf "$WORK"
+}
+trap xe_down EXIT
+[ -n "${XE_KEEP:-}" ] && trap - EXIT
+trap 'exit 130' INT TERM
+xe_down
+
+# nginx in the client's netns, for the one-arm service (start_nginx runs
+# it in $TOPO-be<index>; this one is the client's).
+start_nginx_in_client() {
+	( nsx() { shift; ip netns exec "$CL" "$@"; }; start_nginx arm )
+}
+
+xe_up() {
+	local n d
+	mkdir -p "$WORK/files"
+	for n in $CL $NODE $BE; do ip netns add "$n"; ip -n "$n" link set lo up; done
+	ip -n "$CL" link add eth0 type veth peer name cl0 netns "$NODE"
+	ip -n "$BE" link add eth0 type veth peer name be0 netns "$NODE"
+	ip -n "$CL" addr add 10.10.0.2/24 dev eth0
+	ip -n "$CL" addr add 10.10.0.20/24 dev eth0
+	ip -n "$NODE" addr add 10.10.0.1/24 dev cl0
+	ip -n "$NODE" addr add 10.20.1.1/24 dev be0
+	ip -n "$BE" addr add 10.20.1.10/24 dev eth0
+	for d in "$CL eth0" "$NODE cl0" "$NODE be0" "$BE eth0"; do
+		set -- $d; ip -n "$1" link set "$2" up
+	done
+	ip -n "$CL" route add 10.99.0.0/24 via 10.10.0.1 src 10.10.0.2
+	ip -n "$BE" route add default via 10.20.1.1
+	ip netns exec "$NODE" sysctl -qw net.ipv4.ip_forward=1
+	for d in "$CL eth0" "$BE eth0"; do
+		set -- $d; ip netns exec "$1" ethtool -K "$2" tx off >/dev/null
+	done
+	start_nginx 0 && start_nginx_in_client || return 1
+	wait_port be0 3000 || return 1
+	cat > "$WORK/maglb.yaml" <<CFG
+services:
+- name: l4
+  address: 10.99.0.100
+  port: 80
+  forwarding: nat
+  loadBalancer: {type: ConsistentHash, consistentHash: {type: SourceIP}}
+  backends: [{address: 10.20.1.10, port: 3000}]
+- name: arm
+  address: 10.99.0.101
+  port: 80
+  forwarding: snat
+  snat: {address: 10.10.0.1}
+  loadBalancer: {type: ConsistentHash, consistentHash: {type: SourceIP}}
+  backends: [{address: 10.10.0.20, port: 3000}]
+CFG
+	"$MAGLB" --pin-dir "$PIN_DIR" --netns "$NODE" attach cl0 be0 >/dev/null &&
+		"$MAGLB" --pin-dir "$PIN_DIR" --netns "$NODE" apply -f "$WORK/maglb.yaml" >/dev/null
+}
+
+ifx() { ip -n "$NODE" -j link show "$1" | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["ifindex"])'; }
+
+# The probe (run by apply) must grant a node device both XDP verdicts now
+# that its peer runs an XDP program.
+probe_grants() {	# node-dev
+	local f
+	"$MAGLB" --pin-dir "$PIN_DIR" --netns "$NODE" apply -f "$WORK/maglb.yaml" >/dev/null || return 1
+	f=$(eg_flags "$1")
+	[ "$f" -ge 0 ] && [ $((f & 3)) -eq 3 ] || { echo "the probe gave $1 flags $f"; return 1; }
+	sleep 1.1	# next hops remember a device's flags for NH_CACHE_NS
+}
+
+# FIELD of a node device's maglb_xmit_errs, summed over CPUs (0: no entry).
+xmit_err() {	# node-dev field
+	bpftool -j map dump pinned "$PIN_DIR/maglb_xmit_errs" | python3 -c '
+import json, sys
+ifx, field = int(sys.argv[1]), sys.argv[2]
+print(sum(c["value"][field] for e in json.load(sys.stdin)
+          if e["formatted"]["key"] == ifx for c in e["formatted"]["values"]))' "$(ifx "$1")" "$2"
+}
+
+# A node device's maglb_egress flags (-1: no entry).
+eg_flags() {	# node-dev
+	bpftool -j map dump pinned "$PIN_DIR/maglb_egress" | python3 -c '
+import json, sys
+ifx = int(sys.argv[1])
+print(next((e["formatted"]["value"]["flags"] for e in json.load(sys.stdin)
+            if e["formatted"]["key"] == ifx), -1))' "$(ifx "$1")"
+}
+
+# Packets maglb sent out of a node device on PATH (enum maglb_path).
+sent_by() {	# node-dev path
+	bpftool -j map dump pinned "$PIN_DIR/maglb_egress_stats" | python3 -c '
+import json, sys
+ifx, path = int(sys.argv[1]), int(sys.argv[2])
+print(sum(c["value"]["packets"] for e in json.load(sys.stdin)
+          if e["formatted"]["key"] == {"ifindex": ifx, "path": path}
+          for c in e["formatted"]["values"]))' "$(ifx "$1")" "$2"
+}
+
+answered() {	# vip count: how many of COUNT fresh requests got a 200
+	local i n=0
+	for ((i = 0; i < $2; i++)); do
+		[ "$(nsx client curl -s -o /dev/null -w '%{http_code}' --max-time 3 "http://$1/")" = 200 ] &&
+			n=$((n + 1))
+	done
+	echo $n
+}
+
+# demotes VERDICT: the case for one verdict, table-driven by its row.
+#   verdict  node-dev  peer-ns  vip          path  counter   flag
+CASES=(
+	"redirect  be0  $BE  10.99.0.100  0  devmap_drops  1"
+	"xdp_tx    cl0  $CL  10.99.0.101  1  tx_drops      2"
+)
+
+demotes() {
+	local verdict dev peer vip path counter flag f n drops
+	read -r verdict dev peer vip path counter flag <<<"$1"
+	ip -n "$peer" link set dev eth0 xdpdrv obj "$XDP_PASS_OBJ" sec xdp || return 1
+	probe_grants "$dev" || return 1
+	n=$(answered "$vip" 3)
+	[ "$n" = 3 ] || { echo "fast path: $n of 3 answered before the peer lost its program"; return 1; }
+	[ "$(sent_by "$dev" "$path")" -gt 0 ] || { echo "no $verdict frames out of $dev"; return 1; }
+	echo "$verdict out of $dev: 3 of 3 answered, $(sent_by "$dev" "$path") frames"
+	# wrk's connections are open when the program goes: frames in flight
+	nsx client wrk -t1 -c4 -d3s --timeout 2s "http://$vip/" >"$WORK/wrk.log" 2>&1 &
+	local wrk=$!
+	sleep 1
+	ip -n "$peer" link set dev eth0 xdpdrv off
+	wait $wrk
+	grep -E "requests in" "$WORK/wrk.log"
+	drops=$(xmit_err "$dev" "$counter")
+	f=$(eg_flags "$dev")
+	echo "$dev: $counter $drops, flags $f, demotions $(xmit_err "$dev" demotions)"
+	[ "$drops" -gt 0 ] || { echo "no $counter counted for $dev"; return 1; }
+	[ $((f & 8)) -ne 0 ] || { echo "$dev not DEMOTED"; return 1; }
+	[ $((f & flag)) -eq 0 ] || { echo "$dev still takes $verdict frames"; return 1; }
+	[ "$(xmit_err "$dev" demotions)" = 1 ] || { echo "demotions is not 1"; return 1; }
+	sleep 1.1	# the next hops forget the old flags
+	n=$(answered "$vip" 5)
+	echo "after the demotion: $n of 5 answered"
+	[ "$n" = 5 ]
+}
+
+# The ids of the links pinned under trace/, one a line.
+trace_link_ids() {
+	local f
+	for f in "$PIN_DIR"/trace/*; do
+		bpftool -j link show pinned "$f" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])'
+	done
+}
+
+# The ids of the node's links on xdp tracepoints (bpftool calls a tp_btf
+# link raw_tracepoint), one a line.
+xdp_tp_link_ids() {
+	bpftool -j link show | python3 -c '
+import json, sys
+for l in json.load(sys.stdin):
+    if l["type"] == "raw_tracepoint" and l.get("tp_name", "").startswith("xdp_"):
+        print(l["id"])'
+}
+
+# One link per program, and a second attach replaces them: the old links
+# are gone from the kernel, not left attached beside the new ones.
+second_attach_replaces_the_trace_links() {
+	local old new id
+	old=$(trace_link_ids)
+	echo "under trace/: $(ls "$PIN_DIR/trace" | tr '\n' ' ')(links $(echo $old))"
+	[ "$(wc -l <<<"$old")" = 4 ] || return 1
+	"$MAGLB" --pin-dir "$PIN_DIR" --netns "$NODE" attach cl0 be0 >/dev/null 2>&1 || return 1
+	new=$(trace_link_ids)
+	echo "after a second attach: links $(echo $new)"
+	[ "$(wc -l <<<"$new")" = 4 ] || return 1
+	for id in $old; do
+		! grep -qx "$id" <<<"$new" || { echo "link $id kept"; return 1; }
+		! xdp_tp_link_ids | grep -qx "$id" || { echo "old link $id still attached"; return 1; }
+	done
+}
+
+# A tracing program that cannot be set up costs one warning, not the
+# attach: a directory where a link's pin goes makes pinning it fail.
+attach_without_the_tracing_program_warns_once_and_forwards() {
+	local out rc n
+	"$MAGLB" --pin-dir "$PIN_DIR" --netns "$NODE" detach cl0 be0 >/dev/null 2>&1
+	mkdir -p "$PIN_DIR/trace/maglb_bulk_tx" || return 1
+	out=$("$MAGLB" --pin-dir "$PIN_DIR" --netns "$NODE" attach cl0 be0 2>&1)
+	rc=$?
+	grep -i trace <<<"$out"
+	"$MAGLB" --pin-dir "$PIN_DIR" --netns "$NODE" apply -f "$WORK/maglb.yaml" >/dev/null || return 1
+	n=$(answered 10.99.0.100 3)
+	"$MAGLB" --pin-dir "$PIN_DIR" --netns "$NODE" detach cl0 be0 >/dev/null 2>&1
+	rmdir "$PIN_DIR/trace/maglb_bulk_tx" "$PIN_DIR/trace"
+	echo "attach exit $rc, $n of 3 answered"
+	[ $rc = 0 ] && [ "$n" = 3 ] || return 1
+	[ "$(grep -ci trace <<<"$out")" = 1 ] ||
+		{ echo "not exactly one line about the tracing program"; return 1; }
+	grep -q "maglb_trace: File exists.*forwarding goes on" <<<"$out"
+}
+
+if ! xe_up >"$WORK.log" 2>&1; then
+	fail xmit_errors_setup "$(tail -3 "$WORK.log" | tr '\n' ' ')"
+	exit 1
+fi
+rm -f "$WORK.log"
+LABEL=xmit
+check second_attach_replaces_the_trace_links
+for c in "${CASES[@]}"; do
+	read -r verdict _ <<<"$c"
+	name=${verdict}_drops_after_the_verdict_are_counted_and_demote_the_device
+	out=$(demotes "$c" 2>&1)
+	rc=$?
+	sed 's/^/  # /' <<<"$out" | tail -n 14
+	if [ $rc -eq 0 ]; then pass "$LABEL/$name"; else fail "$LABEL/$name" "$(tail -n 2 <<<"$out" | tr '\n' ' ')"; fi
+done
+
+last_detach_removes_the_trace_links() {
+	local old id
+	old=$(trace_link_ids)
+	"$MAGLB" --pin-dir "$PIN_DIR" --netns "$NODE" detach cl0 be0 >/dev/null || return 1
+	[ ! -e "$PIN_DIR/trace" ] || { echo "$PIN_DIR/trace is still there"; return 1; }
+	for id in $old; do
+		! xdp_tp_link_ids | grep -qx "$id" || { echo "link $id still attached"; return 1; }
+	done
+	echo "trace/ removed; links $(echo $old) detached"
+}
+check last_detach_removes_the_trace_links
+check attach_without_the_tracing_program_warns_once_and_forwards
