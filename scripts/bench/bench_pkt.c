@@ -40,6 +40,7 @@ static int n_iter = N_DEFAULT;
 static __u64 *samples;
 
 #define ROUNDS 9	/* odd: the median is a measured round */
+#define MAX_CASES 32
 
 static double median_d(double *v, int n)
 {
@@ -104,18 +105,69 @@ struct bench_case {
 	/* per-iteration preparation that is not timed; may rewrite buf */
 	int (*prepare)(__u8 *buf, int *len, int i);
 	int tc;			/* a TC program: compared with the TC baseline */
-	int no_meta;		/* TC cases: maglb_handoff.no_meta to run with */
+	int no_meta;		/* TC and eg_dev cases: maglb_handoff.no_meta */
+	/* An egress case: eg_dev's maglb_egress flags are eg_flags while it
+	 * runs (both devices take every XDP frame otherwise), and each of
+	 * its packets must leave eg_dev by eg_path (maglb_egress_stats). */
+	const char *eg_dev;
+	__u32 eg_flags;
+	enum maglb_path eg_path;
+	int open_sport;		/* established: a SYN opens the flow first,
+				 * from this port plus the round */
 };
+
+#define EG_ALL	(MAGLB_EG_F_REDIRECT | MAGLB_EG_F_TX)
+
+static __u64 egress_packets(const char *dev, enum maglb_path path)
+{
+	struct maglb_reason_counters sum = {};
+
+	maps_read_egress_stats(&maps, if_nametoindex(dev), path, &sum);
+	return sum.packets;
+}
+
+/* Give c's egress device its flags, and open c's flow through them: the
+ * next-hop caches (per backend and per flow) keep the flags they were
+ * looked up with, so the backend's is emptied first and the flow is new. */
+static int egress_begin(const struct bench_case *c, struct pkt_spec *spec,
+			int round)
+{
+	struct pkt_spec syn;
+	struct run r;
+
+	if (forget_backend_nh() || set_egress(c->eg_dev, c->eg_flags))
+		return -1;
+	if (!c->open_sport)
+		return 0;
+	spec->sport = c->open_sport + round;
+	syn = *spec;
+	syn.tcp_flags = TF_SYN;
+	return run_pkt(&syn, c->dev, &r);
+}
+
+/* Back to every XDP frame taken, for the cases that follow. */
+static int egress_end(const struct bench_case *c)
+{
+	return forget_backend_nh() || set_egress(c->eg_dev, EG_ALL) ||
+	       set_handoff_no_meta(1);
+}
 
 /* n calls of case c; the median duration. first: the iteration number
  * to start from (unique flows and prepared handshakes differ per call). */
 static double median_ns(const struct bench_case *c, int first, int n)
 {
-	__u8 buf[4096];
+	struct pkt_spec spec = c->spec;
 	int len, i, action = 0, bad = 0;
+	__u64 sent = 0;
+	__u8 buf[4096];
 
-	len = c->prepare ? 0 : pkt_build(&c->spec, buf, sizeof(buf));
-	if (c->tc && set_handoff_no_meta(c->no_meta))
+	if (c->eg_dev) {
+		if (egress_begin(c, &spec, first / n))
+			return -1;
+		sent = egress_packets(c->eg_dev, c->eg_path);
+	}
+	len = c->prepare ? 0 : pkt_build(&spec, buf, sizeof(buf));
+	if ((c->tc || c->eg_dev) && set_handoff_no_meta(c->no_meta))
 		return -1;
 	for (i = first; i < first + n; i++) {
 		if (c->unique_flow) {
@@ -137,6 +189,17 @@ static double median_ns(const struct bench_case *c, int first, int n)
 	if (bad)
 		fprintf(stderr, "%s: %d of %d runs returned action %d, not %d\n",
 			c->name, bad, n, action, c->want_action);
+	if (c->eg_dev) {
+		sent = egress_packets(c->eg_dev, c->eg_path) - sent;
+		if (egress_end(c))
+			return -1;
+		if (sent != (__u64)n) {
+			fprintf(stderr, "%s: %llu of %d packets left %s by path %u\n",
+				c->name, (unsigned long long)sent, n, c->eg_dev,
+				c->eg_path);
+			return -1;
+		}
+	}
 	qsort(samples, n, sizeof(*samples), cmp_u64);
 	return samples[n / 2];
 }
@@ -407,9 +470,42 @@ int main(int argc, char **argv)
 		  { .family = 4, .src = "10.10.0.2", .sport = 40000, .dst = "10.10.0.1",
 		    .dport = 22, .proto = IPPROTO_TCP, .tcp_flags = TF_ACK, .payload = 100 },
 		  "c0", 0, 0, .tc = 1, .no_meta = 1 },
+		/* egress rows: the kernel path where the device takes no XDP
+		 * frames (TC redirects the marked packet; TC's own cost is
+		 * not here: test_run gives an skb no metadata), and the
+		 * stack where the driver keeps no metadata. Fresh addresses
+		 * (10.10.N.x) keep their new flows apart from case 5's. */
+		{ "established flow, kernel path (TC mark)", prog_fd,
+		  { .family = 4, .src = "10.10.0.2", .dst = "10.10.0.100",
+		    .dport = 80, .proto = IPPROTO_TCP, .tcp_flags = TF_ACK, .payload = 100 },
+		  "c0", 0, XDP_PASS, .eg_dev = "b0", .eg_path = MAGLB_PATH_TC,
+		  .open_sport = 42000 },
+		{ "established flow, stack path (no metadata)", prog_fd,
+		  { .family = 4, .src = "10.10.0.2", .dst = "10.10.0.100",
+		    .dport = 80, .proto = IPPROTO_TCP, .tcp_flags = TF_ACK, .payload = 100 },
+		  "c0", 0, XDP_PASS, .no_meta = 1, .eg_dev = "b0",
+		  .eg_path = MAGLB_PATH_STACK, .open_sport = 43000 },
+		{ "VIP SYN, new flow, kernel path (TC mark)", prog_fd,
+		  { .family = 4, .src = "10.10.1.2", .sport = 1, .dst = "10.10.0.100",
+		    .dport = 80, .proto = IPPROTO_TCP, .tcp_flags = TF_SYN },
+		  "c0", 1, XDP_PASS, .eg_dev = "b0", .eg_path = MAGLB_PATH_TC },
+		{ "VIP SYN, new flow, stack path (no metadata)", prog_fd,
+		  { .family = 4, .src = "10.10.2.2", .sport = 1, .dst = "10.10.0.100",
+		    .dport = 80, .proto = IPPROTO_TCP, .tcp_flags = TF_SYN },
+		  "c0", 1, XDP_PASS, .no_meta = 1, .eg_dev = "b0",
+		  .eg_path = MAGLB_PATH_STACK },
+		/* Another client than case 8's: snat ports for a SourceIP
+		 * service come from the client's hash, SNAT_PORT_TRIES of
+		 * them per client (bpf/lib/conntrack.h), and these flows
+		 * stay open. */
+		{ "snat, established, kernel path (TC mark)", prog_fd,
+		  { .family = 4, .src = "10.10.0.3", .dst = "10.10.0.200",
+		    .dport = 80, .proto = IPPROTO_TCP, .tcp_flags = TF_ACK, .payload = 100 },
+		  "c0", 0, XDP_PASS, .eg_dev = "c0", .eg_path = MAGLB_PATH_TC,
+		  .open_sport = 44000 },
 	};
 	int nc = sizeof(cases) / sizeof(cases[0]);
-	double res[24], above[24], per[ROUNDS][24];
+	double res[MAX_CASES], above[MAX_CASES], per[ROUNDS][MAX_CASES];
 	int r, only, tc_base = 0, per_round = n_iter / ROUNDS;
 
 	/* A B A B: every case runs in each of ROUNDS rounds, and a figure is
@@ -418,6 +514,8 @@ int main(int argc, char **argv)
 	 * moment's drift, and the baseline another's. */
 	/* BENCH_CASE=K runs only case K (and the XDP_TX baseline), for a
 	 * profiler attached meanwhile (`perf record -e cpu-clock -a`). */
+	if (nc > MAX_CASES)
+		return 1;
 	only = getenv("BENCH_CASE") ? atoi(getenv("BENCH_CASE")) : -1;
 	for (k = nc - 1; k >= 0; k--)
 		if (cases[k].tc)
@@ -443,6 +541,10 @@ int main(int argc, char **argv)
 				return 1;
 			}
 			per[r][k] = median_ns(&cases[k], r * per_round, per_round);
+			if (per[r][k] < 0) {
+				fprintf(stderr, "bench: case %d failed\n", k);
+				return 1;
+			}
 		}
 	}
 	for (k = 0; k < nc; k++) {

@@ -5,24 +5,37 @@
 # keep-alive and in Connection: close mode. Prints medians and ratios, and
 # writes build/bench/e2e.tsv for the chart.
 #   ROUNDS (5)  DURATION seconds per run (5)  CONNS (32)  OPTIONS (all,
-#   a subset to compare a few). On a shared VM,
+#   a subset to compare a few)  TOPO (mlb-bench: the namespaces' prefix)
+#   MODE (nat; snat: the one-arm topology, for direct, maglb-* and the
+#   egress-path rows only). On a shared VM,
 #   fewer rounds left run-to-run ratios apart by up to 15%.
 set -u
 cd "$(dirname "$0")/../.."
 ROUNDS=${ROUNDS:-5}
 DURATION=${DURATION:-5}
 CONNS=${CONNS:-32}
-TOPO=mlb-bench
+TOPO=${TOPO:-mlb-bench}
+MODE=${MODE:-nat}
 source scripts/lib/topo.sh
 OUT=build/bench
 mkdir -p "$OUT"
 trap 'nginx_lb_stop; topo_down >/dev/null 2>&1' EXIT
 topo_down >/dev/null 2>&1
-topo_up nat >/dev/null 2>&1 || { echo "bench: topology failed" >&2; exit 1; }
+topo_up "$MODE" >/dev/null 2>&1 || { echo "bench: topology failed" >&2; exit 1; }
 CFG=$WORK/maglb.yaml
-# "direct": the client reaches a pod through the node's kernel routing.
-nsx client ip route add 10.20.1.0/24 via 10.10.0.1
-BACKENDS=$(for i in $(seq 0 9); do printf '%s:3000 ' "$(backend_addr nat "$i")"; done)
+# "direct": the client reaches a pod through the node's kernel routing
+# (one-arm: on the bridge).
+[ "$MODE" = nat ] && nsx client ip route add 10.20.1.0/24 via 10.10.0.1
+BACKENDS=$(for i in $(seq 0 9); do printf '%s:3000 ' "$(backend_addr "$MODE" "$i")"; done)
+# The node's devices maglb is attached to, and the far ends of their veths
+# (netns:device), which the egress-path rows give an XDP program or not.
+if [ "$MODE" = nat ]; then
+	LB_DEVS="eth0 eth1"
+	PEERS="client:eth0 lan:node"
+else
+	LB_DEVS="eth0"
+	PEERS="lan:node"
+fi
 
 # A table given to wrk.format() replaces wrk.headers, -H ones included:
 # copy them, or "Connection: close" is silently lost (an earlier version
@@ -38,15 +51,117 @@ end
 LUA
 
 lb_off() {
-	maglb detach eth0 eth1 >/dev/null 2>&1
+	maglb detach $LB_DEVS >/dev/null 2>&1
+	peers_xdp off
 	nsx node nft delete table ip lbbench 2>/dev/null
 	nginx_lb_stop
 }
 
 maglb_on() {	# hash type [backend index ...]
-	[ -e "$PIN_DIR/links/eth0" ] || maglb attach eth0 eth1 >/dev/null 2>&1 || return 1
-	write_config "$CFG" nat "$@"
+	[ -e "$PIN_DIR/links/eth0" ] || maglb attach $LB_DEVS >/dev/null 2>&1 || return 1
+	write_config "$CFG" "$MODE" "$@"
 	maglb apply -f "$CFG" >/dev/null
+}
+
+# ---- egress paths (bpf/lib/egress.h) ----
+# Until the agent's probe fills maglb_egress, each path row writes the
+# entries itself; attach has put both devices in the devmap already.
+le32() { printf '%d %d %d %d' $(($1 & 255)) $(($1 >> 8 & 255)) $(($1 >> 16 & 255)) $(($1 >> 24 & 255)); }
+ifindex() { nsx node cat "/sys/class/net/$1/ifindex"; }
+
+egress_put() {	# dev MAGLB_EG_F_* flags: struct maglb_egress, peer_nsid -1
+	bpftool map update pinned "$PIN_DIR/maglb_egress" \
+		key $(le32 "$(ifindex "$1")") \
+		value $(le32 "$2") 0 0 0 0  0 0 0 0  255 255 255 255 \
+		0 0 0 0  0 0 0 0  0 0 0 0 0 0 0 0
+}
+EG_REDIRECT=1 EG_TX=2 EG_PEER=4
+
+# The driver keeps no metadata, as far as the datapath knows: the stack path.
+handoff_no_meta() { bpftool map update pinned "$PIN_DIR/maglb_handoff" key 0 0 0 0 value 1 0 0 0 0 0 0 0; }
+
+# A veth takes XDP frames only while its far end runs NAPI: the redirect
+# and XDP_TX rows give the far ends an XDP program, every other row none.
+peers_xdp() {	# on|off
+	local p
+	for p in $PEERS; do
+		if [ "$1" = on ]; then
+			ip -n "$(ns "${p%%:*}")" link set dev "${p#*:}" xdpdrv obj "$XDP_PASS_OBJ" sec xdp
+		else
+			ip -n "$(ns "${p%%:*}")" link set dev "${p#*:}" xdpdrv off
+		fi
+	done
+}
+
+path_on() {	# path row
+	local d
+	# Tuple in one-arm: snat ports come from the flow's hash, 16 tries
+	# (bpf/lib/conntrack.h), and SourceIP gives one client one hash.
+	if [ "$MODE" = nat ]; then maglb_on SourceIP || return 1
+	else maglb_on Tuple || return 1; fi
+	case $1 in
+	maglb-redirect|maglb-tx)
+		peers_xdp on || return 1
+		for d in $LB_DEVS; do egress_put "$d" $((EG_REDIRECT | EG_TX)) || return 1; done ;;
+	maglb-tc)	# into the client's veth by bpf_redirect_peer; toward
+			# the bridge by bpf_redirect_neigh: a bridge port
+			# forwards by MAC, and the MACs are still the node's
+		if [ "$MODE" = nat ]; then egress_put eth0 $EG_PEER || return 1; fi ;;
+	maglb-tc-neigh) ;;	# no entries: bpf_redirect_neigh everywhere
+	maglb-stack) handoff_no_meta ;;
+	esac
+}
+
+# The path a row's packets must leave by: enum maglb_path's name.
+path_of() {
+	case $1 in
+	maglb-redirect) echo redirect ;; maglb-tx) echo tx ;;
+	maglb-tc|maglb-tc-neigh) echo tc ;; maglb-stack) echo stack ;;
+	esac
+}
+
+# Packets per device and path (maglb_egress_stats, summed over CPUs).
+egress_dump() {
+	bpftool -j map dump pinned "$PIN_DIR/maglb_egress_stats" 2>/dev/null |
+		python3 -c '
+import sys, json
+names = {int(i): n for i, n in (a.split("=") for a in sys.argv[1:])}
+paths = ["redirect", "tx", "tc", "stack"]
+def u(b): return int.from_bytes(bytes(int(x, 16) for x in b), "little")
+for e in json.load(sys.stdin):
+    f = e.get("formatted")
+    if f:
+        k, vals = f["key"], [v["value"]["packets"] for v in f["values"]]
+        ifi, path = k["ifindex"], k["path"]
+    else:
+        ifi, path = u(e["key"][:4]), u(e["key"][4:8])
+        vals = [u(v["value"][:8]) for v in e["values"]]
+    print(names.get(ifi, ifi), paths[path] if path < 4 else path, sum(vals))
+' $(for d in $LB_DEVS; do echo "$(ifindex "$d")=$d"; done)
+}
+
+# After a path row: every packet sent left by the row's path, or it fails.
+path_check() {	# row before-dump after-dump
+	python3 - "$1" "$(path_of "$1")" "$2" "$3" <<'PY'
+import sys
+row, want, before, after = sys.argv[1:]
+def parse(t):
+    d = {}
+    for l in t.splitlines():
+        dev, path, n = l.split()
+        d[(dev, path)] = int(n)
+    return d
+b, a = parse(before), parse(after)
+delta = {k: a[k] - b.get(k, 0) for k in a if a[k] - b.get(k, 0)}
+ok = sum(n for (d, p), n in delta.items() if p == want)
+wrong = {k: n for k, n in delta.items() if k[1] != want}
+print("%s\t%s\t%d\t%s" % (row, want, ok,
+      " ".join("%s:%s=%d" % (d, p, n) for (d, p), n in sorted(delta.items()))))
+if wrong or not ok:
+    print("bench: FAIL %s: packets left by %s, not only %s" % (row, wrong or "no path", want),
+          file=sys.stderr)
+    sys.exit(1)
+PY
 }
 
 nft_on() {
@@ -97,12 +212,19 @@ nginx_lb_stop() {
 # direct-xdp is direct with maglb attached: every packet passes through
 # XDP untouched (not a VIP), which on veth costs a copy of each locally sent
 # TCP segment (a clone) into a page with XDP headroom; a real NIC has none.
+# The egress-path rows (SourceIP, nat; Tuple, one-arm) each force one path
+# (bpf/lib/egress.h) and are checked to have used it: maglb-redirect (XDP
+# devmap redirect, the far ends run XDP), maglb-tc (XDP_PASS, TC redirects:
+# bpf_redirect_peer into the client's veth, bpf_redirect_neigh toward the
+# bridge), maglb-tc-neigh (bpf_redirect_neigh both ways), maglb-stack (no
+# metadata: the kernel routes); one-arm: maglb-tx (XDP_TX), maglb-tc.
 OPTIONS=${OPTIONS:-"direct direct-cookie direct-xdp maglb-Tuple maglb-SourceIP maglb-Cookie maglb-Tuple-1pod maglb-Cookie-1pod nftables-DNAT nginx-cookie"}
 opt_on() {
 	local h=${1#maglb-}
 	lb_off
 	case $1 in
 	direct|direct-cookie) ;;
+	maglb-redirect|maglb-tx|maglb-tc|maglb-tc-neigh|maglb-stack) path_on "$1" ;;
 	direct-xdp) maglb_on Tuple ;;
 	maglb-*-1pod) maglb_on "${h%-1pod}" 0 ;;
 	# a control, not in the default OPTIONS: Tuple with the cookie
@@ -113,22 +235,32 @@ opt_on() {
 	nginx-cookie) nginx_lb_on ;;
 	esac
 }
-opt_url() { case $1 in direct*) echo "http://$(backend_addr nat 0):3000/" ;; *) echo "http://$VIP/" ;; esac; }
+opt_url() { case $1 in direct*) echo "http://$(backend_addr "$MODE" 0):3000/" ;; *) echo "http://$VIP/" ;; esac; }
 opt_lua() { case $1 in *[Cc]ookie*) echo "-s $WORK/cookie.lua" ;; esac; }
 
 cpu_ticks() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8}' /proc/stat; }
 
 : > "$OUT/e2e.raw"
+: > "$OUT/egress.raw"
+failed=0
+# Around a path row's run: its packets per device and path.
+path_begin() { [ -n "$(path_of "$1")" ] && egress_dump; }
+path_end() {	# row before
+	[ -n "$(path_of "$1")" ] || return 0
+	path_check "$1" "$2" "$(egress_dump)" >> "$OUT/egress.raw" || failed=1
+}
 for ((r = 1; r <= ROUNDS; r++)); do
 	for mode in keepalive close; do
 		for o in $OPTIONS; do
 			opt_on "$o" || { echo "bench: $o setup failed" >&2; continue; }
 			hdr=()
 			[ $mode = close ] && hdr=(-H "Connection: close")
+			eg=$(path_begin "$o")
 			c0=$(cpu_ticks)
 			out=$(nsx client wrk -t2 -c"$CONNS" -d"${DURATION}s" --latency \
 				$(opt_lua "$o") "${hdr[@]}" "$(opt_url "$o")" 2>&1)
 			c1=$(cpu_ticks)
+			path_end "$o" "$eg"
 			rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
 			p50=$(awk '$1 == "50%" {print $2}' <<<"$out")
 			p99=$(awk '$1 == "99%" {print $2}' <<<"$out")
@@ -154,7 +286,9 @@ for ((r = 1; r <= ROUNDS; r++)); do
 		host=${hostport%:*}
 		port=80
 		[ "$host" != "$hostport" ] && port=${hostport##*:}
+		eg=$(path_begin "$o")
 		res=$(nsx client taskset -c 1 build/bench/connrate "$host" "$port" "$DURATION" 64)
+		path_end "$o" "$eg"
 		echo -e "$o\t$res" >> "$OUT/connrate.raw"
 	done
 done
@@ -213,3 +347,22 @@ for m in ('keepalive', 'close'):
             "%.2f" % (rps / n) if n else "-", err))
 print("\n(x direct: the *-cookie rows against direct-cookie, the same client script)")
 PY
+
+# the egress-path rows: what left by which path, over every run
+[ -s "$OUT/egress.raw" ] && python3 - "$OUT/egress.raw" <<'PY'
+import sys, collections
+rows = collections.OrderedDict()
+for line in open(sys.argv[1]):
+    row, want, ok, detail = (line.rstrip('\n').split('\t') + [''])[:4]
+    r = rows.setdefault(row, [want, 0, collections.Counter()])
+    r[1] += int(ok)
+    for kv in detail.split():
+        k, n = kv.rsplit('=', 1)
+        r[2][k] += int(n)
+print("\nEgress paths of the path rows (maglb_egress_stats, packets over all runs)\n")
+print("| option | path wanted | packets by it | by device:path |")
+print("|---|---|---|---|")
+for row, (want, ok, c) in rows.items():
+    print("| %s | %s | %d | %s |" % (row, want, ok, " ".join("%s=%d" % kv for kv in sorted(c.items()))))
+PY
+exit $failed

@@ -60,7 +60,10 @@ services:
   backends: [{address: 10.20.1.10, port: 3000}]
 CFG
 	"$MAGLB" --pin-dir "$PIN_DIR" --netns "$NODE" attach cl0 be0 >/dev/null &&
-		"$MAGLB" --pin-dir "$PIN_DIR" --netns "$NODE" apply -f "$WORK/maglb.yaml" >/dev/null
+		"$MAGLB" --pin-dir "$PIN_DIR" --netns "$NODE" apply -f "$WORK/maglb.yaml" >/dev/null &&
+		# No tracing program: it would move a refusing device to the
+		# kernel path at the first refusal, and that is not measured here.
+		rm -f "$PIN_DIR"/trace/*
 }
 
 ifx() { ip -n "$1" -j link show "$2" | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["ifindex"])'; }

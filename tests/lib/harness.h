@@ -59,6 +59,18 @@ static inline int set_egress(const char *dev, __u32 flags)
 	return maps_put_egress(&maps, ifindex, &e);
 }
 
+/* Forget every backend's next hop, and with it the egress flags it keeps. */
+static inline int forget_backend_nh(void)
+{
+	struct maglb_backend_nh none = {};
+	__u32 id;
+
+	for (id = 0; id < MAGLB_MAX_BACKENDS; id++)
+		if (bpf_map_update_elem(maps.backend_nh, &id, &none, BPF_ANY))
+			return -errno;
+	return 0;
+}
+
 /* Linux's SYN options: MSS 1460, SACK-permitted, TS 777/0, NOP, WS 7. */
 static const unsigned char syn_opts[20] = { 2, 4, 0x05, 0xb4, 4, 2, 8, 10,
 	0, 0, 0x03, 0x09, 0, 0, 0, 0, 1, 3, 3, 7 };

@@ -942,18 +942,6 @@ static const struct egress_case egress_cases[] = {
 	  MAGLB_SYNCOOKIE_SENT },
 };
 
-/* Forget every backend's next hop, and with it the egress flags it keeps. */
-static int forget_backend_nh(void)
-{
-	struct maglb_backend_nh none = {};
-	__u32 id;
-
-	for (id = 0; id < MAGLB_MAX_BACKENDS; id++)
-		if (bpf_map_update_elem(maps.backend_nh, &id, &none, BPF_ANY))
-			return -errno;
-	return 0;
-}
-
 static __u64 egress_count(const char *dev, enum maglb_path path)
 {
 	struct maglb_reason_counters c;
