@@ -33,6 +33,7 @@ VIP6=fd00:10::100
 SNAT4=10.10.0.1
 SNAT6=fd00:10::1
 KUBE_LOCAL=5	# kube: backend-0..4 on node, the rest on node2
+KIND=		# the topology up: set by topo_up
 
 ns() { echo "$TOPO-$1"; }
 nsx() { local n=$1; shift; ip netns exec "$(ns "$n")" "$@"; }
