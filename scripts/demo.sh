@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 ./scripts/deps.sh
 make -s -j"$(nproc)"
 
-TOPO=maglb-demo
+TOPO=${TOPO:-maglb-demo}
 source scripts/lib/topo.sh
 trap topo_down EXIT
 topo_down >/dev/null 2>&1
@@ -30,7 +30,7 @@ for mode in nat snat; do
 	if [ $mode = nat ]; then
 		say "=== nat (two-arm): client -- node [maglb XDP on eth0+eth1] -- 10 backend pods"
 	else
-		say "=== snat (one-arm): client, node [maglb XDP_TX on eth0] and 10 pods on one bridge"
+		say "=== snat (one-arm): client, node [maglb on eth0, answering back out of it] and 10 pods on one bridge"
 	fi
 	topo_up $mode
 	cfg=scripts/demo/maglb-$mode.yaml

@@ -190,6 +190,7 @@ struct link {
 	char kind[16];		/* IFLA_INFO_KIND; "" for a plain driver */
 	int peer;		/* IFLA_LINK: a veth's peer; 0 none */
 	int peer_nsid;		/* IFLA_LINK_NETNSID; -1 same netns */
+	int master;		/* IFLA_MASTER: a bridge's or bond's port */
 	__u32 drv_prog;		/* native XDP program id; 0 none */
 };
 
@@ -219,6 +220,7 @@ static int parse_link(const struct nlmsghdr *h, struct link *l)
 			 (const char *)attr_data(li[IFLA_INFO_KIND]));
 	l->peer = attr_uint(tb[IFLA_LINK], 0);
 	l->peer_nsid = (__s32)attr_uint(tb[IFLA_LINK_NETNSID], (__u32)-1);
+	l->master = attr_uint(tb[IFLA_MASTER], 0);
 	/* Only a native (driver) program: a generic one neither gives a veth
 	 * its NAPI nor sets up a driver's XDP transmit queues. */
 	nested(xdp, IFLA_XDP_MAX, tb[IFLA_XDP]);
@@ -597,8 +599,13 @@ static void decide_veth(struct probe *p, const struct link *l,
 	e->peer_ifindex = l->peer;
 	e->peer_nsid = l->peer_nsid;
 	if (l->peer_nsid >= 0) {
-		e->flags |= MAGLB_EG_F_PEER;	/* TC may bpf_redirect_peer */
 		found = !get_link_in(p->rt, l->peer, l->peer_nsid, &peer);
+		/* TC may bpf_redirect_peer: the skb reaches the peer's stack
+		 * with our MACs, right for a pod. A bridge's or bond's port
+		 * would switch it by its destination MAC, ours, and drop it:
+		 * such a peer (a node's uplink) gets the neighbour path. */
+		if (!(found && peer.master))
+			e->flags |= MAGLB_EG_F_PEER;
 	} else {
 		const struct link *same = find_link(&p->links, l->peer);
 

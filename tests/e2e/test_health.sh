@@ -83,7 +83,11 @@ print([s["new_conns"] for s in json.load(sys.stdin)["services"] if s["service"] 
 	[ -n "$got" ] && [ "$got" = "$want" ] || return 1
 	grep -q '^maglb_config_generation [1-9]' <<<"$m" && grep -q '^maglb_last_apply_success 1$' <<<"$m" &&
 		grep -q '^maglb_conntrack_entries [0-9]' <<<"$m" &&
-		grep -q '^maglb_packets_total{reason="redirect"} [1-9]' <<<"$m" || return 1
+		grep -q '^maglb_packets_total{reason="pass_kernel_tc"} [1-9]' <<<"$m" ||
+		return 1
+	# The pods' bridge port is bare: what goes to them leaves eth1 by TC.
+	grep -q '^maglb_egress_packets_total{device="eth1",path="tc"} [1-9]' <<<"$m" ||
+		{ echo "no egress by tc on eth1"; return 1; }
 	[ "$(scrape /readyz)" = ready ] && [ "$(scrape /healthz)" = ok ]
 }
 

@@ -1,7 +1,9 @@
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 # e2e.sh - helpers for end-to-end tests: result lines that tests/run.sh
-# counts, and a cleanup trap that always runs. Source after setting TOPO.
+# counts, and a cleanup trap that always runs. Source after setting TOPO;
+# TOPO_PREFIX, if set, is put before it (runs side by side on one machine).
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+TOPO=${TOPO_PREFIX:-}$TOPO
 source "$ROOT/scripts/lib/topo.sh"
 
 pass() { echo "PASS $1"; }
@@ -109,7 +111,7 @@ only_backend_with() {	# count
 seen_client() {	# 4|6
 	case $MODE$1 in
 	nat4) echo 10.10.0.2 ;; nat6) echo fd00:10::2 ;;
-	snat4) echo 10.10.0.1 ;; snat6) echo fd00:10::1 ;;
+	snat4) echo "$SNAT4" ;; snat6) echo "$SNAT6" ;;
 	esac
 }
 
@@ -173,4 +175,21 @@ ipv6_cookie_requests_land_on_the_lookup_backend() {
 	write_config "$CFG" "$MODE" Cookie
 	maglb apply -f "$CFG" >/dev/null || return 1
 	seed_cookies_land_on_the_lookup_backend 6
+}
+
+# No veth outside the node has an XDP program or GRO: the datapath gets no
+# help from the far side of a device it sends into, as on a real node.
+veths_outside_the_node_are_bare() {
+	local n dev count=0
+	for n in $(ip netns list | awk '{print $1}' | grep "^$TOPO-" | grep -vx "$(ns node)"); do
+		for dev in $(ip -n "$n" -o link show type veth | awk -F'[:@ ]+' '{print $2}'); do
+			ip -n "$n" link show dev "$dev" | grep -q "prog/xdp" &&
+				{ echo "$n $dev has an XDP program"; return 1; }
+			ip netns exec "$n" ethtool -k "$dev" | grep -q "^generic-receive-offload: on" &&
+				{ echo "$n $dev has GRO on"; return 1; }
+			count=$((count + 1))
+		done
+	done
+	echo "$count veths outside the node: no XDP program, GRO off"
+	[ "$count" -gt 0 ]
 }

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+# The plain topology: a client and 10 nginx pods, each behind its own veth
+# pair into the node (cl0, be0..be9), with nothing on the far sides (no XDP
+# program, no GRO), as a CNI leaves a pod's veth. maglb runs on all eleven
+# node-side devices. The seed's requests in nat and snat, over IPv4 and
+# IPv6; then one pod's veth gets an XDP program, and only its traffic may
+# take the fast path.
+TOPO=mlb-plain
+source "$(dirname "$0")/../lib/e2e.sh"
+set -u
+e2e_start plain
+
+# egress_packets DEV PATH: packets maglb sent out of the node's DEV by PATH
+# (enum maglb_path), summed over CPUs, from the pinned maglb_egress_stats.
+egress_packets() {
+	local ifindex
+	ifindex=$(nsx node cat "/sys/class/net/$1/ifindex") || return 1
+	bpftool map dump pinned "$PIN_DIR/maglb_egress_stats" |
+		jq --argjson i "$ifindex" --argjson p "$2" \
+			'[.[] | select(.key.ifindex == $i and .key.path == $p) | .values[].value.packets] | add // 0'
+}
+
+PATH_REDIRECT=0 PATH_TC=2	# enum maglb_path
+
+# be0's peer gets an XDP program, so be0 takes redirected frames; be1's
+# stays bare. Each row: device, path, and whether packets to the pod leave
+# that way (some) or not (none).
+FASTPATH_ROWS=(
+	"be0 $PATH_REDIRECT some"
+	"be0 $PATH_TC none"
+	"be1 $PATH_REDIRECT none"
+	"be1 $PATH_TC some"
+)
+
+fast_path_only_where_the_peer_runs_xdp() {
+	local row dev path want before=() got n=0 ok=0
+	xdp_pass_on be0 eth0 || return 1
+	write_config "$CFG" nat Tuple 0 1
+	maglb apply -f "$CFG" >/dev/null || return 1	# apply probes the devices again
+	for row in "${FASTPATH_ROWS[@]}"; do
+		read -r dev path want <<<"$row"
+		before+=("$(egress_packets "$dev" "$path")")
+	done
+	reset_logs
+	seed_requests 9.9.9.9 20
+	backend_counts | grep -v ' 0 requests'
+	[ "$(cat "$WORK"/backend-{0,1}/access.log | wc -l)" = 20 ] || { echo "not all 20 answered"; return 1; }
+	for row in "${FASTPATH_ROWS[@]}"; do
+		read -r dev path want <<<"$row"
+		got=$(($(egress_packets "$dev" "$path") - before[n]))
+		n=$((n + 1))
+		echo "$dev path $path: $got packets (want $want)"
+		if [ "$want" = some ]; then ((got > 0)); else ((got == 0)); fi || ok=1
+	done
+	return $ok
+}
+
+LABEL=plain check veths_outside_the_node_are_bare
+for MODE in nat snat; do
+	LABEL=plain-$MODE
+	check seed_sourceip_requests_all_land_on_the_lookup_backend
+	check seed_cookie_requests_land_on_the_lookup_backend
+	check ipv6_requests_all_land_on_the_lookup_backend
+	check ipv6_cookie_requests_land_on_the_lookup_backend
+done
+LABEL=plain check fast_path_only_where_the_peer_runs_xdp
