@@ -138,21 +138,22 @@ int maglb_xdp(struct xdp_md *ctx)
 	 * far less than bpf_ktime_get_ns (~60 ns here). */
 	now = bpf_ktime_get_coarse_ns();
 	/* A bare SYN on a closed entry is a new connection reusing the
-	 * 4-tuple: schedule it afresh rather than follow the old backend.
+	 * 4-tuple: schedule it afresh rather than follow the old backend,
+	 * and forget the old entries.
 	 * On a spliced entry it always is (we answer SYN retransmits with
 	 * cookies, we never forward a client SYN), and the old entries must
 	 * go now, or the handshake ACK would meet the old offsets. */
 	if (ct && !(ct->flags & MAGLB_CT_F_REPLY) &&
-	    (p.tcp_flags & (TCP_F_SYN | TCP_F_ACK)) == TCP_F_SYN) {
-		if (ct->flags & (MAGLB_CT_F_SPLICE | MAGLB_CT_F_PENDING)) {
-			reply_key(&sc->key2, &p.flow, ct);
-			ct_delete(&sc->key2, &sc->k4);
-			bpf_map_delete_elem(&maglb_splice, &p.flow);
-			ct_delete(&p.flow, &sc->k4);
-			ct = NULL;
-		} else if (ct_closed(ct)) {
-			ct = NULL;
-		}
+	    (p.tcp_flags & (TCP_F_SYN | TCP_F_ACK)) == TCP_F_SYN &&
+	    ((ct->flags & (MAGLB_CT_F_SPLICE | MAGLB_CT_F_PENDING)) ||
+	     ct_closed(ct))) {
+		/* A closed plain entry goes too: the VIP may be a Cookie one
+		 * now, whose handshake ACK would find it and follow it. */
+		reply_key(&sc->key2, &p.flow, ct);
+		ct_delete(&sc->key2, &sc->k4);
+		bpf_map_delete_elem(&maglb_splice, &p.flow);
+		ct_delete(&p.flow, &sc->k4);
+		ct = NULL;
 	}
 	if (ct) {
 		if (ct->flags & MAGLB_CT_F_PENDING) {

@@ -740,6 +740,25 @@ static int hs_splice(struct hs *h, struct pkt_spec *s, struct run *r)
 	return 0;
 }
 
+/* A closed plain entry on what is now a Cookie VIP (the service changed,
+ * the client reuses its port): the new SYN gets a syncookie and takes the
+ * old entries with it, or the handshake ACK would follow them. */
+static int syn_on_a_closed_plain_entry_forgets_it(void)
+{
+	struct pkt_spec s = { CK, .sport = 45090, .tcp_flags = TF_SYN,
+			      .seq = 7000, .opts = syn_opts, .optlen = 20 };
+	struct maglb_ct_entry e = { .flags = MAGLB_CT_F_FIN };
+	struct maglb_flow k;
+	struct run r;
+
+	client_key("10.10.0.110", 45090, &k);
+	ASSERT_OK(maps_put_ct(&maps, &k, &e, BPF_ANY));
+	ASSERT_OK(run_pkt(&s, "c0", &r));
+	ASSERT_EQ(r.action, XDP_TX);
+	ASSERT_TRUE(!ct_has(&k), "the closed entry stayed");
+	return 0;
+}
+
 static int syn_for_cookie_service_gets_a_stateless_syncookie_synack(void)
 {
 	struct pkt_spec s = { CK, .sport = 45000, .tcp_flags = TF_SYN,
@@ -1561,6 +1580,7 @@ int main(void)
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		test_report(cases[i].name, check_case(&cases[i]));
 	RUN_TEST(syn_for_cookie_service_gets_a_stateless_syncookie_synack);
+	RUN_TEST(syn_on_a_closed_plain_entry_forgets_it);
 	RUN_TEST(handshake_ack_is_absorbed_and_forged_ones_dropped);
 	RUN_TEST(first_data_with_bad_checksum_is_dropped);
 	RUN_TEST(first_data_opens_the_cookies_backend_with_the_client_isn);
