@@ -9,12 +9,16 @@
  * (bpf_object__load stops at it). The log level is BPF_LOG_STATS alone: the
  * kernel then prints its error messages and the final statistics but not the
  * instruction trace, which for a program near the 1M limit does not fit any
- * buffer. Maps are created, never pinned; nothing stays loaded.
+ * buffer. A program that fails is loaded once more at log level 1 to find
+ * the source line ("; ... @ file:line") the error follows; when that log
+ * does not fit, the line is left out rather than guessed.
+ * Maps are created, never pinned; nothing stays loaded.
  */
 #include <stdio.h>
 #include <string.h>
 #include <bpf/libbpf.h>
 
+#define LOG_LEVEL1 1	/* BPF_LOG_LEVEL1: the instruction trace */
 #define LOG_STATS 4	/* BPF_LOG_STATS */
 
 static char log_buf[1 << 20];
@@ -51,9 +55,9 @@ static void log_error(char *val, size_t len)
 	end[-1] = '\n';
 }
 
-static int load_one(const char *file, const char *name)
+/* Load only program NAME of FILE at log LEVEL into log_buf. */
+static int load(const char *file, const char *name, __u32 level)
 {
-	char insns[32], stack[64], err[512];
 	struct bpf_object *obj = bpf_object__open_file(file, NULL);
 	struct bpf_program *prog;
 	struct bpf_map *map;
@@ -68,18 +72,43 @@ static int load_one(const char *file, const char *name)
 	prog = bpf_object__find_program_by_name(obj, name);
 	log_buf[0] = 0;
 	bpf_program__set_log_buf(prog, log_buf, sizeof(log_buf));
-	bpf_program__set_log_level(prog, LOG_STATS);
+	bpf_program__set_log_level(prog, level);
 	rc = bpf_object__load(obj);
-	log_field("processed ", insns, sizeof(insns));
-	log_field("stack depth ", stack, sizeof(stack));
-	if (rc) {
-		log_error(err, sizeof(err));
-		printf("prog %s FAIL insns %s stack %s error: %s\n", name, insns, stack, err);
-	} else {
-		printf("prog %s ok insns %s stack %s\n", name, insns, stack);
-	}
 	bpf_object__close(obj);
 	return rc;
+}
+
+/* The "file:line" of the last source annotation before ERR in the log. */
+static void log_source(const char *err, char *val, size_t len)
+{
+	char *at = strstr(log_buf, err), *p;
+
+	val[0] = 0;
+	if (!at)
+		return;
+	*at = 0;
+	p = strrchr(log_buf, '@');
+	if (p && p[1] == ' ')
+		snprintf(val, len, " (%.*s)", (int)strcspn(p + 2, " \n"), p + 2);
+}
+
+static int load_one(const char *file, const char *name)
+{
+	char insns[32], stack[64], err[512], src[128];
+
+	if (!load(file, name, LOG_STATS)) {
+		log_field("processed ", insns, sizeof(insns));
+		log_field("stack depth ", stack, sizeof(stack));
+		printf("prog %s ok insns %s stack %s\n", name, insns, stack);
+		return 0;
+	}
+	log_field("processed ", insns, sizeof(insns));
+	log_field("stack depth ", stack, sizeof(stack));
+	log_error(err, sizeof(err));
+	load(file, name, LOG_LEVEL1);
+	log_source(err, src, sizeof(src));
+	printf("prog %s FAIL insns %s stack %s error: %s%s\n", name, insns, stack, err, src);
+	return -1;
 }
 
 int main(int argc, char **argv)
