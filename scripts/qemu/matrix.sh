@@ -6,7 +6,7 @@
 # build/kernels/PKG/. $KERNELS overrides the list (package names). Exits 1
 # unless every kernel attached and passed every packet test.
 set -uo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 # Pinned: Debian 12's own kernel and the 6.12 LTS from bookworm-backports.
 KERNELS=${KERNELS:-linux-image-6.1.0-57-amd64 linux-image-6.12.117+deb12-amd64}
 
@@ -24,7 +24,7 @@ for pkg in $KERNELS; do
 	ver=$(sed -n 's/^kernel: //p' "$out/check.log")
 	attach=$(grep -q '^attach: rc=0 ' "$out/check.log" && echo ok || echo FAIL)
 	pkt=$(sed -n 's/^test_pkt: //p' "$out/check.log")
-	[ $rc = 0 ] || pkt="guest failed (rc $rc)"
+	[ "$rc" = 0 ] || pkt="guest failed (rc $rc)"
 	[ "$attach" = ok ] && [[ "$pkt" == *" passed, 0 failed" ]] || status=1
 	summary+=("kernel ${ver:-$pkg}: attach $attach, test_pkt ${pkt:-not run}, e2e not run, $secs s")
 done
