@@ -158,6 +158,6 @@ timeout "${QEMU_TIMEOUT:-900}" qemu-system-x86_64 -accel tcg -m 2G -smp 2 -no-re
 	$(share /usr usr) $(share /etc etc) $(share "$TOP" top) $outshare \
 	</dev/null | tr -d '\r' | tee "$run/console" ${MAGLB_GUEST_OUT:+"$MAGLB_GUEST_OUT/console"} |
 	sed -E 's/\x1b(\[[0-9?;]*[a-zA-Z]|c)//g; s/^Booting from ROM\.*//; /^(SeaBIOS|MAGLB-EXIT=)/d; /reboot: Power down/d; /^$/d'
-rc=$(sed -n 's/^MAGLB-EXIT=\([0-9]*\)$/\1/p' "$run/console" | tail -n1)
+rc=$(sed -n 's/.*MAGLB-EXIT=\([0-9]*\)$/\1/p' "$run/console" | tail -n1)
 [ -n "$rc" ] || { echo "boot: $pkg: the guest ended without an exit status" >&2; exit 125; }
 exit "$rc"
