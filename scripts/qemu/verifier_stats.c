@@ -78,18 +78,28 @@ static int load(const char *file, const char *name, __u32 level)
 	return rc;
 }
 
-/* The "file:line" of the last source annotation before ERR in the log. */
+/*
+ * The last source annotation before ERR in the log: its "file:line", or on
+ * kernels that print only the source text (6.1), that text.
+ */
 static void log_source(const char *err, char *val, size_t len)
 {
-	char *at = strstr(log_buf, err), *p;
+	char *at = strstr(log_buf, err), *p, *q;
 
 	val[0] = 0;
 	if (!at)
 		return;
 	*at = 0;
-	p = strrchr(log_buf, '@');
-	if (p && p[1] == ' ')
-		snprintf(val, len, " (%.*s)", (int)strcspn(p + 2, " \n"), p + 2);
+	p = NULL;
+	for (q = log_buf; (q = strstr(q, "\n; ")); q++)
+		p = q + 3;
+	if (!p)
+		return;
+	q = strstr(p, " @ ");
+	if (q && q < p + strcspn(p, "\n"))
+		snprintf(val, len, " (%.*s)", (int)strcspn(q + 3, " \n"), q + 3);
+	else
+		snprintf(val, len, " (at \"%.*s\")", (int)strcspn(p, "\n"), p);
 }
 
 static int load_one(const char *file, const char *name)
