@@ -41,7 +41,7 @@ TEST_BINS := $(patsubst %,$(OUT)/tests/%,$(TESTS))
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all tests test demo bench clean
+.PHONY: all tests test demo bench kernels verifier-stats clean
 
 all: $(OUT)/maglb $(BPF_OBJS)
 
@@ -58,6 +58,22 @@ BENCH_BINS := $(OUT)/bench/bench_pkt $(OUT)/bench/bench_maglev $(OUT)/bench/conn
 
 bench: all $(BENCH_BINS)
 	./scripts/bench/run.sh
+
+# The kernel matrix: each pinned Debian kernel under qemu (scripts/qemu/).
+# Not part of `make test` until the programs load there (issue 12).
+kernels: tests $(OUT)/qemu/verifier_stats
+	./scripts/qemu/matrix.sh
+
+# What this machine's verifier says about each program.
+verifier-stats: $(OUT)/qemu/verifier_stats $(OUT)/maglb.bpf.o $(OUT)/maglb_tc.bpf.o
+	$(OUT)/qemu/verifier_stats $(OUT)/maglb.bpf.o $(OUT)/maglb_tc.bpf.o
+
+$(OUT)/qemu:
+	$(Q)mkdir -p $@
+
+$(OUT)/qemu/verifier_stats: scripts/qemu/verifier_stats.c | $(OUT)/qemu
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -o $@ $< -lbpf
 
 $(OUT)/bench:
 	$(Q)mkdir -p $@
