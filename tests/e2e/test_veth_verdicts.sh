@@ -14,7 +14,7 @@
 # over are maglb_egress_stats' count; frames taken are an nftables netdev
 # ingress counter on the peer.
 set -u
-TOPO=vv
+TOPO=mlb-vv
 source "$(dirname "$0")/../lib/e2e.sh"
 NODE=$TOPO-node CL=$TOPO-client BE=$TOPO-be
 SECS=${SECS:-1}

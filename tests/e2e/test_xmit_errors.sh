@@ -15,7 +15,7 @@
 # redirect: nat VIP 10.99.0.100 -> 10.20.1.10, XDP_REDIRECT into be0.
 # XDP_TX:   snat VIP 10.99.0.101 -> 10.10.0.20, XDP_TX back out of cl0.
 set -u
-TOPO=hB
+TOPO=mlb-xmit
 source "$(dirname "$0")/../lib/e2e.sh"
 NODE=$TOPO-node CL=$TOPO-client BE=$TOPO-be0
 
