@@ -14,39 +14,19 @@
 # over are maglb_egress_stats' count; frames taken are an nftables netdev
 # ingress counter on the peer.
 set -u
-TOPO=mlb-vv
+TOPO=mlb-vv NBACKENDS=1
 source "$(dirname "$0")/../lib/e2e.sh"
-NODE=$TOPO-node CL=$TOPO-client BE=$TOPO-be
+NODE=$TOPO-node CL=$TOPO-client BE=$TOPO-be0
 SECS=${SECS:-1}
 
-vv_down() {
-	"$MAGLB" --pin-dir "$PIN_DIR" --netns "$NODE" detach cl0 be0 >/dev/null 2>&1
-	rm -rf "$PIN_DIR"
-	[ -f "$WORK/nginx.pid" ] && kill "$(cat "$WORK/nginx.pid")" 2>/dev/null
-	for n in $CL $NODE $BE; do ip netns del "$n" 2>/dev/null; done
-	rm -rf "$WORK"
-}
-trap vv_down EXIT
+trap topo_down EXIT
 [ -n "${VV_KEEP:-}" ] && trap - EXIT
-vv_down
+topo_down >/dev/null 2>&1
 
+# The plain topology with one pod (be0, 10.20.1.10), the VIPs routed.
 vv_up() {
-	local n
-	mkdir -p "$WORK"
-	for n in $CL $NODE $BE; do ip netns add "$n"; ip -n "$n" link set lo up; done
-	ip -n "$CL" link add eth0 type veth peer name cl0 netns "$NODE"
-	ip -n "$BE" link add eth0 type veth peer name be0 netns "$NODE"
-	ip -n "$CL" addr add 10.10.0.2/24 dev eth0
-	ip -n "$NODE" addr add 10.10.0.1/24 dev cl0
-	ip -n "$NODE" addr add 10.20.1.1/24 dev be0
-	ip -n "$BE" addr add 10.20.1.10/24 dev eth0
-	for d in "$CL eth0" "$NODE cl0" "$NODE be0" "$BE eth0"; do
-		set -- $d; ip -n "$1" link set "$2" up
-	done
-	ip -n "$CL" route add default via 10.10.0.1
-	ip -n "$BE" route add default via 10.20.1.1
-	ip netns exec "$NODE" sysctl -qw net.ipv4.ip_forward=1
-	ip netns exec "$CL" ethtool -K eth0 tx off >/dev/null
+	topo_up plain || return 1
+	ip -n "$CL" route add 10.99.0.0/24 via 10.10.0.1
 	cat > "$WORK/maglb.yaml" <<CFG
 services:
 - name: l4
@@ -59,8 +39,7 @@ services:
   loadBalancer: {type: ConsistentHash, consistentHash: {type: Cookie, cookie: {name: FooBar}}}
   backends: [{address: 10.20.1.10, port: 3000}]
 CFG
-	"$MAGLB" --pin-dir "$PIN_DIR" --netns "$NODE" attach cl0 be0 >/dev/null &&
-		"$MAGLB" --pin-dir "$PIN_DIR" --netns "$NODE" apply -f "$WORK/maglb.yaml" >/dev/null &&
+	maglb apply -f "$WORK/maglb.yaml" >/dev/null &&
 		# No tracing program: it would move a refusing device to the
 		# kernel path at the first refusal, and that is not measured here.
 		rm -f "$PIN_DIR"/trace/*

@@ -15,23 +15,14 @@
 # redirect: nat VIP 10.99.0.100 -> 10.20.1.10, XDP_REDIRECT into be0.
 # XDP_TX:   snat VIP 10.99.0.101 -> 10.10.0.20, XDP_TX back out of cl0.
 set -u
-TOPO=mlb-xmit
+TOPO=mlb-xmit NBACKENDS=1
 source "$(dirname "$0")/../lib/e2e.sh"
 NODE=$TOPO-node CL=$TOPO-client BE=$TOPO-be0
 
-xe_down() {
-	"$MAGLB" --pin-dir "$PIN_DIR" --netns "$NODE" detach cl0 be0 >/dev/null 2>&1
-	rm -rf "$PIN_DIR"
-	for f in "$WORK"/backend-*/nginx.pid; do
-		[ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null
-	done
-	for n in $CL $NODE $BE; do ip netns del "$n" 2>/dev/null; done
-	rm -rf "$WORK"
-}
-trap xe_down EXIT
+trap topo_down EXIT
 [ -n "${XE_KEEP:-}" ] && trap - EXIT
 trap 'exit 130' INT TERM
-xe_down
+topo_down >/dev/null 2>&1
 
 # nginx in the client's netns, for the one-arm service (start_nginx runs
 # it in $TOPO-be<index>; this one is the client's).
@@ -39,28 +30,13 @@ start_nginx_in_client() {
 	( nsx() { shift; ip netns exec "$CL" "$@"; }; start_nginx arm )
 }
 
+# The plain topology with one pod (be0, 10.20.1.10); the client also holds
+# the one-arm backend.
 xe_up() {
-	local n d
-	mkdir -p "$WORK/files"
-	for n in $CL $NODE $BE; do ip netns add "$n"; ip -n "$n" link set lo up; done
-	ip -n "$CL" link add eth0 type veth peer name cl0 netns "$NODE"
-	ip -n "$BE" link add eth0 type veth peer name be0 netns "$NODE"
-	ip -n "$CL" addr add 10.10.0.2/24 dev eth0
+	topo_up plain || return 1
 	ip -n "$CL" addr add 10.10.0.20/24 dev eth0
-	ip -n "$NODE" addr add 10.10.0.1/24 dev cl0
-	ip -n "$NODE" addr add 10.20.1.1/24 dev be0
-	ip -n "$BE" addr add 10.20.1.10/24 dev eth0
-	for d in "$CL eth0" "$NODE cl0" "$NODE be0" "$BE eth0"; do
-		set -- $d; ip -n "$1" link set "$2" up
-	done
 	ip -n "$CL" route add 10.99.0.0/24 via 10.10.0.1 src 10.10.0.2
-	ip -n "$BE" route add default via 10.20.1.1
-	ip netns exec "$NODE" sysctl -qw net.ipv4.ip_forward=1
-	for d in "$CL eth0" "$BE eth0"; do
-		set -- $d; ip netns exec "$1" ethtool -K "$2" tx off >/dev/null
-	done
-	start_nginx 0 && start_nginx_in_client || return 1
-	wait_port be0 3000 || return 1
+	start_nginx_in_client || return 1
 	cat > "$WORK/maglb.yaml" <<CFG
 services:
 - name: l4
@@ -77,8 +53,7 @@ services:
   loadBalancer: {type: ConsistentHash, consistentHash: {type: SourceIP}}
   backends: [{address: 10.10.0.20, port: 3000}]
 CFG
-	"$MAGLB" --pin-dir "$PIN_DIR" --netns "$NODE" attach cl0 be0 >/dev/null &&
-		"$MAGLB" --pin-dir "$PIN_DIR" --netns "$NODE" apply -f "$WORK/maglb.yaml" >/dev/null
+	maglb apply -f "$WORK/maglb.yaml" >/dev/null
 }
 
 ifx() { ip -n "$NODE" -j link show "$1" | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["ifindex"])'; }
