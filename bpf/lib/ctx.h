@@ -8,13 +8,12 @@
 #ifndef MAGLB_BPF_CTX_H
 #define MAGLB_BPF_CTX_H
 
+#include <linux/pkt_cls.h>
+
 #ifdef MAGLB_TC
 #define CTX		struct __sk_buff
 #define ACT_PASS	TC_ACT_OK
 #define ACT_DROP	TC_ACT_SHOT
-#define TC_ACT_OK	0
-#define TC_ACT_SHOT	2
-#define TC_ACT_REDIRECT	7
 
 static __always_inline int ctx_resize(CTX *c, __u32 new_len, __u32 old_len)
 {
@@ -35,6 +34,7 @@ static __always_inline int ctx_load_bytes(CTX *c, __u32 off, void *b,
 
 static __always_inline __u32 ctx_ifindex(CTX *c)
 {
+	barrier_var(c);
 	return c->ifindex;
 }
 #else
@@ -63,6 +63,7 @@ static __always_inline int ctx_load_bytes(CTX *c, __u32 off, void *b,
 
 static __always_inline __u32 ctx_ifindex(CTX *c)
 {
+	barrier_var(c);
 	return c->ingress_ifindex;
 }
 #endif
