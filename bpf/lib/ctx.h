@@ -34,7 +34,6 @@ static __always_inline int ctx_load_bytes(CTX *c, __u32 off, void *b,
 
 static __always_inline __u32 ctx_ifindex(CTX *c)
 {
-	barrier_var(c);
 	return c->ifindex;
 }
 #else
@@ -61,6 +60,13 @@ static __always_inline int ctx_load_bytes(CTX *c, __u32 off, void *b,
 	return bpf_xdp_load_bytes(c, off, b, len);
 }
 
+/*
+ * The verifier takes a context field only as a load at a constant offset
+ * from the context pointer itself, and LLVM may keep &c->ingress_ifindex
+ * in a register for several reads instead (fib_next_hop, then egress_send):
+ * "dereference of modified ctx ptr". barrier_var() hides c from it, so each
+ * read starts from c again.
+ */
 static __always_inline __u32 ctx_ifindex(CTX *c)
 {
 	barrier_var(c);
