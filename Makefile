@@ -18,10 +18,12 @@ LDLIBS   := -lbpf -lelf -lz -lyaml -ljson-c -lcurl -lmicrohttpd -lpthread
 # The programs build on UAPI headers (linux-libc-dev) and libbpf's alone, not
 # on the build host's kernel. clang -target bpf searches /usr/include but not
 # the multiarch directory where Debian keeps asm/ (asm/types.h, included by
-# linux/types.h).
+# linux/types.h). Source paths in BTF and DWARF are relative to the tree, so
+# that the objects are the same wherever it is checked out.
 MULTIARCH  := $(shell $(CC) -print-multiarch)
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror -MMD -MP \
-	-Iinclude -Ibpf -idirafter /usr/include/$(MULTIARCH)
+	-Iinclude -Ibpf -idirafter /usr/include/$(MULTIARCH) \
+	-fdebug-prefix-map=$(CURDIR)=.
 
 ifeq ($(V),1)
 Q :=
