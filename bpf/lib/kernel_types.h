@@ -2,14 +2,13 @@
 /*
  * kernel_types.h - the kernel-internal types maglb_trace.bpf.c reads from
  * the xdp tracepoints' arguments, with only the fields it reads. Everything
- * else the programs use is UAPI (linux/bpf.h, linux/ip.h, ...), stable on
- * every kernel; these are not, so they are not copied from one kernel's
- * BTF (a vmlinux.h dumped on the build host would tie the objects to its
- * layout). preserve_access_index makes every access a CO-RE relocation:
- * libbpf finds each struct and field by name in the running kernel's BTF
- * at load and patches in its offset there, so one object loads on 6.1,
- * 6.12 and 6.18 alike, and refuses to load, naming the field, on a kernel
- * that lacks one.
+ * else the programs use is UAPI (linux/bpf.h, linux/ip.h, ...), the same on
+ * every kernel. These layouts are not, so they are not taken from one
+ * kernel (a vmlinux.h dumped on the build host would fix them to its
+ * offsets): preserve_access_index makes every access a CO-RE relocation,
+ * which libbpf resolves at load by struct and field name in the running
+ * kernel's BTF. One object then serves 6.1, 6.12 and 6.18, and on a kernel
+ * without such a field it fails to load with libbpf naming the relocation.
  */
 #ifndef MAGLB_BPF_KERNEL_TYPES_H
 #define MAGLB_BPF_KERNEL_TYPES_H
