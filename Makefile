@@ -15,8 +15,15 @@ CFLAGS   ?= -O2 -g
 CFLAGS   += -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -Wno-format-truncation -Werror -MMD -MP
 INCLUDES := -Iinclude -Iuser -Ibpf -I$(OUT)
 LDLIBS   := -lbpf -lelf -lz -lyaml -ljson-c -lcurl -lmicrohttpd -lpthread
+# The programs build on UAPI headers (linux-libc-dev) and libbpf's alone, not
+# on the build host's kernel. clang -target bpf searches /usr/include but not
+# the multiarch directory where Debian keeps asm/ (asm/types.h, included by
+# linux/types.h). Source paths in BTF and DWARF are relative to the tree, so
+# that the objects are the same wherever it is checked out.
+MULTIARCH  := $(shell $(CC) -print-multiarch)
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror -MMD -MP \
-	-Iinclude -Ibpf -I$(OUT)
+	-Iinclude -Ibpf -idirafter /usr/include/$(MULTIARCH) \
+	-fdebug-prefix-map=$(CURDIR)=.
 
 ifeq ($(V),1)
 Q :=
@@ -89,11 +96,7 @@ $(OUT)/bench/%: $(OUT)/bench/%.o $(LIB_OBJS)
 $(OUT) $(OUT)/user $(OUT)/tests:
 	$(Q)mkdir -p $@
 
-$(OUT)/vmlinux.h: | $(OUT)
-	$(call msg,GEN,$@)
-	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@
-
-$(OUT)/%.bpf.o: bpf/%.bpf.c $(OUT)/vmlinux.h | $(OUT)
+$(OUT)/%.bpf.o: bpf/%.bpf.c | $(OUT)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 

@@ -4,10 +4,10 @@
  * the same bpf_prog_test_run_opts() loop: a bare XDP_TX, and our own parse
  * (lib/parse.h) followed by XDP_TX; and parts of the datapath alone.
  */
-#include "vmlinux.h"
+#include <stdbool.h>
+#include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
-#define ETH_ALEN 6
 #include "lib/parse.h"
 #include "lib/nat.h"
 

@@ -9,11 +9,10 @@
  * then take the same path with a translation step. The logic lives in the headers under bpf/lib/; this file only
  * sequences it.
  */
-#include "vmlinux.h"
+#include <stdbool.h>
+#include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
-
-#define ETH_ALEN 6
 
 #include "maglb.h"
 #include "maglb_hash.h"

@@ -13,11 +13,10 @@
  * object's, shared by pin or fd.
  */
 #define MAGLB_TC
-#include "vmlinux.h"
+#include <stdbool.h>
+#include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
-
-#define ETH_ALEN 6
 
 #include "maglb.h"
 #include "maglb_hash.h"

@@ -47,12 +47,13 @@
  * device maglb is not attached to may be another program's; demotion only
  * touches devices with a maglb_egress entry, which maglb made.
  */
-#include "vmlinux.h"
+#include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
 
 #include "maglb.h"
+#include "lib/kernel_types.h"
 #include "lib/maps_egress.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -4,7 +4,7 @@
  * frames when its peer runs an XDP program; test topologies attach this one
  * to the peers of maglb's devices.
  */
-#include "vmlinux.h"
+#include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -8,9 +8,7 @@
 #ifndef MAGLB_H
 #define MAGLB_H
 
-#ifndef __VMLINUX_H__
 #include <linux/types.h>
-#endif
 
 #define MAGLB_MAX_SERVICES	256
 #define MAGLB_MAX_BACKENDS	4096

@@ -8,11 +8,12 @@ PKGS=(
 	make gcc clang llvm pkg-config		# toolchain (clang: BPF target)
 	libclang-rt-14-dev			# libFuzzer for the parser fuzz test
 	libbpf-dev libelf-dev zlib1g-dev	# libbpf and what it links
+	linux-libc-dev				# UAPI headers the BPF programs build on
 	libyaml-dev				# config parser
 	libcurl4-openssl-dev			# health checks, Kubernetes API client
 	libjson-c-dev				# Kubernetes API objects
 	libmicrohttpd-dev			# Prometheus metrics endpoint
-	bpftool					# skeletons, vmlinux.h, map dumps
+	bpftool					# skeletons, map dumps
 	iproute2 ethtool procps util-linux	# namespaces, veth, nsenter
 	nginx curl wrk				# real servers and clients for e2e
 	chromium				# the real-browser cookie test

@@ -8,15 +8,14 @@
 #ifndef MAGLB_BPF_CTX_H
 #define MAGLB_BPF_CTX_H
 
+#include <linux/pkt_cls.h>
+
 #include "bounded.h"
 
 #ifdef MAGLB_TC
 #define CTX		struct __sk_buff
 #define ACT_PASS	TC_ACT_OK
 #define ACT_DROP	TC_ACT_SHOT
-#define TC_ACT_OK	0
-#define TC_ACT_SHOT	2
-#define TC_ACT_REDIRECT	7
 
 static __always_inline int ctx_resize(CTX *c, __u32 new_len, __u32 old_len)
 {
@@ -63,8 +62,16 @@ static __always_inline int __ctx_load_bytes(CTX *c, __u32 off, void *b,
 	return bpf_xdp_load_bytes(c, off, b, len);
 }
 
+/*
+ * The verifier takes a context field only as a load at a constant offset
+ * from the context pointer itself, and LLVM may keep &c->ingress_ifindex
+ * in a register for several reads instead (fib_next_hop, then egress_send):
+ * "dereference of modified ctx ptr". barrier_var() hides c from it, so each
+ * read starts from c again.
+ */
 static __always_inline __u32 ctx_ifindex(CTX *c)
 {
+	barrier_var(c);
 	return c->ingress_ifindex;
 }
 #endif

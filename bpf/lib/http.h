@@ -21,7 +21,7 @@
  *    complete and cut to 64 bytes;
  *  - it stops once it has the key and the Host, or at the end of the head.
  *
- * Needs __u8/__u16 (vmlinux.h or linux/types.h) and __builtin_memcpy.
+ * Needs __u8/__u16 (linux/types.h) and __builtin_memcpy.
  */
 #ifndef MAGLB_HTTP_H
 #define MAGLB_HTTP_H

@@ -12,14 +12,24 @@
 #ifndef MAGLB_BPF_PARSE_H
 #define MAGLB_BPF_PARSE_H
 
+#include <linux/if_ether.h>
+#include <linux/in.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/tcp.h>
+#include <linux/udp.h>
+
 #include "maglb.h"
 #include "ctx.h"
 #include "bounded.h"
 
-#define ETH_P_IP	0x0800
-#define ETH_P_IPV6	0x86DD
-#define ETH_P_8021Q	0x8100
-#define ETH_P_8021AD	0x88A8
+/* An 802.1Q/802.1ad tag after the MACs; the kernel's is not UAPI
+ * (include/linux/if_vlan.h). */
+struct vlan_hdr {
+	__be16 h_vlan_TCI;
+	__be16 h_vlan_encapsulated_proto;
+};
+
 #define IP_MF		0x2000
 #define IP_OFFSET	0x1FFF
 #define MAX_VLAN_DEPTH	2
