@@ -58,6 +58,20 @@
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
+/* The inode of the network namespace maglb attached in (attach sets it;
+ * 0 means any). ifindexes are per namespace: a pod's eth0 may have the
+ * ifindex of one of ours, and its drivers' drops must not demote ours. */
+const volatile __u32 maglb_netns_ino;
+
+/* DEV's ifindex if DEV is in maglb's namespace, else 0 (no device). */
+static __always_inline __u32 our_ifindex(const struct net_device *dev)
+{
+	if (maglb_netns_ino &&
+	    BPF_CORE_READ(dev, nd_net.net, ns.inum) != maglb_netns_ino)
+		return 0;
+	return BPF_CORE_READ(dev, ifindex);
+}
+
 /* This CPU's counters for ifindex; created zero on first use. */
 static __always_inline struct maglb_xmit_errs *errs_of(__u32 ifindex)
 {
@@ -101,6 +115,15 @@ static __always_inline void demote(__u32 ifindex, __u32 lost,
 	errs->demotions++;
 }
 
+/* errs_of() for DEV, NULL outside maglb's namespace. */
+static __always_inline struct maglb_xmit_errs *
+our_errs(const struct net_device *dev)
+{
+	__u32 ifindex = our_ifindex(dev);
+
+	return ifindex ? errs_of(ifindex) : NULL;
+}
+
 SEC("tp_btf/xdp_devmap_xmit")
 int BPF_PROG(maglb_devmap_xmit, const struct net_device *from_dev,
 	     const struct net_device *to_dev, int sent, int drops, int err)
@@ -112,8 +135,8 @@ int BPF_PROG(maglb_devmap_xmit, const struct net_device *from_dev,
 	 * once, they are nearly all. */
 	if (!drops && !err)
 		return 0;
-	ifindex = BPF_CORE_READ(to_dev, ifindex);
-	e = errs_of(ifindex);
+	ifindex = our_ifindex(to_dev);
+	e = ifindex ? errs_of(ifindex) : NULL;
 	if (!e)
 		return 0;
 	e->devmap_drops += drops;
@@ -132,8 +155,8 @@ int BPF_PROG(maglb_bulk_tx, const struct net_device *dev, int sent,
 
 	if (drops <= 0)
 		return 0;
-	ifindex = BPF_CORE_READ(dev, ifindex);
-	e = errs_of(ifindex);
+	ifindex = our_ifindex(dev);
+	e = ifindex ? errs_of(ifindex) : NULL;
 	if (!e)
 		return 0;
 	e->tx_drops += drops;
@@ -154,8 +177,8 @@ static __always_inline void redirect_refused(const void *tgt,
 
 	if (type != BPF_MAP_TYPE_DEVMAP && type != BPF_MAP_TYPE_DEVMAP_HASH)
 		return;
-	ifindex = BPF_CORE_READ(slot, dev, ifindex);
-	e = errs_of(ifindex);
+	ifindex = our_ifindex(BPF_CORE_READ(slot, dev));
+	e = ifindex ? errs_of(ifindex) : NULL;
 	if (!e)
 		return;
 	e->devmap_drops++;
@@ -171,7 +194,7 @@ int BPF_PROG(maglb_redirect_err, const struct net_device *dev,
 	     const struct bpf_prog *xdp, const void *tgt, int err,
 	     enum bpf_map_type map_type)
 {
-	struct maglb_xmit_errs *e = errs_of(BPF_CORE_READ(dev, ifindex));
+	struct maglb_xmit_errs *e = our_errs(dev);
 
 	if (e)
 		e->redirect_errs++;
@@ -183,7 +206,7 @@ int BPF_PROG(maglb_redirect_err, const struct net_device *dev,
 SEC("tp_btf/xdp_exception")
 int BPF_PROG(maglb_exception, const struct net_device *dev)
 {
-	struct maglb_xmit_errs *e = errs_of(BPF_CORE_READ(dev, ifindex));
+	struct maglb_xmit_errs *e = our_errs(dev);
 
 	if (e)
 		e->exceptions++;

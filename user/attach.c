@@ -215,6 +215,7 @@ static void trace_setup(struct bpf_object *xdp)
 	libbpf_print_fn_t libbpf_print = NULL;
 	struct maglb_trace_bpf *trace;
 	char dir[512];
+	struct stat ns;
 	int err;
 
 	snprintf(dir, sizeof(dir), "%s/trace", pin_dir);
@@ -222,6 +223,9 @@ static void trace_setup(struct bpf_object *xdp)
 		libbpf_print = libbpf_set_print(NULL);
 	trace = maglb_trace_bpf__open();
 	err = trace ? 0 : -errno;
+	/* Only our namespace's devices count (maglb_trace.bpf.c). */
+	if (!err && !stat("/proc/self/ns/net", &ns))
+		trace->rodata->maglb_netns_ino = ns.st_ino;
 	if (!err)
 		err = maps_share(xdp, trace->obj);
 	if (!err)

@@ -13,9 +13,24 @@
 #ifndef MAGLB_BPF_KERNEL_TYPES_H
 #define MAGLB_BPF_KERNEL_TYPES_H
 
+/* include/linux/ns_common.h, include/net/net_namespace.h */
+struct ns_common {
+	unsigned int inum;
+} __attribute__((preserve_access_index));
+
+struct net {
+	struct ns_common ns;
+} __attribute__((preserve_access_index));
+
+/* possible_net_t, a typedef of an unnamed struct in the kernel. */
+struct maglb_possible_net {
+	struct net *net;
+} __attribute__((preserve_access_index));
+
 /* include/linux/netdevice.h */
 struct net_device {
 	int ifindex;
+	struct maglb_possible_net nd_net;
 } __attribute__((preserve_access_index));
 
 /* kernel/bpf/devmap.c: a DEVMAP or DEVMAP_HASH slot, what

@@ -212,6 +212,48 @@ for c in "${CASES[@]}"; do
 	if [ $rc -eq 0 ]; then pass "$LABEL/$name"; else fail "$LABEL/$name" "$(tail -n 2 <<<"$out" | tr '\n' ' ')"; fi
 done
 
+# The tracepoints fire for every namespace, and ifindexes are per
+# namespace: XDP_TX drops on a stranger's device that has the ifindex of
+# our be0 must neither count for be0 nor demote it. The stranger: a veth
+# pair in its own netns, the same ifindex as be0, an XDP_TX program on
+# one end and a bare peer (in a second netns), which refuses every frame.
+stranger_drops_with_our_ifindex_do_not_touch_ours() {
+	local ns=$TOPO-stranger idx f before after errs
+	idx=$(ifx be0)
+	ip -n "$BE" link set dev eth0 xdpdrv obj "$XDP_PASS_OBJ" sec xdp || return 1
+	probe_grants be0 || return 1
+	before=$(xmit_err be0 tx_drops)
+	ip netns add "$ns" && ip netns add "$ns-peer" || return 1
+	ip -n "$ns" link add sx index "$idx" type veth peer name sy netns "$ns-peer" || return 1
+	ip -n "$ns" addr add 10.77.0.1/24 dev sx
+	ip -n "$ns-peer" addr add 10.77.0.2/24 dev sy
+	ip -n "$ns" link set sx up
+	ip -n "$ns-peer" link set sy up
+	# bench_tx, the object's first program: XDP_TX for every frame.
+	bpftool prog load "$ROOT/build/bench.bpf.o" "$PIN_DIR/stranger_tx" type xdp || return 1
+	nsenter --net="/run/netns/$ns" bpftool net attach xdpdrv pinned "$PIN_DIR/stranger_tx" dev sx
+	rm -f "$PIN_DIR/stranger_tx"	# the attachment holds it
+	ip -n "$ns-peer" neigh add 10.77.0.1 lladdr "$(ip -n "$ns" -j link show sx |
+		python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["address"])')" dev sy
+	# sy -> sx: sx bounces each datagram back by XDP_TX into bare sy.
+	ip netns exec "$ns-peer" python3 -c '
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for i in range(20):
+    s.sendto(b"x" * 64, ("10.77.0.1", 9))'
+	sleep 0.5
+	errs=$(ip netns exec "$ns" ethtool -S sx | awk '/xdp_tx_errors/ {n += $2} END {print n + 0}')
+	after=$(xmit_err be0 tx_drops)
+	f=$(eg_flags be0)
+	echo "stranger sx (ifindex $idx): $errs XDP_TX errors; our be0: tx_drops $before -> $after, flags $f"
+	ip netns del "$ns"
+	ip netns del "$ns-peer"
+	[ "$errs" -gt 0 ] || { echo "the stranger's frames were not refused: nothing shown"; return 1; }
+	[ "$after" = "$before" ] || { echo "be0 counted the stranger's drops"; return 1; }
+	[ $((f & 3)) -eq 3 ] && [ $((f & 8)) -eq 0 ] || { echo "be0 was demoted by the stranger"; return 1; }
+}
+check stranger_drops_with_our_ifindex_do_not_touch_ours
+
 last_detach_removes_the_trace_links() {
 	local old id
 	old=$(trace_link_ids)
