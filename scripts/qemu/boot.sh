@@ -26,7 +26,7 @@ CACHE=${MAGLB_KERNEL_CACHE:-/var/cache/maglb-kernels}
 # What the guest loads, by module name; their dependencies are added from
 # each module's own depends= field (the package ships no modules.dep: depmod
 # writes it at install time).
-MODULES=(virtio_pci 9pnet_virtio 9p veth bridge sch_ingress cls_bpf)
+MODULES=(virtio_pci 9pnet_virtio 9p veth bridge sch_ingress cls_bpf crc32c_generic nf_tables)
 
 [ $# -ge 2 ] || { echo "usage: $0 linux-image-PKG COMMAND [ARG]..." >&2; exit 2; }
 [ "$(id -u)" = 0 ] || { echo "boot: run as root" >&2; exit 1; }
