@@ -103,9 +103,8 @@ static __always_inline __u32 cookie_fits(CTX *ctx, const struct pkt *p,
 	    plen + len > MAGLB_STASH_MAX)
 		return 0;
 	n = plen < MAGLB_COOKIE_LINE_MAX ? plen : MAGLB_COOKIE_LINE_MAX;
-	/* ((n - 1) & mask) + 1: the verifier must see it non-zero, bounded */
-	if (ctx_load_bytes(ctx, p->l4_off + hlen, sc->grow,
-			   ((n - 1) & (MAGLB_COOKIE_LINE_MAX - 1)) + 1))
+	if (ctx_load_bytes(ctx, p->l4_off + hlen, sc->grow, n,
+			   MAGLB_COOKIE_LINE_MAX))
 		return 0;
 	nf.buf = sc->grow;
 	nf.len = n;

@@ -9,6 +9,8 @@
 #ifndef MAGLB_BPF_CSUM_H
 #define MAGLB_BPF_CSUM_H
 
+#include "bounded.h"
+
 static __always_inline __u16 csum_fold64(__u64 s)
 {
 	s = (s & 0xffffffff) + (s >> 32);
@@ -34,6 +36,32 @@ static __always_inline __u64 csum_delta16(__u64 acc, __u16 from, __u16 to)
 static __always_inline __u16 csum_apply(__u16 check, __u64 delta)
 {
 	return ~csum_fold64((__u16)~check + delta);
+}
+
+/*
+ * One's complement sum of LEN bytes at BUF (MAGLB_STASH_BUF bytes, zero
+ * padded to 4 bytes past LEN), in bpf_csum_diff() calls of up to 512
+ * bytes. The size goes through helper_len(): clang tests the clamped size
+ * in one register and may pass another.
+ */
+static __always_inline __u32 csum_buf(const __u8 *buf, __u32 len)
+{
+	__s64 s = 0;
+	__u32 off, n;
+	int i;
+
+#pragma unroll
+	for (i = 0; i < MAGLB_STASH_BUF / 512; i++) {
+		off = i * 512;
+		if (off >= len)
+			break;
+		n = len - off < 512 ? len - off : 512;
+		s = bpf_csum_diff(NULL, 0, (__be32 *)(buf + off),
+				  helper_len((n + 3) & ~3U, 512), (__u32)s);
+		if (s < 0)
+			return 0;
+	}
+	return (__u32)s;
 }
 
 #endif /* MAGLB_BPF_CSUM_H */

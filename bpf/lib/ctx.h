@@ -8,6 +8,8 @@
 #ifndef MAGLB_BPF_CTX_H
 #define MAGLB_BPF_CTX_H
 
+#include "bounded.h"
+
 #ifdef MAGLB_TC
 #define CTX		struct __sk_buff
 #define ACT_PASS	TC_ACT_OK
@@ -21,14 +23,14 @@ static __always_inline int ctx_resize(CTX *c, __u32 new_len, __u32 old_len)
 	return bpf_skb_change_tail(c, new_len, 0);
 }
 
-static __always_inline int ctx_store_bytes(CTX *c, __u32 off, const void *b,
-					   __u32 len)
+static __always_inline int __ctx_store_bytes(CTX *c, __u32 off,
+					     const void *b, __u32 len)
 {
 	return bpf_skb_store_bytes(c, off, b, len, 0);
 }
 
-static __always_inline int ctx_load_bytes(CTX *c, __u32 off, void *b,
-					  __u32 len)
+static __always_inline int __ctx_load_bytes(CTX *c, __u32 off, void *b,
+					    __u32 len)
 {
 	return bpf_skb_load_bytes(c, off, b, len);
 }
@@ -49,14 +51,14 @@ static __always_inline int ctx_resize(CTX *c, __u32 new_len, __u32 old_len)
 	       bpf_xdp_adjust_tail(c, (int)new_len - (int)old_len);
 }
 
-static __always_inline int ctx_store_bytes(CTX *c, __u32 off, const void *b,
-					   __u32 len)
+static __always_inline int __ctx_store_bytes(CTX *c, __u32 off,
+					     const void *b, __u32 len)
 {
 	return bpf_xdp_store_bytes(c, off, (void *)b, len);
 }
 
-static __always_inline int ctx_load_bytes(CTX *c, __u32 off, void *b,
-					  __u32 len)
+static __always_inline int __ctx_load_bytes(CTX *c, __u32 off, void *b,
+					    __u32 len)
 {
 	return bpf_xdp_load_bytes(c, off, b, len);
 }
@@ -66,6 +68,27 @@ static __always_inline __u32 ctx_ifindex(CTX *c)
 	return c->ingress_ifindex;
 }
 #endif
+
+/*
+ * Copy LEN bytes between the packet at OFF and BUF, which has room for
+ * CAP bytes (a power of two). Any LEN outside 1..CAP fails (-1) and copies
+ * nothing; the helper gets its size through helper_len() (bounded.h).
+ */
+#define ctx_load_bytes(c, off, buf, len, cap) ({			\
+	__u32 __n = (len);						\
+	__n - 1 < (cap) ?						\
+		__ctx_load_bytes(c, off, buf, helper_len(__n, cap)) : -1;	\
+})
+
+#define ctx_store_bytes(c, off, buf, len, cap) ({			\
+	__u32 __n = (len);						\
+	__n - 1 < (cap) ?						\
+		__ctx_store_bytes(c, off, buf, helper_len(__n, cap)) : -1;	\
+})
+
+/* A header of constant size SIZE: nothing to prove. */
+#define ctx_store_header(c, off, hdr) \
+	__ctx_store_bytes(c, off, hdr, sizeof(*(hdr)))
 
 static __always_inline void *ctx_data(CTX *c)
 {

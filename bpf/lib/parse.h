@@ -14,6 +14,7 @@
 
 #include "maglb.h"
 #include "ctx.h"
+#include "bounded.h"
 
 #define ETH_P_IP	0x0800
 #define ETH_P_IPV6	0x86DD
@@ -84,8 +85,8 @@ static __always_inline int parse_ipv4(struct pkt *p, struct iphdr *ip,
 	if ((void *)ip + hlen > end)
 		return MAGLB_PASS_MALFORMED_L3;
 	/* A tot_len beyond the frame means the datagram was cut short. */
-	if (bpf_ntohs(ip->tot_len) < hlen ||
-	    (void *)ip + bpf_ntohs(ip->tot_len) > end)
+	if (be16_len(ip->tot_len) < hlen ||
+	    (void *)ip + be16_len(ip->tot_len) > end)
 		return MAGLB_PASS_MALFORMED_L3;
 	p->ip4 = ip;
 	p->flow.family = MAGLB_AF_INET;
@@ -113,7 +114,7 @@ static __always_inline int parse_ipv6(struct pkt *p, struct ipv6hdr *ip6,
 	if ((void *)(ip6 + 1) > end)
 		return MAGLB_PASS_MALFORMED_L3;
 	if (ip6->version != 6 ||
-	    (void *)(ip6 + 1) + bpf_ntohs(ip6->payload_len) > end)
+	    (void *)(ip6 + 1) + be16_len(ip6->payload_len) > end)
 		return MAGLB_PASS_MALFORMED_L3;
 	p->ip6 = ip6;
 	p->flow.family = MAGLB_AF_INET6;
@@ -155,9 +156,9 @@ static __always_inline struct tcphdr *pkt_tcp(CTX *ctx,
 static __always_inline __u32 pkt_l3_len(const struct pkt *p)
 {
 	if (p->ip4)
-		return bpf_ntohs(p->ip4->tot_len);
+		return be16_len(p->ip4->tot_len);
 	if (p->ip6)
-		return sizeof(struct ipv6hdr) + bpf_ntohs(p->ip6->payload_len);
+		return sizeof(struct ipv6hdr) + be16_len(p->ip6->payload_len);
 	return 0;
 }
 

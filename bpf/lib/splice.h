@@ -251,28 +251,6 @@ static __noinline long key_fill_step(__u32 i, void *data)
 	return 0;
 }
 
-/* One's complement sum of the stashed payload, zero padded to 4 bytes. */
-static __always_inline __u32 payload_sum(const __u8 *buf, __u32 len)
-{
-	__s64 s = 0;
-	__u32 off, sz;
-	int i;
-
-#pragma unroll
-	for (i = 0; i < MAGLB_STASH_BUF / 512; i++) {
-		off = i * 512;
-		if (off >= len)
-			break;
-		sz = (len - off + 3) & ~3U;
-		if (sz > 512)
-			sz = 512;
-		s = bpf_csum_diff(NULL, 0, (__be32 *)(buf + off), sz, (__u32)s);
-		if (s < 0)
-			return 0;
-	}
-	return (__u32)s;
-}
-
 static __always_inline bool key_hashed(const struct maglb_service *svc)
 {
 	return svc->hash_type == MAGLB_HASH_COOKIE ||
@@ -347,7 +325,7 @@ static __always_inline int splice_no_route(CTX *ctx, struct pkt *p,
 	/* Timestamps were agreed in the handshake: keep them (RFC 7323). */
 	seg_ts_opts(s, sc->opts.ts_ok, tsval_now(), sc->opts.tsval);
 	if (seg_write(ctx, p, s, sc->sp.payload, 64,
-		      payload_sum(sc->sp.payload, 64), &sc->tbuf)) {
+		      csum_buf(sc->sp.payload, 64), &sc->tbuf)) {
 		*why = MAGLB_DROP_SPLICE_UNSUPPORTED;
 		return ACT_DROP;
 	}
@@ -417,15 +395,16 @@ static __always_inline int splice_first(CTX *ctx, struct pkt *p,
 	}
 
 	sp = &sc->sp;
-	if (ctx_load_bytes(ctx, p->l4_off + hlen, sp->payload, plen)) {
+	if (ctx_load_bytes(ctx, p->l4_off + hlen, sp->payload, plen,
+			   MAGLB_STASH_BUF)) {
 		*why = MAGLB_DROP_SPLICE_UNSUPPORTED;
 		return ACT_DROP;
 	}
-	/* Zero pad to a 4-byte word for payload_sum() (plen <= 1500 here). */
-	sp->payload[plen] = 0;
-	sp->payload[plen + 1] = 0;
-	sp->payload[plen + 2] = 0;
-	sp->payload_sum = payload_sum(sp->payload, plen);
+	/* Zero pad to a 4-byte word for csum_buf() (plen <= 1500 here). */
+	sp->payload[buf_idx(plen, MAGLB_STASH_BUF)] = 0;
+	sp->payload[buf_idx(plen + 1, MAGLB_STASH_BUF)] = 0;
+	sp->payload[buf_idx(plen + 2, MAGLB_STASH_BUF)] = 0;
+	sp->payload_sum = csum_buf(sp->payload, plen);
 
 	/* We re-emit these bytes with a fresh checksum: make sure they are
 	 * the bytes the client sent. */
@@ -911,12 +890,9 @@ static __always_inline void splice_store_opts(CTX *ctx,
 {
 	__u32 len = o->len;
 
-	if (len < 1 || len > TCPOPT_MAX)
+	if (len > TCPOPT_MAX)
 		return;
-	/* ((len - 1) & 63) + 1 equals len here, and is 1..64 for any input,
-	 * which the verifier can see; clang would otherwise bound-check one
-	 * register and pass another. */
-	ctx_store_bytes(ctx, l4_off + 20, o->buf, ((len - 1) & 63) + 1);
+	ctx_store_bytes(ctx, l4_off + 20, o->buf, len, sizeof(o->buf));
 }
 
 #ifdef MAGLB_TC
@@ -959,12 +935,12 @@ static __always_inline int cookie_insert(CTX *ctx, struct pkt *p,
 	if (plen > ins &&
 	    ctx_load_bytes(ctx, p->l4_off + hlen + ins,
 			   sc->grow + ((ins + len) & (4 * MAGLB_COOKIE_LINE_MAX - 1)),
-			   ((plen - ins - 1) & (MAGLB_STASH_BUF - 1)) + 1))
+			   plen - ins, MAGLB_STASH_BUF))
 		goto drop;
 	plen += len;
-	sc->grow[plen & (2 * MAGLB_STASH_BUF - 1)] = 0;
-	sc->grow[(plen + 1) & (2 * MAGLB_STASH_BUF - 1)] = 0;
-	sc->grow[(plen + 2) & (2 * MAGLB_STASH_BUF - 1)] = 0;
+	sc->grow[buf_idx(plen, 2 * MAGLB_STASH_BUF)] = 0;
+	sc->grow[buf_idx(plen + 1, 2 * MAGLB_STASH_BUF)] = 0;
+	sc->grow[buf_idx(plen + 2, 2 * MAGLB_STASH_BUF)] = 0;
 
 	s = &sc->seg;
 	__builtin_memset(s, 0, sizeof(*s));
@@ -979,7 +955,7 @@ static __always_inline int cookie_insert(CTX *ctx, struct pkt *p,
 	s->optlen = sc->opts.len & 0x3c;
 	__builtin_memcpy(s->opts, sc->opts.buf, TCPOPT_MAX);
 	if (seg_write(ctx, p, s, sc->grow, plen,
-		      payload_sum(sc->grow, plen), &sc->tbuf))
+		      csum_buf(sc->grow, plen), &sc->tbuf))
 		goto drop;
 	count_reason(MAGLB_COOKIE_INSERTED, p->len);
 	/* This segment starts where the shift does: translate it without

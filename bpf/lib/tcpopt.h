@@ -111,9 +111,8 @@ static __always_inline int tcpopt_load(CTX *ctx, __u32 th_off,
 	o->len = len;
 	if (len == 0)
 		return 0;
-	/* The helper wants a provably non-zero, bounded size. */
-	if (len < 1 || len > TCPOPT_MAX ||
-	    ctx_load_bytes(ctx, th_off + 20, o->buf, len))
+	if (len > TCPOPT_MAX ||
+	    ctx_load_bytes(ctx, th_off + 20, o->buf, len, sizeof(o->buf)))
 		return -1;
 	bpf_loop(TCPOPT_MAX, tcpopt_step, &w, 0);
 	return 0;

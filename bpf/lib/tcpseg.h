@@ -95,7 +95,7 @@ static __always_inline int seg_write(CTX *ctx, struct pkt *p,
 		ip->saddr = s->saddr.v4;
 		ip->daddr = s->daddr.v4;
 		ip->check = ~csum_fold64(sum_words(ip, 20, 0));
-		if (ctx_store_bytes(ctx, l3, ip, 20))
+		if (ctx_store_header(ctx, l3, ip))
 			return -1;
 	} else {
 		struct ipv6hdr *ip6 = &t->l3.ip6;
@@ -106,7 +106,7 @@ static __always_inline int seg_write(CTX *ctx, struct pkt *p,
 		ip6->payload_len = bpf_htons(tcplen + plen);
 		__builtin_memcpy(&ip6->saddr, &s->saddr, 16);
 		__builtin_memcpy(&ip6->daddr, &s->daddr, 16);
-		if (ctx_store_bytes(ctx, l3, ip6, 40))
+		if (ctx_store_header(ctx, l3, ip6))
 			return -1;
 	}
 
@@ -122,10 +122,11 @@ static __always_inline int seg_write(CTX *ctx, struct pkt *p,
 	sum = pseudo_sum(s, family, tcplen + plen);
 	sum = sum_words(t, tcplen, sum) + psum;
 	t->th.check = ~csum_fold64(sum);
-	if (ctx_store_bytes(ctx, l3 + iplen, t, tcplen))
+	if (ctx_store_bytes(ctx, l3 + iplen, t, tcplen, 64))
 		return -1;
 	if (plen && payload &&
-	    ctx_store_bytes(ctx, l3 + iplen + tcplen, payload, plen))
+	    ctx_store_bytes(ctx, l3 + iplen + tcplen, payload, plen,
+			    MAGLB_STASH_BUF))
 		return -1;
 	return parse_packet(ctx, p) == PARSE_OK ? 0 : -1;
 }
