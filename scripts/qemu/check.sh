@@ -15,6 +15,7 @@
 #   INFO prog PROG ok|FAIL insns N stack A+B..: each program loaded on its
 #        own (scripts/qemu/verifier_stats.c): the headroom left
 #   INFO test_pkt: N passed, N failed
+#   INFO attach: maglb's warnings; INFO time: seconds per step
 # Full logs go to $OUT (a writable share) when it is set. Exits 1 if
 # anything failed.
 set -uo pipefail
@@ -43,16 +44,19 @@ first_errors()
 
 build/maglb attach hEv0 >"$out/attach.log" 2>&1
 rc=$?
-line=$(grep -m1 -E '^maglb: (attached|attach)' "$out/attach.log")
+line=$(grep '^maglb: ' "$out/attach.log" | tail -n1)
 if [ $rc = 0 ]; then
 	echo "PASS attach"
 else
 	echo "FAIL attach: rc=$rc $line"
 	status=1
 fi
+grep '^maglb: attach: ' "$out/attach.log" | sed 's/^/INFO attach: /'
 first_errors "$out/attach.log"
+t_attach=$SECONDS
 build/qemu/verifier_stats build/maglb.bpf.o build/maglb_tc.bpf.o | sed 's/^/INFO /'
 [ $rc = 0 ] && build/maglb detach hEv0 >/dev/null 2>&1
+t_stats=$SECONDS
 
 build/tests/test_pkt >"$out/test_pkt.log" 2>&1
 rc=$?
@@ -67,5 +71,8 @@ else
 	status=1
 fi
 
+t_pkt=$SECONDS
 scripts/qemu/e2e.sh || status=1
+echo "INFO time: attach $t_attach s, verifier_stats $((t_stats - t_attach)) s," \
+	"test_pkt $((t_pkt - t_stats)) s, e2e $((SECONDS - t_pkt)) s"
 exit $status
