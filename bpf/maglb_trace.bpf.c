@@ -39,8 +39,8 @@
  *   driver's failure to queue an XDP_TX frame; dev is the ingress device.
  * The prototypes of these four are the same in 6.1, 6.12 and 6.18
  * (include/trace/events/xdp.h; 6.18 also from its BTF, btf_trace_xdp_*),
- * so one tp_btf object serves all; the programs name only the arguments
- * they read, a prefix of each.
+ * so one object serves all; the programs name only the arguments they
+ * read, a prefix of each.
  *
  * These tracepoints are the kernel's, not our program's: they also fire
  * for every other XDP program on the node. A drop counted here on a
@@ -161,7 +161,11 @@ static __always_inline void redirect_refused(const void *tgt,
 	demote(ifindex, MAGLB_EG_F_REDIRECT, e);
 }
 
-SEC("tp_btf/xdp_redirect_err")
+/* raw_tp, not tp_btf: 6.1's BTF check refuses any read of a "const void *"
+ * tracepoint argument (tgt), where later kernels read it as a scalar. The
+ * arguments are the same u64 array; BPF_CORE_READ reads through
+ * bpf_probe_read_kernel() either way. */
+SEC("raw_tp/xdp_redirect_err")
 int BPF_PROG(maglb_redirect_err, const struct net_device *dev,
 	     const struct bpf_prog *xdp, const void *tgt, int err,
 	     enum bpf_map_type map_type)

@@ -194,7 +194,7 @@ static int trace_attach_all(struct maglb_trace_bpf *trace)
 	bpf_object__for_each_program(prog, trace->obj) {
 		trace_path(path, sizeof(path), bpf_program__name(prog));
 		trace_unpin(path);
-		link = bpf_program__attach_trace(prog);
+		link = bpf_program__attach(prog);	/* tp_btf or raw_tp */
 		if (!link)
 			return -errno;
 		err = bpf_link__pin(link, path);

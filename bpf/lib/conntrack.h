@@ -151,6 +151,10 @@ static __always_inline int ct_create(const struct pkt *p,
 		 * port: a SourceIP hash is one value per client, and its
 		 * connections would all probe the same SNAT_PORT_TRIES ports. */
 		start = hash ^ ((__u64)p->flow.sport * 0x9e3779b97f4a7c15ULL);
+		/* Unrolled: clang lays this loop out with a fall-through
+		 * back-edge, which the CFG check of 6.1 rejects outright
+		 * (later kernels accept any bounded back-edge). */
+#pragma unroll
 		for (i = 0; i < SNAT_PORT_TRIES; i++) {
 			__u16 port = svc->snat_port_min +
 				     (__u16)((start + i) % range);
