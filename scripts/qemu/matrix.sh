@@ -17,7 +17,9 @@
 set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 1
 # Pinned to the exact package versions the results were taken with: Debian
-# 12's own kernel and the 6.12 LTS from bookworm-backports.
+# 12's own kernel and the 6.12 LTS it also ships, both from bookworm-security,
+# which drops a version once a newer one is out: the cache then has to hold
+# it, or the pin moves.
 PINNED=(
 	linux-image-6.1.0-57-amd64=6.1.192-3
 	linux-image-6.12.117+deb12-amd64=6.12.117-1~deb12u1
