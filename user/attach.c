@@ -25,6 +25,7 @@
 #include "addr.h"
 #include "cli.h"
 #include "egress.h"
+#include "kernel.h"
 #include "log.h"
 #include "maps.h"
 #include "names.h"
@@ -312,7 +313,7 @@ int do_attach(int argc, char **argv)
 		pr_warn("maglb: attach: name at least one device\n");
 		return 2;
 	}
-	if (ensure_bpffs())
+	if (kernel_check("attach") || ensure_bpffs())
 		return 1;
 	old_pin = retired_pin_present();
 	if (old_pin) {

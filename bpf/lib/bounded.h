@@ -5,19 +5,25 @@
  * does arithmetic on packet pointers or passes a length to a helper takes
  * its numbers from here instead of masking at the call site.
  *
- * The barrier: clang knows that a 16-bit byte swap fits in 16 bits and
- * drops any mask we write in C, so the mask is an asm statement the
- * compiler must keep and the verifier sees.
+ * The barrier: clang drops a mask it can prove changes nothing (a 16-bit
+ * byte swap fits in 16 bits; an index it has compared), so the mask is an
+ * asm statement the compiler must keep and the verifier sees. http.h is
+ * also built for the host (unit tests, fuzzing), which has no verifier to
+ * convince: there the mask is plain C.
  */
 #ifndef MAGLB_BPF_BOUNDED_H
 #define MAGLB_BPF_BOUNDED_H
 
 /* VAL, proven to the verifier to be at most MASK (a 2^n - 1 constant). */
+#ifdef __bpf__
 #define bounded_mask(val, mask) ({					\
 	__u32 __b = (val);						\
 	asm volatile("%[b] &= %[m]" : [b] "+r"(__b) : [m] "i"(mask));	\
 	__b;								\
 })
+#else
+#define bounded_mask(val, mask) ((__u32)(val) & (mask))
+#endif
 
 /*
  * A 16-bit length field in host order, known to be 0..0xffff. The
@@ -26,10 +32,12 @@
  * adding it to a packet pointer is refused as math with an unbounded
  * register.
  */
+#ifdef __bpf__
 static __always_inline __u32 be16_len(__be16 v)
 {
 	return bounded_mask(bpf_ntohs(v), 0xffff);
 }
+#endif
 
 /*
  * LEN as a helper's size argument: the verifier sees 1..CAP (a power of
@@ -45,13 +53,14 @@ static __always_inline __u32 be16_len(__be16 v)
 
 /*
  * I as an index into a buffer of CAP bytes (a power of two): I itself for
- * I < CAP. A compare in C does not do: once clang has proven I < CAP it
+ * I < CAP. A constant I (an unrolled loop's) stays a constant offset. A compare in C does not do: once clang has proven I < CAP it
  * drops a C mask, and the verifier may not have kept the compare's bound
  * on the register it indexes with (see helper_len).
  */
 #define buf_idx(i, cap) ({						\
 	_Static_assert(((cap) & ((cap) - 1)) == 0, "cap: a power of 2");	\
-	bounded_mask(i, (cap) - 1);					\
+	__builtin_constant_p(i) ? (__u32)(i) & ((cap) - 1) :		\
+				  bounded_mask(i, (cap) - 1);		\
 })
 
 #endif /* MAGLB_BPF_BOUNDED_H */

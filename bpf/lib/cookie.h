@@ -78,7 +78,7 @@ static __noinline long nl_step(__u32 i, void *data)
 		k = i * HTTP_CHUNK + j;
 		if (k >= f->len)
 			return 1;
-		if (f->buf[k & (MAGLB_COOKIE_LINE_MAX - 1)] == '\n') {
+		if (f->buf[buf_idx(k, MAGLB_COOKIE_LINE_MAX)] == '\n') {
 			f->at = k + 1;
 			return 1;
 		}

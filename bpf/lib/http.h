@@ -26,6 +26,8 @@
 #ifndef MAGLB_HTTP_H
 #define MAGLB_HTTP_H
 
+#include "bounded.h"
+
 /* Bytes the BPF side handles per bpf_loop() callback (splice.h, route.h,
  * cookie.h). Each iteration is an indirect call, and with retpolines that
  * costs more than a parser step: one byte per call made a 600-byte head
@@ -107,7 +109,7 @@ static __always_inline void http_keep(struct http_parser *ps, char c)
 
 	if (n >= HTTP_KEY_MAX)
 		return;		/* past the kept prefix: neither kept nor trimmed */
-	ps->value[n & (HTTP_KEY_MAX - 1)] = c;
+	ps->value[buf_idx(n, HTTP_KEY_MAX)] = c;
 	ps->value_len = n + 1;
 	if (c != ' ' && c != '\t')
 		ps->trim_len = n + 1;
@@ -123,7 +125,7 @@ static __always_inline int http_found(struct http_parser *ps, __u8 next)
 	ps->value_len = n;
 	ps->value_off = 0;
 	if (ps->mode == HTTP_MODE_COOKIE && n >= 2 && ps->value[0] == '"' &&
-	    ps->value[(n - 1) & (HTTP_KEY_MAX - 1)] == '"') {
+	    ps->value[buf_idx(n - 1, HTTP_KEY_MAX)] == '"') {
 		ps->value_off = 1;
 		ps->value_len = n - 2;
 	}
@@ -138,7 +140,7 @@ static __always_inline void http_keep_host(struct http_parser *ps, char c)
 
 	if (n >= HTTP_HOST_MAX)
 		return;
-	ps->host[n & (HTTP_HOST_MAX - 1)] = c;
+	ps->host[buf_idx(n, HTTP_HOST_MAX)] = c;
 	ps->host_len = n + 1;
 	if (c != ' ' && c != '\t')
 		ps->host_trim = n + 1;
@@ -171,7 +173,7 @@ static __always_inline int http_step(struct http_parser *ps, char c)
 		} else if (c == '?' || c == '#' || ps->state == HS_QUERY) {
 			ps->state = HS_QUERY;
 		} else if (ps->path_len < HTTP_PATH_MAX) {
-			ps->path[ps->path_len & (HTTP_PATH_MAX - 1)] = c;
+			ps->path[buf_idx(ps->path_len, HTTP_PATH_MAX)] = c;
 			ps->path_len++;
 		}
 		return 0;
@@ -210,7 +212,7 @@ static __always_inline int http_step(struct http_parser *ps, char c)
 			return 0;
 		}
 		if (ps->match && (ps->pos >= ps->target_len ||
-				  http_lower(c) != ps->target[ps->pos & (HTTP_NAME_MAX - 1)]))
+				  http_lower(c) != ps->target[buf_idx(ps->pos, HTTP_NAME_MAX)]))
 			ps->match = 0;
 		/* "host", little-endian in a constant: a string literal would
 		 * be .rodata, whose BTF clang 14 gets wrong. */
@@ -271,7 +273,7 @@ static __always_inline int http_step(struct http_parser *ps, char c)
 			}
 		} else {
 			if (ps->match && (ps->pos >= ps->cookie_len ||
-					  c != ps->cookie[ps->pos & (HTTP_NAME_MAX - 1)]))
+					  c != ps->cookie[buf_idx(ps->pos, HTTP_NAME_MAX)]))
 				ps->match = 0;
 			if (ps->pos < 255)
 				ps->pos++;

@@ -92,8 +92,8 @@ static __always_inline bool path_fits(const struct maglb_route_match *m,
 	/* PathPrefix matches whole segments: /cookie is /cookie or
 	 * /cookie/..., not /cookies. */
 	return m->path_match == MAGLB_MATCH_EXACT || n == len ||
-	       m->path[(len - 1) & (MAGLB_MATCH_LEN - 1)] == '/' ||
-	       sc->ps.path[len & (MAGLB_MATCH_LEN - 1)] == '/';
+	       m->path[buf_idx(len - 1, MAGLB_MATCH_LEN)] == '/' ||
+	       sc->ps.path[buf_idx(len, MAGLB_MATCH_LEN)] == '/';
 }
 
 /* A callback: the verifier sees one match at a time. */
@@ -122,8 +122,8 @@ static __noinline long rhost_step(__u32 i, void *data)
 #pragma unroll
 	for (j = 0; j < HTTP_CHUNK; j++) {
 		at = i * HTTP_CHUNK + j;
-		sc->rhost[(MAGLB_MATCH_LEN - 1 - at) & (MAGLB_MATCH_LEN - 1)] =
-			at < n ? sc->ps.host[(n - 1 - at) & (HTTP_HOST_MAX - 1)] : 0;
+		sc->rhost[buf_idx(MAGLB_MATCH_LEN - 1 - at, MAGLB_MATCH_LEN)] =
+			at < n ? sc->ps.host[buf_idx(n - 1 - at, HTTP_HOST_MAX)] : 0;
 	}
 	return 0;
 }

@@ -225,7 +225,7 @@ static __noinline long http_loop_cb(__u32 i, void *data)
 		/* The mask, not the test above, is what the verifier can
 		 * use. A callback must return exactly 0 or 1. */
 		if (http_step(&l->sc->ps,
-			      l->sc->sp.payload[at & (MAGLB_STASH_BUF - 1)]))
+			      l->sc->sp.payload[buf_idx(at, MAGLB_STASH_BUF)]))
 			return 1;
 	}
 	return 0;
@@ -245,8 +245,8 @@ static __noinline long key_fill_step(__u32 i, void *data)
 #pragma unroll
 	for (j = 0; j < HTTP_CHUNK; j++) {
 		at = i * HTTP_CHUNK + j;
-		sc->key.v[at & (MAGLB_KEY_MAX - 1)] =
-			at < n ? sc->ps.value[(at + off) & (HTTP_KEY_MAX - 1)] : 0;
+		sc->key.v[buf_idx(at, MAGLB_KEY_MAX)] =
+			at < n ? sc->ps.value[buf_idx(at + off, HTTP_KEY_MAX)] : 0;
 	}
 	return 0;
 }

@@ -15,10 +15,11 @@
 #define TCPOPT_SACK	5
 #define TCPOPT_TS	8
 #define TCPOPT_MAX	40
+#define TCPOPT_BUF	64	/* a power of 2 above it, for buf_idx() */
 #define WSCALE_NONE	0xff
 
 struct tcp_opts {
-	__u8 buf[64];		/* options as on the wire; 40 used at most */
+	__u8 buf[TCPOPT_BUF];	/* options as on the wire; 40 used at most */
 	__u8 len;
 	__u8 wscale;		/* WSCALE_NONE if absent */
 	__u8 sack_ok;
@@ -34,16 +35,18 @@ struct tcp_opts {
 
 static __always_inline __u32 opt_get32(const __u8 *b, __u32 i)
 {
-	return ((__u32)b[i & 63] << 24) | ((__u32)b[(i + 1) & 63] << 16) |
-	       ((__u32)b[(i + 2) & 63] << 8) | b[(i + 3) & 63];
+	return ((__u32)b[buf_idx(i, TCPOPT_BUF)] << 24) |
+	       ((__u32)b[buf_idx(i + 1, TCPOPT_BUF)] << 16) |
+	       ((__u32)b[buf_idx(i + 2, TCPOPT_BUF)] << 8) |
+	       b[buf_idx(i + 3, TCPOPT_BUF)];
 }
 
 static __always_inline void opt_put32(__u8 *b, __u32 i, __u32 v)
 {
-	b[i & 63] = v >> 24;
-	b[(i + 1) & 63] = v >> 16;
-	b[(i + 2) & 63] = v >> 8;
-	b[(i + 3) & 63] = v;
+	b[buf_idx(i, TCPOPT_BUF)] = v >> 24;
+	b[buf_idx(i + 1, TCPOPT_BUF)] = v >> 16;
+	b[buf_idx(i + 2, TCPOPT_BUF)] = v >> 8;
+	b[buf_idx(i + 3, TCPOPT_BUF)] = v;
 }
 
 struct tcpopt_walk {
@@ -65,20 +68,20 @@ static __noinline long tcpopt_step(__u32 i, void *data)
 
 	if (off >= o->len || off >= TCPOPT_MAX)
 		return 1;
-	kind = o->buf[off & 63];
+	kind = o->buf[buf_idx(off, TCPOPT_BUF)];
 	if (kind == TCPOPT_EOL)
 		return 1;
 	if (kind == TCPOPT_NOP) {
 		o->walk = off + 1;
 		return 0;
 	}
-	olen = o->buf[(off + 1) & 63];
+	olen = o->buf[buf_idx(off + 1, TCPOPT_BUF)];
 	if (olen < 2 || off + olen > o->len)
 		return 1;		/* malformed: stop, keep what we have */
 	if (kind == TCPOPT_MSS && olen == 4) {
-		o->mss = (o->buf[(off + 2) & 63] << 8) | o->buf[(off + 3) & 63];
+		o->mss = (o->buf[buf_idx(off + 2, TCPOPT_BUF)] << 8) | o->buf[buf_idx(off + 3, TCPOPT_BUF)];
 	} else if (kind == TCPOPT_WS && olen == 3) {
-		o->wscale = o->buf[(off + 2) & 63];
+		o->wscale = o->buf[buf_idx(off + 2, TCPOPT_BUF)];
 		if (o->wscale > 14)
 			o->wscale = 14;
 	} else if (kind == TCPOPT_SACKOK && olen == 2) {
@@ -127,7 +130,7 @@ static __always_inline __u32 tcpopt_sum(const struct tcp_opts *o)
 	for (i = 0; i < TCPOPT_MAX / 2; i++) {
 		if (2 * i >= o->len)
 			break;
-		s += *(const __u16 *)&o->buf[(2 * i) & 63];
+		s += *(const __u16 *)&o->buf[buf_idx(2 * i, TCPOPT_BUF)];
 	}
 	return s;
 }
