@@ -19,6 +19,7 @@ PKGS=(
 	chromium				# the real-browser cookie test
 	coreutils				# sha256sum
 	nftables bc python3			# loss injection, test helpers and SYN flood
+	qemu-system-x86 busybox-static		# the kernel matrix (scripts/qemu)
 )
 # Node.js validates deploy/ offline (tests/deploy); any recent one will do.
 command -v node >/dev/null && command -v npm >/dev/null || PKGS+=(nodejs npm)

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 # run.sh - the whole test suite, as root on Debian 12: installs what is
-# missing, builds, runs unit, packet and end-to-end tests, and ends with
-# one line: "N passed, N failed[, N skipped]".
+# missing, builds, runs unit, packet and end-to-end tests, then the packet
+# tests and a short e2e inside each pinned Debian kernel under qemu, and
+# ends with one line: "N passed, N failed[, N skipped]". INFO lines (the
+# verifier's instruction count and stack depth per program and kernel, each
+# guest's time) are kept in the log but not counted.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,7 +15,7 @@ if [ "$(id -u)" != 0 ]; then
 	exit 1
 fi
 ./scripts/deps.sh || { echo "0 passed, 1 failed"; exit 1; }
-make -s -j"$(nproc)" tests || { echo "0 passed, 1 failed"; exit 1; }
+make -s -j"$(nproc)" tests build/qemu/verifier_stats || { echo "0 passed, 1 failed"; exit 1; }
 
 LOG=build/test-results.txt
 : > "$LOG"
@@ -37,10 +40,18 @@ run unit/gateway 60 build/tests/test_gateway
 run unit/http 60 build/tests/test_http
 run fuzz/http 120 tests/fuzz/run.sh
 run pkt/xdp 120 build/tests/test_pkt
+# Headroom on this machine's kernel, as the guests print theirs.
+run verifier/host 300 bash -c 'build/qemu/verifier_stats build/maglb.bpf.o build/maglb_tc.bpf.o |
+	sed "s#^#INFO kernel-$(uname -r | cut -d. -f1,2)/#"; exit ${PIPESTATUS[0]}'
 run deploy/manifests 300 tests/deploy/test_deploy.sh
 for t in tests/e2e/test_*.sh; do
 	run "e2e/$(basename "$t" .sh)" 600 "$t"
 done
+# The kernel matrix (scripts/qemu/matrix.sh): attach, test_pkt and the
+# short e2e in each pinned kernel, each guest bounded by $QEMU_TIMEOUT.
+while read -r kernel spec; do
+	run "kernels/$kernel" 1200 scripts/qemu/matrix.sh "$spec"
+done < <(scripts/qemu/matrix.sh --list)
 
 passed=$(grep -c '^PASS ' "$LOG")
 failed=$(grep -c '^FAIL ' "$LOG")

@@ -3,22 +3,26 @@
 # boot.sh - run a command inside a Debian kernel under qemu and return its
 # exit status. As root, from anywhere:
 #
-#   scripts/qemu/boot.sh linux-image-6.1.0-57-amd64 build/tests/test_pkt
+#   scripts/qemu/boot.sh linux-image-6.1.0-57-amd64=6.1.192-3 build/tests/test_pkt
 #
-# The kernel package comes from the Debian registry (apt-get download) and is
-# kept in $MAGLB_KERNEL_CACHE (default /var/cache/maglb-kernels, outside the
-# build tree so that `make clean` and fresh clones on the same machine reuse
-# it). The guest is a busybox initramfs with just the modules maglb needs; it
-# mounts the host's /usr and /etc and this tree read-only over 9p at the same
-# paths, so the host's binaries and build/ run unchanged. The command runs in
-# the tree's top directory; its output goes to the serial console (stdout
-# here) and its exit status becomes this script's.
+# The kernel package (PKG=VERSION for an exact version, or PKG alone for any)
+# comes from the Debian registry (apt-get download) and is kept in
+# $MAGLB_KERNEL_CACHE (default /var/cache/maglb-kernels, outside the build
+# tree so that `make clean` and fresh clones on the same machine reuse it),
+# with the guest's boot image beside it (PKG_VERSION_ARCH.boot). The guest
+# is a busybox initramfs with just the modules maglb needs; it mounts the
+# host's /usr and /etc and this tree read-only over 9p at the same paths,
+# so the host's binaries and build/ run unchanged. The command runs in the
+# tree's top directory; its output goes to the serial console (stdout here)
+# and its exit status becomes this script's.
 #
 # $MAGLB_GUEST_OUT, when set, is a host directory the guest may write: it is
 # mounted read-write at the same path and exported to the command as $OUT.
 #
 # TCG, not KVM: KVM is not usable on the CI machines. $QEMU_TIMEOUT (seconds,
-# default 900) bounds a guest that hangs.
+# default 900) bounds a guest that hangs; qemu stays in the caller's process
+# group (timeout --foreground), so that a time-out around this script stops
+# it too.
 set -euo pipefail
 
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
@@ -28,7 +32,7 @@ CACHE=${MAGLB_KERNEL_CACHE:-/var/cache/maglb-kernels}
 # writes it at install time).
 MODULES=(virtio_pci 9pnet_virtio 9p veth bridge sch_ingress cls_bpf crc32c_generic nf_tables)
 
-[ $# -ge 2 ] || { echo "usage: $0 linux-image-PKG COMMAND [ARG]..." >&2; exit 2; }
+[ $# -ge 2 ] || { echo "usage: $0 linux-image-PKG[=VERSION] COMMAND [ARG]..." >&2; exit 2; }
 [ "$(id -u)" = 0 ] || { echo "boot: run as root" >&2; exit 1; }
 pkg=$1
 shift
@@ -41,18 +45,23 @@ if [ ${#need[@]} -gt 0 ]; then
 	apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 
-# fetch PKG: the .deb in the cache, downloaded when absent.
+# fetch PKG[=VERSION]: the .deb in the cache, downloaded when absent.
 fetch()
 {
-	local deb
+	local name=${1%%=*} ver= deb
 
+	# apt names the file PKG_VERSION_ARCH.deb, an epoch's colon as %3a.
+	[ "$name" = "$1" ] || ver=${1#*=}
+	ver=${ver//:/%3a}
 	mkdir -p "$CACHE"
-	deb=$(ls "$CACHE/$1"_*.deb 2>/dev/null | head -n1 || true)
+	deb=$(ls "$CACHE/${name}_${ver:-*}_"*.deb 2>/dev/null | head -n1 || true)
 	if [ -z "$deb" ]; then
-		# apt-get download writes to the current directory.
-		(cd "$CACHE" && apt-get download -q "$1" 2>&1 | grep -v '^W: Download is performed unsandboxed' >&2) ||
+		# apt-get download writes to the current directory; the status is
+		# apt's (pipefail), and stale lists get one update.
+		(cd "$CACHE" && apt-get download -q "$1" 2>&1 |
+			{ grep -v '^W: Download is performed unsandboxed' >&2 || true; }) ||
 			(apt-get update -qq && cd "$CACHE" && apt-get download -q "$1" >&2)
-		deb=$(ls "$CACHE/$1"_*.deb | head -n1)
+		deb=$(ls "$CACHE/${name}_${ver:-*}_"*.deb | head -n1)
 	fi
 	echo "$deb"
 }
@@ -124,7 +133,7 @@ build_initramfs()
 }
 
 deb=$(fetch "$pkg")
-kdir=$CACHE/${pkg}.boot
+kdir=${deb%.deb}.boot
 # Rebuilt when the .deb or this harness is newer than the cached image.
 if [ ! -s "$kdir/initramfs.cpio" ] || [ "$deb" -nt "$kdir/initramfs.cpio" ] ||
    [ "$TOP/scripts/qemu/init" -nt "$kdir/initramfs.cpio" ] ||
@@ -134,7 +143,7 @@ fi
 
 # The command travels as a second cpio archive appended to the cached one
 # (the kernel unpacks each in turn): /cmd holds it, quoted for sh.
-run=$(mktemp -d /tmp/hE-qemu.XXXXXX)
+run=$(mktemp -d /tmp/maglb-qemu.XXXXXX)
 trap 'rm -rf "$run"' EXIT
 mkdir "$run/root"
 {
@@ -151,7 +160,7 @@ share() { echo "-virtfs local,path=$1,mount_tag=$2,security_model=none,multidevs
 outshare=
 [ -z "${MAGLB_GUEST_OUT:-}" ] || outshare=$(share "$MAGLB_GUEST_OUT" out "")
 # shellcheck disable=SC2046
-timeout "${QEMU_TIMEOUT:-900}" qemu-system-x86_64 -accel tcg -m 2G -smp 2 -no-reboot \
+timeout --foreground "${QEMU_TIMEOUT:-900}" qemu-system-x86_64 -accel tcg -m 2G -smp 2 -no-reboot \
 	-nographic -monitor none -nic none \
 	-kernel "$kdir/vmlinuz" -initrd "$run/initramfs" \
 	-append "console=ttyS0 panic=-1 quiet loglevel=3" \
