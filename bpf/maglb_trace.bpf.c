@@ -72,12 +72,15 @@ static __always_inline __u32 our_ifindex(const struct net_device *dev)
 	return BPF_CORE_READ(dev, ifindex);
 }
 
-/* This CPU's counters for ifindex; created zero on first use. */
+/* This CPU's counters for ifindex; created zero on first use. NULL for
+ * ifindex 0, what our_ifindex() says of a device not ours. */
 static __always_inline struct maglb_xmit_errs *errs_of(__u32 ifindex)
 {
 	static const struct maglb_xmit_errs zero;
 	struct maglb_xmit_errs *e;
 
+	if (!ifindex)
+		return NULL;
 	e = bpf_map_lookup_elem(&maglb_xmit_errs, &ifindex);
 	if (e)
 		return e;
@@ -115,15 +118,6 @@ static __always_inline void demote(__u32 ifindex, __u32 lost,
 	errs->demotions++;
 }
 
-/* errs_of() for DEV, NULL outside maglb's namespace. */
-static __always_inline struct maglb_xmit_errs *
-our_errs(const struct net_device *dev)
-{
-	__u32 ifindex = our_ifindex(dev);
-
-	return ifindex ? errs_of(ifindex) : NULL;
-}
-
 SEC("tp_btf/xdp_devmap_xmit")
 int BPF_PROG(maglb_devmap_xmit, const struct net_device *from_dev,
 	     const struct net_device *to_dev, int sent, int drops, int err)
@@ -136,7 +130,7 @@ int BPF_PROG(maglb_devmap_xmit, const struct net_device *from_dev,
 	if (!drops && !err)
 		return 0;
 	ifindex = our_ifindex(to_dev);
-	e = ifindex ? errs_of(ifindex) : NULL;
+	e = errs_of(ifindex);
 	if (!e)
 		return 0;
 	e->devmap_drops += drops;
@@ -156,7 +150,7 @@ int BPF_PROG(maglb_bulk_tx, const struct net_device *dev, int sent,
 	if (drops <= 0)
 		return 0;
 	ifindex = our_ifindex(dev);
-	e = ifindex ? errs_of(ifindex) : NULL;
+	e = errs_of(ifindex);
 	if (!e)
 		return 0;
 	e->tx_drops += drops;
@@ -178,7 +172,7 @@ static __always_inline void redirect_refused(const void *tgt,
 	if (type != BPF_MAP_TYPE_DEVMAP && type != BPF_MAP_TYPE_DEVMAP_HASH)
 		return;
 	ifindex = our_ifindex(BPF_CORE_READ(slot, dev));
-	e = ifindex ? errs_of(ifindex) : NULL;
+	e = errs_of(ifindex);
 	if (!e)
 		return;
 	e->devmap_drops++;
@@ -194,7 +188,7 @@ int BPF_PROG(maglb_redirect_err, const struct net_device *dev,
 	     const struct bpf_prog *xdp, const void *tgt, int err,
 	     enum bpf_map_type map_type)
 {
-	struct maglb_xmit_errs *e = our_errs(dev);
+	struct maglb_xmit_errs *e = errs_of(our_ifindex(dev));
 
 	if (e)
 		e->redirect_errs++;
@@ -206,7 +200,7 @@ int BPF_PROG(maglb_redirect_err, const struct net_device *dev,
 SEC("tp_btf/xdp_exception")
 int BPF_PROG(maglb_exception, const struct net_device *dev)
 {
-	struct maglb_xmit_errs *e = our_errs(dev);
+	struct maglb_xmit_errs *e = errs_of(our_ifindex(dev));
 
 	if (e)
 		e->exceptions++;

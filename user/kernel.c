@@ -6,8 +6,8 @@
  * kernel fails on a missing helper long before any verifier question, and
  * libbpf's answer to that is a verifier log ending in "unknown func". So
  * attach asks the kernel first, helper by helper, with the probe libbpf
- * runs for `bpftool feature`, and names what is missing. Only the helpers
- * newer than 5.10 are listed: anything older comes with them.
+ * runs for `bpftool feature`, and names what is missing. Only helpers of
+ * 5.10 and later are listed: anything older comes with them.
  */
 #include <stdio.h>
 #include <string.h>

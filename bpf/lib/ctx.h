@@ -93,7 +93,7 @@ static __always_inline __u32 ctx_ifindex(CTX *c)
 		__ctx_store_bytes(c, off, buf, helper_len(__n, cap)) : -1;	\
 })
 
-/* A header of constant size SIZE: nothing to prove. */
+/* A whole header struct: its size is a constant, nothing to prove. */
 #define ctx_store_header(c, off, hdr) \
 	__ctx_store_bytes(c, off, hdr, sizeof(*(hdr)))
 

@@ -168,6 +168,17 @@ add_client() {	# host peer
 	tx_off client eth0
 }
 
+# add_client, with HOST's end as the client's gateway: 10.10.0.GW and
+# fd00:10::GW on PEER, and the client routes the VIPs to it.
+add_client_gw() {	# host peer gw
+	add_client "$1" "$2"
+	nsx "$1" ip addr add "10.10.0.$3/24" dev "$2"
+	nsx "$1" ip addr add "fd00:10::$3/64" dev "$2" nodad
+	nsx "$1" ip link set "$2" up
+	nsx client ip route add "$VIP/32" via "10.10.0.$3"
+	nsx client ip -6 route add "$VIP6/128" via "fd00:10::$3"
+}
+
 forwarding_on() { nsx "$1" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1; }
 
 # The bridge topologies: nat (two-arm) and snat (one-arm).
@@ -212,12 +223,7 @@ topo_up_plain() {
 	local i devs=(cl0)
 	add_netns client node
 	forwarding_on node
-	add_client node cl0
-	nsx node ip addr add 10.10.0.1/24 dev cl0
-	nsx node ip addr add fd00:10::1/64 dev cl0 nodad
-	nsx node ip link set cl0 up
-	nsx client ip route add $VIP/32 via 10.10.0.1
-	nsx client ip -6 route add $VIP6/128 via fd00:10::1
+	add_client_gw node cl0 1
 	for ((i = 0; i < NBACKENDS; i++)); do
 		add_pod node "$i" 10.20.1.1
 		devs+=("be$i")
@@ -238,13 +244,8 @@ topo_up_kube() {
 	forwarding_on router
 	forwarding_on node
 	forwarding_on node2
-	add_client router client
-	nsx router ip addr add 10.10.0.254/24 dev client
-	nsx router ip addr add fd00:10::254/64 dev client nodad
-	nsx router ip link set client up
 	# The VIP is in the client's subnet: route it, not ARP for it.
-	nsx client ip route add $VIP/32 via 10.10.0.254
-	nsx client ip -6 route add $VIP6/128 via fd00:10::254
+	add_client_gw router client 254
 	nsx router ip link add br0 type bridge
 	nsx router ip addr add 10.30.0.254/24 dev br0
 	nsx router ip addr add fd00:30::254/64 dev br0 nodad
