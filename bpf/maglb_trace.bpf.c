@@ -43,9 +43,11 @@
  * read, a prefix of each.
  *
  * These tracepoints are the kernel's, not our program's: they also fire
- * for every other XDP program on the node. A drop counted here on a
- * device maglb is not attached to may be another program's; demotion only
- * touches devices with a maglb_egress entry, which maglb made.
+ * for every other XDP program on the node, in every namespace. Only
+ * devices in maglb's own namespace are counted (maglb_netns_ino); a drop
+ * counted on one maglb is not attached to may be another program's, and
+ * demotion only touches devices with a maglb_egress entry, which maglb
+ * made.
  */
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>

@@ -53,9 +53,10 @@ static __always_inline __u32 be16_len(__be16 v)
 
 /*
  * I as an index into a buffer of CAP bytes (a power of two): I itself for
- * I < CAP. A constant I (an unrolled loop's) stays a constant offset. A compare in C does not do: once clang has proven I < CAP it
- * drops a C mask, and the verifier may not have kept the compare's bound
- * on the register it indexes with (see helper_len).
+ * I < CAP. A C mask does not do: once clang has proven I < CAP it drops
+ * the mask, and the verifier may not have kept the compare's bound on the
+ * register it indexes with (see helper_len). A constant I (an unrolled
+ * loop's) stays a constant offset.
  */
 #define buf_idx(i, cap) ({						\
 	_Static_assert(((cap) & ((cap) - 1)) == 0, "cap: a power of 2");	\
