@@ -493,6 +493,18 @@ static __always_inline int splice_first(CTX *ctx, struct pkt *p,
 		isn = bpf_ntohl(th->seq) - 1;
 		cookie = bpf_ntohl(th->ack_seq) - 1;
 		bits = cookie_check(&p->flow, isn, cookie, k, &sc->cookie);
+		if (bits < 0 && plen) {
+			/* Data we hold nothing for: a head whose stash was
+			 * lost (evicted, or timed out), or a cookie that aged
+			 * out. Reset it, as a host does for a connection it
+			 * does not know, rather than leave the client
+			 * retransmitting for minutes. The RST's seq is the
+			 * sender's own ACK: only the holder of our cookie
+			 * can have sent one the client accepts. */
+			cookie = bpf_ntohl(th->ack_seq) - 1;
+			return splice_rst_client(ctx, p, &p->flow, cookie, true,
+						 sc, why);
+		}
 		if (bits < 0) {
 			*why = MAGLB_DROP_BAD_COOKIE;
 			return ACT_DROP;
@@ -633,6 +645,15 @@ static __always_inline int splice_pending_do(CTX *ctx, struct pkt *p,
 	}
 	sp = bpf_map_lookup_elem(&maglb_splice, client);
 	if (!sp || !fwd || !rev) {
+		/* The client is waiting for a setup whose state is gone:
+		 * tell it (its ACK is our cookie + 1), and forget the rest. */
+		if (!(ct->flags & MAGLB_CT_F_REPLY) &&
+		    !(p->tcp_flags & TCP_F_RST)) {
+			splice_forget(client, reply, &sc->k4);
+			return splice_rst_client(ctx, p, client,
+						 bpf_ntohl(th->ack_seq) - 1, true,
+						 sc, why);
+		}
 		*why = MAGLB_DROP_NO_STATE;
 		return ACT_DROP;
 	}

@@ -1483,6 +1483,48 @@ static int heads_over_segments_reach_the_cookies_backend_whole(void)
 	return 0;
 }
 
+/* The state of a handshake is lost (the LRU evicted it): the client's
+ * next segment gets an RST at once, not silence until it gives up. */
+static int head_segment_whose_stash_was_lost_gets_a_reset(void)
+{
+	char req[4096], seg[2048];
+	struct hs h = { .sport = 45322, .isn = 720000 };
+	__u64 b = reason_count(MAGLB_SPLICE_RST);
+	struct maglb_flow k;
+	struct pkt_spec s;
+	struct pkt_view v;
+	struct run r;
+	int step;
+
+	ASSERT_OK(big_head(req, 2800, "lost", true));
+	for (step = 0; step < 2; step++) {
+		/* 0: collecting, no connection yet; 1: the backend opening */
+		h.sport = 45322 + step;
+		if (hs_syn(&h))
+			return -1;
+		s = hs_slice(&h, req, 0, 1448, seg);
+		ASSERT_OK(run_pkt(&s, "c0", &r));
+		ASSERT_EQ(r.action, XDP_TX);
+		if (step) {
+			s = hs_slice(&h, req, 1448, 2800, seg);
+			ASSERT_OK(run_pkt(&s, "c0", &r));
+			ASSERT_EQ(r.action, XDP_REDIRECT);
+		}
+		client_key("10.10.0.110", h.sport, &k);
+		ASSERT_OK(bpf_map_delete_elem(maps.splice, &k));
+		s = hs_slice(&h, req, 1448, 2800, seg);
+		ASSERT_OK(run_pkt(&s, "c0", &r));
+		ASSERT_EQ(r.action, XDP_TX);
+		ASSERT_OK(pkt_view(r.out, r.out_len, &v));
+		ASSERT_TRUE(v.csum_ok, "checksums");
+		ASSERT_EQ(v.flags & TF_RST, TF_RST);
+		ASSERT_EQ(v.seq, h.cookie + 1);
+		ASSERT_TRUE(!ct_has(&k), "state left behind");
+	}
+	ASSERT_EQ(reason_count(MAGLB_SPLICE_RST) - b, 2);
+	return 0;
+}
+
 /* No blank line in MAGLB_HEAD_MAX bytes: decided by what it held, by the
  * fallback here (no cookie in it), and counted. */
 static int head_longer_than_the_limit_falls_back_counted(void)
@@ -1906,6 +1948,7 @@ int main(void)
 	RUN_TEST(head_without_the_cookie_falls_back_to_source_ip);
 	RUN_TEST(heads_over_segments_reach_the_cookies_backend_whole);
 	RUN_TEST(head_longer_than_the_limit_falls_back_counted);
+	RUN_TEST(head_segment_whose_stash_was_lost_gets_a_reset);
 	RUN_TEST(lost_segment_to_the_backend_goes_again_on_the_clients_retransmit);
 	RUN_TEST(backend_time_wait_ack_gets_a_reset_and_a_new_syn);
 	for (i = 0; i < sizeof(route_cases) / sizeof(route_cases[0]); i++)
