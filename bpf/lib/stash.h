@@ -41,9 +41,14 @@
 _Static_assert(sizeof(struct http_parser) <= MAGLB_PARSER_BYTES,
 	       "maglb_splice.parser holds the head parser");
 
-/* Our receive window while we hold the stream: up to MAGLB_HEAD_MAX. With
- * window scaling the edge moves back by less than 2^MAGLB_SPLICE_WSCALE
- * bytes (rounded up it would pass the buffer's end). */
+/*
+ * Our receive window while we hold the stream: up to MAGLB_HEAD_MAX. With
+ * window scaling, rounded up: rounded down, the last < 2^MAGLB_SPLICE_WSCALE
+ * bytes before the limit would be a zero window, and a head ending there
+ * would stall until the setup timeout. The client may then send up to
+ * that many bytes past the limit; stash_take() keeps none of them, and the
+ * client resends them once the backend has acknowledged the rest.
+ */
 static __always_inline __u16 stash_window(const struct maglb_splice *sp)
 {
 	__u32 room = MAGLB_HEAD_MAX - sp->have;
@@ -51,7 +56,8 @@ static __always_inline __u16 stash_window(const struct maglb_splice *sp)
 	if (sp->have > MAGLB_HEAD_MAX)
 		return 0;
 	if (sp->wscale != WSCALE_NONE)
-		room >>= MAGLB_SPLICE_WSCALE;
+		room = (room + (1U << MAGLB_SPLICE_WSCALE) - 1) >>
+		       MAGLB_SPLICE_WSCALE;
 	return room;
 }
 

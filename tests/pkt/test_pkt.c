@@ -1342,6 +1342,13 @@ static const struct head_case head_cases[] = {
 	  .step = { HS_ACK(0, 1448, 1448), HS_ACK(1448, 2896, 2896),
 		    HS_SYN(2896, 4096) },
 	  .backend_mss = 1460, .chunks = 3 },
+	/* the last ACK before the limit: 96 bytes of room, a window of 1 */
+	{ "head_ending_in_the_last_window_unit", 45308, 8150,
+	  .step = { HS_ACK(0, 1448, 1448), HS_ACK(1448, 2896, 2896),
+		    HS_ACK(2896, 4344, 4344), HS_ACK(4344, 5792, 5792),
+		    HS_ACK(5792, 7240, 7240), HS_ACK(7240, 8096, 8096),
+		    HS_SYN(8096, 8150) },
+	  .backend_mss = 1460, .chunks = 6 },
 	{ "body_after_the_head_is_held_while_the_backend_opens", 45307, 1200,
 	  .step = { HS_SYN(0, 700), { 700, 1200, XDP_PASS, MAGLB_PASS_TO_TC, 0 } },
 	  .tc_held = 1, .backend_mss = 1460, .chunks = 1 },
@@ -1393,8 +1400,9 @@ static int check_head_case(const struct head_case *c, int idx)
 			ASSERT_EQ(v.datalen, 0);
 			ASSERT_EQ(v.seq, h.cookie + 1);
 			ASSERT_EQ(v.ack, h.isn + 1 + st->acked);
-			/* the window ends where the stash does (scaled by 7) */
-			ASSERT_EQ(v.window, (MAGLB_HEAD_MAX - st->acked) >> 7);
+			/* the window ends where the stash does (scaled by 7,
+			 * rounded up: never zero before the limit) */
+			ASSERT_EQ(v.window, (MAGLB_HEAD_MAX - st->acked + 127) >> 7);
 			ASSERT_EQ(opt32(&v, 8, 2), h.tsval_ours);
 			ASSERT_TRUE(!ct_has(&k), "step %d: state before the head's end", i);
 		} else if (st->action == XDP_REDIRECT) {
