@@ -40,6 +40,11 @@ static const char *const reasons[MAGLB_REASON_MAX] = {
 	[MAGLB_PASS_TO_TC] = "pass_to_tc",
 	[MAGLB_PASS_KERNEL_TC] = "pass_kernel_tc",
 	[MAGLB_PASS_KERNEL_STACK] = "pass_kernel_stack",
+	[MAGLB_SPLICE_HEAD_ACK] = "splice_head_ack",
+	[MAGLB_SPLICE_HEAD_DUP] = "splice_head_dup",
+	[MAGLB_SPLICE_HEAD_HELD] = "splice_head_held",
+	[MAGLB_HEAD_TOO_LONG] = "head_too_long",
+	[MAGLB_SPLICE_CHUNK] = "splice_chunk",
 };
 
 const char *reason_name(int r)
