@@ -211,19 +211,21 @@ header_mode_long_heads_land_on_the_lookup_backend() {
 	[ "$rc" = 0 ] && [ "$after" = "$before" ]
 }
 
-# A head over the limit: 10 KiB, FooBar beyond its first 8 KiB. It is not
-# looked for there: the request falls back, counted, and is served.
+# A head over the limit: 10 KiB, FooBar beyond its first 8 KiB
+# (MAGLB_HEAD_MAX). It is balanced by those 8 KiB, which hold no cookie:
+# the fallback pod serves it, counted as head_too_long and key_fallback.
 head_over_the_limit_is_served_by_the_fallback() {
-	local v=over-limit got fb src=10.10.0.2 before after
+	local v=over-limit got fb src=10.10.0.2 before after long0 long1
 	[ "$FAM" = 6 ] && src=fd00:10::2
 	apply_no_ttl Cookie || return 1
 	fb=$(idx_of "$(maglb lookup "$SVC" --src "$src")")
-	before=$(without_key)
+	before=$(without_key) long0=$(stat_of head_too_long)
 	got=$(head_lands 10240 "$(cookie_line "$v")" "$v") || { echo "10240-byte head: $got"; return 1; }
-	after=$(without_key)
+	after=$(without_key) long1=$(stat_of head_too_long)
 	echo "10240-byte head, FooBar= at byte $((10240 - 4 - ${#v} - 7)): served by backend-$got; the fallback (SourceIP) pod: $fb"
-	echo "decided without the key: $before -> $after"
-	[ "$got" = "$fb" ] && [ "$after" = $((before + 1)) ]
+	echo "decided without the key: $before -> $after; head_too_long: ${long0:-none} -> ${long1:-none}"
+	[ "$got" = "$fb" ] && [ "$after" = $((before + 1)) ] &&
+		[ -n "$long1" ] && [ "$long1" = $((${long0:-0} + 1)) ]
 }
 
 for fam in 4 6; do
