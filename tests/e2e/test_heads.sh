@@ -108,9 +108,9 @@ head_lands() {
 # heads SIZE KIND: VALUES requests with heads of SIZE bytes, KIND's key
 # (Cookie: five cookies, then FooBar=...; Header: X-User) last. One line
 # per size: the pods they reached and those `maglb lookup` names.
-heads() {
-	local size=$1 kind=$2 i v got want gots="" wants="" bad=0
-	for ((i = 1; i <= VALUES; i++)); do
+heads() {	# size kind [count]
+	local size=$1 kind=$2 n=${3:-$VALUES} i v got want gots="" wants="" bad=0
+	for ((i = 1; i <= n; i++)); do
 		v="h$size-u$i"
 		if [ "$kind" = Cookie ]; then
 			want=$(idx_of "$(maglb lookup "$SVC" --cookie "FooBar=$v")")
@@ -122,7 +122,7 @@ heads() {
 		gots+="$got " wants+="$want "
 		[ "$got" = "$want" ] || bad=$((bad + 1))
 	done
-	echo "$size-byte heads ($kind last): pods $gots; lookup $wants; $((VALUES - bad))/$VALUES match"
+	echo "$size-byte heads ($kind last): pods $gots; lookup $wants; $((n - bad))/$n match"
 	[ "$bad" = 0 ]
 }
 
@@ -211,6 +211,30 @@ header_mode_long_heads_land_on_the_lookup_backend() {
 	[ "$rc" = 0 ] && [ "$after" = "$before" ]
 }
 
+# The limit itself: a head of up to MAGLB_HEAD_MAX (8192) bytes, its
+# blank line included, is whole and lands by its cookie, whichever of its
+# bytes the cookie ends in; one just beyond it (the cookie past 8192) is
+# served by the fallback pod, counted as head_too_long. 3 values each.
+heads_at_the_8k_limit_land_or_fall_back_and_are_served() {
+	local size before after long0 long1 rc=0 v got fb src=10.10.0.2
+	[ "$FAM" = 6 ] && src=fd00:10::2
+	apply_no_ttl Cookie || return 1
+	before=$(without_key)
+	for size in 8000 8150 8192; do heads "$size" Cookie 3 || rc=1; done
+	after=$(without_key)
+	echo "up to 8192 bytes, decided without the key: $before -> $after"
+	[ "$after" = "$before" ] || rc=1
+	fb=$(idx_of "$(maglb lookup "$SVC" --src "$src")")
+	for size in 8300 8600; do
+		v="over-$size" long0=$(stat_of head_too_long)
+		got=$(head_lands "$size" "$(cookie_line "$v")" "$v") || got="failed: $got"
+		long1=$(stat_of head_too_long)
+		echo "$size-byte head: served by backend-$got (fallback pod $fb); head_too_long ${long0:-none} -> ${long1:-none}"
+		[ "$got" = "$fb" ] && [ -n "$long1" ] && [ "$long1" = $((${long0:-0} + 1)) ] || rc=1
+	done
+	return $rc
+}
+
 # A head over the limit: 10 KiB, FooBar beyond its first 8 KiB
 # (MAGLB_HEAD_MAX). It is balanced by those 8 KiB, which hold no cookie:
 # the fallback pod serves it, counted as head_too_long and key_fallback.
@@ -233,5 +257,6 @@ for fam in 4 6; do
 	check chrome_764_byte_head_lands_on_the_lookup_backend
 	check heads_up_to_4k_land_on_the_lookup_backend
 	check header_mode_long_heads_land_on_the_lookup_backend
+	check heads_at_the_8k_limit_land_or_fall_back_and_are_served
 	check head_over_the_limit_is_served_by_the_fallback
 done
