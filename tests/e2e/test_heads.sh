@@ -7,7 +7,9 @@
 # request must land where `maglb lookup` says, and none may be decided
 # without its key (key_fallback, cookie_generated). A head's size is
 # nginx's $request_length in the pod's access log, checked to the byte.
-# Run over IPv4, then IPv6 (checks named nat-ipv6/...).
+# Heads at and past the 8 KiB limit (MAGLB_HEAD_MAX) are served, by their
+# cookie up to it and by the fallback hash past it, counted as
+# head_too_long. Run over IPv4, then IPv6 (checks named nat-ipv6/...).
 TOPO=mlb-hd
 source "$(dirname "$0")/../lib/e2e.sh"
 set -u
@@ -126,7 +128,7 @@ heads() {	# size kind [count]
 	[ "$bad" = 0 ]
 }
 
-# Heads of 0.7, 1.4, 3 and 4 KiB (one, two and three segments), 8 cookie
+# Heads of 0.7, 1.4, 3 and 4 KiB (one to three segments), 8 cookie
 # values each, the Cookie header last with five cookies before FooBar.
 heads_up_to_4k_land_on_the_lookup_backend() {
 	local size before after rc=0
