@@ -420,22 +420,6 @@ static int make_spliced_flow(void)
 		}
 	}
 	{
-		/* The backend acknowledges the request: the stash goes, and
-		 * the flow is spliced from here (before, a held head kept
-		 * the client's segments back). */
-		struct pkt_spec ba = { .family = 4, .src = v.dst, .sport = 3000,
-			.dst = "10.10.0.2", .dport = 20000 + (999999 % 40000),
-			.proto = IPPROTO_TCP, .tcp_flags = TF_ACK,
-			.seq = 555556, .ack = 1001 + strlen(head600), .opts = ts,
-			.optlen = 12 };
-
-		if (run_pkt(&ba, "b0", &r) || r.action != XDP_REDIRECT) {
-			fprintf(stderr, "bench: backend ACK gave action %d\n",
-				r.action);
-			return -1;
-		}
-	}
-	{
 		struct pkt_spec d = { .family = 4, .src = "10.10.0.2",
 			.dst = "10.10.0.110", .dport = 80, .proto = IPPROTO_TCP,
 			.sport = 20000 + (999999 % 40000),
