@@ -114,7 +114,21 @@ struct bench_case {
 	enum maglb_path eg_path;
 	int open_sport;		/* established: a SYN opens the flow first,
 				 * from this port plus the round */
+	int segs;		/* prepare fills seg_buf: the figure is the
+				 * sum of its segments' runs */
+	int keyed;		/* a first data whose cookie must be found:
+				 * key_fallback must not move */
 };
+
+/* median_ns of a multi-segment case whose head was decided before its
+ * last segment: the datapath does not collect such heads. */
+#define CASE_NA -2
+
+/* A head over several segments, as a Linux client sends it within a
+ * window of several MSS: 1448 bytes each (MSS 1460 less the TS option). */
+#define MAX_SEGS 4
+static __u8 seg_buf[MAX_SEGS][4096];
+static int seg_len[MAX_SEGS], n_segs;
 
 #define EG_ALL	(MAGLB_EG_F_REDIRECT | MAGLB_EG_F_TX)
 
@@ -158,6 +172,7 @@ static double median_ns(const struct bench_case *c, int first, int n)
 {
 	struct pkt_spec spec = c->spec;
 	int len, i, action = 0, bad = 0;
+	struct maglb_reason_counters fb = {}, fb2 = {};
 	__u64 sent = 0;
 	__u8 buf[4096];
 
@@ -166,6 +181,8 @@ static double median_ns(const struct bench_case *c, int first, int n)
 			return -1;
 		sent = egress_packets(c->eg_dev, c->eg_path);
 	}
+	if (c->keyed && maps_read_reason(&maps, MAGLB_KEY_FALLBACK, &fb))
+		return -1;
 	len = c->prepare ? 0 : pkt_build(&spec, buf, sizeof(buf));
 	if ((c->tc || c->eg_dev) && set_handoff_no_meta(c->no_meta))
 		return -1;
@@ -181,8 +198,23 @@ static double median_ns(const struct bench_case *c, int first, int n)
 		}
 		if (c->prepare && c->prepare(buf, &len, i))
 			return -1;
-		if (run_once(c->fd, buf, len, c->dev, c->tc, &samples[i - first],
-			     &action))
+		if (c->segs) {
+			__u64 ns, sum = 0;
+			int s;
+
+			for (s = 0; s < n_segs; s++) {
+				if (run_once(c->fd, seg_buf[s], seg_len[s], c->dev,
+					     0, &ns, &action))
+					return -1;
+				/* an earlier segment already went out as the
+				 * backend SYN: decided without the rest */
+				if (s < n_segs - 1 && action == c->want_action)
+					return CASE_NA;
+				sum += ns;
+			}
+			samples[i - first] = sum;
+		} else if (run_once(c->fd, buf, len, c->dev, c->tc,
+				    &samples[i - first], &action))
 			return -1;
 		bad += c->want_action && action != c->want_action;
 	}
@@ -200,6 +232,15 @@ static double median_ns(const struct bench_case *c, int first, int n)
 			return -1;
 		}
 	}
+	if (c->keyed) {
+		if (maps_read_reason(&maps, MAGLB_KEY_FALLBACK, &fb2))
+			return -1;
+		if (fb2.packets != fb.packets) {
+			fprintf(stderr, "%s: %llu of %d heads missed their cookie\n",
+				c->name, (unsigned long long)(fb2.packets - fb.packets), n);
+			return -1;
+		}
+	}
 	qsort(samples, n, sizeof(*samples), cmp_u64);
 	return samples[n / 2];
 }
@@ -207,34 +248,116 @@ static double median_ns(const struct bench_case *c, int first, int n)
 /* ---- cookie first data: a fresh handshake per iteration (untimed SYN) ---- */
 
 static char head600[700];
+static char head1400[1401], head4096[4097];
 
-static int first_data_prepare(__u8 *buf, int *len, int i)
+/* Bigger heads: head600's lines up to its Cookie, X-Pad-N lines of about
+ * 100 bytes, then the same Cookie line last, SIZE bytes in all. */
+static void make_head(char *buf, int size)
 {
-	unsigned short sport = 20000 + (i % 40000);
-	struct pkt_spec syn = { .family = 4, .src = "10.10.0.2",
+	const char *ck = strstr(head600, "Cookie: ");
+	int pre = ck - head600, tail = strlen(ck), n = 1, len;
+
+	memcpy(buf, head600, pre);
+	while (size - tail - pre > 0) {
+		int left = size - tail - pre;
+		char name[16];
+
+		len = left > 200 ? 100 : left;	/* with its CRLF */
+		snprintf(name, sizeof(name), "X-Pad-%d: ", n++);
+		pre += sprintf(buf + pre, "%s", name);
+		memset(buf + pre, 'p', len - strlen(name) - 2);
+		pre += len - strlen(name) - 2;
+		pre += sprintf(buf + pre, "\r\n");
+	}
+	memcpy(buf + pre, ck, tail + 1);
+}
+
+/* A handshake from src:sport (untimed): our SYN-ACK's ISN + 1 in *ack, and
+ * in ts the TS option a Linux client sends back. */
+static int handshake(const char *src, unsigned short sport, unsigned int *ack,
+		     unsigned char ts[12])
+{
+	struct pkt_spec syn = { .family = 4, .src = src,
 		.dst = "10.10.0.110", .dport = 80, .proto = IPPROTO_TCP,
 		.tcp_flags = TF_SYN, .seq = 1000, .sport = sport,
 		.opts = syn_opts, .optlen = 20 };
-	unsigned char ts[12] = { 1, 1, 8, 10, 0, 0, 0x03, 0x10 };
+	const unsigned char ts0[12] = { 1, 1, 8, 10, 0, 0, 0x03, 0x10 };
 	struct pkt_view v;
 	struct run r;
-	const __u8 *o;
 
 	if (run_pkt(&syn, "c0", &r) || r.action != XDP_TX ||
 	    pkt_view(r.out, r.out_len, &v))
 		return -1;
-	o = v.opts + 6;		/* our SYN-ACK: TS at a fixed place */
-	memcpy(ts + 8, o + 2, 4);
-	{
-		struct pkt_spec d = { .family = 4, .src = "10.10.0.2",
-			.dst = "10.10.0.110", .dport = 80, .proto = IPPROTO_TCP,
-			.tcp_flags = TF_ACK | TF_PSH, .seq = 1001,
-			.ack = v.seq + 1, .sport = sport, .opts = ts,
-			.optlen = 12, .data = head600, .window = 502 };
-
-		*len = pkt_build(&d, buf, 4096);
-	}
+	memcpy(ts, ts0, 12);
+	memcpy(ts + 8, v.opts + 6 + 2, 4);	/* our SYN-ACK: TS at a fixed place */
+	*ack = v.seq + 1;
 	return 0;
+}
+
+/* One data segment of the client's, bytes [off, off + len) of head. */
+static int head_segment(const char *src, unsigned short sport, unsigned int ack,
+			const unsigned char ts[12], const char *head, int off,
+			int len, __u8 *buf)
+{
+	char data[1500];
+	struct pkt_spec d = { .family = 4, .src = src, .dst = "10.10.0.110",
+		.dport = 80, .proto = IPPROTO_TCP, .tcp_flags = TF_ACK | TF_PSH,
+		.seq = 1001 + off, .ack = ack, .sport = sport, .opts = ts,
+		.optlen = 12, .data = data, .window = 502 };
+
+	if (len >= (int)sizeof(data))
+		return -1;
+	memcpy(data, head + off, len);
+	data[len] = 0;
+	return pkt_build(&d, buf, 4096);
+}
+
+static int first_data_of(__u8 *buf, int *len, int i, const char *src,
+			 const char *head)
+{
+	unsigned short sport = 20000 + (i % 40000);
+	unsigned char ts[12];
+	unsigned int ack;
+
+	if (handshake(src, sport, &ack, ts))
+		return -1;
+	*len = head_segment(src, sport, ack, ts, head, 0, strlen(head), buf);
+	return *len > 0 ? 0 : -1;
+}
+
+static int first_data_prepare(__u8 *buf, int *len, int i)
+{
+	return first_data_of(buf, len, i, "10.10.0.2", head600);
+}
+
+/* Other clients than the 600-byte case's: their flows stay apart. */
+static int first_data_prepare_1400(__u8 *buf, int *len, int i)
+{
+	return first_data_of(buf, len, i, "10.10.5.2", head1400);
+}
+
+/* The 4 KiB head's segments: see seg_buf. */
+
+static int first_data_prepare_4096(__u8 *buf, int *len, int i)
+{
+	unsigned short sport = 20000 + (i % 40000);
+	int off, total = strlen(head4096);
+	unsigned char ts[12];
+	unsigned int ack;
+
+	if (handshake("10.10.6.2", sport, &ack, ts))
+		return -1;
+	for (n_segs = 0, off = 0; off < total && n_segs < MAX_SEGS; n_segs++) {
+		int l = total - off < 1448 ? total - off : 1448;
+
+		seg_len[n_segs] = head_segment("10.10.6.2", sport, ack, ts,
+					       head4096, off, l, seg_buf[n_segs]);
+		if (seg_len[n_segs] <= 0)
+			return -1;
+		off += l;
+	}
+	*len = seg_len[0];
+	return off == total ? 0 : -1;
 }
 
 /* ---- spliced steady state: one full splice, then one segment, timed ---- */
@@ -388,6 +511,8 @@ int main(int argc, char **argv)
 		 "Cache-Control: max-age=0\r\nReferer: http://www.example.com/\r\n"
 		 "Cookie: _ga=GA1.2.1234567890.1700000000; session=abcdef0123456789; "
 		 "theme=dark; FooBar=1.2.3.4\r\n\r\n");
+	make_head(head1400, 1400);
+	make_head(head4096, 4096);
 	if (setup(config)) {
 		fprintf(stderr, "bench: setup failed\n");
 		return 1;
@@ -439,9 +564,16 @@ int main(int argc, char **argv)
 		    .optlen = 20 },
 		  "c0", 0, XDP_TX },
 		{ "cookie: first data, 600-byte head, parse + backend SYN", prog_fd,
-		  { .family = 4 }, "c0", 0, XDP_REDIRECT, first_data_prepare },
+		  { .family = 4 }, "c0", 0, XDP_REDIRECT, first_data_prepare,
+		  .keyed = 1 },
 		{ "cookie: spliced steady-state segment", prog_fd,
 		  { .family = 4 }, "c0", 0, XDP_REDIRECT, spliced_prepare },
+		{ "cookie: first data, 1.4 KiB head (one segment)", prog_fd,
+		  { .family = 4 }, "c0", 0, XDP_REDIRECT, first_data_prepare_1400,
+		  .keyed = 1 },
+		{ "cookie: first data, 4 KiB head, 3 segments summed", prog_fd,
+		  { .family = 4 }, "c0", 0, XDP_REDIRECT, first_data_prepare_4096,
+		  .segs = 3, .keyed = 1 },
 		/* appended: the cases above are referred to by index */
 		{ "part: parse + LRU hit, 40-byte key (maglb_ct6's)",
 		  bpf_program__fd(base->progs.bench_ct6_hit),
@@ -517,6 +649,7 @@ int main(int argc, char **argv)
 	};
 	int nc = sizeof(cases) / sizeof(cases[0]);
 	double res[MAX_CASES], above[MAX_CASES], per[ROUNDS][MAX_CASES];
+	bool na[MAX_CASES] = {};
 	int r, only, tc_base = 0, per_round = n_iter / ROUNDS;
 
 	/* A B A B: every case runs in each of ROUNDS rounds, and a figure is
@@ -551,7 +684,13 @@ int main(int argc, char **argv)
 				fprintf(stderr, "bench: could not set up a spliced flow\n");
 				return 1;
 			}
-			per[r][k] = median_ns(&cases[k], r * per_round, per_round);
+			per[r][k] = na[k] ? CASE_NA :
+				    median_ns(&cases[k], r * per_round, per_round);
+			if (per[r][k] == CASE_NA) {
+				na[k] = true;
+				per[r][k] = 0;
+				continue;
+			}
 			if (per[r][k] < 0) {
 				fprintf(stderr, "bench: case %d failed\n", k);
 				return 1;
@@ -577,7 +716,10 @@ int main(int argc, char **argv)
 	printf("|%s|---------|--------------|---------------|\n",
 	       "--------------------------------------------------------");
 	for (i = 0; i < nc; i++)
-		if (cases[i].tc)	/* above the TC baseline; no parse row */
+		if (na[i])	/* the head is not collected over its segments */
+			printf("| %-54s | %7s | %12s | %13s |\n", cases[i].name,
+			       "n/a", "n/a", "n/a");
+		else if (cases[i].tc)	/* above the TC baseline; no parse row */
 			printf("| %-54s | %7.0f | %12.0f | %13s |\n",
 			       cases[i].name, res[i], above[i], "-");
 		else

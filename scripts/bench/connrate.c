@@ -7,7 +7,13 @@
  * never runs out of ports. Run it pinned to one core (taskset) so the
  * figure is per client core.
  *
- *   connrate ADDR PORT SECONDS [CONC]   prints: <opened> <failed> <per second>
+ * With HEAD_FILE, each connection also sends that request head in one
+ * write once connected, and counts when the first bytes of an "HTTP/1.1
+ * 200" answer arrive; then the RST. Four '@' in the head are replaced by a
+ * counter (0000-0999), so 1000 cookies take turns.
+ *
+ *   connrate ADDR PORT SECONDS [CONC [HEAD_FILE]]
+ *   prints: <opened> <failed> <per second>
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -29,14 +35,53 @@ static double now_s(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+#define MAX_FD 65536
+static char head[16384], *head_ctr;
+static int head_len;
+static unsigned char sent_head[MAX_FD];	/* per fd: the head is out */
+
+static int load_head(const char *path)
+{
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return -1;
+	head_len = fread(head, 1, sizeof(head) - 1, f);
+	fclose(f);
+	head[head_len] = 0;
+	head_ctr = strstr(head, "@@@@");
+	return head_len > 0 ? 0 : -1;
+}
+
+/* Connected: send the head (one write); 0 if it all went. */
+static int send_head(int ep, int fd)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.fd = fd };
+	static unsigned int n;
+	char d[5];
+
+	if (head_ctr) {
+		snprintf(d, sizeof(d), "%04u", n++ % 1000);
+		memcpy(head_ctr, d, 4);
+	}
+	if (write(fd, head, head_len) != head_len)
+		return -1;
+	sent_head[fd] = 1;
+	return epoll_ctl(ep, EPOLL_CTL_MOD, fd, &ev);
+}
+
 static int start_connect(int ep, const struct sockaddr_in *to)
 {
 	struct epoll_event ev = { .events = EPOLLOUT };
 	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
 
-	if (fd < 0)
+	if (fd < 0 || fd >= MAX_FD) {
+		if (fd >= 0)
+			close(fd);
 		return -1;
+	}
+	sent_head[fd] = 0;
 	setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
 	if (connect(fd, (const struct sockaddr *)to, sizeof(*to)) &&
 	    errno != EINPROGRESS) {
@@ -60,7 +105,11 @@ int main(int argc, char **argv)
 	int ep, conc, i, n, inflight = 0;
 
 	if (argc < 4 || inet_pton(AF_INET, argv[1], &to.sin_addr) != 1) {
-		fprintf(stderr, "usage: connrate ADDR PORT SECONDS [CONC]\n");
+		fprintf(stderr, "usage: connrate ADDR PORT SECONDS [CONC [HEAD_FILE]]\n");
+		return 2;
+	}
+	if (argc > 5 && load_head(argv[5])) {
+		fprintf(stderr, "connrate: cannot read a head from %s\n", argv[5]);
 		return 2;
 	}
 	to.sin_port = htons(atoi(argv[2]));
@@ -80,10 +129,23 @@ int main(int argc, char **argv)
 			socklen_t len = sizeof(err);
 
 			getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
-			if (err || (evs[i].events & (EPOLLERR | EPOLLHUP)))
+			if (err || (evs[i].events & (EPOLLERR | EPOLLHUP))) {
 				failed++;
-			else
+			} else if (head_len && !sent_head[fd]) {
+				if (!send_head(ep, fd))
+					continue;	/* now wait for the answer */
+				failed++;
+			} else if (head_len) {
+				char buf[4096];
+				ssize_t got = read(fd, buf, sizeof(buf));
+
+				if (got >= 12 && !memcmp(buf, "HTTP/1.1 200", 12))
+					opened++;
+				else
+					failed++;
+			} else {
 				opened++;
+			}
 			epoll_ctl(ep, EPOLL_CTL_DEL, fd, NULL);
 			close(fd);
 			inflight--;

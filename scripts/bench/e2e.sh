@@ -7,7 +7,8 @@
 #   ROUNDS (5)  DURATION seconds per run (5)  CONNS (32)  OPTIONS (all,
 #   a subset to compare a few)  TOPO (mlb-bench: the namespaces' prefix)
 #   MODE (nat; snat: the one-arm topology, for direct, maglb-* and the
-#   egress-path rows only). On a shared VM,
+#   egress-path rows only)  HEAD_OPTIONS (direct maglb-Cookie nginx-cookie:
+#   the connection setup rows with a 1.4 KiB request head). On a shared VM,
 #   fewer rounds left run-to-run ratios apart by up to 15%.
 set -u
 cd "$(dirname "$0")/../.."
@@ -292,7 +293,82 @@ for ((r = 1; r <= ROUNDS; r++)); do
 		echo -e "$o\t$res" >> "$OUT/connrate.raw"
 	done
 done
+
+# Connection setup with a request: each connection sends a 1.4 KiB head in
+# one write (a browser's: the Cookie last, FooBar after five others, 1000
+# values in turn) and counts at the answer's first bytes. The maglb rows
+# also count the heads decided without their cookie (key_fallback and
+# cookie_generated): heads of more than one segment, where they are not
+# collected.
+python3 - "$WORK/head1400.txt" <<'PY'
+import sys
+lines = ["GET / HTTP/1.1", "Host: www.example.com",
+    "User-Agent: Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36",
+    "Accept: text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8",
+    "Accept-Language: en-US,en;q=0.9", "Accept-Encoding: gzip, deflate"]
+ck = "Cookie: _ga=GA1.2.1234567890.1700000000; _gid=GA1.2.987654321.1700000000; session=0123456789abcdef0123456789abcdef; theme=dark; lang=en-US; FooBar=u@@@@"
+size, n = 1400, 1
+left = size - sum(len(l) + 2 for l in lines) - len(ck) - 2 - 2
+while left > 0:
+    l = 100 if left > 200 else left
+    name = "X-Pad-%d: " % n
+    lines.append(name + "p" * (l - len(name) - 2))
+    left -= l
+    n += 1
+head = "\r\n".join(lines + [ck]) + "\r\n\r\n"
+assert len(head) == size, len(head)
+open(sys.argv[1], "w").write(head)
+PY
+without_key() {
+	maglb stats --json 2>/dev/null | grep -o '"\(key_fallback\|cookie_generated\)":{"packets":[0-9]*' |
+		grep -o '[0-9]*$' | paste -sd+ | bc
+}
+HEAD_OPTIONS=${HEAD_OPTIONS:-"direct maglb-Cookie nginx-cookie"}
+: > "$OUT/connrate_head.raw"
+for ((r = 1; r <= ROUNDS; r++)); do
+	for o in $HEAD_OPTIONS; do
+		opt_on "$o" || continue
+		url=$(opt_url "$o")
+		hostport=${url#http://}
+		hostport=${hostport%/}
+		host=${hostport%:*}
+		port=80
+		[ "$host" != "$hostport" ] && port=${hostport##*:}
+		k0=$(without_key)
+		res=$(nsx client taskset -c 1 build/bench/connrate "$host" "$port" "$DURATION" 64 "$WORK/head1400.txt")
+		k1=$(without_key)
+		nokey=-
+		[ -n "$k0" ] && [ -n "$k1" ] && nokey=$((k1 - k0))
+		echo -e "$o\t$res\t$nokey" >> "$OUT/connrate_head.raw"
+	done
+done
 lb_off
+
+python3 - "$OUT/connrate_head.raw" <<'PY'
+import sys, collections
+rows = collections.OrderedDict()
+for line in open(sys.argv[1]):
+    o, res, nokey = line.rstrip('\n').split('\t')
+    opened, failed, rate = res.split()
+    rows.setdefault(o, []).append((float(rate), int(failed), int(opened), nokey))
+if rows:
+    print("Connection setup with a 1.4 KiB request head: connections/s one client core")
+    print("opens, sends the head in one write and gets the answer's first bytes (then RST),")
+    print("64 in flight, medians of %d alternating rounds\n" % len(next(iter(rows.values()))))
+    print("| option | requests/s | failed | x direct | x nginx | decided without the cookie |")
+    print("|---|---|---|---|---|---|")
+    med = {o: sorted(v)[len(v) // 2] for o, v in rows.items()}
+    d = med.get('direct', (0,))[0]
+    n = med.get('nginx-cookie', (0,))[0]
+    for o, (rate, failed, opened, nokey) in med.items():
+        print("| %s | %.0f | %d | %s | %s | %s |" % (o, rate, failed,
+              "%.2f" % (rate / d) if d else "-", "%.2f" % (rate / n) if n else "-",
+              nokey))
+    print("\n(nginx-cookie: nginx in the node, hash $cookie_FooBar consistent, keep-alive")
+    print("to the pods; maglb-Cookie binds each connection by its head in XDP. Decided")
+    print("without the cookie: maglb's key_fallback + cookie_generated over the run,")
+    print("which counts the heads still in flight at its end too)\n")
+PY
 
 python3 - "$OUT/connrate.raw" <<'PY'
 import sys, collections
