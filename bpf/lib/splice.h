@@ -526,15 +526,14 @@ static __always_inline int splice_first(CTX *ctx, struct pkt *p,
 			return ACT_DROP;
 		}
 		stash_init(sp, isn, cookie, bits, o, th, plen, now);
-		if (bpf_map_update_elem(&maglb_splice, &p->flow, sp, BPF_ANY)) {
-			*why = MAGLB_DROP_SPLICE_UNSUPPORTED;
-			return ACT_DROP;
-		}
+		/* No room to hold it (or evicted at once): fail closed. */
+		if (bpf_map_update_elem(&maglb_splice, &p->flow, sp, BPF_ANY))
+			return splice_rst_client(ctx, p, &p->flow, cookie, true,
+						 sc, why);
 		sp = bpf_map_lookup_elem(&maglb_splice, &p->flow);
-		if (!sp) {
-			*why = MAGLB_DROP_SPLICE_UNSUPPORTED;
-			return ACT_DROP;
-		}
+		if (!sp)
+			return splice_rst_client(ctx, p, &p->flow, cookie, true,
+						 sc, why);
 		done = parse_head(sc, svc, sp);
 	}
 	if (!done && sp->have < MAGLB_HEAD_MAX) {
