@@ -26,6 +26,7 @@
 #include "lib/fastpath.h"
 #include "lib/splice.h"
 #include "lib/handoff.h"
+#include "lib/icmp.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -95,6 +96,26 @@ static __always_inline int verdict(struct xdp_md *ctx, enum maglb_reason why,
 	if (why == MAGLB_PASS_TO_TC && action == XDP_PASS)
 		handoff_mark(ctx);
 	return action;
+}
+
+/* The packet in hand, of conntrack entry ct, as an ICMP too-big for its
+ * sender (lib/icmp.h): orig is the flow as it arrived, and the entry says
+ * what translation added to its sequence number. An IPv4
+ * packet without DF cannot be answered so: dropped, counted. */
+static __always_inline int too_big(struct xdp_md *ctx, struct pkt *p,
+				   const struct maglb_flow *orig,
+				   const struct maglb_ct_entry *ct, __u32 mtu,
+				   struct maglb_scratch *sc)
+{
+	enum maglb_reason why = MAGLB_DROP_TOO_BIG;
+	int action = XDP_DROP;
+	__u32 len = p->len;
+
+	if (icmp_df(p))
+		action = icmp_too_big(ctx, p, orig,
+				      (ct->flags & MAGLB_CT_F_SPLICE) ?
+				      ct->seq_add : 0, mtu, &sc->icmp, &why);
+	return verdict(ctx, why, action, len);
 }
 
 SEC("xdp")
@@ -191,7 +212,7 @@ int maglb_xdp(struct xdp_md *ctx)
 					       p.len);
 			if ((p.tcp_flags & (TCP_F_SYN | TCP_F_ACK | TCP_F_RST)) ==
 			    TCP_F_SYN) {
-				action = splice_syn_in(ctx, &reason);
+				action = splice_syn_in(ctx, svc->mtu, &reason);
 				return verdict(ctx, reason, action, p.len);
 			}
 			bpf_tail_call(ctx, &maglb_progs, MAGLB_PROG_SPLICE_FIRST);
@@ -206,6 +227,11 @@ int maglb_xdp(struct xdp_md *ctx)
 		new_conn = true;
 	}
 
+	/* A spliced client segment bigger than the backend's MSS allows
+	 * (ct->l3_max: 0 on every other entry, so one compare here). */
+	if (pkt_l3_len(&p) > ct->l3_max && ct->l3_max)
+		return too_big(ctx, &p, &p.flow, ct, ct->l3_max, sc);
+
 	count_entry(ct, p.len, new_conn);
 
 	sc->opts.len = 0;
@@ -217,6 +243,19 @@ int maglb_xdp(struct xdp_md *ctx)
 	l4_off = p.l4_off;
 	action = forward_cached(ctx, &p, new_conn ? nh : &ct->nh, now, &reason,
 				&sc->fib);
+	/* Bigger than the egress device takes: tell the sender (with DF;
+	 * IPv6 always), as the kernel would if the VIP were its own. */
+	if (reason == MAGLB_PASS_FIB_FRAG) {
+		/* The egress step may have moved the frame (its helpers
+		 * make packet pointers stale): parse again, keeping the
+		 * flow as it arrived for the quote. */
+		sc->key2 = p.flow;
+		if (parse_packet(ctx, &p) != PARSE_OK)
+			return verdict(ctx, reason, action, p.len);
+		if (icmp_df(&p))
+			return too_big(ctx, &p, &sc->key2, ct, sc->fib.mtu_result,
+				       sc);
+	}
 	/* ct_touch and forward_cached have just brought it up to date. */
 	if (!new_conn && (reason == MAGLB_TX || reason == MAGLB_REDIRECT ||
 			  reason == MAGLB_PASS_KERNEL_TC ||

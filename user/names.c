@@ -40,6 +40,9 @@ static const char *const reasons[MAGLB_REASON_MAX] = {
 	[MAGLB_PASS_TO_TC] = "pass_to_tc",
 	[MAGLB_PASS_KERNEL_TC] = "pass_kernel_tc",
 	[MAGLB_PASS_KERNEL_STACK] = "pass_kernel_stack",
+	[MAGLB_ICMP_TOO_BIG] = "icmp_too_big",
+	[MAGLB_DROP_TOO_BIG] = "drop_too_big",
+	[MAGLB_PASS_FIB_FRAG] = "pass_fib_frag",
 };
 
 const char *reason_name(int r)
