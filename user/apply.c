@@ -343,6 +343,20 @@ out:
 	return err;
 }
 
+static bool vip_taken(const struct maglb_config *cfg,
+		      const struct maglb_vip_key *k)
+{
+	struct maglb_vip_key c;
+	int i;
+
+	for (i = 0; i < cfg->n_services; i++) {
+		apply_vip_key(&cfg->services[i], &c);
+		if (!memcmp(&c, k, sizeof(c)))
+			return true;
+	}
+	return false;
+}
+
 static bool ct_is_doomed(const struct live *l, const struct ct_item *it)
 {
 	__u32 b = it->val.backend_id, s = it->val.svc_id;
@@ -391,7 +405,9 @@ int apply_config(const struct maglb_maps *m, const struct maglb_config *cfg,
 
 		if (config_find(cfg, o->svc.name))
 			continue;
-		err = maps_del_service(m, &o->key);
+		/* A service of another name may hold its VIP now (a plain
+		 * service replaced by a Gateway listener): that entry stays. */
+		err = vip_taken(cfg, &o->key) ? 0 : maps_del_service(m, &o->key);
 		if (!err)
 			err = maps_del_ring(m, o->svc.id);
 		if (!err)
