@@ -181,8 +181,7 @@ int maglb_xdp(struct xdp_md *ctx)
 			return verdict(ctx, reason, action, p.len);
 		}
 		ct_touch(ct, p.tcp_flags, now);
-		if ((ct->flags & (MAGLB_CT_F_REPLY | MAGLB_CT_F_STASH)) ==
-		    (MAGLB_CT_F_REPLY | MAGLB_CT_F_STASH)) {
+		if (ct->flags & MAGLB_CT_F_STASH) {
 			action = splice_ct(ctx, ct, &reason);
 			if (action >= 0)
 				return verdict(ctx, reason, action, p.len);

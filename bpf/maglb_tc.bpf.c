@@ -3,9 +3,9 @@
  * maglb_tc.bpf.c - TC ingress, for the steps XDP cannot be trusted with.
  * Sending a rewritten packet to a device that takes no XDP frames: XDP
  * marks it with the device (MAGLB_HANDOFF_FWD, lib/egress.h) and TC
- * redirects the skb. And frames that must grow: a backend's SYN-ACK
- * becomes the ACK that carries the client's stashed request, and a
- * response's first segment takes a Set-Cookie line (lib/cookie.h); an XDP
+ * redirects the skb. And frames that must grow: a backend's SYN-ACK or
+ * ACK, or a client's retransmit, becomes a segment of the stream we hold
+ * (lib/stash.h), and a response's first segment takes a Set-Cookie line (lib/cookie.h); an XDP
  * frame only has the tailroom its driver left (veth: about none).
  * maglb_xdp passes exactly these up (reason pass_to_tc) with a mark
  * (lib/handoff.h); everything else is TC_ACT_OK at once. Same logic as
@@ -65,20 +65,24 @@ int maglb_tc(struct __sk_buff *skb)
 	if (parse_packet(skb, &p) != PARSE_OK || !pkt_tcp(skb, &p))
 		return TC_ACT_OK;
 	ct = ct_lookup(&p.flow, &k4);
-	if (!ct || !(ct->flags & MAGLB_CT_F_REPLY))
+	if (!ct)
 		return TC_ACT_OK;
 	if (ct->flags & MAGLB_CT_F_PENDING) {
 		action = splice_pending_do(skb, &p, ct, bpf_ktime_get_ns(), &why);
-	} else if ((p.tcp_flags & (TCP_F_SYN | TCP_F_ACK)) != (TCP_F_SYN | TCP_F_ACK)) {
-		if (!cookie_due(skb, &p, ct))
-			return TC_ACT_OK;
-		action = cookie_insert(skb, &p, ct, &why);
-	} else if (ct->flags & MAGLB_CT_F_STASH) {
-		action = splice_stash_do(skb, &p, ct, &why);
-		if (action < 0)
-			return TC_ACT_OK;
 	} else {
-		return TC_ACT_OK;
+		action = -1;
+		if (ct->flags & MAGLB_CT_F_STASH)
+			action = splice_stash_do(skb, &p, ct, &why);
+		/* Not a stash step: a response that XDP committed to carry
+		 * a Set-Cookie line, or nothing for us. */
+		if (action < 0) {
+			if (!(ct->flags & MAGLB_CT_F_REPLY) ||
+			    (p.tcp_flags & (TCP_F_SYN | TCP_F_ACK)) ==
+			    (TCP_F_SYN | TCP_F_ACK) ||
+			    !cookie_due(skb, &p, ct))
+				return TC_ACT_OK;
+			action = cookie_insert(skb, &p, ct, &why);
+		}
 	}
 	count_reason(why, p.len);
 	return action;

@@ -88,6 +88,13 @@ enum maglb_reason {
 					 * frames: TC sends the skb (egress.h) */
 	MAGLB_PASS_KERNEL_STACK,	/* rewritten, MACs left: the kernel
 					 * routes it (no XDP metadata) */
+	/* request heads over several segments (bpf/lib/stash.h) */
+	MAGLB_SPLICE_HEAD_ACK,		/* head segment held, acknowledged */
+	MAGLB_SPLICE_HEAD_DUP,		/* segment held already or past a gap:
+					 * acknowledged again, not kept */
+	MAGLB_SPLICE_HEAD_HELD,		/* segment held while the backend opens */
+	MAGLB_HEAD_TOO_LONG,		/* no blank line in MAGLB_HEAD_MAX bytes */
+	MAGLB_SPLICE_CHUNK,		/* a further held segment to the backend */
 	/* Path MTU (bpf/lib/icmp.h): a packet bigger than its next hop takes */
 	MAGLB_ICMP_TOO_BIG,		/* answered with ICMP frag-needed / ICMPv6
 					 * packet-too-big; the packet dropped */
@@ -330,30 +337,54 @@ struct maglb_handoff {
 	__u32 pad;
 };
 
-#define MAGLB_STASH_MAX		1500	/* bytes of first data we hold */
-#define MAGLB_STASH_BUF		2048	/* power of 2: indexes mask into it */
+/*
+ * Delayed binding holds the client's stream from its first byte until the
+ * backend has acknowledged it: the whole request head (its blank line) and
+ * whatever follows it before the backend connection is open, up to
+ * MAGLB_HEAD_MAX bytes. Our SYN-ACK's window ends exactly there, so a
+ * client never sends past it. A head longer than that is balanced by what
+ * its first MAGLB_HEAD_MAX bytes hold (counted as head_too_long). 8 KiB is
+ * nginx's default large_client_header_buffers size: the longest request
+ * line or header line nginx itself takes.
+ */
+#define MAGLB_HEAD_MAX		8192	/* power of 2: offsets mask into it */
+#define MAGLB_SEG_MAX		1500	/* payload of one segment we write */
+#define MAGLB_SEG_BUF		2048	/* power of 2 >= MAGLB_SEG_MAX + 3 */
+/* A segment's worth past the head, so a write at any offset below
+ * MAGLB_HEAD_MAX stays inside the buffer as the verifier sees it. */
+#define MAGLB_STASH_BUF		(MAGLB_HEAD_MAX + MAGLB_SEG_BUF)
+#define MAGLB_PARSER_BYTES	448	/* >= BPF's struct http_parser */
 #define MAGLB_SPLICE_WSCALE	7	/* window scale we promise clients */
+
+enum maglb_stash_state {
+	MAGLB_STASH_COLLECTING = 0,	/* head not complete: no backend yet */
+	MAGLB_STASH_OPENING,		/* backend picked, its SYN sent */
+	MAGLB_STASH_REPLAYING,		/* connected: the stream goes over */
+};
 
 /*
  * maglb_splice value: a connection between the client's first data segment
- * and the backend acknowledging it. Keyed like the client's flow.
+ * and the backend acknowledging everything held. Keyed like the client's
+ * flow. Offsets count from the client's ISN + 1.
  */
 struct maglb_splice {
 	__u32 isn_client;	/* client's ISN; the backend gets the same */
 	__u32 isn_cookie;	/* our SYN-ACK ISN (the syncookie) */
 	__u32 tsval_client;	/* client's latest TSval */
 	__u32 tsval_ours;	/* TSval of our SYN-ACK, echoed by the client */
-	__u32 payload_sum;	/* one's complement sum of the payload */
-	__u16 payload_len;
+	__u16 have;		/* bytes of the stream held: payload[0..have) */
+	__u16 acked;		/* of those, acknowledged by the backend */
+	__u16 chunk;		/* payload per segment toward the backend */
 	__u16 mss;		/* client's MSS, from the cookie */
 	__u16 window;		/* client's window (scaled by wscale) */
 	__u8 wscale;		/* client's window scale, 0xff = none */
 	__u8 sack_ok;
 	__u8 ts_ok;
-	__u8 pad;
+	__u8 state;		/* enum maglb_stash_state */
 	__u16 cookie_len;	/* Set-Cookie to come: the backend's MSS less this */
 	__u64 created_ns;
-	__u8 payload[MAGLB_STASH_BUF];	/* zero padded past payload_len */
+	__u8 parser[MAGLB_PARSER_BYTES];	/* the head parser, while collecting */
+	__u8 payload[MAGLB_STASH_BUF];	/* zero padded past have */
 };
 
 /*

@@ -99,8 +99,8 @@ static __always_inline __u32 cookie_fits(CTX *ctx, const struct pkt *p,
 	struct nl_find nf = {};
 
 	plen = p->l3_off + pkt_l3_len(p) - p->l4_off - hlen;
-	if (!plen || plen > MAGLB_STASH_MAX || len > MAGLB_COOKIE_LINE_MAX ||
-	    plen + len > MAGLB_STASH_MAX)
+	if (!plen || plen > MAGLB_SEG_MAX || len > MAGLB_COOKIE_LINE_MAX ||
+	    plen + len > MAGLB_SEG_MAX)
 		return 0;
 	n = plen < MAGLB_COOKIE_LINE_MAX ? plen : MAGLB_COOKIE_LINE_MAX;
 	if (ctx_load_bytes(ctx, p->l4_off + hlen, sc->grow, n,

@@ -39,7 +39,7 @@ static __always_inline __u16 csum_apply(__u16 check, __u64 delta)
 }
 
 /*
- * One's complement sum of LEN bytes at BUF (MAGLB_STASH_BUF bytes, zero
+ * One's complement sum of LEN bytes at BUF (at most MAGLB_SEG_BUF, zero
  * padded to 4 bytes past LEN), in bpf_csum_diff() calls of up to 512
  * bytes. The size goes through helper_len(): clang tests the clamped size
  * in one register and may pass another.
@@ -51,7 +51,7 @@ static __always_inline __u32 csum_buf(const __u8 *buf, __u32 len)
 	int i;
 
 #pragma unroll
-	for (i = 0; i < MAGLB_STASH_BUF / 512; i++) {
+	for (i = 0; i < MAGLB_SEG_BUF / 512; i++) {
 		off = i * 512;
 		if (off >= len)
 			break;

@@ -96,7 +96,7 @@ struct http_parser {
 	__u16 path_len;
 	char host[HTTP_HOST_MAX];
 	char path[HTTP_PATH_MAX];
-};
+} __attribute__((aligned(8)));	/* saved and restored whole (stash.h) */
 
 static __always_inline char http_lower(char c)
 {

@@ -153,11 +153,12 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } maglb_progs SEC(".maps");
 
-/* Delayed binding in progress: client's flow -> its first data segment and
- * the handshake facts needed to open the backend side. */
+/* Delayed binding in progress: client's flow -> the stream held so far
+ * and the handshake facts needed to open the backend side (stash.h). An
+ * entry lives from the first data to the backend's ACK of all of it. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 16384);	/* handshakes in flight, ~2 KiB each */
+	__uint(max_entries, 4096);	/* handshakes in flight, ~10.7 KiB each */
 	__type(key, struct maglb_flow);
 	__type(value, struct maglb_splice);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
@@ -208,7 +209,8 @@ struct maglb_scratch {
 	struct bpf_fib_lookup fib;
 	struct maglb_vip_key vip;	/* a route's service key (route.h) */
 	__u64 cookie_val;		/* a generated cookie (cookie.h) */
-	__u8 grow[2 * MAGLB_STASH_BUF];	/* a response with Set-Cookie (cookie.h) */
+	__u8 grow[2 * MAGLB_SEG_BUF];	/* a response with Set-Cookie (cookie.h);
+					 * a held segment being checked (stash.h) */
 	union icmp_frame icmp;		/* an ICMP too-big being built (icmp.h) */
 	char rhost[MAGLB_MATCH_LEN];	/* the Host, right-aligned (route.h) */
 };

@@ -31,6 +31,7 @@
 #include "nat.h"
 #include "stats.h"
 #include "syncookie.h"
+#include "stash.h"
 #include "tcpseg.h"
 #include "route.h"
 #include "cookie.h"
@@ -87,27 +88,6 @@ static __always_inline __u32 tsval_now(void)
 	return bpf_ktime_get_ns() >> 20;	/* ~1 ms ticks */
 }
 
-/* A fresh segment from the VIP back to the flow's sender. */
-static __always_inline void seg_answer(struct seg *s, const struct maglb_flow *f)
-{
-	__builtin_memset(s, 0, sizeof(*s));
-	s->saddr = f->daddr;
-	s->daddr = f->saddr;
-	s->sport = f->dport;
-	s->dport = f->sport;
-}
-
-/* A fresh segment from our side of the backend connection to it. */
-static __always_inline void seg_to_backend(struct seg *s,
-					   const struct maglb_ct_entry *fwd)
-{
-	__builtin_memset(s, 0, sizeof(*s));
-	s->saddr = fwd->nat_saddr;
-	s->daddr = fwd->nat_daddr;
-	s->sport = fwd->nat_sport;
-	s->dport = fwd->nat_dport;
-}
-
 /* Reply to the sender itself: swap MACs and send back out. */
 static __always_inline int send_back(CTX *ctx, struct pkt *p,
 				     struct maglb_scratch *sc)
@@ -145,9 +125,9 @@ static __always_inline int splice_syn(CTX *ctx, struct pkt *p,
 	s->seq = cookie_make(&p->flow, isn, bits, k, &sc->cookie);
 	s->ack = isn + 1;
 	s->flags = TCP_F_SYN | TCP_F_ACK;
-	/* One segment of window: the rest of the request waits for the
-	 * backend, instead of arriving while we cannot forward it. */
-	s->window = splice_mss(p->flow.family);
+	/* A window that ends where the stash does (stash.h): the whole
+	 * head comes at once, and nothing past what we can hold. */
+	s->window = MAGLB_HEAD_MAX;
 	seg_syn_opts(s, mss, o->sack_ok, o->ts_ok,
 		     tsval_now(), o->tsval,
 		     o->wscale == WSCALE_NONE ? WSCALE_NONE : MAGLB_SPLICE_WSCALE);
@@ -185,33 +165,6 @@ static __always_inline int splice_send_syn(CTX *ctx, struct pkt *p,
 	return forward_to_backend(ctx, p, fwd, why, &sc->fib);
 }
 
-/* The backend's SYN-ACK, as the ACK that carries the stashed data. */
-static __always_inline int splice_send_data(CTX *ctx, struct pkt *p,
-					    const struct maglb_splice *sp,
-					    const struct maglb_ct_entry *fwd,
-					    __u32 isn_backend, __u8 ts,
-					    __u32 tsval_backend,
-					    struct maglb_scratch *sc,
-					    enum maglb_reason *why)
-{
-	__u32 len = sp->payload_len;
-	struct seg *s = &sc->seg;
-
-	seg_to_backend(s, fwd);
-	s->seq = sp->isn_client + 1;
-	s->ack = isn_backend + 1;
-	s->flags = TCP_F_ACK | TCP_F_PSH;
-	s->window = sp->window;	/* the backend knows the client's scale */
-	seg_ts_opts(s, ts, sp->tsval_client, tsval_backend);
-	if (len > MAGLB_STASH_MAX ||
-	    seg_write(ctx, p, s, sp->payload, len, sp->payload_sum, &sc->tbuf)) {
-		*why = MAGLB_DROP_SPLICE_UNSUPPORTED;
-		return ACT_DROP;
-	}
-	count_reason(MAGLB_SPLICE_ACK, p->len);
-	return forward_to_backend(ctx, p, fwd, why, &sc->fib);
-}
-
 /* Setup failed: tell the client with an RST from the VIP. */
 static __always_inline int splice_rst_client(CTX *ctx, struct pkt *p,
 					     const struct maglb_flow *client,
@@ -245,36 +198,16 @@ static __always_inline void splice_forget(const struct maglb_flow *client,
 	ct_delete(reply, k4);
 }
 
-struct http_loop {
+struct key_fill {
 	struct maglb_scratch *sc;
-	__u32 len;
 };
-
-static __noinline long http_loop_cb(__u32 i, void *data)
-{
-	struct http_loop *l = data;
-	__u32 j, at;
-
-#pragma unroll
-	for (j = 0; j < HTTP_CHUNK; j++) {
-		at = i * HTTP_CHUNK + j;
-		if (at >= l->len)
-			return 1;
-		/* The mask, not the test above, is what the verifier can
-		 * use. A callback must return exactly 0 or 1. */
-		if (http_step(&l->sc->ps,
-			      l->sc->sp.payload[buf_idx(at, MAGLB_STASH_BUF)]))
-			return 1;
-	}
-	return 0;
-}
 
 /* Byte i of the key block: the parsed value, unquoted, zero padded. A
  * callback for the same reason as http_loop_cb: inline, 128 steps with a
  * branch each overran the verifier. */
 static __noinline long key_fill_step(__u32 i, void *data)
 {
-	struct maglb_scratch *sc = ((struct http_loop *)data)->sc;
+	struct maglb_scratch *sc = ((struct key_fill *)data)->sc;
 	__u32 n = sc->ps.value_len, off = sc->ps.value_off, j, at;
 
 	/* HTTP_CHUNK bytes per call, as in http_loop_cb. bpf_loop bounds i;
@@ -319,18 +252,16 @@ static __always_inline bool key_names_equal(const struct maglb_service *a,
 	return true;
 }
 
-/* Run the head parser over the stashed first segment, looking for svc's
- * key (and, always, the Host and path). */
-static __always_inline void parse_head(struct maglb_scratch *sc,
+/* Run the head parser over all the stream held, looking for svc's key
+ * (and, always, the Host and path). True when it needed no more. */
+static __always_inline bool parse_head(struct maglb_scratch *sc,
 				       const struct maglb_service *svc,
-				       __u32 plen)
+				       const struct maglb_splice *sp)
 {
-	struct http_loop loop = { .sc = sc, .len = plen };
-
 	http_init(&sc->ps, svc->hash_type == MAGLB_HASH_COOKIE ?
 		  HTTP_MODE_COOKIE : HTTP_MODE_HEADER, svc->key_name,
 		  svc->key_len);
-	bpf_loop((plen + HTTP_CHUNK - 1) / HTTP_CHUNK, http_loop_cb, &loop, 0);
+	return stash_parse(sc, sp->payload, 0, sp->have);
 }
 
 /*
@@ -343,14 +274,14 @@ static __always_inline void parse_head(struct maglb_scratch *sc,
  */
 static __always_inline int splice_no_route(CTX *ctx, struct pkt *p,
 					   const struct maglb_service *listener,
-					   __u32 isn, __u32 cookie, __u32 plen,
-					   struct maglb_scratch *sc,
+					   __u32 isn, __u32 cookie, __u32 held,
+					   __u32 plen, struct maglb_scratch *sc,
 					   enum maglb_reason *why)
 {
 	/* "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n"
 	 * "Connection: close\r\n\r\n", 64 bytes as little-endian words: a
 	 * string would go to .rodata, whose BTF clang 14 gets wrong. */
-	__u64 *w = (__u64 *)sc->sp.payload;
+	__u64 *w = (__u64 *)sc->grow;
 	struct seg *s = &sc->seg;
 
 	seg_answer(s, &p->flow);
@@ -368,13 +299,13 @@ static __always_inline int splice_no_route(CTX *ctx, struct pkt *p,
 	w[5] = 0x656e6e6f430a0d30ULL;
 	w[6] = 0x63203a6e6f697463ULL;
 	w[7] = 0x0a0d0a0d65736f6cULL;
-	s->ack = isn + 1 + plen;
+	s->ack = isn + 1 + held;
 	s->flags = TCP_F_ACK | TCP_F_PSH | TCP_F_FIN;
 	s->window = splice_mss(p->flow.family);
 	/* Timestamps were agreed in the handshake: keep them (RFC 7323). */
 	seg_ts_opts(s, sc->opts.ts_ok, tsval_now(), sc->opts.tsval);
-	if (seg_write(ctx, p, s, sc->sp.payload, 64,
-		      csum_buf(sc->sp.payload, 64), &sc->tbuf)) {
+	if (seg_write(ctx, p, s, sc->grow, 64, csum_buf(sc->grow, 64),
+		      &sc->tbuf)) {
 		*why = MAGLB_DROP_SPLICE_UNSUPPORTED;
 		return ACT_DROP;
 	}
@@ -382,22 +313,161 @@ static __always_inline int splice_no_route(CTX *ctx, struct pkt *p,
 	return egress_back(ctx, p);
 }
 
-/* A client ACK with no connection: the handshake ACK, or the first data. */
+/* The facts of the handshake, from the client's first data segment. */
+static __always_inline void stash_init(struct maglb_splice *sp, __u32 isn,
+				       __u32 cookie, int bits,
+				       const struct tcp_opts *o,
+				       const struct tcphdr *th, __u32 plen,
+				       __u64 now)
+{
+	sp->isn_client = isn;
+	sp->isn_cookie = cookie;
+	sp->tsval_client = o->tsval;
+	sp->tsval_ours = o->tsecr;
+	sp->ts_ok = o->ts_ok;
+	sp->have = plen;
+	sp->acked = 0;
+	sp->chunk = 0;
+	sp->mss = cookie_mss(bits >> 4);
+	sp->wscale = (bits & 15) == COOKIE_WS_NONE ? WSCALE_NONE : bits & 15;
+	sp->sack_ok = (bits >> 8) & 1;
+	sp->window = bpf_ntohs(th->window);
+	sp->state = MAGLB_STASH_COLLECTING;
+	sp->cookie_len = 0;
+	sp->created_ns = now;
+}
+
+/*
+ * The head is complete, or as complete as it gets: pick the route and the
+ * backend from what sc->ps found, track the connection, and send the
+ * backend our SYN. sp is the stash (in maglb_splice); plen the payload of
+ * the segment in hand.
+ */
+static __always_inline int splice_open(CTX *ctx, struct pkt *p,
+				       const struct maglb_service *svc,
+				       struct maglb_splice *sp,
+				       struct maglb_scratch *sc, __u32 plen,
+				       __u64 now, enum maglb_reason *why)
+{
+	struct maglb_ct_entry *fwd = &sc->fwd;
+	struct maglb_backend *be;
+	struct key_fill fill;
+	__u32 be_id;
+	__u64 hash = 0;
+	int rc;
+
+	if (svc->n_matches) {
+		struct maglb_vip_key *vk = &sc->vip;
+		const struct maglb_service *r;
+
+		__builtin_memset(vk, 0, sizeof(*vk));
+		vk->addr = p->flow.daddr;
+		vk->port = p->flow.dport;
+		vk->proto = p->flow.proto;
+		vk->family = p->flow.family;
+		r = route_pick(sc, svc, vk);
+		if (!r) {
+			__u32 isn = sp->isn_client, cookie = sp->isn_cookie;
+			__u32 held = sp->have;
+
+			bpf_map_delete_elem(&maglb_splice, &p->flow);
+			return splice_no_route(ctx, p, svc, isn, cookie, held,
+					       plen, sc, why);
+		}
+		/* The listener's parse looked for the key most routes use
+		 * (the agent's choice); this route may want another. */
+		if (key_hashed(r) && (r->hash_type != svc->hash_type ||
+				      r->key_len != svc->key_len ||
+				      !key_names_equal(r, svc))) {
+			count_reason(MAGLB_ROUTE_REPARSE, p->len);
+			parse_head(sc, r, sp);
+		}
+		svc = r;
+	}
+	/* What the client takes (the cookie's, rounded down), and not more
+	 * than this service's backend path: the backend sends us no bigger. */
+	if (splice_path_mss(p->flow.family, svc->mtu) < sp->mss)
+		sp->mss = splice_path_mss(p->flow.family, svc->mtu);
+	/* One call site per flow hash: each inlines a whole XXH64. */
+	sc->cookie_val = 0;
+	if (!key_hashed(svc)) {
+		hash = maglb_flow_hash(&p->flow, svc->hash_type);
+	} else {
+		bool found = sc->ps.result == HTTP_FOUND;
+		bool gen = !found && svc->hash_type == MAGLB_HASH_COOKIE &&
+			   (svc->flags & MAGLB_SVC_F_SET_COOKIE);
+
+		if (found) {
+			fill.sc = sc;
+			bpf_loop(MAGLB_KEY_MAX / HTTP_CHUNK, key_fill_step,
+				 &fill, 0);
+			sc->key.len = sc->ps.value_len;
+		} else {
+			hash = maglb_flow_hash(&p->flow, gen ? MAGLB_HASH_TUPLE :
+							     svc->fallback_hash);
+		}
+		if (gen) {
+			sc->cookie_val = hash;
+			cookie_key(&sc->key, hash);
+		}
+		if (found || gen)
+			hash = key_block_hash(&sc->key);
+		if (!found)
+			count_reason(gen ? MAGLB_COOKIE_GENERATED :
+					   MAGLB_KEY_FALLBACK, p->len);
+	}
+	be = maglev_backend(svc->id, hash, &be_id);
+	if (!be) {
+		*why = MAGLB_DROP_NO_BACKEND;
+		goto forget;
+	}
+	rc = ct_create(p, svc, be_id, be, hash, now, NULL, fwd,
+		       MAGLB_CT_F_PENDING | MAGLB_CT_F_SPLICE, &sc->rev,
+		       MAGLB_CT_F_PENDING | MAGLB_CT_F_SPLICE, &sc->key1, &sc->k4);
+	if (rc) {
+		*why = rc;
+		goto forget;
+	}
+	count_entry(fwd, p->len, true);
+
+	sp->cookie_len = 0;
+	if (sc->cookie_val) {
+		struct maglb_cookie_line *line;
+		struct maglb_ct_entry *rev;
+		__u32 id = svc->id;
+
+		line = bpf_map_lookup_elem(&maglb_cookies, &id);
+		rev = ct_lookup(&sc->key1, &sc->k4);
+		if (line && rev && line->len <= MAGLB_COOKIE_LINE_MAX) {
+			rev->flags |= MAGLB_CT_F_SET_COOKIE;
+			rev->cookie_val = sc->cookie_val;
+			rev->cookie_len = line->len;
+			sp->cookie_len = line->len;
+		}
+	}
+	sp->state = MAGLB_STASH_OPENING;
+	return splice_send_syn(ctx, p, sp, fwd, sc, why);
+forget:
+	bpf_map_delete_elem(&maglb_splice, &p->flow);
+	return ACT_DROP;
+}
+
+/*
+ * A client ACK with no connection: the handshake ACK, the first data, or
+ * the next segment of a head being collected (stash.h).
+ */
 static __always_inline int splice_first(CTX *ctx, struct pkt *p,
 					const struct maglb_service *svc,
 					__u64 now, enum maglb_reason *why)
 {
 	struct tcphdr *th = tcp_hdr(p);
-	struct maglb_ct_entry *fwd;
-	struct maglb_backend *be;
 	struct maglb_scratch *sc;
 	struct maglb_secret *k;
 	struct maglb_splice *sp;
-	struct http_loop loop;
 	struct tcp_opts *o;
-	__u32 zero = 0, isn, cookie, l3_len, hlen, plen, be_id;
-	__u64 hash = 0, sum;
-	int bits, rc;
+	__u32 zero = 0, isn, cookie, hlen, plen, from;
+	int bits, n;
+	bool done;
 
 	if ((p->tcp_flags & (TCP_F_SYN | TCP_F_RST)) ||
 	    !(p->tcp_flags & TCP_F_ACK)) {
@@ -423,156 +493,88 @@ static __always_inline int splice_first(CTX *ctx, struct pkt *p,
 		return send_back(ctx, p, sc);
 	}
 	o = &sc->opts;
-	fwd = &sc->fwd;
-	isn = bpf_ntohl(th->seq) - 1;
-	cookie = bpf_ntohl(th->ack_seq) - 1;
-	bits = cookie_check(&p->flow, isn, cookie, k, &sc->cookie);
-	if (bits < 0) {
-		*why = MAGLB_DROP_BAD_COOKIE;
-		return ACT_DROP;
-	}
 	hlen = th->doff * 4;
-	l3_len = pkt_l3_len(p);
-	plen = p->l3_off + l3_len - p->l4_off - hlen;
-	if (!plen || plen > 0xffff) {
+	plen = p->l3_off + pkt_l3_len(p) - p->l4_off - hlen;
+	if (plen > 0xffff) {
 		*why = MAGLB_DROP_HANDSHAKE_ACK;
 		return ACT_DROP;
 	}
-	if (plen > MAGLB_STASH_MAX || tcpopt_load(ctx, p->l4_off, hlen, o)) {
-		*why = MAGLB_DROP_SPLICE_UNSUPPORTED;
-		return ACT_DROP;
-	}
 
-	sp = &sc->sp;
-	if (ctx_load_bytes(ctx, p->l4_off + hlen, sp->payload, plen,
-			   MAGLB_STASH_BUF)) {
-		*why = MAGLB_DROP_SPLICE_UNSUPPORTED;
-		return ACT_DROP;
-	}
-	/* Zero pad to a 4-byte word for csum_buf() (plen <= 1500 here). */
-	sp->payload[buf_idx(plen, MAGLB_STASH_BUF)] = 0;
-	sp->payload[buf_idx(plen + 1, MAGLB_STASH_BUF)] = 0;
-	sp->payload[buf_idx(plen + 2, MAGLB_STASH_BUF)] = 0;
-	sp->payload_sum = csum_buf(sp->payload, plen);
-
-	/* We re-emit these bytes with a fresh checksum: make sure they are
-	 * the bytes the client sent. */
-	sum = 0;
-	if (p->ip4) {
-		sum += p->flow.saddr.v4;
-		sum += p->flow.daddr.v4;
+	sp = bpf_map_lookup_elem(&maglb_splice, &p->flow);
+	if (sp && sp->state == MAGLB_STASH_COLLECTING &&
+	    bpf_ntohl(th->ack_seq) == sp->isn_cookie + 1) {
+		/* The next segment of a head we hold. Its ACK is our cookie,
+		 * which only the client knows: a stranger's is not. */
+		if (now - sp->created_ns > splice_timeout_ns) {
+			cookie = sp->isn_cookie;
+			bpf_map_delete_elem(&maglb_splice, &p->flow);
+			return splice_rst_client(ctx, p, &p->flow, cookie, true,
+						 sc, why);
+		}
+		if (!plen) {
+			*why = MAGLB_DROP_HANDSHAKE_ACK;
+			return ACT_DROP;
+		}
+		if (tcpopt_load(ctx, p->l4_off, hlen, o)) {
+			*why = MAGLB_DROP_SPLICE_UNSUPPORTED;
+			return ACT_DROP;
+		}
+		from = sp->have;
+		n = stash_take(ctx, p, sp, sc,
+			       bpf_ntohl(th->seq) - sp->isn_client - 1, hlen,
+			       plen, why);
+		if (n < 0)
+			return ACT_DROP;
+		if (!n) {
+			*why = MAGLB_SPLICE_HEAD_DUP;
+			return stash_ack(ctx, p, sp, sc);
+		}
+		__builtin_memcpy(&sc->ps, sp->parser, sizeof(sc->ps));
+		done = stash_parse(sc, sp->payload, from, from + n);
 	} else {
-		sum = sum_words(&p->flow.saddr, 16, sum);
-		sum = sum_words(&p->flow.daddr, 16, sum);
-	}
-	sum += bpf_htons(IPPROTO_TCP) + bpf_htons(hlen + plen);
-	sum = sum_words(th, 20, sum) + tcpopt_sum(o) + sp->payload_sum;
-	if (csum_fold64(sum) != 0xffff) {
-		*why = MAGLB_DROP_BAD_CSUM;
-		return ACT_DROP;
-	}
-
-	parse_head(sc, svc, plen);
-	if (svc->n_matches) {
-		struct maglb_vip_key *vk = &sc->vip;
-		const struct maglb_service *r;
-
-		__builtin_memset(vk, 0, sizeof(*vk));
-		vk->addr = p->flow.daddr;
-		vk->port = p->flow.dport;
-		vk->proto = p->flow.proto;
-		vk->family = p->flow.family;
-		r = route_pick(sc, svc, vk);
-		if (!r)
-			return splice_no_route(ctx, p, svc, isn, cookie, plen, sc,
-					       why);
-		/* The listener's parse looked for the key most routes use
-		 * (the agent's choice); this route may want another. */
-		if (key_hashed(r) && (r->hash_type != svc->hash_type ||
-				      r->key_len != svc->key_len ||
-				      !key_names_equal(r, svc))) {
-			count_reason(MAGLB_ROUTE_REPARSE, p->len);
-			parse_head(sc, r, plen);
+		isn = bpf_ntohl(th->seq) - 1;
+		cookie = bpf_ntohl(th->ack_seq) - 1;
+		bits = cookie_check(&p->flow, isn, cookie, k, &sc->cookie);
+		if (bits < 0) {
+			*why = MAGLB_DROP_BAD_COOKIE;
+			return ACT_DROP;
 		}
-		svc = r;
-	}
-	/* One call site per flow hash: each inlines a whole XXH64. */
-	sc->cookie_val = 0;
-	if (!key_hashed(svc)) {
-		hash = maglb_flow_hash(&p->flow, svc->hash_type);
-	} else {
-		bool found = sc->ps.result == HTTP_FOUND;
-		bool gen = !found && svc->hash_type == MAGLB_HASH_COOKIE &&
-			   (svc->flags & MAGLB_SVC_F_SET_COOKIE);
-
-		if (found) {
-			loop.sc = sc;
-			bpf_loop(MAGLB_KEY_MAX / HTTP_CHUNK, key_fill_step,
-				 &loop, 0);
-			sc->key.len = sc->ps.value_len;
-		} else {
-			hash = maglb_flow_hash(&p->flow, gen ? MAGLB_HASH_TUPLE :
-							     svc->fallback_hash);
+		if (!plen) {
+			*why = MAGLB_DROP_HANDSHAKE_ACK;
+			return ACT_DROP;
 		}
-		if (gen) {
-			sc->cookie_val = hash;
-			cookie_key(&sc->key, hash);
+		if (tcpopt_load(ctx, p->l4_off, hlen, o)) {
+			*why = MAGLB_DROP_SPLICE_UNSUPPORTED;
+			return ACT_DROP;
 		}
-		if (found || gen)
-			hash = key_block_hash(&sc->key);
-		if (!found)
-			count_reason(gen ? MAGLB_COOKIE_GENERATED :
-					   MAGLB_KEY_FALLBACK, p->len);
-	}
-	be = maglev_backend(svc->id, hash, &be_id);
-	if (!be) {
-		*why = MAGLB_DROP_NO_BACKEND;
-		return ACT_DROP;
-	}
-	rc = ct_create(p, svc, be_id, be, hash, now, NULL, fwd,
-		       MAGLB_CT_F_PENDING | MAGLB_CT_F_SPLICE, &sc->rev,
-		       MAGLB_CT_F_PENDING | MAGLB_CT_F_SPLICE, &sc->key1, &sc->k4);
-	if (rc) {
-		*why = rc;
-		return ACT_DROP;
-	}
-	count_entry(fwd, p->len, true);
-
-	sp->cookie_len = 0;
-	if (sc->cookie_val) {
-		struct maglb_cookie_line *line;
-		struct maglb_ct_entry *rev;
-		__u32 id = svc->id;
-
-		line = bpf_map_lookup_elem(&maglb_cookies, &id);
-		rev = ct_lookup(&sc->key1, &sc->k4);
-		if (line && rev && line->len <= MAGLB_COOKIE_LINE_MAX) {
-			rev->flags |= MAGLB_CT_F_SET_COOKIE;
-			rev->cookie_val = sc->cookie_val;
-			rev->cookie_len = line->len;
-			sp->cookie_len = line->len;
+		/* The first segment: a stash of its own replaces any older
+		 * one of this 4-tuple (the client has moved on from it). */
+		sp = &sc->sp;
+		n = seg_payload_load(ctx, p, o, hlen, plen, sp->payload);
+		if (n) {
+			*why = n;
+			return ACT_DROP;
 		}
+		stash_init(sp, isn, cookie, bits, o, th, plen, now);
+		if (bpf_map_update_elem(&maglb_splice, &p->flow, sp, BPF_ANY)) {
+			*why = MAGLB_DROP_SPLICE_UNSUPPORTED;
+			return ACT_DROP;
+		}
+		sp = bpf_map_lookup_elem(&maglb_splice, &p->flow);
+		if (!sp) {
+			*why = MAGLB_DROP_SPLICE_UNSUPPORTED;
+			return ACT_DROP;
+		}
+		done = parse_head(sc, svc, sp);
 	}
-	sp->isn_client = isn;
-	sp->isn_cookie = cookie;
-	sp->tsval_client = o->tsval;
-	sp->tsval_ours = o->tsecr;
-	sp->ts_ok = o->ts_ok;
-	sp->payload_len = plen;
-	/* What the client takes (the cookie's, rounded down), and not more
-	 * than this service's backend path: the backend sends us no bigger. */
-	sp->mss = cookie_mss(bits >> 4);
-	if (splice_path_mss(p->flow.family, svc->mtu) < sp->mss)
-		sp->mss = splice_path_mss(p->flow.family, svc->mtu);
-	sp->wscale = (bits & 15) == COOKIE_WS_NONE ? WSCALE_NONE : bits & 15;
-	sp->sack_ok = (bits >> 8) & 1;
-	sp->window = bpf_ntohs(th->window);
-	sp->created_ns = now;
-	if (bpf_map_update_elem(&maglb_splice, &p->flow, sp, BPF_ANY)) {
-		*why = MAGLB_DROP_SPLICE_UNSUPPORTED;
-		return ACT_DROP;
+	if (!done && sp->have < MAGLB_HEAD_MAX) {
+		__builtin_memcpy(sp->parser, &sc->ps, sizeof(sc->ps));
+		*why = MAGLB_SPLICE_HEAD_ACK;
+		return stash_ack(ctx, p, sp, sc);
 	}
-	return splice_send_syn(ctx, p, sp, fwd, sc, why);
+	if (!done)
+		count_reason(MAGLB_HEAD_TOO_LONG, p->len);
+	return splice_open(ctx, p, svc, sp, sc, plen, now, why);
 }
 
 #ifndef MAGLB_TC
@@ -678,7 +680,8 @@ static __always_inline int splice_pending_do(CTX *ctx, struct pkt *p,
 	}
 
 	if (!(ct->flags & MAGLB_CT_F_REPLY)) {
-		__u32 hlen = th->doff * 4, l3_len;
+		__u32 hlen = th->doff * 4, plen, off;
+		int n;
 
 		if (p->tcp_flags & TCP_F_RST) {
 			splice_forget(client, reply, &sc->k4);
@@ -692,11 +695,34 @@ static __always_inline int splice_pending_do(CTX *ctx, struct pkt *p,
 			return splice_rst_client(ctx, p, client, isn_cookie,
 						 true, sc, why);
 		}
-		l3_len = pkt_l3_len(p);
-		/* A retransmitted first segment: our clock to re-send SYN. */
-		if (p->l3_off + l3_len > p->l4_off + hlen &&
-		    bpf_ntohl(th->seq) == sp->isn_client + 1)
-			return splice_send_syn(ctx, p, sp, fwd, sc, why);
+		plen = p->l3_off + pkt_l3_len(p) - p->l4_off - hlen;
+		if (plen && plen <= 0xffff) {
+			off = bpf_ntohl(th->seq) - sp->isn_client - 1;
+			/* A retransmit of what we hold: our clock to re-send
+			 * the SYN. */
+			if (off < sp->have)
+				return splice_send_syn(ctx, p, sp, fwd, sc, why);
+			/* More of the stream: held, not acknowledged. In TC:
+			 * XDP's frame for splice_ct has no room for it. */
+			if (off != sp->have || off >= MAGLB_HEAD_MAX)
+				goto wait;
+#ifndef MAGLB_TC
+			*why = MAGLB_PASS_TO_TC;
+			return ACT_PASS;
+#endif
+			if (tcpopt_load(ctx, p->l4_off, hlen, o)) {
+				*why = MAGLB_DROP_SPLICE_UNSUPPORTED;
+				return ACT_DROP;
+			}
+			n = stash_take(ctx, p, sp, sc, off, hlen, plen, why);
+			if (n < 0)
+				return ACT_DROP;
+			if (n) {
+				*why = MAGLB_SPLICE_HEAD_HELD;
+				return ACT_DROP;
+			}
+		}
+wait:
 		*why = MAGLB_DROP_SPLICE_WAIT;
 		return ACT_DROP;
 	}
@@ -749,23 +775,33 @@ static __always_inline int splice_pending_do(CTX *ctx, struct pkt *p,
 	 * segments bigger than this get an ICMP too-big (maglb.bpf.c). */
 	fwd->l3_max = mss_l3_max(o->mss, p->flow.family);
 	fwd->tsecr_add = -ts_delta;
-	fwd->flags = (fwd->flags & ~MAGLB_CT_F_PENDING) | MAGLB_CT_F_SPLICE;
+	fwd->flags = (fwd->flags & ~MAGLB_CT_F_PENDING) | MAGLB_CT_F_SPLICE |
+		     MAGLB_CT_F_STASH;
 	rev->seq_add = -delta;
 	rev->tsval_add = ts_delta;
 	rev->win_shift = (__s8)wb - (__s8)wp;
 	rev->flags = (rev->flags & ~MAGLB_CT_F_PENDING) | MAGLB_CT_F_SPLICE |
 		     MAGLB_CT_F_STASH;
 	rev->cookie_seq = isn_b + 1;	/* the response starts here */
-	return splice_send_data(ctx, p, sp, fwd, isn_b, ts, o->tsval, sc, why);
+	/* What we hold goes over in segments the backend takes (stash.h). */
+	sp->chunk = stash_chunk(o->mss, ts);
+	sp->acked = 0;
+	sp->state = MAGLB_STASH_REPLAYING;
+	count_reason(MAGLB_SPLICE_ACK, p->len);
+	return stash_send(ctx, p, sp, fwd, 0, isn_b + 1, ts, o->tsval, sc, why);
 }
 
 /*
- * Backend packets while the stash is kept: a repeated SYN-ACK (our data ACK
- * was lost) gets the data again; an ACK covering the data frees the stash.
+ * A packet of a connection whose stash is still kept (STASH: the stream
+ * held is going over to the backend, stash.h). From the backend: a
+ * repeated SYN-ACK (our first segment was lost) gets it again; an ACK of
+ * part of it gets the next segment; an ACK of all of it frees the stash
+ * and goes on to the client. From the client: a segment of what we hold
+ * means the backend still lacks some, so the next one goes again.
  * Returns an action, or -1 to continue with normal translation.
  */
 static __always_inline int splice_stash_do(CTX *ctx, struct pkt *p,
-					   struct maglb_ct_entry *rev,
+					   struct maglb_ct_entry *ct,
 					   enum maglb_reason *why)
 {
 	struct tcphdr *th = tcp_hdr(p);
@@ -773,45 +809,105 @@ static __always_inline int splice_stash_do(CTX *ctx, struct pkt *p,
 	struct maglb_scratch *sc;
 	struct maglb_splice *sp;
 	struct maglb_flow *client;
-	__u32 zero = 0;
+	__u32 zero = 0, plen, ack_off;
+	bool reply = ct->flags & MAGLB_CT_F_REPLY;
 
 	sc = bpf_map_lookup_elem(&maglb_scratch, &zero);
 	if (!sc)
 		return -1;
 	client = &sc->key1;
-	reply_key(client, &p->flow, rev);	/* the same formula runs back */
+	if (reply)
+		reply_key(client, &p->flow, ct);	/* the same formula runs back */
+	else
+		*client = p->flow;
 	sp = bpf_map_lookup_elem(&maglb_splice, client);
 	if (!sp) {
-		rev->flags &= ~MAGLB_CT_F_STASH;
+		ct->flags &= ~MAGLB_CT_F_STASH;
 		return -1;
+	}
+	if (p->tcp_flags & (TCP_F_RST | TCP_F_FIN))
+		return -1;
+	plen = p->l3_off + pkt_l3_len(p) - p->l4_off - th->doff * 4;
+	if (!reply) {
+		if (!plen || bpf_ntohl(th->seq) - sp->isn_client - 1 >= sp->have)
+			return -1;
+#ifndef MAGLB_TC
+		*why = MAGLB_PASS_TO_TC;	/* it may have to grow */
+		return ACT_PASS;
+#else
+		if (tcpopt_load(ctx, p->l4_off, th->doff * 4, &sc->opts)) {
+			*why = MAGLB_DROP_SPLICE_UNSUPPORTED;
+			return ACT_DROP;
+		}
+		count_reason(MAGLB_SPLICE_CHUNK, p->len);
+		/* The backend's numbers, as splice_translate would make them */
+		return stash_send(ctx, p, sp, ct, sp->acked,
+				  bpf_ntohl(th->ack_seq) + ct->ack_add,
+				  sp->ts_ok && sc->opts.ts_ok,
+				  sc->opts.tsecr + ct->tsecr_add, sc, why);
+#endif
 	}
 	if ((p->tcp_flags & (TCP_F_SYN | TCP_F_ACK)) == (TCP_F_SYN | TCP_F_ACK)) {
 #ifndef MAGLB_TC
 		*why = MAGLB_PASS_TO_TC;	/* a resend grows too */
 		return ACT_PASS;
-#endif
+#else
 		fwd = ct_lookup(client, &sc->k4);
 		if (!fwd || tcpopt_load(ctx, p->l4_off, th->doff * 4, &sc->opts)) {
 			*why = MAGLB_DROP_NO_STATE;
 			return ACT_DROP;
 		}
-		return splice_send_data(ctx, p, sp, fwd, bpf_ntohl(th->seq),
-					sp->ts_ok && sc->opts.ts_ok,
-					sc->opts.tsval, sc, why);
+		count_reason(MAGLB_SPLICE_ACK, p->len);
+		return stash_send(ctx, p, sp, fwd, sp->acked,
+				  bpf_ntohl(th->seq) + 1,
+				  sp->ts_ok && sc->opts.ts_ok, sc->opts.tsval,
+				  sc, why);
+#endif
 	}
-	if ((p->tcp_flags & TCP_F_ACK) &&
-	    (__s32)(bpf_ntohl(th->ack_seq) -
-		    (sp->isn_client + 1 + sp->payload_len)) >= 0) {
+	if (!(p->tcp_flags & TCP_F_ACK))
+		return -1;
+	ack_off = bpf_ntohl(th->ack_seq) - sp->isn_client - 1;
+	if ((__s32)(ack_off - sp->have) >= 0) {
 		bpf_map_delete_elem(&maglb_splice, client);
-		rev->flags &= ~MAGLB_CT_F_STASH;
+		ct->flags &= ~MAGLB_CT_F_STASH;
+		fwd = ct_lookup(client, &sc->k4);
+		if (fwd)
+			fwd->flags &= ~MAGLB_CT_F_STASH;
+		return -1;
 	}
-	return -1;
+	if ((__s32)(ack_off - sp->acked) <= 0) {
+		if (plen)
+			return -1;	/* its data goes on to the client */
+		/* A duplicate ACK: neither side has a use for it. */
+		*why = MAGLB_DROP_SPLICE_WAIT;
+		return ACT_DROP;
+	}
+	if (plen) {
+		/* Response data already: it goes on, and the client's
+		 * retransmit sends what the backend still lacks. */
+		sp->acked = ack_off;
+		return -1;
+	}
+#ifndef MAGLB_TC
+	*why = MAGLB_PASS_TO_TC;	/* the next segment grows from this ACK */
+	return ACT_PASS;
+#else
+	fwd = ct_lookup(client, &sc->k4);
+	if (!fwd || tcpopt_load(ctx, p->l4_off, th->doff * 4, &sc->opts)) {
+		*why = MAGLB_DROP_NO_STATE;
+		return ACT_DROP;
+	}
+	sp->acked = ack_off;
+	count_reason(MAGLB_SPLICE_CHUNK, p->len);
+	return stash_send(ctx, p, sp, fwd, ack_off, bpf_ntohl(th->seq),
+			  sp->ts_ok && sc->opts.ts_ok, sc->opts.tsval, sc, why);
+#endif
 }
 
 #ifndef MAGLB_TC
 /* A packet of a connection whose backend side is still opening (PENDING)
- * or whose stash is still kept (STASH, reply side); ct is the conntrack
- * entry it matched, a map value. For STASH, -1 means carry on as usual. */
+ * or whose stash is still kept (STASH); ct is the conntrack entry it
+ * matched, a map value. For STASH, -1 means carry on as usual. */
 __noinline int splice_ct(CTX *ctx, struct maglb_ct_entry *ct, __u32 *reason)
 {
 	enum maglb_reason why = MAGLB_DROP_NO_STATE;
@@ -991,12 +1087,12 @@ static __always_inline int cookie_insert(CTX *ctx, struct pkt *p,
 	if (plen > ins &&
 	    ctx_load_bytes(ctx, p->l4_off + hlen + ins,
 			   sc->grow + buf_idx(ins + len, 4 * MAGLB_COOKIE_LINE_MAX),
-			   plen - ins, MAGLB_STASH_BUF))
+			   plen - ins, MAGLB_SEG_BUF))
 		goto drop;
 	plen += len;
-	sc->grow[buf_idx(plen, 2 * MAGLB_STASH_BUF)] = 0;
-	sc->grow[buf_idx(plen + 1, 2 * MAGLB_STASH_BUF)] = 0;
-	sc->grow[buf_idx(plen + 2, 2 * MAGLB_STASH_BUF)] = 0;
+	sc->grow[buf_idx(plen, 2 * MAGLB_SEG_BUF)] = 0;
+	sc->grow[buf_idx(plen + 1, 2 * MAGLB_SEG_BUF)] = 0;
+	sc->grow[buf_idx(plen + 2, 2 * MAGLB_SEG_BUF)] = 0;
 
 	s = &sc->seg;
 	__builtin_memset(s, 0, sizeof(*s));

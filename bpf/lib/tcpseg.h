@@ -65,6 +65,27 @@ static __always_inline __u64 pseudo_sum(const struct seg *s, __u8 family,
 	return sum + bpf_htons(IPPROTO_TCP) + bpf_htons(l4len);
 }
 
+/* A fresh segment from the VIP back to the flow's sender. */
+static __always_inline void seg_answer(struct seg *s, const struct maglb_flow *f)
+{
+	__builtin_memset(s, 0, sizeof(*s));
+	s->saddr = f->daddr;
+	s->daddr = f->saddr;
+	s->sport = f->dport;
+	s->dport = f->sport;
+}
+
+/* A fresh segment from our side of the backend connection to it. */
+static __always_inline void seg_to_backend(struct seg *s,
+					   const struct maglb_ct_entry *fwd)
+{
+	__builtin_memset(s, 0, sizeof(*s));
+	s->saddr = fwd->nat_saddr;
+	s->daddr = fwd->nat_daddr;
+	s->sport = fwd->nat_sport;
+	s->dport = fwd->nat_dport;
+}
+
 /* Write segment s after the frame's L2 header, with plen bytes of payload
  * from payload (whose one's complement sum is psum). 0 on success. */
 static __always_inline int seg_write(CTX *ctx, struct pkt *p,
@@ -77,7 +98,7 @@ static __always_inline int seg_write(CTX *ctx, struct pkt *p,
 	__u32 tcplen = 20 + (s->optlen & 0x3c);
 	__u64 sum;
 
-	if (l3 > 22 || plen > MAGLB_STASH_MAX || tcplen > 20 + TCPOPT_MAX)
+	if (l3 > 22 || plen > MAGLB_SEG_MAX || tcplen > 20 + TCPOPT_MAX)
 		return -1;
 	if (ctx_resize(ctx, l3 + iplen + tcplen + plen, p->len))
 		return -1;
@@ -126,7 +147,7 @@ static __always_inline int seg_write(CTX *ctx, struct pkt *p,
 		return -1;
 	if (plen && payload &&
 	    ctx_store_bytes(ctx, l3 + iplen + tcplen, payload, plen,
-			    MAGLB_STASH_BUF))
+			    MAGLB_SEG_BUF))
 		return -1;
 	return parse_packet(ctx, p) == PARSE_OK ? 0 : -1;
 }

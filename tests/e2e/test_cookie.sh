@@ -230,20 +230,24 @@ decided_without_cookie() {
 		grep -o '[0-9]*$' | paste -sd+ | bc
 }
 
-request_head_split_across_segments_falls_back_and_completes() {
-	local out before after
+request_head_split_across_segments_lands_by_its_cookie() {
+	local out before after i want
 	before=$(decided_without_cookie)
-	# The head arrives in two segments and the cookie only in the second:
-	# the first segment decides (a generated cookie, the seed's ttl), and
-	# nothing stalls.
+	reset_logs
+	# The head arrives in two writes 0.3 s apart, the cookie only in the
+	# second: the first segment is held and acknowledged from the VIP,
+	# the second completes the head, and its cookie picks the backend.
 	out=$(nsx client bash -c "exec 3<>/dev/tcp/$VADDR/80
 		printf 'GET /cookie HTTP/1.1\r\nHost: a\r\n' >&3
 		sleep 0.3
 		printf 'Cookie: FooBar=late\r\nConnection: close\r\n\r\n' >&3
 		timeout 5 cat <&3")
 	after=$(decided_without_cookie)
-	echo "$(head -1 <<<"$out"); decided without the cookie $before -> $after"
-	grep -q 'HTTP/1.1 200' <<<"$out" && [ "$after" -gt "$before" ]
+	i=$(one_backend 1) || { backend_counts; echo "no single backend"; return 1; }
+	want=$(maglb lookup "$SVC" --cookie "FooBar=late") || return 1
+	echo "$(head -1 <<<"$out"); on backend-$i, maglb lookup says $want; decided without the cookie $before -> $after"
+	grep -q 'HTTP/1.1 200' <<<"$out" && [ "$after" = "$before" ] &&
+		[ "$want" = "$(be_addr "$i")" ]
 }
 
 # Everything above needed TC (each backend SYN-ACK is grown there). XDP's
@@ -261,7 +265,7 @@ cookie_suite_ran_on_xdp_marks_without_fallback() {
 for fam in 4 6; do
 	use_family $fam
 	check seed_requests_land_on_the_lookup_backend
-	check request_head_split_across_segments_falls_back_and_completes
+	check request_head_split_across_segments_lands_by_its_cookie
 	check same_cookie_from_two_addresses_lands_on_one_backend
 	check distinct_cookies_spread_within_maglev_tolerance
 	check keepalive_requests_follow_the_connection
