@@ -98,24 +98,47 @@ static __always_inline int verdict(struct xdp_md *ctx, enum maglb_reason why,
 	return action;
 }
 
-/* The packet in hand, of conntrack entry ct, as an ICMP too-big for its
- * sender (lib/icmp.h): orig is the flow as it arrived, and the entry says
- * what translation added to its sequence number. An IPv4
- * packet without DF cannot be answered so: dropped, counted. */
-static __always_inline int too_big(struct xdp_md *ctx, struct pkt *p,
-				   const struct maglb_flow *orig,
-				   const struct maglb_ct_entry *ct, __u32 mtu,
-				   struct maglb_scratch *sc)
+/*
+ * The packet in hand, of conntrack entry ct, as an ICMP too-big for its
+ * sender (lib/icmp.h). orig: the flow as it arrived (p.flow before any
+ * rewrite); ct says what translation added to its sequence number. mtu:
+ * the next hop's, with TOO_BIG_FIB when bpf_fib_lookup said so (the packet
+ * is rewritten then, and an IPv4 one without DF goes on to the kernel,
+ * which fragments it: XDP_PASS, pass_fib_frag). A spliced IPv4 segment
+ * without DF cannot be answered so: dropped, drop_too_big. A global
+ * function: verified once, not once per path through maglb_xdp to its
+ * two callers, and packet pointers cannot cross into it, so it parses
+ * again.
+ */
+#define TOO_BIG_FIB	(1U << 16)
+
+__noinline int too_big_in(struct xdp_md *ctx, const struct maglb_ct_entry *ct,
+			  const struct maglb_flow *orig, __u32 mtu,
+			  __u32 *reason)
 {
 	enum maglb_reason why = MAGLB_DROP_TOO_BIG;
-	int action = XDP_DROP;
-	__u32 len = p->len;
+	struct maglb_scratch *sc;
+	struct pkt p = {};
+	__u32 zero = 0;
+	int action;
 
-	if (icmp_df(p))
-		action = icmp_too_big(ctx, p, orig,
-				      (ct->flags & MAGLB_CT_F_SPLICE) ?
-				      ct->seq_add : 0, mtu, &sc->icmp, &why);
-	return verdict(ctx, why, action, len);
+	if (!ctx || !ct || !orig || !reason)
+		return XDP_DROP;
+	sc = bpf_map_lookup_elem(&maglb_scratch, &zero);
+	if (!sc || parse_packet(ctx, &p) != PARSE_OK) {
+		*reason = MAGLB_DROP_SPLICE_UNSUPPORTED;
+		return XDP_DROP;
+	}
+	if (!icmp_df(&p)) {
+		*reason = (mtu & TOO_BIG_FIB) ? MAGLB_PASS_FIB_FRAG :
+						MAGLB_DROP_TOO_BIG;
+		return (mtu & TOO_BIG_FIB) ? XDP_PASS : XDP_DROP;
+	}
+	action = icmp_too_big(ctx, &p, orig,
+			      (ct->flags & MAGLB_CT_F_SPLICE) ? ct->seq_add : 0,
+			      mtu & 0xffff, &sc->icmp, &why);
+	*reason = why;
+	return action;
 }
 
 SEC("xdp")
@@ -228,8 +251,11 @@ int maglb_xdp(struct xdp_md *ctx)
 
 	/* A spliced client segment bigger than the backend's MSS allows
 	 * (ct->l3_max: 0 on every other entry, so one compare here). */
-	if (pkt_l3_len(&p) > ct->l3_max && ct->l3_max)
-		return too_big(ctx, &p, &p.flow, ct, ct->l3_max, sc);
+	sc->key2 = p.flow;	/* as it arrived: an ICMP quotes it (too_big_in) */
+	if (pkt_l3_len(&p) > ct->l3_max && ct->l3_max) {
+		action = too_big_in(ctx, ct, &sc->key2, ct->l3_max, &reason);
+		return verdict(ctx, reason, action, p.len);
+	}
 
 	count_entry(ct, p.len, new_conn);
 
@@ -242,19 +268,6 @@ int maglb_xdp(struct xdp_md *ctx)
 	l4_off = p.l4_off;
 	action = forward_cached(ctx, &p, new_conn ? nh : &ct->nh, now, &reason,
 				&sc->fib);
-	/* Bigger than the egress device takes: tell the sender (with DF;
-	 * IPv6 always), as the kernel would if the VIP were its own. */
-	if (reason == MAGLB_PASS_FIB_FRAG) {
-		/* The egress step may have moved the frame (its helpers
-		 * make packet pointers stale): parse again, keeping the
-		 * flow as it arrived for the quote. */
-		sc->key2 = p.flow;
-		if (parse_packet(ctx, &p) != PARSE_OK)
-			return verdict(ctx, reason, action, p.len);
-		if (icmp_df(&p))
-			return too_big(ctx, &p, &sc->key2, ct, sc->fib.mtu_result,
-				       sc);
-	}
 	/* ct_touch and forward_cached have just brought it up to date. */
 	if (!new_conn && (reason == MAGLB_TX || reason == MAGLB_REDIRECT ||
 			  reason == MAGLB_PASS_KERNEL_TC ||
@@ -262,6 +275,14 @@ int maglb_xdp(struct xdp_md *ctx)
 		fast_confirm(ct);
 	/* Last: it invalidates every packet pointer. */
 	splice_store_opts(ctx, l4_off, &sc->opts);
+	/* Bigger than the egress device takes: tell the sender (with DF;
+	 * IPv6 always), as the kernel would if the VIP were its own. Here,
+	 * where every path meets. The flow as it arrived is in sc->key2:
+	 * keeping p.flow alive this long costs the verifier a fifth more
+	 * states (the stack slots stay live across the egress paths). */
+	if (reason == MAGLB_PASS_FIB_FRAG)
+		action = too_big_in(ctx, ct, &sc->key2,
+				    sc->fib.mtu_result | TOO_BIG_FIB, &reason);
 	return verdict(ctx, reason, action, p.len);
 }
 
