@@ -51,9 +51,10 @@ static __always_inline __u16 splice_mss(__u8 family)
  * never more than splice_mss(). The SYN-ACK promises the client the
  * smaller of this and its own MSS; the SYN to the backend says the
  * smaller of this and the client's MSS as the cookie carries it (rounded
- * down to a cookie_mss() value: never more than the client takes). So the
- * client's first data is at most this (<= MAGLB_STASH_MAX), whatever the
- * cookie's MSS bits say.
+ * down to a cookie_mss() value: never more than the client takes). So
+ * each segment of the client's head is at most this (<= MAGLB_SEG_MAX),
+ * whatever the cookie's MSS bits say: code on the ACK side that bounds a
+ * client segment must use this, not cookie_mss().
  */
 static __always_inline __u16 splice_path_mss(__u8 family, __u16 mtu)
 {
