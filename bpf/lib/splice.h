@@ -810,8 +810,9 @@ static __always_inline int splice_stash_do(CTX *ctx, struct pkt *p,
 	struct maglb_scratch *sc;
 	struct maglb_splice *sp;
 	struct maglb_flow *client;
-	__u32 zero = 0, plen, ack_off;
+	__u32 zero = 0, plen, ack_off, from, ack_b;
 	bool reply = ct->flags & MAGLB_CT_F_REPLY;
+	enum maglb_reason step;
 
 	sc = bpf_map_lookup_elem(&maglb_scratch, &zero);
 	if (!sc)
@@ -849,48 +850,42 @@ static __always_inline int splice_stash_do(CTX *ctx, struct pkt *p,
 #endif
 	}
 	if ((p->tcp_flags & (TCP_F_SYN | TCP_F_ACK)) == (TCP_F_SYN | TCP_F_ACK)) {
-#ifndef MAGLB_TC
-		*why = MAGLB_PASS_TO_TC;	/* a resend grows too */
-		return ACT_PASS;
-#else
-		fwd = ct_lookup(client, &sc->k4);
-		if (!fwd || tcpopt_load(ctx, p->l4_off, th->doff * 4, &sc->opts)) {
-			*why = MAGLB_DROP_NO_STATE;
+		/* our first segment was lost: from what it acknowledged */
+		from = sp->acked;
+		ack_b = bpf_ntohl(th->seq) + 1;
+		step = MAGLB_SPLICE_ACK;
+	} else {
+		if (!(p->tcp_flags & TCP_F_ACK))
+			return -1;
+		ack_off = bpf_ntohl(th->ack_seq) - sp->isn_client - 1;
+		if ((__s32)(ack_off - sp->have) >= 0) {
+			bpf_map_delete_elem(&maglb_splice, client);
+			ct->flags &= ~MAGLB_CT_F_STASH;
+			fwd = ct_lookup(client, &sc->k4);
+			if (fwd)
+				fwd->flags &= ~MAGLB_CT_F_STASH;
+			return -1;
+		}
+		if ((__s32)(ack_off - sp->acked) <= 0) {
+			if (plen)
+				return -1;	/* its data goes on to the client */
+			/* A duplicate ACK: neither side has a use for it. */
+			*why = MAGLB_DROP_SPLICE_WAIT;
 			return ACT_DROP;
 		}
-		count_reason(MAGLB_SPLICE_ACK, p->len);
-		return stash_send(ctx, p, sp, fwd, sp->acked,
-				  bpf_ntohl(th->seq) + 1,
-				  sp->ts_ok && sc->opts.ts_ok, sc->opts.tsval,
-				  sc, why);
-#endif
-	}
-	if (!(p->tcp_flags & TCP_F_ACK))
-		return -1;
-	ack_off = bpf_ntohl(th->ack_seq) - sp->isn_client - 1;
-	if ((__s32)(ack_off - sp->have) >= 0) {
-		bpf_map_delete_elem(&maglb_splice, client);
-		ct->flags &= ~MAGLB_CT_F_STASH;
-		fwd = ct_lookup(client, &sc->k4);
-		if (fwd)
-			fwd->flags &= ~MAGLB_CT_F_STASH;
-		return -1;
-	}
-	if ((__s32)(ack_off - sp->acked) <= 0) {
-		if (plen)
-			return -1;	/* its data goes on to the client */
-		/* A duplicate ACK: neither side has a use for it. */
-		*why = MAGLB_DROP_SPLICE_WAIT;
-		return ACT_DROP;
-	}
-	if (plen) {
-		/* Response data already: it goes on, and the client's
-		 * retransmit sends what the backend still lacks. */
-		sp->acked = ack_off;
-		return -1;
+		if (plen) {
+			/* Response data already: it goes on, and the client's
+			 * retransmit sends what the backend still lacks. */
+			sp->acked = ack_off;
+			return -1;
+		}
+		from = ack_off;
+		ack_b = bpf_ntohl(th->seq);
+		step = MAGLB_SPLICE_CHUNK;
 	}
 #ifndef MAGLB_TC
-	*why = MAGLB_PASS_TO_TC;	/* the next segment grows from this ACK */
+	(void)from, (void)ack_b, (void)step;	/* TC's to use */
+	*why = MAGLB_PASS_TO_TC;	/* the next segment grows from this one */
 	return ACT_PASS;
 #else
 	fwd = ct_lookup(client, &sc->k4);
@@ -898,9 +893,9 @@ static __always_inline int splice_stash_do(CTX *ctx, struct pkt *p,
 		*why = MAGLB_DROP_NO_STATE;
 		return ACT_DROP;
 	}
-	sp->acked = ack_off;
-	count_reason(MAGLB_SPLICE_CHUNK, p->len);
-	return stash_send(ctx, p, sp, fwd, ack_off, bpf_ntohl(th->seq),
+	sp->acked = from;
+	count_reason(step, p->len);
+	return stash_send(ctx, p, sp, fwd, from, ack_b,
 			  sp->ts_ok && sc->opts.ts_ok, sc->opts.tsval, sc, why);
 #endif
 }

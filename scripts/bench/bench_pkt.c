@@ -284,12 +284,23 @@ static int make_spliced_flow(void)
 				r.action);
 			return -1;
 		}
+		/* The backend acknowledges the request: the stash goes, and
+		 * what follows is the steady state. */
+		sa.tcp_flags = TF_ACK;
+		sa.seq = 555556;
+		sa.ack = 1001 + strlen(head600);
+		sa.optlen = 0;
+		if (run_pkt(&sa, "b0", &r) || r.action != XDP_REDIRECT) {
+			fprintf(stderr, "bench: backend ACK gave action %d\n",
+				r.action);
+			return -1;
+		}
 	}
 	{
 		struct pkt_spec d = { .family = 4, .src = "10.10.0.2",
 			.dst = "10.10.0.110", .dport = 80, .proto = IPPROTO_TCP,
 			.sport = 20000 + (999999 % 40000),
-			.tcp_flags = TF_ACK, .seq = 1001 + 600,
+			.tcp_flags = TF_ACK, .seq = 1001 + strlen(head600),
 			.ack = cookie + 1 + 1000, .opts = ts, .optlen = 12,
 			.payload = 100 };
 
