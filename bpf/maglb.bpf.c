@@ -26,6 +26,7 @@
 #include "lib/fastpath.h"
 #include "lib/splice.h"
 #include "lib/handoff.h"
+#include "lib/icmp.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -94,6 +95,49 @@ static __always_inline int verdict(struct xdp_md *ctx, enum maglb_reason why,
 	count_reason(why, len);
 	if (why == MAGLB_PASS_TO_TC && action == XDP_PASS)
 		handoff_mark(ctx);
+	return action;
+}
+
+/*
+ * The packet in hand, of conntrack entry ct, as an ICMP too-big for its
+ * sender (lib/icmp.h). orig: the flow as it arrived (p.flow before any
+ * rewrite); ct says what translation added to its sequence number. mtu:
+ * the next hop's, with TOO_BIG_FIB when bpf_fib_lookup said so (the packet
+ * is rewritten then, and an IPv4 one without DF goes on to the kernel,
+ * which fragments it: XDP_PASS, pass_fib_frag). A spliced IPv4 segment
+ * without DF cannot be answered so: dropped, drop_too_big. A global
+ * function: verified once, not once per path through maglb_xdp to its
+ * two callers, and packet pointers cannot cross into it, so it parses
+ * again.
+ */
+#define TOO_BIG_FIB	(1U << 16)
+
+__noinline int too_big_in(struct xdp_md *ctx, const struct maglb_ct_entry *ct,
+			  const struct maglb_flow *orig, __u32 mtu,
+			  __u32 *reason)
+{
+	enum maglb_reason why = MAGLB_DROP_TOO_BIG;
+	struct maglb_scratch *sc;
+	struct pkt p = {};
+	__u32 zero = 0;
+	int action;
+
+	if (!ctx || !ct || !orig || !reason)
+		return XDP_DROP;
+	sc = bpf_map_lookup_elem(&maglb_scratch, &zero);
+	if (!sc || parse_packet(ctx, &p) != PARSE_OK) {
+		*reason = MAGLB_DROP_SPLICE_UNSUPPORTED;
+		return XDP_DROP;
+	}
+	if (!icmp_df(&p)) {
+		*reason = (mtu & TOO_BIG_FIB) ? MAGLB_PASS_FIB_FRAG :
+						MAGLB_DROP_TOO_BIG;
+		return (mtu & TOO_BIG_FIB) ? XDP_PASS : XDP_DROP;
+	}
+	action = icmp_too_big(ctx, &p, orig,
+			      (ct->flags & MAGLB_CT_F_SPLICE) ? ct->seq_add : 0,
+			      mtu & 0xffff, &sc->icmp, &why);
+	*reason = why;
 	return action;
 }
 
@@ -190,7 +234,7 @@ int maglb_xdp(struct xdp_md *ctx)
 					       p.len);
 			if ((p.tcp_flags & (TCP_F_SYN | TCP_F_ACK | TCP_F_RST)) ==
 			    TCP_F_SYN) {
-				action = splice_syn_in(ctx, &reason);
+				action = splice_syn_in(ctx, svc->mtu, &reason);
 				return verdict(ctx, reason, action, p.len);
 			}
 			bpf_tail_call(ctx, &maglb_progs, MAGLB_PROG_SPLICE_FIRST);
@@ -203,6 +247,14 @@ int maglb_xdp(struct xdp_md *ctx)
 			return verdict(ctx, rc, XDP_DROP, p.len);
 		ct = &sc->fwd;
 		new_conn = true;
+	}
+
+	/* A spliced client segment bigger than the backend's MSS allows
+	 * (ct->l3_max: 0 on every other entry, so one compare here). */
+	sc->key2 = p.flow;	/* as it arrived: an ICMP quotes it (too_big_in) */
+	if (pkt_l3_len(&p) > ct->l3_max && ct->l3_max) {
+		action = too_big_in(ctx, ct, &sc->key2, ct->l3_max, &reason);
+		return verdict(ctx, reason, action, p.len);
 	}
 
 	count_entry(ct, p.len, new_conn);
@@ -223,6 +275,14 @@ int maglb_xdp(struct xdp_md *ctx)
 		fast_confirm(ct);
 	/* Last: it invalidates every packet pointer. */
 	splice_store_opts(ctx, l4_off, &sc->opts);
+	/* Bigger than the egress device takes: tell the sender (with DF;
+	 * IPv6 always), as the kernel would if the VIP were its own. Here,
+	 * where every path meets. The flow as it arrived is in sc->key2:
+	 * keeping p.flow alive this long costs the verifier a fifth more
+	 * states (the stack slots stay live across the egress paths). */
+	if (reason == MAGLB_PASS_FIB_FRAG)
+		action = too_big_in(ctx, ct, &sc->key2,
+				    sc->fib.mtu_result | TOO_BIG_FIB, &reason);
 	return verdict(ctx, reason, action, p.len);
 }
 

@@ -95,6 +95,13 @@ enum maglb_reason {
 	MAGLB_SPLICE_HEAD_HELD,		/* segment held while the backend opens */
 	MAGLB_HEAD_TOO_LONG,		/* no blank line in MAGLB_HEAD_MAX bytes */
 	MAGLB_SPLICE_CHUNK,		/* a further held segment to the backend */
+	/* Path MTU (bpf/lib/icmp.h): a packet bigger than its next hop takes */
+	MAGLB_ICMP_TOO_BIG,		/* answered with ICMP frag-needed / ICMPv6
+					 * packet-too-big; the packet dropped */
+	MAGLB_DROP_TOO_BIG,		/* IPv4 without DF, spliced, bigger than
+					 * the backend takes: dropped */
+	MAGLB_PASS_FIB_FRAG,		/* rewritten, bigger than the egress MTU,
+					 * IPv4 without DF: the kernel fragments */
 	MAGLB_REASON_MAX,
 };
 
@@ -189,7 +196,14 @@ struct maglb_service {
 	/* Cookie: the cookie's name; Header: the header's name, lowercase */
 	char key_name[MAGLB_KEY_NAME_LEN];
 	__u8 key_len;
-	__u8 pad1[7];
+	__u8 pad0;
+	/* Path MTU toward the backends (IP packet bytes), host order: the
+	 * smallest over them of the route's MTU (else the device's) and the
+	 * configured `mtu`; a listener's is its routes' smallest. Cookie/
+	 * Header: our SYN-ACK promises at most this less 40 (v4) / 60 (v6)
+	 * as MSS. 0: not known, 1500 assumed. */
+	__u16 mtu;
+	__u8 pad1[4];
 };
 
 #define MAGLB_BE_F_ACTIVE	(1U << 0)
@@ -300,7 +314,10 @@ struct maglb_ct_entry {
 	__u64 cookie_val;	/* rendered as 16 lowercase hex digits */
 	__u32 cookie_seq;	/* backend seq of the response's first byte */
 	__u16 cookie_len;	/* bytes the Set-Cookie line adds */
-	__u16 pad2;
+	/* Spliced, client -> backend: the largest IP packet the backend
+	 * takes, its SYN-ACK's MSS + 40 (v4) / 60 (v6); bigger ones are
+	 * answered with ICMP too-big (icmp.h). 0: no limit. */
+	__u16 l3_max;
 };
 
 /* maglb_handoff: how TC (maglb_tc.bpf.c) knows which packets XDP passed

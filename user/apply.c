@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "apply.h"
+#include "pathmtu.h"
 #include "log.h"
 #include "maglev.h"
 
@@ -150,8 +151,49 @@ static bool same_backend(const struct maglb_backend *b, __u32 svc_id,
 	       !memcmp(&b->addr, &c->addr, sizeof(b->addr));
 }
 
+/*
+ * A service's backend path MTU (maglb_service.mtu): the smallest, over its
+ * backends, of what the kernel routes toward each with (route mtu, else
+ * the device's), and not above the configured `mtu`. A listener with
+ * routes promises one MSS for all of them: its routes' smallest. 0: none
+ * known (the datapath assumes 1500).
+ */
+static __u16 backends_mtu(const struct cfg_service *s)
+{
+	unsigned mtu = s->mtu ? s->mtu : CFG_MTU_MAX, m;
+	int i;
+
+	for (i = 0; i < s->n_backends; i++) {
+		m = path_mtu(&s->backends[i].addr, s->backends[i].family);
+		if (m && m < mtu)
+			mtu = m;
+	}
+	return mtu == CFG_MTU_MAX ? 0 : mtu;
+}
+
+static __u16 service_mtu(const struct maglb_config *cfg,
+			 const struct cfg_service *s)
+{
+	unsigned mtu = backends_mtu(s) ?: CFG_MTU_MAX, m;
+	int i;
+
+	for (i = 0; s->n_matches && !s->route && i < cfg->n_services; i++) {
+		const struct cfg_service *r = &cfg->services[i];
+
+		if (!r->route || r->family != s->family || r->port != s->port ||
+		    r->proto != s->proto ||
+		    memcmp(&r->addr, &s->addr, sizeof(r->addr)))
+			continue;
+		m = backends_mtu(r);
+		if (m && m < mtu)
+			mtu = m;
+	}
+	return mtu == CFG_MTU_MAX ? 0 : mtu;
+}
+
 /* Write one service's backends and table; the VIP entry goes last. */
 static int apply_service(const struct maglb_maps *m, struct live *l,
+			 const struct maglb_config *cfg,
 			 const struct cfg_service *s, struct apply_stats *st)
 {
 	struct maglev_backend *mb = NULL;
@@ -259,6 +301,7 @@ static int apply_service(const struct maglb_maps *m, struct live *l,
 	svc.snat_port_min = s->snat_port_min;
 	svc.snat_port_max = s->snat_port_max;
 	svc.n_matches = s->n_matches;
+	svc.mtu = service_mtu(cfg, s);
 	svc.flags = s->no_match_reset ? MAGLB_SVC_F_NO_MATCH_RESET : 0;
 	if (s->cookie_generate && s->hash_type == MAGLB_HASH_COOKIE) {
 		struct maglb_cookie_line line = {
@@ -300,6 +343,20 @@ out:
 	return err;
 }
 
+static bool vip_taken(const struct maglb_config *cfg,
+		      const struct maglb_vip_key *k)
+{
+	struct maglb_vip_key c;
+	int i;
+
+	for (i = 0; i < cfg->n_services; i++) {
+		apply_vip_key(&cfg->services[i], &c);
+		if (!memcmp(&c, k, sizeof(c)))
+			return true;
+	}
+	return false;
+}
+
 static bool ct_is_doomed(const struct live *l, const struct ct_item *it)
 {
 	__u32 b = it->val.backend_id, s = it->val.svc_id;
@@ -333,7 +390,7 @@ int apply_config(const struct maglb_maps *m, const struct maglb_config *cfg,
 	}
 
 	for (i = 0; i < cfg->n_services; i++) {
-		err = apply_service(m, l, &cfg->services[i], st);
+		err = apply_service(m, l, cfg, &cfg->services[i], st);
 		if (err) {
 			pr_warn("maglb: apply: service %s: %s\n",
 				cfg->services[i].name, strerror(-err));
@@ -348,7 +405,9 @@ int apply_config(const struct maglb_maps *m, const struct maglb_config *cfg,
 
 		if (config_find(cfg, o->svc.name))
 			continue;
-		err = maps_del_service(m, &o->key);
+		/* A service of another name may hold its VIP now (a plain
+		 * service replaced by a Gateway listener): that entry stays. */
+		err = vip_taken(cfg, &o->key) ? 0 : maps_del_service(m, &o->key);
 		if (!err)
 			err = maps_del_ring(m, o->svc.id);
 		if (!err)

@@ -355,7 +355,7 @@ static int parse_service(struct cfg_ctx *c, yaml_node_t *n, const char *path,
 	static const char *const fields[] = {
 		"name", "address", "port", "protocol", "forwarding", "snat",
 		"loadBalancer", "backends", "closeConnectionsOnRemoval",
-		"healthCheck", NULL };
+		"healthCheck", "mtu", NULL };
 	static const struct enum_name protocols[] = {
 		{ "TCP", IPPROTO_TCP }, { "UDP", IPPROTO_UDP }, {} };
 	static const struct enum_name forwardings[] = {
@@ -402,6 +402,11 @@ static int parse_service(struct cfg_ctx *c, yaml_node_t *n, const char *path,
 	if ((f = cfg_opt(c, n, path, "closeConnectionsOnRemoval", p)) &&
 	    cfg_bool(c, f, p, &svc->close_on_removal))
 		return -1;
+	if ((f = cfg_opt(c, n, path, "mtu", p))) {
+		if (cfg_uint(c, f, p, CFG_MTU_MIN, CFG_MTU_MAX, &v))
+			return -1;
+		svc->mtu = v;
+	}
 
 	snprintf(p, sizeof(p), "%s.loadBalancer", path);
 	if (parse_hash(c, cfg_get(c, n, "loadBalancer"), p, svc))

@@ -68,6 +68,9 @@ struct cfg_service {
 	union maglb_addr snat_addr;
 	__u16 snat_port_min, snat_port_max;
 	bool close_on_removal;
+	/* `mtu`: the backend path's MTU as configured (0: not given); the
+	 * routes' own toward the backends can only lower it (apply.c) */
+	__u16 mtu;
 	struct cfg_health health;
 	struct cfg_backend *backends;
 	int n_backends;
@@ -109,6 +112,11 @@ struct cfg_source {
 		       cfg_object_fn fn, void *fnarg);
 	void *arg;
 };
+
+/* A configured path MTU: 1280 (IPv6's minimum, and what maglb's stash
+ * needs) .. 65535 bytes. */
+#define CFG_MTU_MIN	1280
+#define CFG_MTU_MAX	65535
 
 /* Returns NULL with err filled ("FILE:LINE: FIELD: REASON"). */
 struct maglb_config *config_load(const char *path, char *err, size_t errlen);

@@ -562,7 +562,7 @@ static int apply_defaults(struct gw *g, struct cfg_service *svc)
 {
 	static const char *const known[] = {
 		"addresses", "forwarding", "snat", "closeConnectionsOnRemoval",
-		"noRouteMatch", NULL };
+		"noRouteMatch", "mtu", NULL };
 	static const struct enum_name fwds[] = {
 		{ "nat", MAGLB_FWD_NAT }, { "snat", MAGLB_FWD_SNAT }, {} };
 	struct cfg_ctx *c = g->dc;
@@ -577,6 +577,13 @@ static int apply_defaults(struct gw *g, struct cfg_service *svc)
 		if ((f = cfg_opt(c, d, "gateway", "closeConnectionsOnRemoval", p)) &&
 		    cfg_bool(c, f, p, &svc->close_on_removal))
 			return -1;
+		if ((f = cfg_opt(c, d, "gateway", "mtu", p))) {
+			unsigned long v;
+
+			if (cfg_uint(c, f, p, CFG_MTU_MIN, CFG_MTU_MAX, &v))
+				return -1;
+			svc->mtu = v;
+		}
 		if (get_list(c, d, "gateway", "snat", p, &f))
 			return -1;
 		/* the snat entry of the VIP's family */
@@ -773,6 +780,7 @@ static int group_listeners(struct gw *g, int first_svc)
 		lst->snat_port_min = s0->snat_port_min;
 		lst->snat_port_max = s0->snat_port_max;
 		lst->close_on_removal = s0->close_on_removal;
+		lst->mtu = s0->mtu;
 		lst->table_size = MAGLB_TABLE_MIN;	/* no backends of its own */
 		lst->no_match_reset = reset;
 		for (k = 0, j = i; j < g->n_mem; j++) {

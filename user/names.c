@@ -45,6 +45,9 @@ static const char *const reasons[MAGLB_REASON_MAX] = {
 	[MAGLB_SPLICE_HEAD_HELD] = "splice_head_held",
 	[MAGLB_HEAD_TOO_LONG] = "head_too_long",
 	[MAGLB_SPLICE_CHUNK] = "splice_chunk",
+	[MAGLB_ICMP_TOO_BIG] = "icmp_too_big",
+	[MAGLB_DROP_TOO_BIG] = "drop_too_big",
+	[MAGLB_PASS_FIB_FRAG] = "pass_fib_frag",
 };
 
 const char *reason_name(int r)

@@ -221,11 +221,14 @@ int do_table(int argc, char **argv)
 	for (i = 0; i < size; i++)
 		if (slots[i] < MAGLB_MAX_BACKENDS)
 			count[slots[i]]++;
+	/* mtu: the backend path's, what the SYN-ACK's MSS is cut to (0:
+	 * not known, 1500 assumed) */
 	if (json_output)
-		printf("{\"service\":\"%s\",\"table_size\":%u,\"backends\":[",
-		       argv[oi], size);
+		printf("{\"service\":\"%s\",\"table_size\":%u,\"mtu\":%u,\"backends\":[",
+		       argv[oi], size, it.svc.mtu);
 	else
-		printf("service %s table_size %u\n", argv[oi], size);
+		printf("service %s table_size %u mtu %u\n", argv[oi], size,
+		       it.svc.mtu);
 	for (i = 0; i < MAGLB_MAX_BACKENDS; i++) {
 		const struct maglb_backend *be = &all[i];
 

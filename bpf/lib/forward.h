@@ -55,14 +55,20 @@ static __always_inline int fib_next_hop(CTX *ctx, struct pkt *p,
 		 * resolves the neighbour and forwards (needs ip_forward). */
 		*reason = MAGLB_PASS_FIB_NEIGH;
 		return ACT_PASS;
+	case BPF_FIB_LKUP_RET_FRAG_NEEDED:
+		/* Bigger than the egress MTU (fibp->mtu_result says it). A
+		 * caller that can answers with ICMP too-big (icmp.h); the
+		 * kernel fragments an IPv4 packet without DF. */
+		*reason = MAGLB_PASS_FIB_FRAG;
+		return ACT_PASS;
 	case BPF_FIB_LKUP_RET_BLACKHOLE:
 	case BPF_FIB_LKUP_RET_UNREACHABLE:
 	case BPF_FIB_LKUP_RET_PROHIBIT:
 		*reason = MAGLB_DROP_FIB;
 		return ACT_DROP;
 	default:
-		/* Not forwarded, forwarding disabled, needs fragmentation:
-		 * the kernel's slow path handles it, ICMP included. */
+		/* Not forwarded, forwarding disabled: the kernel's slow
+		 * path handles it. */
 		*reason = MAGLB_PASS_FIB_OTHER;
 		return ACT_PASS;
 	}

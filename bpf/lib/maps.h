@@ -11,6 +11,7 @@
 #include "maglb_hash.h"
 #include "http.h"
 #include "tcpseg.h"
+#include "icmp_frame.h"
 #include "syncookie.h"
 #include "maps_egress.h"
 
@@ -210,6 +211,7 @@ struct maglb_scratch {
 	__u64 cookie_val;		/* a generated cookie (cookie.h) */
 	__u8 grow[2 * MAGLB_SEG_BUF];	/* a response with Set-Cookie (cookie.h);
 					 * a held segment being checked (stash.h) */
+	union icmp_frame icmp;		/* an ICMP too-big being built (icmp.h) */
 	char rhost[MAGLB_MATCH_LEN];	/* the Host, right-aligned (route.h) */
 };
 

@@ -45,6 +45,39 @@ static __always_inline __u16 splice_mss(__u8 family)
 	return family == MAGLB_AF_INET ? 1460 : 1440;
 }
 
+/*
+ * The MSS the backend path allows: its MTU (maglb_service.mtu, from the
+ * agent: routes and the configured value) less the IP and TCP headers,
+ * never more than splice_mss(). The SYN-ACK promises the client the
+ * smaller of this and its own MSS; the SYN to the backend says the
+ * smaller of this and the client's MSS as the cookie carries it (rounded
+ * down to a cookie_mss() value: never more than the client takes). So
+ * each segment of the client's head is at most this (<= MAGLB_SEG_MAX),
+ * whatever the cookie's MSS bits say: code on the ACK side that bounds a
+ * client segment must use this, not cookie_mss().
+ */
+static __always_inline __u16 splice_path_mss(__u8 family, __u16 mtu)
+{
+	__u16 hdr = family == MAGLB_AF_INET ? 40 : 60;
+	__u16 mss = splice_mss(family);
+
+	/* The agent refuses MTUs below 1280; the test is the verifier's. */
+	if (mtu >= 576 && mtu - hdr < mss)
+		mss = mtu - hdr;
+	return mss;
+}
+
+/* The largest IP packet a peer that announced MSS mss takes (RFC 9293
+ * 3.7.1: the default without the option is 536 / 1220). */
+static __always_inline __u16 mss_l3_max(__u16 mss, __u8 family)
+{
+	__u32 hdr = family == MAGLB_AF_INET ? 40 : 60;
+
+	if (!mss)
+		mss = family == MAGLB_AF_INET ? 536 : 1220;
+	return mss + hdr > 0xffff ? 0xffff : mss + hdr;
+}
+
 static __always_inline struct tcphdr *tcp_hdr(const struct pkt *p)
 {
 	return (struct tcphdr *)p->ports;
@@ -67,7 +100,7 @@ static __always_inline int send_back(CTX *ctx, struct pkt *p,
 
 /* SYN to a Cookie/Header VIP: answer with a cookie, keep nothing. */
 static __always_inline int splice_syn(CTX *ctx, struct pkt *p,
-				      struct maglb_scratch *sc,
+				      __u16 mtu, struct maglb_scratch *sc,
 				      enum maglb_reason *why)
 {
 	struct tcphdr *th = tcp_hdr(p);
@@ -75,6 +108,7 @@ static __always_inline int splice_syn(CTX *ctx, struct pkt *p,
 	struct seg *s = &sc->seg;
 	struct maglb_secret *k;
 	__u32 zero = 0, isn, bits;
+	__u16 mss;
 
 	k = bpf_map_lookup_elem(&maglb_secret, &zero);
 	if (!k || tcpopt_load(ctx, p->l4_off, th->doff * 4, o)) {
@@ -83,6 +117,11 @@ static __always_inline int splice_syn(CTX *ctx, struct pkt *p,
 	}
 	isn = bpf_ntohl(th->seq);
 	bits = cookie_opt_bits(o->mss ? o->mss : 536, o->wscale, o->sack_ok);
+	/* The backend path's MSS, and not more than the client's own:
+	 * segments bigger than the path are never forwarded (icmp.h). */
+	mss = splice_path_mss(p->flow.family, mtu);
+	if (o->mss && o->mss < mss)
+		mss = o->mss;
 	seg_answer(s, &p->flow);
 	s->seq = cookie_make(&p->flow, isn, bits, k, &sc->cookie);
 	s->ack = isn + 1;
@@ -90,7 +129,7 @@ static __always_inline int splice_syn(CTX *ctx, struct pkt *p,
 	/* A window that ends where the stash does (stash.h): the whole
 	 * head comes at once, and nothing past what we can hold. */
 	s->window = MAGLB_HEAD_MAX;
-	seg_syn_opts(s, splice_mss(p->flow.family), o->sack_ok, o->ts_ok,
+	seg_syn_opts(s, mss, o->sack_ok, o->ts_ok,
 		     tsval_now(), o->tsval,
 		     o->wscale == WSCALE_NONE ? WSCALE_NONE : MAGLB_SPLICE_WSCALE);
 	*why = MAGLB_SYNCOOKIE_SENT;
@@ -346,6 +385,10 @@ static __always_inline int splice_open(CTX *ctx, struct pkt *p,
 		}
 		svc = r;
 	}
+	/* What the client takes (the cookie's, rounded down), and not more
+	 * than this service's backend path: the backend sends us no bigger. */
+	if (splice_path_mss(p->flow.family, svc->mtu) < sp->mss)
+		sp->mss = splice_path_mss(p->flow.family, svc->mtu);
 	/* One call site per flow hash: each inlines a whole XXH64. */
 	sc->cookie_val = 0;
 	if (!key_hashed(svc)) {
@@ -556,7 +599,7 @@ static __always_inline int splice_first(CTX *ctx, struct pkt *p,
  */
 
 /* A SYN for a Cookie/Header VIP: answered with a cookie, no state. */
-__noinline int splice_syn_in(CTX *ctx, __u32 *reason)
+__noinline int splice_syn_in(CTX *ctx, __u32 mtu, __u32 *reason)
 {
 	enum maglb_reason why = MAGLB_DROP_SPLICE_UNSUPPORTED;
 	struct maglb_scratch *sc;
@@ -572,7 +615,7 @@ __noinline int splice_syn_in(CTX *ctx, __u32 *reason)
 		*reason = why;
 		return ACT_DROP;
 	}
-	action = splice_syn(ctx, &p, sc, &why);
+	action = splice_syn(ctx, &p, mtu, sc, &why);
 	*reason = why;
 	return action;
 }
@@ -748,6 +791,10 @@ wait:
 	}
 	fwd->ack_add = delta;
 	fwd->sack_add = delta;
+	/* The backend may take less than we promised the client (its own
+	 * device's MTU, behind a host route that says 1500): client
+	 * segments bigger than this get an ICMP too-big (maglb.bpf.c). */
+	fwd->l3_max = mss_l3_max(o->mss, p->flow.family);
 	fwd->tsecr_add = -ts_delta;
 	fwd->flags = (fwd->flags & ~MAGLB_CT_F_PENDING) | MAGLB_CT_F_SPLICE |
 		     MAGLB_CT_F_STASH;

@@ -83,6 +83,9 @@ http {
 		# A POST's body, stored whole (as a PUT to ourselves) for a checksum.
 		location = /upload { proxy_method PUT; proxy_pass http://127.0.0.1:3000/store/upload.bin; }
 		location /store/ { dav_methods PUT; root $dir; create_full_put_path on; }
+		# The same under /cookie/, which the seed's HTTPRoute matches.
+		location /cookie/files/ { alias $WORK/files/; }
+		location = /cookie/upload { proxy_method PUT; proxy_pass http://127.0.0.1:3000/store/upload.bin; }
 	}
 }
 CONF

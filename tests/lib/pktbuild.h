@@ -34,6 +34,7 @@ struct pkt_spec {
 	int ttl;		/* 0 = 64 */
 	int ip_opt_words;	/* IPv4 options, 32-bit words of NOPs */
 	bool frag;		/* IPv4 MF / IPv6 fragment header */
+	bool df;		/* IPv4 don't-fragment, as Linux sends TCP */
 	bool udp_no_csum;	/* IPv4 UDP checksum 0 */
 	int l4_cut;		/* >0: L4 header only this long, lengths agree */
 	unsigned int seq, ack;	/* TCP; seq 0 means 1000 */
@@ -120,6 +121,8 @@ static inline int pkt_build(const struct pkt_spec *s, __u8 *buf, int cap)
 		ip->id = htons(0x1234);
 		if (s->frag)
 			ip->frag_off = htons(0x2000);
+		else if (s->df)
+			ip->frag_off = htons(0x4000);
 		inet_pton(AF_INET, s->src, &ip->saddr);
 		inet_pton(AF_INET, s->dst, &ip->daddr);
 		memset(l3 + 20, 1, s->ip_opt_words * 4);	/* NOP options */

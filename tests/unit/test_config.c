@@ -50,6 +50,9 @@ static const struct bad_case bad[] = {
 	{ "other_load_balancer_types_are_rejected",
 	  "  loadBalancer: {type: RoundRobin}\n  backends: []\n",
 	  false, "loadBalancer.type: \"RoundRobin\" is not supported" },
+	{ "mtu_below_the_ipv6_minimum_is_rejected",
+	  "  mtu: 1000\n  backends: []\n", false,
+	  ":5: services[0].mtu: 1000 is out of range 1280..65535" },
 	{ "unknown_field_is_named",
 	  "  backends: []\n  timeoutz: 5\n", false, "services[0].timeoutz: unknown field" },
 	{ "bad_backend_address_is_rejected",
@@ -135,6 +138,7 @@ static int valid_config_gets_documented_defaults(void)
 	ASSERT_EQ(s->forwarding, MAGLB_FWD_NAT);
 	ASSERT_EQ(s->hash_type, MAGLB_HASH_SOURCE_IP);
 	ASSERT_EQ(s->table_size, 65537);
+	ASSERT_EQ(s->mtu, 0);	/* not given: the routes' (apply.c) */
 	ASSERT_EQ(s->n_backends, 2);
 	ASSERT_EQ(s->backends[0].weight, 1);
 	ASSERT_TRUE(!strcmp(s->backends[0].name, "10.20.1.2:3000"), "name %s",

@@ -327,6 +327,22 @@ static int no_route_match_reset_reaches_the_listener(void)
 	return 0;
 }
 
+/* gateway.mtu reaches every Gateway service, the listener included. */
+static int gateway_mtu_reaches_route_and_listener(void)
+{
+	static const struct edit e[] = {
+		{ F_MAGLB, "  forwarding: nat\n", "  forwarding: nat\n  mtu: 1450\n" },
+	};
+	char err[CFG_ERR_LEN] = "";
+	struct maglb_config *cfg = load_edited(e, 1, err, sizeof(err));
+
+	ASSERT_TRUE(cfg, "rejected: %s", err);
+	ASSERT_EQ(config_find(cfg, "cookie-route")->mtu, 1450);
+	ASSERT_EQ(config_find(cfg, "load-balancing-gateway-http")->mtu, 1450);
+	config_free(cfg);
+	return 0;
+}
+
 static int gateway_spec_addresses_win_over_the_default(void)
 {
 	static const struct edit e[] = {
@@ -442,6 +458,7 @@ int main(void)
 	RUN_TEST(routes_on_one_listener_are_ordered_by_precedence);
 	RUN_TEST(single_route_without_matches_is_a_plain_service);
 	RUN_TEST(no_route_match_reset_reaches_the_listener);
+	RUN_TEST(gateway_mtu_reaches_route_and_listener);
 	RUN_TEST(gateway_spec_addresses_win_over_the_default);
 	RUN_TEST(gateway_level_policy_applies_when_no_route_policy);
 	RUN_TEST(route_without_policy_hashes_the_source_ip);
