@@ -274,6 +274,17 @@ for ((r = 1; r <= ROUNDS; r++)); do
 	done
 done
 
+# opt_host_port OPTION: its URL's host and port, in $host and $port.
+opt_host_port() {
+	local url hostport
+	url=$(opt_url "$1")
+	hostport=${url#http://}
+	hostport=${hostport%/}
+	host=${hostport%:*}
+	port=80
+	[ "$host" != "$hostport" ] && port=${hostport##*:}
+}
+
 # Connection setup: connections/s one client core opens through each
 # option (scripts/bench/connrate.c, pinned to CPU 1), alternating too.
 : > "$OUT/connrate.raw"
@@ -281,12 +292,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
 	for o in $OPTIONS; do
 		[ "$o" = direct-cookie ] && continue	# the same as direct here
 		opt_on "$o" || continue
-		url=$(opt_url "$o")
-		hostport=${url#http://}
-		hostport=${hostport%/}
-		host=${hostport%:*}
-		port=80
-		[ "$host" != "$hostport" ] && port=${hostport##*:}
+		opt_host_port "$o"
 		eg=$(path_begin "$o")
 		res=$(nsx client taskset -c 1 build/bench/connrate "$host" "$port" "$DURATION" 64)
 		path_end "$o" "$eg"
@@ -328,12 +334,7 @@ HEAD_OPTIONS=${HEAD_OPTIONS:-"direct maglb-Cookie nginx-cookie"}
 for ((r = 1; r <= ROUNDS; r++)); do
 	for o in $HEAD_OPTIONS; do
 		opt_on "$o" || continue
-		url=$(opt_url "$o")
-		hostport=${url#http://}
-		hostport=${hostport%/}
-		host=${hostport%:*}
-		port=80
-		[ "$host" != "$hostport" ] && port=${hostport##*:}
+		opt_host_port "$o"
 		k0=$(without_key)
 		res=$(nsx client taskset -c 1 build/bench/connrate "$host" "$port" "$DURATION" 64 "$WORK/head1400.txt")
 		k1=$(without_key)
