@@ -284,7 +284,7 @@ int parse_health(struct cfg_ctx *c, yaml_node_t *n, const char *path,
 	    cfg_check_fields(c, a, p, act_fields))
 		return -1;
 	/* Envoy's defaults are not usable for a load balancer's own checks:
-	 * ours are 2s, 1s, 1 and 2, stated in the README. */
+	 * ours are 2s, 1s, 1 and 2, stated in docs/configuration.md. */
 	h->enabled = true;
 	h->interval_ms = 2000;
 	h->timeout_ms = 1000;

@@ -2,7 +2,7 @@
 /*
  * kernel.c - the kernel check `maglb attach` runs before it loads anything.
  *
- * maglb is tested on 6.1, 6.12 and 6.18 (README "Kernels"). An older
+ * maglb is tested on 6.1, 6.12 and 6.18 (docs/kernels.md). An older
  * kernel fails on a missing helper long before any verifier question, and
  * libbpf's answer to that is a verifier log ending in "unknown func". So
  * attach asks the kernel first, helper by helper, with the probe libbpf

@@ -2,7 +2,7 @@
 /*
  * pathmtu.h - the MTU of the path toward an address, as this netns's
  * kernel routes to it: what a Cookie/Header service's SYN-ACK may promise
- * (maglb_service.mtu; README "Path MTU").
+ * (maglb_service.mtu; docs/splicing.md, "Path MTU").
  */
 #ifndef MAGLB_PATHMTU_H
 #define MAGLB_PATHMTU_H

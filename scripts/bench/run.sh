@@ -34,4 +34,4 @@ set key autotitle columnhead
 plot "build/bench/e2e.tsv" using 2:xtic(1) title "keep-alive", '' using 3 title "Connection: close"
 GP
 echo
-echo "chart: build/bench/e2e.png (copy it to docs/perf-e2e.png for the README)"
+echo "chart: build/bench/e2e.png (copy it to docs/perf-e2e.png for docs/performance.md)"

@@ -39,7 +39,7 @@ ns() { echo "$TOPO-$1"; }
 nsx() { local n=$1; shift; ip netns exec "$(ns "$n")" "$@"; }
 maglb() { "$MAGLB" --pin-dir "$PIN_DIR" --netns "$(ns node)" "$@"; }
 
-# A veth's sender must hand XDP full checksums (see README, "Testing").
+# A veth's sender must hand XDP full checksums (see docs/testing.md, "Topologies").
 tx_off() { nsx "$1" ethtool -K "$2" tx off >/dev/null; }
 # A program on a veth's far side makes it take XDP frames (test_plain.sh).
 xdp_pass_on() { nsx "$1" ip link set dev "$2" xdpdrv obj "$XDP_PASS_OBJ" sec xdp; }

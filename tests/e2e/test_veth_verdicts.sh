@@ -4,7 +4,7 @@
 # XDP verdicts reach the far side for each state of the peer (nothing, GRO,
 # threaded NAPI, an XDP program). user/egress.c grants a verdict only to
 # the peer states shown here to take all of it; every other device gets the
-# kernel path. The table is printed for the README; a granted verdict that
+# kernel path. The table is printed for docs/kernels.md; a granted verdict that
 # loses frames fails.
 #
 # maglb is forced to send XDP frames (maglb_egress set by hand): SYNs from

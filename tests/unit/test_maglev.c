@@ -103,7 +103,7 @@ static int weighted_shares_within_one_percent(void)
 /*
  * Maglev's extra churn grows with N/M: measured here, the worst removal
  * moves 1.05/N at N=10, M=65537 but 1.63/N at N=100, M=65537. The 1.2/N
- * promise therefore holds for M >= 2500 N, which the README asks of
+ * promise therefore holds for M >= 2500 N, which docs/architecture.md asks of
  * tableSize; every removal position is tried.
  */
 static int removing_one_backend_moves_at_most_1_2_over_n(void)
