@@ -38,12 +38,12 @@ BPF_OBJS  := $(patsubst %,$(OUT)/%.bpf.o,$(BPF_PROGS))
 SKELS     := $(OUT)/maglb.skel.h $(OUT)/maglb_tc.skel.h $(OUT)/maglb_trace.skel.h $(OUT)/bench.skel.h
 
 # Userspace core, linked into the binary and the tests; the CLI on top.
-LIB_SRCS  := addr apply cfgparse config egress endpoints gateway health kernel routes keyhash log maglev maps names neigh pathmtu sweep
+LIB_SRCS  := addr apply cfgparse cliopt config egress endpoints gateway health kernel routes keyhash log maglev maps names neigh pathmtu sweep
 LIB_OBJS  := $(patsubst %,$(OUT)/user/%.o,$(LIB_SRCS))
 CLI_SRCS  := main attach agent kubeapi lookup metrics show
 CLI_OBJS  := $(patsubst %,$(OUT)/user/%.o,$(CLI_SRCS))
 
-TESTS     := test_maglev test_config test_gateway test_http test_pkt
+TESTS     := test_maglev test_config test_gateway test_http test_cli test_pkt
 TEST_BINS := $(patsubst %,$(OUT)/tests/%,$(TESTS))
 
 .DELETE_ON_ERROR:
@@ -110,6 +110,10 @@ $(OUT)/%.skel.h: $(OUT)/%.bpf.o
 $(OUT)/user/%.o: user/%.c $(SKELS) | $(OUT)/user
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(INCLUDES) -c $< -o $@
+
+# `maglb --version`: the commit it was built from.
+MAGLB_VERSION := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
+$(OUT)/user/main.o: CFLAGS += -DMAGLB_VERSION='"$(MAGLB_VERSION)"'
 
 $(OUT)/maglb: $(CLI_OBJS) $(LIB_OBJS)
 	$(call msg,LINK,$@)

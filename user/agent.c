@@ -12,7 +12,6 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <getopt.h>
 #include <libgen.h>
 #include <poll.h>
 #include <signal.h>
@@ -29,6 +28,7 @@
 #include "addr.h"
 #include "apply.h"
 #include "cli.h"
+#include "cliopt.h"
 #include "config.h"
 #include "egress.h"
 #include "log.h"
@@ -64,42 +64,26 @@ struct file_opts {
 static int parse_file_opts(int argc, char **argv, const char *use,
 			   bool agent, struct file_opts *o)
 {
-	static const struct option opts[] = {
-		{ "file", required_argument, NULL, 'f' },
-		{ "sweep-interval", required_argument, NULL, 's' },
-		{ "metrics-address", required_argument, NULL, 'm' },
-		{ "kubernetes", no_argument, NULL, 'k' },
-		{ "kubeconfig", required_argument, NULL, 'K' },
-		{ "check", no_argument, NULL, 'c' },
-		{ "help", no_argument, NULL, 'h' },
+	struct cli_strs files = { o->files, 0, MAX_FILES };
+	struct cli_opt apply_opts[] = {
+		{ "file", 'f', CLI_STRS, &files },
+		{ "check", 0, CLI_FLAG, &o->check },
 		{}
 	};
-	int c;
+	struct cli_opt agent_opts[] = {
+		{ "file", 'f', CLI_STRS, &files },
+		{ "sweep-interval", 's', CLI_LONG, &o->sweep_s, 1, 86400 },
+		{ "metrics-address", 'm', CLI_STR, &o->metrics },
+		{ "kubernetes", 0, CLI_FLAG, &o->kubernetes },
+		{ "kubeconfig", 0, CLI_STR, &o->kubeconfig, .also = &o->kubernetes },
+		{}
+	};
+	int rc;
 
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "f:s:m:h", opts, NULL)) != -1) {
-		if (c == 'f' && o->n_files < MAX_FILES) {
-			o->files[o->n_files++] = optarg;
-		} else if (c == 'c' && !agent) {
-			o->check = true;
-		} else if (c == 'm' && agent) {
-			o->metrics = optarg;
-		} else if (c == 'k' && agent) {
-			o->kubernetes = true;
-		} else if (c == 'K' && agent) {
-			o->kubeconfig = optarg;
-			o->kubernetes = true;
-		} else if (c == 's' && agent) {
-			o->sweep_s = strtol(optarg, NULL, 10);
-			if (o->sweep_s < 1) {
-				pr_warn("maglb: --sweep-interval must be >= 1\n");
-				return 2;
-			}
-		} else {
-			fprintf(c == 'h' ? stdout : stderr, "Usage: %s\n", use);
-			return c == 'h' ? -1 : 2;
-		}
-	}
+	rc = cli_parse(argc, argv, agent ? agent_opts : apply_opts, use, false);
+	if (rc < 0)
+		return rc == CLI_HELP ? -1 : 2;
+	o->n_files = files.n;
 	if (!o->n_files) {
 		fprintf(stderr, "Usage: %s\n", use);
 		return 2;

@@ -8,7 +8,6 @@
  */
 #include <dirent.h>
 #include <errno.h>
-#include <getopt.h>
 #include <linux/if_link.h>
 #include <net/if.h>
 #include <stdio.h>
@@ -24,6 +23,7 @@
 #include <bpf/libbpf.h>
 #include "addr.h"
 #include "cli.h"
+#include "cliopt.h"
 #include "egress.h"
 #include "kernel.h"
 #include "log.h"
@@ -286,11 +286,12 @@ static const char *retired_pin_present(void)
 
 int do_attach(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "mode", required_argument, NULL, 'm' },
-		{ "help", no_argument, NULL, 'h' },
+	const char *mode_name = "native";
+	struct cli_opt opts[] = {
+		{ "mode", 'm', CLI_STR, &mode_name },
 		{}
 	};
+	const char *use = "maglb attach DEV... [--mode native|generic]";
 	LIBBPF_OPTS(bpf_object_open_opts, oopts);
 	struct maglb_bpf *skel = NULL;
 	struct maglb_tc_bpf *tc = NULL;
@@ -301,19 +302,17 @@ int do_attach(int argc, char **argv)
 	int c, i, err = 0, tx_fd = -1;
 
 	maps_init(&m);
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "m:h", opts, NULL)) != -1) {
-		if (c == 'm' && !strcmp(optarg, "native")) {
-			mode = XDP_FLAGS_DRV_MODE;
-		} else if (c == 'm' && !strcmp(optarg, "generic")) {
-			mode = XDP_FLAGS_SKB_MODE;
-		} else {
-			fprintf(c == 'h' ? stdout : stderr,
-				"Usage: maglb attach DEV... [--mode native|generic]\n");
-			return c == 'h' ? 0 : 2;
-		}
+	c = cli_parse(argc, argv, opts, use, false);
+	if (c < 0)
+		return c == CLI_HELP ? 0 : 2;
+	if (!strcmp(mode_name, "generic")) {
+		mode = XDP_FLAGS_SKB_MODE;
+	} else if (strcmp(mode_name, "native")) {
+		fprintf(stderr, "maglb: --mode: native or generic, not '%s'\nUsage: %s\n",
+			mode_name, use);
+		return 2;
 	}
-	if (optind >= argc) {
+	if (c >= argc) {
 		pr_warn("maglb: attach: name at least one device\n");
 		return 2;
 	}
@@ -381,7 +380,7 @@ int do_attach(int argc, char **argv)
 		goto cleanup;
 	}
 	trace_setup(skel->obj);
-	for (i = optind; i < argc; i++) {
+	for (i = c; i < argc; i++) {
 		err = attach_dev(bpf_program__fd(skel->progs.maglb_xdp),
 				 bpf_program__fd(tc->progs.maglb_tc), argv[i],
 				 mode);
@@ -548,7 +547,7 @@ int do_status(int argc, char **argv)
 	int i, n, first = 1;
 
 	if ((i = cli_simple_opts(argc, argv, "maglb status [--json]")) < 0)
-		return i == -2 ? 0 : 2;
+		return i == CLI_HELP ? 0 : 2;
 	snprintf(dir, sizeof(dir), "%s/links", pin_dir);
 	printf(json_output ? "{\"pin_dir\":\"%s\",\"links\":[" :
 			     "pin dir: %s\nattached:\n", pin_dir);

@@ -18,7 +18,8 @@ int do_table(int argc, char **argv);
 int do_conns(int argc, char **argv);
 int do_lookup(int argc, char **argv);
 
-/* Parse a subcommand's --json/--help and return optind, or -1 on error. */
+/* Parse a subcommand's --json/--help: the first operand's index, or
+ * CLI_HELP / CLI_BAD (cliopt.h). */
 int cli_simple_opts(int argc, char **argv, const char *usage);
 
 #endif

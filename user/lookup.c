@@ -7,12 +7,12 @@
  * carrying the given cookie or header, and hashes the same key block.
  */
 #include <arpa/inet.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "addr.h"
 #include "cli.h"
+#include "cliopt.h"
 #include "log.h"
 #include "maglb_hash.h"
 #include "maps.h"
@@ -20,15 +20,6 @@
 
 int do_lookup(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "src", required_argument, NULL, 's' },
-		{ "dst-port", required_argument, NULL, 'd' },
-		{ "cookie", required_argument, NULL, 'c' },
-		{ "header", required_argument, NULL, 'H' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{}
-	};
 	const char *use = "maglb lookup SERVICE [--src IP[:PORT]] [--dst-port P] [--cookie NAME=VALUE | --header NAME=VALUE] [--json]";
 	const char *cookie = NULL, *header = NULL;
 	struct svc_item *svcs = NULL, *it = NULL;
@@ -41,36 +32,24 @@ int do_lookup(int argc, char **argv)
 	char ap[ADDR_STRLEN];
 	__u16 sport = 0;
 	long dport = 0;
-	int c, i, n, fam, rc = 1;
+	int c, i, n, fam, oi, rc = 1;
 
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "s:d:c:H:jh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'c':
-			cookie = optarg;
-			break;
-		case 'H':
-			header = optarg;
-			break;
-		case 's':
-			src = optarg;
-			break;
-		case 'd':
-			dport = strtol(optarg, NULL, 10);
-			if (dport < 1 || dport > 65535) {
-				pr_warn("maglb: lookup: --dst-port %s is not a port\n", optarg);
-				return 2;
-			}
-			break;
-		case 'j':
-			json_output = true;
-			break;
-		default:
-			fprintf(c == 'h' ? stdout : stderr, "Usage: %s\n", use);
-			return c == 'h' ? 0 : 2;
-		}
+	{
+		struct cli_opt opts[] = {
+			{ "src", 's', CLI_STR, &src },
+			{ "dst-port", 'd', CLI_LONG, &dport, 1, 65535 },
+			{ "cookie", 'c', CLI_STR, &cookie },
+			{ "header", 'H', CLI_STR, &header },
+			{ "json", 'j', CLI_FLAG, &json_output },
+			{}
+		};
+
+		c = cli_parse(argc, argv, opts, use, false);
+		if (c < 0)
+			return c == CLI_HELP ? 0 : 2;
+		oi = c;
 	}
-	if (optind >= argc || (!src && !cookie && !header)) {
+	if (oi >= argc || (!src && !cookie && !header)) {
 		fprintf(stderr, "Usage: %s\n", use);
 		return 2;
 	}
@@ -83,11 +62,11 @@ int do_lookup(int argc, char **argv)
 		return 1;
 	n = maps_read_services(&m, &svcs);
 	for (i = 0; i < n; i++)
-		if (!strcmp(svcs[i].svc.name, argv[optind]))
+		if (!strcmp(svcs[i].svc.name, argv[oi]))
 			it = &svcs[i];
 	if (!it) {
 		pr_warn("maglb: lookup: no service named '%s' is live\n",
-			argv[optind]);
+			argv[oi]);
 		goto out;
 	}
 	if (src && fam != it->key.family) {
@@ -100,7 +79,7 @@ int do_lookup(int argc, char **argv)
 	flow.proto = it->key.proto;
 	flow.family = it->key.family;
 	if (maps_read_ring(&m, it->svc.id, &slots, &size) || !size) {
-		pr_warn("maglb: lookup: service %s has no table\n", argv[optind]);
+		pr_warn("maglb: lookup: service %s has no table\n", argv[oi]);
 		goto out;
 	}
 	if (kv_key_hash(&it->svc, it->svc.hash_type == MAGLB_HASH_COOKIE ?
@@ -109,13 +88,13 @@ int do_lookup(int argc, char **argv)
 		    it->svc.hash_type == MAGLB_HASH_HEADER) {
 			if (!src) {
 				pr_warn("maglb: lookup: %s carries no %s; the fallback hash needs --src\n",
-					argv[optind], it->svc.key_name);
+					argv[oi], it->svc.key_name);
 				goto out;
 			}
 			hash = maglb_flow_hash(&flow, it->svc.fallback_hash);
 		} else if (!src) {
 			pr_warn("maglb: lookup: %s hashes by address: give --src\n",
-				argv[optind]);
+				argv[oi]);
 			goto out;
 		} else {
 			hash = maglb_flow_hash(&flow, it->svc.hash_type);
@@ -123,13 +102,13 @@ int do_lookup(int argc, char **argv)
 	}
 	id = slots[maglb_ring_slot(hash, size) - MAGLB_RING_HDR];
 	if (id == MAGLB_NO_BACKEND || maps_get_backend(&m, id, &be)) {
-		pr_warn("maglb: lookup: service %s has no backend\n", argv[optind]);
+		pr_warn("maglb: lookup: service %s has no backend\n", argv[oi]);
 		goto out;
 	}
 	addr_port_str(&be.addr, be.family, be.port, ap);
 	if (json_output)
 		printf("{\"service\":\"%s\",\"backend\":\"%s\",\"backend_id\":%u}\n",
-		       argv[optind], ap, id);
+		       argv[oi], ap, id);
 	else
 		printf("%s\n", ap);
 	rc = 0;

@@ -1,17 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * main.c - `maglb [GLOBAL OPTIONS] COMMAND [ARGS]`: global options, then a
- * table dispatch to the subcommand (as bpftool does).
+ * table dispatch to the subcommand (as bpftool does). Every command's
+ * options are a declared table too (cliopt.h).
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
-#include <getopt.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include "cli.h"
+#include "cliopt.h"
 #include "log.h"
 #include "maps.h"
 
@@ -36,34 +37,36 @@ static const struct cmd cmds[] = {
 	{ "lookup", do_lookup, "SERVICE --src IP[:PORT] [--dst-port P] [--json]  backend for a client" },
 };
 
-static void usage(FILE *f)
+#define MAGLB_USAGE \
+	"maglb [-v] [--pin-dir DIR] [--netns NAME] [--json] [--version] COMMAND [ARGS]"
+
+#ifndef MAGLB_VERSION
+#define MAGLB_VERSION "unknown"	/* the Makefile passes git describe */
+#endif
+
+static void commands(FILE *f)
 {
 	size_t i;
 
-	fprintf(f, "Usage: maglb [-v] [--pin-dir DIR] [--netns NAME] [--json] COMMAND [ARGS]\n\nCommands:\n");
+	fprintf(f, "\nCommands:\n");
 	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		fprintf(f, "  %-7s %s\n", cmds[i].name, cmds[i].help);
 }
 
+static void usage(FILE *f)
+{
+	fprintf(f, "Usage: %s\n", MAGLB_USAGE);
+	commands(f);
+}
+
 int cli_simple_opts(int argc, char **argv, const char *use)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
+	struct cli_opt opts[] = {
+		{ "json", 'j', CLI_FLAG, &json_output },
 		{}
 	};
-	int c;
 
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
-		if (c == 'j') {
-			json_output = true;
-		} else {
-			fprintf(c == 'h' ? stdout : stderr, "Usage: %s\n", use);
-			return c == 'h' ? -2 : -1;
-		}
-	}
-	return optind;
+	return cli_parse(argc, argv, opts, use, false);
 }
 
 static int enter_netns(const char *name)
@@ -86,47 +89,39 @@ static int enter_netns(const char *name)
 
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "pin-dir", required_argument, NULL, 'p' },
-		{ "netns", required_argument, NULL, 'n' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
+	const char *netns = NULL;
+	bool verbose = false, version = false;
+	struct cli_opt opts[] = {
+		{ "verbose", 'v', CLI_FLAG, &verbose },
+		{ "pin-dir", 'p', CLI_STR, &pin_dir },
+		{ "netns", 'n', CLI_STR, &netns },
+		{ "json", 'j', CLI_FLAG, &json_output },
+		{ "version", 'V', CLI_FLAG, &version },
 		{}
 	};
 	size_t i;
-	int c;
+	int oi;
 
-	while ((c = getopt_long(argc, argv, "+vp:n:jh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'v':
-			log_level = LOG_DEBUG;
-			break;
-		case 'p':
-			pin_dir = optarg;
-			break;
-		case 'n':
-			if (enter_netns(optarg))
-				return 1;
-			break;
-		case 'j':
-			json_output = true;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			usage(stderr);
-			return 2;
-		}
+	oi = cli_parse(argc, argv, opts, MAGLB_USAGE, true);
+	if (oi < 0) {
+		commands(oi == CLI_HELP ? stdout : stderr);
+		return oi == CLI_HELP ? 0 : 2;
 	}
-	if (optind >= argc) {
+	if (version) {
+		printf("maglb %s\n", MAGLB_VERSION);
+		return 0;
+	}
+	if (verbose)
+		log_level = LOG_DEBUG;
+	if (netns && enter_netns(netns))
+		return 1;
+	if (oi >= argc) {
 		usage(stderr);
 		return 2;
 	}
 	log_setup_libbpf();
-	argc -= optind;
-	argv += optind;
+	argc -= oi;
+	argv += oi;
 	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		if (!strcmp(argv[0], cmds[i].name))
 			return cmds[i].fn(argc, argv);

@@ -2,13 +2,13 @@
 /*
  * show.c - `maglb stats|table|conns`: read-only views of the live maps.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include "addr.h"
 #include "cli.h"
+#include "cliopt.h"
 #include "egress.h"
 #include "log.h"
 #include "maps.h"
@@ -92,7 +92,7 @@ int do_stats(int argc, char **argv)
 	__u32 b;
 
 	if ((i = cli_simple_opts(argc, argv, "maglb stats [--json]")) < 0)
-		return i == -2 ? 0 : 2;
+		return i == CLI_HELP ? 0 : 2;
 	if (maps_open_pinned(pin_dir, &m))
 		return 1;
 	n = maps_read_services(&m, &svcs);
@@ -179,18 +179,17 @@ int do_table(int argc, char **argv)
 	char ap[ADDR_STRLEN];
 	int oi, first = 1, rc = 1;
 
-	/* --slots: one line per slot, "SLOT BACKEND" (for disruption checks);
-	 * taken out of argv before the common options are parsed. */
-	for (oi = 1, i = 1; oi < argc; oi++) {
-		if (!strcmp(argv[oi], "--slots"))
-			dump_slots = true;
-		else
-			argv[i++] = argv[oi];
-	}
-	argc = i;
-	oi = cli_simple_opts(argc, argv, "maglb table SERVICE [--json] [--slots]");
+	/* --slots: one line per slot, "SLOT BACKEND" (disruption checks) */
+	struct cli_opt opts[] = {
+		{ "json", 'j', CLI_FLAG, &json_output },
+		{ "slots", 0, CLI_FLAG, &dump_slots },
+		{}
+	};
+
+	oi = cli_parse(argc, argv, opts, "maglb table SERVICE [--json] [--slots]",
+		       false);
 	if (oi < 0)
-		return oi == -2 ? 0 : 2;
+		return oi == CLI_HELP ? 0 : 2;
 	if (oi >= argc) {
 		pr_warn("maglb: table: name a service\n");
 		return 2;
@@ -267,12 +266,6 @@ static const char *ct_state(const struct maglb_ct_entry *e, int proto)
 
 int do_conns(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "service", required_argument, NULL, 's' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{}
-	};
 	struct svc_item *svcs = NULL;
 	const char *only = NULL;
 	struct ct_item *ct = NULL;
@@ -281,18 +274,16 @@ int do_conns(int argc, char **argv)
 	__u64 now;
 	int c, i, j, n, ns, first = 1;
 
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "s:jh", opts, NULL)) != -1) {
-		if (c == 's') {
-			only = optarg;
-		} else if (c == 'j') {
-			json_output = true;
-		} else {
-			fprintf(c == 'h' ? stdout : stderr,
-				"Usage: maglb conns [--service S] [--json]\n");
-			return c == 'h' ? 0 : 2;
-		}
-	}
+	struct cli_opt opts[] = {
+		{ "service", 's', CLI_STR, &only },
+		{ "json", 'j', CLI_FLAG, &json_output },
+		{}
+	};
+
+	c = cli_parse(argc, argv, opts, "maglb conns [--service S] [--json]",
+		      false);
+	if (c < 0)
+		return c == CLI_HELP ? 0 : 2;
 	if (maps_open_pinned(pin_dir, &m))
 		return 1;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
