@@ -97,7 +97,7 @@ $(OUT)/bench/%: $(OUT)/bench/%.o $(LIB_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -lm -o $@
 
-$(OUT)/bench/bench_pkt: $(HARNESS)
+$(OUT)/bench/bench_pkt $(OUT)/bench/bench_maglev: $(HARNESS)
 
 $(OUT) $(OUT)/user $(OUT)/tests $(OUT)/tests/pkt $(OUT)/tests/lib:
 	$(Q)mkdir -p $@

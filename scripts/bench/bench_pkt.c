@@ -497,7 +497,7 @@ int main(int argc, char **argv)
 		 "theme=dark; FooBar=1.2.3.4\r\n\r\n");
 	make_head(head1400, 1400);
 	make_head(head4096, 4096);
-	if (setup(FIXTURE)) {
+	if (setup_fixture(FIXTURE)) {
 		fprintf(stderr, "bench: setup failed\n");
 		return 1;
 	}

@@ -103,13 +103,12 @@ static int find_fixture(const char *name)
 	return -ENOENT;
 }
 
-int setup(const char *fixture)
+/* The namespace and the programs, their maps empty. */
+static int setup_programs(void)
 {
 	struct bpf_map *map;
 	int err;
 
-	if (find_fixture(fixture))
-		return -1;
 	if (unshare(CLONE_NEWNET)) {
 		perror("unshare");
 		return -1;
@@ -153,7 +152,21 @@ int setup(const char *fixture)
 	if (set_egress("c0", MAGLB_EG_F_REDIRECT | MAGLB_EG_F_TX) ||
 	    set_egress("b0", MAGLB_EG_F_REDIRECT | MAGLB_EG_F_TX))
 		return -1;
-	return apply_fixture();
+	return 0;
+}
+
+int setup(const char *yaml)
+{
+	int err = setup_programs();
+
+	return err ? err : apply_yaml(yaml);
+}
+
+int setup_fixture(const char *name)
+{
+	int err = find_fixture(name) ? -1 : setup_programs();
+
+	return err ? err : apply_fixture();
 }
 
 void teardown(void)

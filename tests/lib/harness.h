@@ -37,12 +37,15 @@ extern struct maglb_tc_bpf *tc_skel;
 extern int prog_fd, tc_fd;
 extern struct maglb_maps maps;
 extern const struct maglb_secret test_key;
-/* The fixture setup() applied, as a path apply_fixture() reads again. */
+/* The fixture setup_fixture() applied, as a path apply_fixture() reads
+ * again. */
 extern char fixture_path[4096];
 
-/* Build the namespace, load the programs, apply tests/fixtures/FIXTURE
- * (found from the binary's path: harness.c). 0 or an error, said on stderr. */
-int setup(const char *fixture);
+/* Build the namespace, load the programs, apply a config: the YAML text
+ * given, or tests/fixtures/NAME (found from the binary's path, harness.c).
+ * 0 or an error, said on stderr. */
+int setup(const char *yaml);
+int setup_fixture(const char *name);
 void teardown(void);
 /* Apply a config given as text, or the fixture again. */
 int apply_yaml(const char *yaml);

@@ -138,7 +138,7 @@ int main(int argc, char **argv)
 			printf("%s\n", sel[r].name);
 		return 0;
 	}
-	if (setup("pkt.yaml")) {
+	if (setup_fixture("pkt.yaml")) {
 		printf("FAIL pkt_setup: could not build namespace, load or apply\n");
 		return 1;
 	}
