@@ -15,7 +15,6 @@
 /* Weak: one copy in a program however many of its files include this
  * (the packet tests are several files linked into one binary). */
 __attribute__((weak)) char test_msg[1024];
-__attribute__((weak)) const char *test_name;	/* the test that runs */
 __attribute__((weak)) int tests_failed, tests_passed;
 
 /* test_msg = "FILE:LINE: " and the rest from the format. */
@@ -57,10 +56,9 @@ static inline void test_report(const char *name, int rc)
 	}
 	fflush(stdout);
 	test_msg[0] = 0;
-	test_name = NULL;
 }
 
-#define RUN_TEST(fn) (test_name = #fn, test_report(#fn, fn()))
+#define RUN_TEST(fn) test_report(#fn, fn())
 
 static inline int test_exit(void)
 {

@@ -145,7 +145,6 @@ int main(int argc, char **argv)
 	for (r = 0; r < n_sel; r++) {
 		const struct pkt_test *t = sel[r].t;
 
-		test_name = sel[r].name;
 		test_report(sel[r].name, t->rows ?
 			    t->row_fn((const char *)t->rows + sel[r].row * t->row_size,
 				      sel[r].row) :
