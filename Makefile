@@ -45,6 +45,10 @@ CLI_OBJS  := $(patsubst %,$(OUT)/user/%.o,$(CLI_SRCS))
 
 TESTS     := test_maglev test_config test_gateway test_http test_cli test_pkt
 TEST_BINS := $(patsubst %,$(OUT)/tests/%,$(TESTS))
+# The packet tests: every tests/pkt/*.c, one binary (main.c runs what the
+# others register), on the shared harness (tests/lib/harness.c).
+PKT_OBJS  := $(patsubst tests/pkt/%.c,$(OUT)/tests/pkt/%.o,$(wildcard tests/pkt/*.c))
+HARNESS   := $(OUT)/tests/lib/harness.o
 
 .DELETE_ON_ERROR:
 .SECONDARY:
@@ -93,7 +97,9 @@ $(OUT)/bench/%: $(OUT)/bench/%.o $(LIB_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -lm -o $@
 
-$(OUT) $(OUT)/user $(OUT)/tests:
+$(OUT)/bench/bench_pkt $(OUT)/bench/bench_maglev: $(HARNESS)
+
+$(OUT) $(OUT)/user $(OUT)/tests $(OUT)/tests/pkt $(OUT)/tests/lib:
 	$(Q)mkdir -p $@
 
 $(OUT)/%.bpf.o: bpf/%.bpf.c | $(OUT)
@@ -123,9 +129,17 @@ $(OUT)/tests/%.o: tests/unit/%.c $(SKELS) | $(OUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(INCLUDES) -Itests/lib -c $< -o $@
 
-$(OUT)/tests/%.o: tests/pkt/%.c $(SKELS) | $(OUT)/tests
+$(OUT)/tests/pkt/%.o: tests/pkt/%.c $(SKELS) | $(OUT)/tests/pkt
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(INCLUDES) -Itests/lib -c $< -o $@
+
+$(OUT)/tests/lib/%.o: tests/lib/%.c $(SKELS) | $(OUT)/tests/lib
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(INCLUDES) -Itests/lib -c $< -o $@
+
+$(OUT)/tests/test_pkt: $(PKT_OBJS) $(HARNESS) $(LIB_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
 $(OUT)/tests/%: $(OUT)/tests/%.o $(LIB_OBJS)
 	$(call msg,LINK,$@)
@@ -139,4 +153,5 @@ $(OUT)/tests/fuzz_http: tests/fuzz/fuzz_http.c bpf/lib/http.h tests/lib/http_ref
 clean:
 	rm -rf $(OUT)
 
--include $(wildcard $(OUT)/*.d $(OUT)/user/*.d $(OUT)/tests/*.d $(OUT)/bench/*.d)
+-include $(wildcard $(OUT)/*.d $(OUT)/user/*.d $(OUT)/tests/*.d $(OUT)/tests/pkt/*.d \
+	$(OUT)/tests/lib/*.d $(OUT)/bench/*.d)

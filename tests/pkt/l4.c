@@ -1,0 +1,275 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * l4.c - the L4 path: a VIP packet is DNATed to the backend Maglev names
+ * and leaves by redirect; replies are reverse-NATed; FIN and RST are
+ * tracked; the established fast path gives the full path's bytes; counters;
+ * drain vs. close when a backend is removed.
+ *
+ * Fixture (tests/fixtures/pkt.yaml): web (10.10.0.100), web6, dns, empty,
+ * unresolved; clients 10.10.0.2:40001-40015, 41000-41005, 41010-41049,
+ * 43000-43049.
+ */
+#include "pkt.h"
+
+static const struct pkt_case l4_cases[] = {
+	{ "vip_tcp_syn_is_dnat_to_maglev_backend_and_redirected",
+	  { CLIENT, .sport = 40001, WEB, .tcp_flags = TF_SYN },
+	  .action = XDP_REDIRECT, .reason = MAGLB_REDIRECT, .svc = "web",
+	  .src = "10.10.0.2", .sport_min = 40001, .dport = 3000, .ttl = 63 },
+	{ "vip_tcp_with_payload_is_rewritten_with_valid_checksums",
+	  { CLIENT, .sport = 40002, WEB, .tcp_flags = TF_ACK | TF_PSH, .payload = 333 },
+	  .action = XDP_REDIRECT, .reason = MAGLB_REDIRECT, .svc = "web",
+	  .src = "10.10.0.2", .sport_min = 40002, .dport = 3000, .ttl = 63 },
+	{ "vip_udp_is_dnat_by_tuple_hash",
+	  { CLIENT, .sport = 5000, .dst = "10.10.0.100", .dport = 53, .proto = IPPROTO_UDP, .payload = 40 },
+	  .action = XDP_REDIRECT, .reason = MAGLB_REDIRECT, .svc = "dns",
+	  .src = "10.10.0.2", .sport_min = 5000, .dport = 5353, .ttl = 63 },
+	{ "vip_udp_zero_checksum_stays_zero",
+	  { CLIENT, .sport = 5001, .dst = "10.10.0.100", .dport = 53, .proto = IPPROTO_UDP, .payload = 7, .udp_no_csum = true },
+	  .action = XDP_REDIRECT, .reason = MAGLB_REDIRECT, .svc = "dns",
+	  .src = "10.10.0.2", .sport_min = 5001, .dport = 5353, .ttl = 63 },
+	{ "ipv6_vip_syn_is_dnat_to_maglev_backend",
+	  { .family = 6, .src = "fd00:10::2", .sport = 40007, .dst = "fd00:10::100", .dport = 80, .proto = IPPROTO_TCP, .tcp_flags = TF_SYN },
+	  .action = XDP_REDIRECT, .reason = MAGLB_REDIRECT, .svc = "web6",
+	  .src = "fd00:10::2", .sport_min = 40007, .dport = 3000, .ttl = 63 },
+	{ "unresolved_neighbour_passes_rewritten_packet_to_kernel",
+	  { CLIENT, .sport = 40009, .dst = "10.10.0.102", .dport = 80, .proto = IPPROTO_TCP, .tcp_flags = TF_SYN },
+	  .action = XDP_PASS, .reason = MAGLB_PASS_FIB_NEIGH, .svc = "unresolved",
+	  .src = "10.10.0.2", .sport_min = 40009, .dport = 3000, .ttl = 63 },
+	{ "non_vip_tcp_passes_untouched",
+	  { CLIENT, .sport = 40010, .dst = "10.10.0.1", .dport = 22, .proto = IPPROTO_TCP, .tcp_flags = TF_SYN },
+	  .action = XDP_PASS, .reason = MAGLB_PASS_NON_VIP },
+	{ "vip_address_on_other_port_passes_untouched",
+	  { CLIENT, .sport = 40011, .dst = "10.10.0.100", .dport = 81, .proto = IPPROTO_TCP, .tcp_flags = TF_SYN },
+	  .action = XDP_PASS, .reason = MAGLB_PASS_NON_VIP },
+	{ "ttl_1_passes_untouched_for_icmp_time_exceeded",
+	  { CLIENT, .sport = 40014, WEB, .tcp_flags = TF_SYN, .ttl = 1 },
+	  .action = XDP_PASS, .reason = MAGLB_PASS_FIB_OTHER },
+	{ "vip_without_backends_is_dropped",
+	  { CLIENT, .sport = 40015, .dst = "10.10.0.101", .dport = 80, .proto = IPPROTO_TCP, .tcp_flags = TF_SYN },
+	  .action = XDP_DROP, .reason = MAGLB_DROP_NO_BACKEND },
+};
+
+PKT_TABLE(l4_cases, check_case);
+
+PKT_TEST(reply_is_reverse_nated_to_the_vip)
+{
+	struct pkt_spec syn = { CLIENT, .sport = 41000, WEB, .tcp_flags = TF_SYN };
+	struct pkt_spec back = { .family = 4, .dport = 41000, .dst = "10.10.0.2",
+				 .proto = IPPROTO_TCP, .tcp_flags = TF_SYN | TF_ACK };
+	struct pkt_view v;
+
+	if (send_and_view(&syn, "c0", XDP_REDIRECT, &v))
+		return -1;
+	back.src = v.dst;
+	back.sport = v.dport;
+	if (send_and_view(&back, "b0", XDP_REDIRECT, &v))
+		return -1;
+	ASSERT_TRUE(!strcmp(v.src, "10.10.0.100"), "reply src %s", v.src);
+	ASSERT_EQ(v.sport, 80);
+	ASSERT_TRUE(!strcmp(v.dst, "10.10.0.2"), "reply dst %s", v.dst);
+	ASSERT_EQ(v.dport, 41000);
+	ASSERT_TRUE(!memcmp(v.dmac, "\x02\0\0\0\xc0\x02", 6), "reply dmac");
+	return 0;
+}
+
+PKT_TEST(fin_and_rst_are_forwarded_and_tracked)
+{
+	struct pkt_spec s = { CLIENT, .sport = 41002, WEB, .tcp_flags = TF_SYN };
+	struct maglb_ct_entry e;
+	struct maglb_flow k = {};
+	struct maglb_counters c0, c1;
+	struct svc_item it;
+	struct pkt_view v;
+
+	find_svc("web", &it);
+	if (send_and_view(&s, "c0", XDP_REDIRECT, &v))
+		return -1;
+	s.tcp_flags = TF_FIN | TF_ACK;
+	if (send_and_view(&s, "c0", XDP_REDIRECT, &v))
+		return -1;
+	client_key("10.10.0.100", 41002, &k);
+	ASSERT_OK(maps_get_ct(&maps, &k, &e));
+	ASSERT_TRUE(e.flags & MAGLB_CT_F_FIN, "FIN not recorded");
+	s.tcp_flags = TF_RST;
+	if (send_and_view(&s, "c0", XDP_REDIRECT, &v))
+		return -1;
+	ASSERT_OK(maps_get_ct(&maps, &k, &e));
+	ASSERT_TRUE(e.flags & MAGLB_CT_F_RST, "RST not recorded");
+	/* The 4-tuple is reused: a bare SYN is a new connection. */
+	maps_read_counters(maps.svc_stats, it.svc.id, &c0);
+	s.tcp_flags = TF_SYN;
+	if (send_and_view(&s, "c0", XDP_REDIRECT, &v))
+		return -1;
+	maps_read_counters(maps.svc_stats, it.svc.id, &c1);
+	ASSERT_EQ(c1.new_conns - c0.new_conns, 1);
+	ASSERT_OK(maps_get_ct(&maps, &k, &e));
+	ASSERT_EQ(e.flags & (MAGLB_CT_F_RST | MAGLB_CT_F_FIN), 0);
+	return 0;
+}
+
+/* After the full path has confirmed an entry, the next packets take the
+ * fast path (bpf/lib/fastpath.h): the same bytes must come out, counters
+ * must still count, and FIN, RST and TTL 1 must still take the full path. */
+PKT_TEST(established_fast_path_matches_the_full_path)
+{
+	struct pkt_spec s = { CLIENT, .sport = 41010, WEB, .tcp_flags = TF_SYN };
+	struct maglb_counters c0, c1;
+	struct maglb_ct_entry e;
+	struct maglb_flow k = {};
+	struct run full, fast;
+	struct pkt_view v;
+	char first[64];
+	int i;
+
+	if (send_and_view(&s, "c0", XDP_REDIRECT, &v))
+		return -1;
+	snprintf(first, sizeof(first), "%s", v.dst);
+	/* That SYN looked up the backend's next hop: a new flow to the same
+	 * backend starts confirmed (forward.h, backend_nh). */
+	for (i = 1; i < 40; i++) {
+		s.sport = 41010 + i;
+		if (send_and_view(&s, "c0", XDP_REDIRECT, &v))
+			return -1;
+		if (!strcmp(v.dst, first))
+			break;
+	}
+	ASSERT_TRUE(i < 40, "no second flow reached %s", first);
+	client_key("10.10.0.100", s.sport, &k);
+	ASSERT_OK(maps_get_ct(&maps, &k, &e));
+	ASSERT_TRUE(e.fast_jiffies != 0, "a new flow to a known backend starts unconfirmed");
+	/* Unconfirm it: the next packet takes the full path and confirms. */
+	e.fast_jiffies = 0;
+	ASSERT_OK(maps_put_ct(&maps, &k, &e, BPF_EXIST));
+	s.tcp_flags = TF_ACK;
+	s.payload = 100;
+	ASSERT_OK(run_pkt(&s, "c0", &full));
+	ASSERT_OK(maps_get_ct(&maps, &k, &e));
+	ASSERT_TRUE(e.fast_jiffies != 0, "the full path did not confirm the entry");
+	maps_read_counters(maps.backend_stats, e.backend_id, &c0);
+	ASSERT_OK(run_pkt(&s, "c0", &fast));
+	maps_read_counters(maps.backend_stats, e.backend_id, &c1);
+	ASSERT_EQ(fast.action, full.action);
+	ASSERT_EQ(fast.out_len, full.out_len);
+	ASSERT_TRUE(!memcmp(fast.out, full.out, full.out_len),
+		    "fast path output differs from the full path's");
+	ASSERT_EQ(c1.packets - c0.packets, 1);
+	ASSERT_EQ(c1.bytes - c0.bytes, (__u64)full.in_len);
+	/* TTL 1: untouched, for the kernel's time exceeded */
+	s.ttl = 1;
+	ASSERT_OK(run_pkt(&s, "c0", &fast));
+	ASSERT_EQ(fast.action, XDP_PASS);
+	ASSERT_TRUE(!memcmp(fast.out, fast.in, fast.in_len), "TTL 1 packet changed");
+	s.ttl = 0;
+	s.tcp_flags = TF_FIN | TF_ACK;
+	if (send_and_view(&s, "c0", XDP_REDIRECT, &v))
+		return -1;
+	ASSERT_OK(maps_get_ct(&maps, &k, &e));
+	ASSERT_TRUE(e.flags & MAGLB_CT_F_FIN, "FIN after fast-path packets not recorded");
+	return 0;
+}
+
+PKT_TEST(counters_count_packets_bytes_and_connections)
+{
+	struct pkt_spec s = { CLIENT, .sport = 41003, WEB, .tcp_flags = TF_SYN };
+	struct maglb_counters b0, b1, s0, s1;
+	struct svc_item it;
+	struct pkt_view v;
+	struct run r;
+	__u32 id;
+	char dst[64];
+	unsigned short port;
+
+	find_svc("web", &it);
+	maglev_answer("web", &s, dst, &port);
+	for (id = 0; id < MAGLB_MAX_BACKENDS; id++) {
+		struct maglb_backend be;
+		char a[64];
+
+		maps_get_backend(&maps, id, &be);
+		inet_ntop(AF_INET, &be.addr, a, sizeof(a));
+		if ((be.flags & MAGLB_BE_F_ACTIVE) && be.svc_id == it.svc.id &&
+		    !strcmp(a, dst))
+			break;
+	}
+	maps_read_counters(maps.backend_stats, id, &b0);
+	maps_read_counters(maps.svc_stats, it.svc.id, &s0);
+	if (send_and_view(&s, "c0", XDP_REDIRECT, &v))
+		return -1;
+	s.tcp_flags = TF_ACK;
+	s.payload = 100;
+	ASSERT_OK(run_pkt(&s, "c0", &r));
+	maps_read_counters(maps.backend_stats, id, &b1);
+	maps_read_counters(maps.svc_stats, it.svc.id, &s1);
+	ASSERT_EQ(b1.packets - b0.packets, 2);
+	ASSERT_EQ(b1.new_conns - b0.new_conns, 1);
+	ASSERT_EQ(b1.bytes - b0.bytes, 14 + 40 + 14 + 40 + 100);
+	ASSERT_EQ(s1.packets - s0.packets, 2);
+	return 0;
+}
+
+static const char *without_backend(const char *dst, bool close)
+{
+	static char buf[4096];
+	const char *all[] = { "10.20.1.2", "10.20.1.3", "10.20.1.4" };
+	int n, i;
+
+	n = snprintf(buf, sizeof(buf),
+		     "services:\n- name: web\n  address: 10.10.0.100\n  port: 80\n"
+		     "  closeConnectionsOnRemoval: %s\n  backends:\n",
+		     close ? "true" : "false");
+	for (i = 0; i < 3; i++)
+		if (strcmp(all[i], dst))
+			n += snprintf(buf + n, sizeof(buf) - n,
+				      "  - {address: %s, port: 3000}\n", all[i]);
+	return buf;
+}
+
+PKT_TEST(established_flow_keeps_backend_when_it_is_removed)
+{
+	struct pkt_spec s = { CLIENT, .sport = 41004, WEB, .tcp_flags = TF_SYN };
+	struct pkt_view v;
+	char was[64];
+	int i;
+
+	if (send_and_view(&s, "c0", XDP_REDIRECT, &v))
+		return -1;
+	snprintf(was, sizeof(was), "%s", v.dst);
+	ASSERT_OK(apply_yaml(without_backend(was, false)));
+	s.tcp_flags = TF_ACK;
+	s.payload = 50;
+	if (send_and_view(&s, "c0", XDP_REDIRECT, &v))
+		return -1;
+	ASSERT_TRUE(!strcmp(v.dst, was), "established flow moved %s -> %s",
+		    was, v.dst);
+	/* New connections never go to the removed backend. */
+	for (i = 0; i < 50; i++) {
+		s.sport = 43000 + i;
+		s.src = "10.10.0.2";
+		s.tcp_flags = TF_SYN;
+		s.payload = 0;
+		if (send_and_view(&s, "c0", XDP_REDIRECT, &v))
+			return -1;
+		ASSERT_TRUE(strcmp(v.dst, was), "new flow went to removed %s", was);
+	}
+	ASSERT_OK(apply_fixture());
+	return 0;
+}
+
+PKT_TEST(close_on_removal_moves_established_flows)
+{
+	struct pkt_spec s = { CLIENT, .sport = 41005, WEB, .tcp_flags = TF_SYN };
+	struct pkt_view v;
+	char was[64];
+
+	if (send_and_view(&s, "c0", XDP_REDIRECT, &v))
+		return -1;
+	snprintf(was, sizeof(was), "%s", v.dst);
+	ASSERT_OK(apply_yaml(without_backend(was, true)));
+	s.tcp_flags = TF_ACK;
+	if (send_and_view(&s, "c0", XDP_REDIRECT, &v))
+		return -1;
+	ASSERT_TRUE(strcmp(v.dst, was), "flow still on removed backend %s", was);
+	ASSERT_OK(apply_fixture());
+	return 0;
+}
