@@ -117,12 +117,7 @@ PKT_TEST(first_response_carries_set_cookie_and_the_stream_shifts)
 			.tcp_flags = TF_ACK | TF_PSH, .seq = h.isn_b + 1,
 			.ack = h.isn + 1 + 47, .opts = bts, .optlen = 12,
 			.data = resp, .window = 100 };
-		ASSERT_OK(run_pkt(&s, "b0", &r));
-		ASSERT_EQ(r.action, XDP_PASS);
-		ASSERT_OK(run_tc(&s, "b0", &r));
-		ASSERT_EQ(r.action, 7);
-		ASSERT_OK(pkt_view(r.out, r.out_len, &v));
-		ASSERT_TRUE(v.csum_ok, "checksums of the grown response");
+		ASSERT_OK(run_grown(&s, "b0", &r, &v));
 		ASSERT_TRUE(!strcmp(v.src, "10.10.0.111"), "src %s", v.src);
 		ASSERT_EQ(v.seq, h.cookie + 1);
 		ASSERT_EQ(v.datalen, rl + GEN_LINE_LEN);

@@ -249,3 +249,17 @@ int hs_splice(struct hs *h, struct pkt_spec *s, struct run *r)
 	ASSERT_EQ(r->action, 7);		/* TC_ACT_REDIRECT */
 	return 0;
 }
+
+/* A segment XDP must hand up (pass_to_tc) and TC then grows and sends on:
+ * both run, TC's output is left viewed in *v with its checksums checked. */
+int run_grown(const struct pkt_spec *s, const char *dev, struct run *r,
+	      struct pkt_view *v)
+{
+	ASSERT_OK(run_pkt(s, dev, r));
+	ASSERT_EQ(r->action, XDP_PASS);
+	ASSERT_OK(run_tc(s, dev, r));
+	ASSERT_EQ(r->action, 7);		/* TC_ACT_REDIRECT */
+	ASSERT_OK(pkt_view(r->out, r->out_len, v));
+	ASSERT_TRUE(v->csum_ok, "checksums of what TC sent");
+	return 0;
+}

@@ -141,5 +141,7 @@ struct pkt_spec hs_synack(const struct hs *h, const __u8 *opts);
 /* After hs_open: the backend's SYN-ACK (left in *s) becomes, in TC, the
  * ACK with the stashed request. The connection is spliced. */
 int hs_splice(struct hs *h, struct pkt_spec *s, struct run *r);
+int run_grown(const struct pkt_spec *s, const char *dev, struct run *r,
+	      struct pkt_view *v);
 
 #endif

@@ -140,12 +140,7 @@ PKT_TEST(backend_synack_is_turned_into_the_stashed_request_by_tc)
 	if (hs_open(&h, req, &r, &v))
 		return -1;
 	s = hs_synack(&h, backend_opts);
-	ASSERT_OK(run_pkt(&s, "b0", &r));	/* XDP hands it to TC */
-	ASSERT_EQ(r.action, XDP_PASS);
-	ASSERT_OK(run_tc(&s, "b0", &r));
-	ASSERT_EQ(r.action, 7);			/* TC_ACT_REDIRECT */
-	ASSERT_OK(pkt_view(r.out, r.out_len, &v));
-	ASSERT_TRUE(v.csum_ok, "checksums of the grown segment");
+	ASSERT_OK(run_grown(&s, "b0", &r, &v));
 	ASSERT_TRUE(!strcmp(v.src, "10.10.0.2") && !strcmp(v.dst, h.backend),
 		    "%s -> %s", v.src, v.dst);
 	ASSERT_EQ(v.flags, TF_ACK | TF_PSH);
@@ -316,11 +311,7 @@ PKT_TEST(repeated_backend_synack_gets_the_request_again_until_acked)
 	if (hs_splice(&h, &s, &r))
 		return -1;
 	/* Our data ACK was lost: the backend repeats its SYN-ACK. */
-	ASSERT_OK(run_pkt(&s, "b0", &r));
-	ASSERT_EQ(r.action, XDP_PASS);
-	ASSERT_OK(run_tc(&s, "b0", &r));
-	ASSERT_EQ(r.action, 7);
-	ASSERT_OK(pkt_view(r.out, r.out_len, &v));
+	ASSERT_OK(run_grown(&s, "b0", &r, &v));
 	ASSERT_EQ(v.datalen, (int)strlen(req));
 	ASSERT_EQ(v.seq, 60001);
 	/* The backend acknowledges the request: the stash goes. */
@@ -364,12 +355,7 @@ PKT_TEST(backend_time_wait_ack_gets_a_reset_and_a_new_syn)
 	s = (struct pkt_spec){ .family = 4, .src = h.backend, .sport = 3000,
 		.dst = "10.10.0.2", .dport = h.sport, .proto = IPPROTO_TCP,
 		.tcp_flags = TF_ACK, .seq = 777, .ack = 4242 };
-	ASSERT_OK(run_pkt(&s, "b0", &r));
-	ASSERT_EQ(r.action, XDP_PASS);
-	ASSERT_OK(run_tc(&s, "b0", &r));
-	ASSERT_EQ(r.action, 7);			/* TC_ACT_REDIRECT */
-	ASSERT_OK(pkt_view(r.out, r.out_len, &v));
-	ASSERT_TRUE(v.csum_ok, "checksums");
+	ASSERT_OK(run_grown(&s, "b0", &r, &v));
 	ASSERT_TRUE(!strcmp(v.dst, h.backend), "to %s", v.dst);
 	ASSERT_EQ(v.flags, TF_SYN);
 	ASSERT_EQ(v.seq, h.isn);		/* the client's ISN again */
