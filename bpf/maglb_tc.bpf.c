@@ -26,6 +26,7 @@
 #include "lib/nat.h"
 #include "lib/conntrack.h"
 #include "lib/splice.h"
+#include "lib/cookie_insert.h"
 #include "lib/handoff.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
