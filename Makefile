@@ -37,13 +37,23 @@ BPF_PROGS := maglb maglb_tc maglb_trace xdp_pass bench
 BPF_OBJS  := $(patsubst %,$(OUT)/%.bpf.o,$(BPF_PROGS))
 SKELS     := $(OUT)/maglb.skel.h $(OUT)/maglb_tc.skel.h $(OUT)/maglb_trace.skel.h $(OUT)/bench.skel.h
 
-# Userspace core, linked into the binary and the tests; the CLI on top.
-LIB_SRCS  := addr apply cfgparse cliopt config egress endpoints gateway health kernel routes keyhash log maglev maps names neigh pathmtu sweep
-LIB_OBJS  := $(patsubst %,$(OUT)/user/%.o,$(LIB_SRCS))
-CLI_SRCS  := main attach agent kubeapi lookup metrics show
-CLI_OBJS  := $(patsubst %,$(OUT)/user/%.o,$(CLI_SRCS))
+# Userspace, by stage (docs/architecture.md#the-source-tree). Each folder
+# of user/ is a static library, lowest first: a stage may call only those
+# before it. The link order enforces it, and scripts/check_layers.py
+# (`make check`) checks every include and every symbol.
+LAYERS      := common model input datapath reconcile agent cli
+LAYER_LIBS  := $(patsubst %,$(OUT)/user/lib%.a,$(LAYERS))
+# The link order: highest first, so each library's undefined symbols are
+# found in those after it.
+LINK_LIBS   := $(shell echo $(LAYER_LIBS) | tr ' ' '\n' | tac)
+layer_objs   = $(patsubst user/%.c,$(OUT)/user/%.o,$(filter-out user/cli/main.c,$(wildcard user/$(1)/*.c)))
+USER_OBJS   := $(foreach l,$(LAYERS),$(call layer_objs,$(l)))
+# What the tests and benches link: everything below the CLI.
+LIB_LIBS    := $(filter-out $(OUT)/user/libcli.a,$(LINK_LIBS))
 
 TESTS     := test_maglev test_config test_gateway test_http test_cli test_pkt
+# Without root and without BPF: what `make check` runs.
+UNIT_TESTS := test_maglev test_config test_gateway test_http test_cli
 TEST_BINS := $(patsubst %,$(OUT)/tests/%,$(TESTS))
 # The packet tests: every tests/pkt/*.c, one binary (main.c runs what the
 # others register), on the shared harness (tests/lib/harness.c).
@@ -52,7 +62,7 @@ HARNESS   := $(OUT)/tests/lib/harness.o
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all tests test demo bench kernels verifier-stats clean
+.PHONY: all tests test check check-layers demo bench kernels verifier-stats clean
 
 all: $(OUT)/maglb $(BPF_OBJS)
 
@@ -60,6 +70,13 @@ tests: all $(TEST_BINS) $(OUT)/tests/fuzz_http
 
 test:
 	./tests/run.sh
+
+# The unit suites and the layer check: no root, no BPF, no kernel BTF.
+check: check-layers $(patsubst %,$(OUT)/tests/%,$(UNIT_TESTS))
+	@for t in $(UNIT_TESTS); do $(OUT)/tests/$$t || exit 1; done
+
+check-layers: $(LAYER_LIBS)
+	@python3 scripts/check_layers.py $(OUT)/user $(LAYERS)
 
 demo:
 	./scripts/demo.sh
@@ -93,13 +110,13 @@ $(OUT)/bench/%.o: scripts/bench/%.c $(SKELS) | $(OUT)/bench
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(INCLUDES) -Itests/lib -c $< -o $@
 
-$(OUT)/bench/%: $(OUT)/bench/%.o $(LIB_OBJS)
+$(OUT)/bench/%: $(OUT)/bench/%.o $(LIB_LIBS)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -lm -o $@
+	$(Q)$(CC) $(CFLAGS) $(filter %.o,$^) $(LIB_LIBS) $(LDLIBS) -lm -o $@
 
 $(OUT)/bench/bench_pkt $(OUT)/bench/bench_maglev: $(HARNESS)
 
-$(OUT) $(OUT)/user $(OUT)/tests $(OUT)/tests/pkt $(OUT)/tests/lib:
+$(OUT) $(OUT)/tests $(OUT)/tests/pkt $(OUT)/tests/lib:
 	$(Q)mkdir -p $@
 
 $(OUT)/%.bpf.o: bpf/%.bpf.c | $(OUT)
@@ -113,17 +130,25 @@ $(OUT)/%.skel.h: $(OUT)/%.bpf.o
 	$(call msg,SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< > $@
 
-$(OUT)/user/%.o: user/%.c $(SKELS) | $(OUT)/user
+$(OUT)/user/%.o: user/%.c $(SKELS)
 	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $(INCLUDES) -c $< -o $@
+
+define layer_lib
+$(OUT)/user/lib$(1).a: $(call layer_objs,$(1))
+	$$(call msg,AR,$$@)
+	$$(Q)rm -f $$@ && ar rcs $$@ $$^
+endef
+$(foreach l,$(LAYERS),$(eval $(call layer_lib,$(l))))
 
 # `maglb --version`: the commit it was built from.
 MAGLB_VERSION := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
-$(OUT)/user/main.o: CFLAGS += -DMAGLB_VERSION='"$(MAGLB_VERSION)"'
+$(OUT)/user/cli/main.o: CFLAGS += -DMAGLB_VERSION='"$(MAGLB_VERSION)"'
 
-$(OUT)/maglb: $(CLI_OBJS) $(LIB_OBJS)
+$(OUT)/maglb: $(OUT)/user/cli/main.o $(LAYER_LIBS)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $< $(LINK_LIBS) $(LDLIBS) -o $@
 
 $(OUT)/tests/%.o: tests/unit/%.c $(SKELS) | $(OUT)/tests
 	$(call msg,CC,$@)
@@ -137,13 +162,13 @@ $(OUT)/tests/lib/%.o: tests/lib/%.c $(SKELS) | $(OUT)/tests/lib
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(INCLUDES) -Itests/lib -c $< -o $@
 
-$(OUT)/tests/test_pkt: $(PKT_OBJS) $(HARNESS) $(LIB_OBJS)
+$(OUT)/tests/test_pkt: $(PKT_OBJS) $(HARNESS) $(LIB_LIBS)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $(filter %.o,$^) $(LIB_LIBS) $(LDLIBS) -o $@
 
-$(OUT)/tests/%: $(OUT)/tests/%.o $(LIB_OBJS)
+$(OUT)/tests/%: $(OUT)/tests/%.o $(LIB_LIBS)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $(filter %.o,$^) $(LIB_LIBS) $(LDLIBS) -o $@
 
 # libFuzzer target: the datapath's request parser against a reference.
 $(OUT)/tests/fuzz_http: tests/fuzz/fuzz_http.c bpf/lib/http.h tests/lib/http_ref.h | $(OUT)/tests
@@ -153,5 +178,5 @@ $(OUT)/tests/fuzz_http: tests/fuzz/fuzz_http.c bpf/lib/http.h tests/lib/http_ref
 clean:
 	rm -rf $(OUT)
 
--include $(wildcard $(OUT)/*.d $(OUT)/user/*.d $(OUT)/tests/*.d $(OUT)/tests/pkt/*.d \
+-include $(wildcard $(OUT)/*.d $(OUT)/user/*/*.d $(OUT)/tests/*.d $(OUT)/tests/pkt/*.d \
 	$(OUT)/tests/lib/*.d $(OUT)/bench/*.d)

@@ -139,7 +139,7 @@ struct maglb_flow4 {
 };
 
 /* Between the two keys. The datapath's ct_*() (bpf/lib/conntrack.h) and
- * the agent's maps_*_ct() (user/maps.c) convert with these. */
+ * the agent's maps_*_ct() (user/datapath/maps.c) convert with these. */
 static inline __attribute__((always_inline)) void
 maglb_flow4_of(struct maglb_flow4 *k, const struct maglb_flow *f)
 {

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * bench_maglev.c - Maglev table build time (user/maglev.c) for the table
+ * bench_maglev.c - Maglev table build time (user/model/maglev.c) for the table
  * sizes and backend counts users pick, and the time `maglb apply` takes
  * from a config change to the new table being live (one ring swap) in a
  * loaded datapath, seen by new flows run through the program meanwhile.
@@ -9,7 +9,7 @@
 #include <arpa/inet.h>
 #include <pthread.h>
 #include <time.h>
-#include "maglev.h"
+#include "model/maglev.h"
 
 static double now_ms(void)
 {
@@ -86,7 +86,7 @@ int main(void)
 			 k / 250, k % 250 + 2);
 		b[k] = (struct maglev_backend){ names[k], 1, k };
 	}
-	printf("Maglev table build (user/maglev.c), median of 7, ms\n\n");
+	printf("Maglev table build (user/model/maglev.c), median of 7, ms\n\n");
 	printf("| %8s |", "M \\ N");
 	for (j = 0; j < 3; j++)
 		printf(" %8d |", ns[j]);

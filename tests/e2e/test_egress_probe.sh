@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-# The egress probe (user/egress.c): which XDP verdicts each device of the
+# The egress probe (user/datapath/egress.c): which XDP verdicts each device of the
 # node takes, as `maglb status --json` shows them, for every kind of device
 # it tells apart, and how the decisions follow changes and demotions.
 #

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 # test_veth_verdicts.sh - what a veth takes, measured on this kernel: which
 # XDP verdicts reach the far side for each state of the peer (nothing, GRO,
-# threaded NAPI, an XDP program). user/egress.c grants a verdict only to
+# threaded NAPI, an XDP program). user/datapath/egress.c grants a verdict only to
 # the peer states shown here to take all of it; every other device gets the
 # kernel path. The table is printed for docs/kernels.md; a granted verdict that
 # loses frames fails.
@@ -123,7 +123,7 @@ measure() {
 	echo "$((h1 - h0)) $t"
 }
 
-# What user/egress.c grants, per peer state: the verdicts it must see taken.
+# What user/datapath/egress.c grants, per peer state: the verdicts it must see taken.
 granted() {	# verdict state
 	case "$1/$2" in
 	redirect/xdp | tx/xdp | redirect/gro) return 0 ;;

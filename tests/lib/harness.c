@@ -5,6 +5,7 @@
  * config it applies, read from tests/fixtures/ at run time.
  */
 #include "harness.h"		/* first: it asks for _GNU_SOURCE */
+#include "input/load.h"
 #include <libgen.h>
 #include <limits.h>
 

@@ -19,9 +19,9 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include "apply.h"
-#include "config.h"
-#include "maps.h"
+#include "reconcile/apply.h"
+#include "model/config.h"
+#include "datapath/maps.h"
 #include "maglb.skel.h"
 #include "maglb_tc.skel.h"
 #include "pktbuild.h"

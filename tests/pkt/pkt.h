@@ -16,10 +16,10 @@
 
 #include <stddef.h>
 #include "harness.h"
-#include "keyhash.h"
+#include "model/keyhash.h"
 #include "maglb_hash.h"
-#include "names.h"
-#include "sweep.h"
+#include "common/names.h"
+#include "datapath/sweep.h"
 #include "testlib.h"
 
 struct pkt_test {

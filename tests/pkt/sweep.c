@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * sweep.c - the userspace conntrack sweep (user/sweep.c) on entries the
+ * sweep.c - the userspace conntrack sweep (user/datapath/sweep.c) on entries the
  * datapath made: abandoned handshakes after closedTimeout, closed then idle
  * connections, each with its reply entry.
  *

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * test_cli.c - the declared option tables (user/cliopt.c): each row is a
+ * test_cli.c - the declared option tables (user/common/cliopt.c): each row is a
  * command line, the index of its first operand (or CLI_HELP / CLI_BAD),
  * and what the options must have set. No root needed.
  */
@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
-#include "cliopt.h"
+#include "common/cliopt.h"
 #include "testlib.h"
 
 struct cli_case {

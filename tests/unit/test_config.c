@@ -6,7 +6,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <unistd.h>
-#include "config.h"
+#include "input/load.h"
 #include "testlib.h"
 
 static const char *svc_head =

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "config.h"
+#include "input/load.h"
 #include "testlib.h"
 
 enum { F_MAGLB, F_BACKEND, F_GATEWAY, F_ROUTE, F_SLICES, N_FIXTURES };

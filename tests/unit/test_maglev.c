@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * test_maglev.c - the Maglev table's promises (user/maglev.c) and the hash
+ * test_maglev.c - the Maglev table's promises (user/model/maglev.c) and the hash
  * that both the datapath and `maglb lookup` use (include/maglb_hash.h).
  */
 #include <stdio.h>
@@ -8,7 +8,7 @@
 #include <string.h>
 #include "maglb.h"
 #include "maglb_hash.h"
-#include "maglev.h"
+#include "model/maglev.h"
 #include "testlib.h"
 
 #define KAT_TABLE_FP 0xe7741baf426774d5ULL

@@ -1,0 +1,536 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * agent.c - `maglb apply` (once) and `maglb agent` (long-running).
+ *
+ * The agent owns no datapath state: programs, links and maps are pinned, so
+ * stopping or restarting it never interrupts traffic. It re-applies when a
+ * config file changes (inotify on their directories, which also catches
+ * editors' rename-into-place and Kubernetes ConfigMap symlink swaps), on
+ * SIGHUP, and with --kubernetes when the cluster's Services or
+ * EndpointSlices change (kubeapi.c); it sweeps conntrack on a timer. A bad
+ * config is logged and ignored: the last good one keeps serving.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <libgen.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/inotify.h>
+#include <sys/signalfd.h>
+#include <time.h>
+#include <unistd.h>
+#include <netinet/in.h>
+#include "agent/agent.h"
+#include "agent/health.h"
+#include "agent/metrics.h"
+#include "common/addr.h"
+#include "common/cliopt.h"
+#include "common/log.h"
+#include "common/names.h"
+#include "datapath/egress.h"
+#include "datapath/maps.h"
+#include "datapath/neigh.h"
+#include "datapath/sweep.h"
+#include "input/kubeapi.h"
+#include "input/load.h"
+#include "model/config.h"
+#include "reconcile/apply.h"
+
+static __u64 mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+#define MAX_FILES 8
+
+/* The options of apply and agent; each command says which it takes. */
+struct file_opts {
+	const char *files[MAX_FILES];
+	int n_files;
+	long sweep_s;			/* agent */
+	const char *metrics;		/* agent */
+	bool kubernetes;		/* agent: EndpointSlices from the API */
+	const char *kubeconfig;		/* agent; else in-cluster */
+	bool check;			/* apply */
+};
+
+static int parse_file_opts(int argc, char **argv, const char *use,
+			   bool agent, struct file_opts *o)
+{
+	struct cli_strs files = { o->files, 0, MAX_FILES };
+	struct cli_opt apply_opts[] = {
+		{ "file", 'f', CLI_STRS, &files },
+		{ "check", 0, CLI_FLAG, &o->check },
+		{}
+	};
+	struct cli_opt agent_opts[] = {
+		{ "file", 'f', CLI_STRS, &files },
+		{ "sweep-interval", 's', CLI_LONG, &o->sweep_s, 1, 86400 },
+		{ "metrics-address", 'm', CLI_STR, &o->metrics },
+		{ "kubernetes", 0, CLI_FLAG, &o->kubernetes },
+		{ "kubeconfig", 0, CLI_STR, &o->kubeconfig, .also = &o->kubernetes },
+		{}
+	};
+	int rc;
+
+	rc = cli_parse(argc, argv, agent ? agent_opts : apply_opts, use, false);
+	if (rc < 0)
+		return rc == CLI_HELP ? -1 : 2;
+	o->n_files = files.n;
+	if (!o->n_files) {
+		fprintf(stderr, "Usage: %s\n", use);
+		return 2;
+	}
+	return 0;
+}
+
+/* One line per service and per backend: what --check would apply. */
+static void print_service(const struct cfg_service *s)
+{
+	char a[ADDR_STRLEN];
+	int i;
+
+	static const char *const kinds[] = { "any", "exact", "prefix" };
+
+	printf("service %s %s %s %s %s%s%s backends=%d", s->name,
+	       addr_port_str(&s->addr, s->family, htons(s->port), a),
+	       s->proto == IPPROTO_UDP ? "UDP" : "TCP",
+	       s->forwarding == MAGLB_FWD_SNAT ? "snat" : "nat",
+	       hash_name(s->hash_type), s->key_name[0] ? ":" : "", s->key_name,
+	       s->n_backends);
+	if (s->route)
+		printf(" route=%u", s->route);
+	if (s->n_matches)
+		printf(" no_match=%s", s->no_match_reset ? "reset" : "404");
+	printf("\n");
+	for (i = 0; i < s->n_matches; i++)
+		printf("  match host=%s:%s%s path=%s:%s route=%u\n",
+		       kinds[s->matches[i].host_match % 3],
+		       s->matches[i].host_match == MAGLB_MATCH_PREFIX ? "*" : "",
+		       s->matches[i].host,
+		       kinds[s->matches[i].path_match % 3], s->matches[i].path,
+		       s->matches[i].route);
+	for (i = 0; i < s->n_backends; i++)
+		printf("  backend %s %s weight=%u\n", s->backends[i].name,
+		       addr_port_str(&s->backends[i].addr, s->backends[i].family,
+				     htons(s->backends[i].port), a),
+		       s->backends[i].weight);
+}
+
+int do_apply(int argc, char **argv)
+{
+	struct file_opts o = {};
+	struct maglb_config *cfg;
+	struct apply_stats st;
+	struct maglb_maps m;
+	char err[CFG_ERR_LEN];
+	const char *file;
+	int rc, i;
+
+	rc = parse_file_opts(argc, argv, "maglb apply -f FILE [-f FILE...] [--check]",
+			     false, &o);
+	if (rc)
+		return rc < 0 ? 0 : rc;
+	file = o.files[0];
+	cfg = config_load_files(o.files, o.n_files, NULL, err, sizeof(err));
+	if (!cfg) {
+		pr_warn("maglb: invalid config: %s\n", err);
+		return 1;
+	}
+	for (i = 0; i < cfg->n_notes; i++)
+		pr_warn("maglb: note: %s\n", cfg->notes[i]);
+	if (o.check) {	/* validate only: no maps needed */
+		printf("%s: valid (%d services)\n", file, cfg->n_services);
+		for (i = 0; i < cfg->n_services; i++)
+			print_service(&cfg->services[i]);
+		config_free(cfg);
+		return 0;
+	}
+	if (maps_open_pinned(pin_dir, &m)) {
+		config_free(cfg);
+		return 1;
+	}
+	rc = apply_config(&m, cfg, &st);
+	if (!rc)
+		neigh_warm(cfg);
+	if (!rc)
+		printf("applied %s: %d services, %d backends (services +%d -%d, backends +%d -%d, connections closed %d)\n",
+		       file, st.services, st.backends, st.svc_added,
+		       st.svc_removed, st.be_added, st.be_removed, st.ct_closed);
+	/* the devices may have changed since attach (and no agent runs) */
+	if (!rc && egress_probe(&m, false))
+		rc = -EIO;
+	maps_close(&m);
+	config_free(cfg);
+	return rc ? 1 : 0;
+}
+
+/* The bytes of every file, one after the other: what was applied, to
+ * skip events that change nothing. */
+static char *slurp(const char *const *paths, int n_paths, size_t *len)
+{
+	char *buf = NULL;
+	size_t cap = 0, n = 0, r;
+	int i;
+
+	for (i = 0; i < n_paths; i++) {
+		FILE *f = fopen(paths[i], "r");
+
+		if (!f) {
+			free(buf);
+			return NULL;
+		}
+		do {
+			if (n == cap) {
+				char *t = realloc(buf, cap = cap ? cap * 2 : 4096);
+
+				if (!t) {
+					free(buf);
+					fclose(f);
+					return NULL;
+				}
+				buf = t;
+			}
+			r = fread(buf + n, 1, cap - n, f);
+			n += r;
+		} while (r);
+		fclose(f);
+	}
+	*len = n;
+	return buf;
+}
+
+struct agent {
+	struct file_opts o;
+	struct maglb_maps maps;
+	struct maglb_config *cfg;	/* last good config */
+	char *applied;			/* its bytes, to skip no-op events */
+	size_t applied_len;
+	struct health *health;		/* probes of the config's backends */
+	struct metrics_state ms;	/* shared with the metrics thread */
+	struct kube *kube;		/* --kubernetes: the cluster's view */
+	int kube_fd;			/* eventfd: the view changed */
+	int link_fd;			/* rtnetlink link events */
+	struct egress_seen demoted;	/* demotions already logged */
+};
+
+/* Load the files (and the cluster's objects) and apply them. force: even
+ * if the files did not change (SIGHUP, a Kubernetes event). */
+static void reload(struct agent *a, bool force)
+{
+	const char *file = a->o.files[0];
+	char err[CFG_ERR_LEN];
+	struct maglb_config *cfg;
+	struct apply_stats st;
+	struct health *h;
+	size_t len = 0;
+	char *text = slurp(a->o.files, a->o.n_files, &len);
+	int rc, i;
+
+	if (!text) {
+		log_event("error", "msg=\"cannot read config\" file=%s error=\"%s\"",
+			  file, strerror(errno));
+		return;
+	}
+	if (!force && a->applied && len == a->applied_len &&
+	    !memcmp(text, a->applied, len)) {
+		free(text);
+		return;
+	}
+	cfg = config_load_files(a->o.files, a->o.n_files,
+				a->kube ? kube_source(a->kube) : NULL,
+				err, sizeof(err));
+	if (!cfg) {
+		log_event("error", "msg=\"config rejected, previous config stays\" error=\"%s\"",
+			  err);
+		free(text);
+		return;
+	}
+	for (i = 0; i < cfg->n_notes; i++)
+		log_event("info", "msg=\"config note\" note=\"%s\"", cfg->notes[i]);
+	/* Health state carries over, so a reload never resurrects a backend
+	 * that is down; the new checker points into cfg, so it replaces the
+	 * old one only once cfg is live. */
+	h = health_new(cfg, a->health);
+	pthread_mutex_lock(&a->ms.lock);
+	rc = apply_config(&a->maps, cfg, &st);
+	a->ms.last_apply = time(NULL);
+	a->ms.last_ok = !rc;
+	if (!rc) {
+		a->ms.generation++;
+		a->ms.cfg = cfg;
+	}
+	pthread_mutex_unlock(&a->ms.lock);
+	if (rc) {
+		log_event("error", "msg=\"apply failed\" file=%s error=\"%s\"",
+			  file, strerror(-rc));
+		health_free(h);
+		config_free(cfg);
+		free(text);
+		return;
+	}
+	health_free(a->health);
+	a->health = h;
+	log_event("info", "msg=\"config applied\" file=%s services=%d backends=%d services_added=%d services_removed=%d backends_added=%d backends_removed=%d conns_closed=%d",
+		  file, st.services, st.backends, st.svc_added, st.svc_removed,
+		  st.be_added, st.be_removed, st.ct_closed);
+	neigh_warm(cfg);
+	config_free(a->cfg);
+	free(a->applied);
+	a->cfg = cfg;
+	a->applied = text;
+	a->applied_len = len;
+}
+
+/* Did an inotify batch touch one of our files? ConfigMaps swap a "..data"
+ * symlink, which counts too. */
+static bool ours(const struct agent *a, const struct inotify_event *ev)
+{
+	char buf[512];
+	int i;
+
+	if (!ev->len)
+		return false;
+	if (!strncmp(ev->name, "..", 2))
+		return true;
+	for (i = 0; i < a->o.n_files; i++) {
+		snprintf(buf, sizeof(buf), "%s", a->o.files[i]);
+		if (!strcmp(ev->name, basename(buf)))
+			return true;
+	}
+	return false;
+}
+
+/* Before the first list is complete the cluster view has no endpoints:
+ * applying it would empty every service. Wait for it (bounded). */
+static void wait_synced(struct agent *a)
+{
+	int i;
+
+	for (i = 0; i < 300 && !kube_synced(a->kube); i++)
+		usleep(100000);
+	if (!kube_synced(a->kube))
+		log_event("warn", "msg=\"kubernetes not listed after 30s; starting with what is known\"");
+}
+
+/* Kubernetes events come in bursts (a rollout touches many slices):
+ * apply once the burst has settled this long. */
+#define KUBE_SETTLE_MS 100
+/* Link events too (a pod's veth pair comes with several). */
+#define LINK_SETTLE_MS 100
+/* A veth peer's change in another netns raises no event here: look at
+ * every device this often anyway. */
+#define EGRESS_PROBE_MS 2000
+
+static void probe_egress(struct agent *a)
+{
+	egress_probe(&a->maps, true);
+	egress_log_demotions(&a->maps, &a->demoted);
+}
+
+/* Milliseconds from now until due, for poll (0 if past). */
+static int ms_until(__u64 due, __u64 now)
+{
+	return due > now ? (int)((due - now) / 1000000) + 1 : 0;
+}
+
+int do_agent(int argc, char **argv)
+{
+	struct agent a = { .o.sweep_s = 5, .kube_fd = -1, .link_fd = -1 };
+	char dirbuf[512];
+	__u64 next_sweep, next_probe, kube_due = 0, link_due = 0;
+	bool changed;
+	sigset_t mask;
+	int sfd = -1, ifd = -1, rc = 1, i;
+	struct metrics *metrics = NULL;
+	struct pollfd pfd[4];
+
+	rc = parse_file_opts(argc, argv,
+			     "maglb agent -f FILE [-f FILE...] [--kubernetes] [--kubeconfig PATH]\n"
+			     "                   [--sweep-interval SECONDS] [--metrics-address [IP]:PORT]",
+			     true, &a.o);
+	if (rc)
+		return rc < 0 ? 0 : rc;
+	rc = 1;
+	if (maps_open_pinned(pin_dir, &a.maps))
+		return 1;
+	/* Block the signals before any thread exists: threads inherit the
+	 * mask, and a metrics thread that did not block SIGTERM would take
+	 * it with the default action, killing the agent uncleanly. */
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	pthread_mutex_init(&a.ms.lock, NULL);
+	a.ms.maps = &a.maps;
+	if (a.o.metrics && !(metrics = metrics_start(a.o.metrics, &a.ms)))
+		goto out;
+	if (a.o.kubernetes) {
+		char err[CFG_ERR_LEN];
+
+		a.kube_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		a.kube = a.kube_fd < 0 ? NULL :
+			 kube_start(a.o.kubeconfig, a.kube_fd, err, sizeof(err));
+		if (!a.kube) {
+			log_event("error", "msg=\"cannot watch kubernetes\" error=\"%s\"",
+				  a.kube_fd < 0 ? strerror(errno) : err);
+			goto out;
+		}
+		wait_synced(&a);
+	}
+	reload(&a, true);
+	if (!a.cfg) {
+		log_event("error", "msg=\"no valid config to start with\" file=%s",
+			  a.o.files[0]);
+		goto out;
+	}
+
+	sfd = signalfd(-1, &mask, SFD_CLOEXEC);
+	ifd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+	if (sfd < 0 || ifd < 0)
+		goto out;
+	/* Subscribe before the first probe, so no change falls in between. */
+	a.link_fd = egress_monitor_open();
+	if (a.link_fd < 0) {
+		log_event("error", "msg=\"cannot watch links\" error=\"%s\"",
+			  strerror(-a.link_fd));
+		goto out;
+	}
+	probe_egress(&a);
+	for (i = 0; i < a.o.n_files; i++) {
+		snprintf(dirbuf, sizeof(dirbuf), "%s", a.o.files[i]);
+		if (inotify_add_watch(ifd, dirname(dirbuf), IN_CLOSE_WRITE |
+				      IN_MOVED_TO | IN_CREATE) < 0) {
+			log_event("error", "msg=\"cannot watch config\" dir=%s error=\"%s\"",
+				  dirbuf, strerror(errno));
+			goto out;
+		}
+	}
+	log_event("info", "msg=\"agent running\" file=%s files=%d kubernetes=%s pin_dir=%s sweep_interval=%lds",
+		  a.o.files[0], a.o.n_files, a.kube ? "yes" : "no", pin_dir,
+		  a.o.sweep_s);
+
+	pfd[0] = (struct pollfd){ .fd = sfd, .events = POLLIN };
+	pfd[1] = (struct pollfd){ .fd = ifd, .events = POLLIN };
+	pfd[2] = (struct pollfd){ .fd = a.kube_fd, .events = POLLIN };	/* -1: none */
+	pfd[3] = (struct pollfd){ .fd = a.link_fd, .events = POLLIN };
+	next_sweep = mono_ns() + a.o.sweep_s * 1000000000ULL;
+	next_probe = mono_ns() + EGRESS_PROBE_MS * 1000000ULL;
+	for (;;) {
+		__u64 now = mono_ns();
+		int timeout = ms_until(next_sweep, now);
+		int hw = health_wait_ms(a.health, now / 1000000);
+
+		if (hw >= 0 && hw < timeout)
+			timeout = hw;
+		if (kube_due && ms_until(kube_due, now) < timeout)
+			timeout = ms_until(kube_due, now);
+		if (ms_until(next_probe, now) < timeout)
+			timeout = ms_until(next_probe, now);
+		if (link_due && ms_until(link_due, now) < timeout)
+			timeout = ms_until(link_due, now);
+
+		if (poll(pfd, 4, timeout) < 0 && errno != EINTR)
+			break;
+		if ((pfd[3].revents & POLLIN) && egress_monitor_drain(a.link_fd) &&
+		    !link_due)
+			link_due = mono_ns() + LINK_SETTLE_MS * 1000000ULL;
+		if ((link_due && mono_ns() >= link_due) || mono_ns() >= next_probe) {
+			link_due = 0;
+			probe_egress(&a);
+			next_probe = mono_ns() + EGRESS_PROBE_MS * 1000000ULL;
+		}
+		if (a.kube && (pfd[2].revents & POLLIN)) {
+			__u64 n;
+
+			if (read(a.kube_fd, &n, sizeof(n)) == sizeof(n) && !kube_due)
+				kube_due = mono_ns() + KUBE_SETTLE_MS * 1000000ULL;
+		}
+		if (kube_due && mono_ns() >= kube_due) {
+			kube_due = 0;
+			reload(&a, true);
+		}
+		if (pfd[0].revents & POLLIN) {
+			struct signalfd_siginfo si;
+
+			if (read(sfd, &si, sizeof(si)) == sizeof(si)) {
+				if (si.ssi_signo == SIGHUP) {
+					log_event("info", "msg=\"SIGHUP: reloading\"");
+					reload(&a, true);
+				} else {
+					log_event("info", "msg=\"stopping; datapath stays pinned\" signal=%u",
+					      si.ssi_signo);
+					rc = 0;
+					break;
+				}
+			}
+		}
+		if (pfd[1].revents & POLLIN) {
+			char buf[4096] __attribute__((aligned(8)));
+			bool mine = false;
+			ssize_t len;
+
+			while ((len = read(ifd, buf, sizeof(buf))) > 0) {
+				char *p = buf;
+
+				while (p < buf + len) {
+					struct inotify_event *ev = (void *)p;
+
+					mine |= ours(&a, ev);
+					p += sizeof(*ev) + ev->len;
+				}
+			}
+			if (mine)
+				reload(&a, false);
+		}
+		pthread_mutex_lock(&a.ms.lock);
+		changed = health_poll(a.health, a.cfg, mono_ns() / 1000000);
+		pthread_mutex_unlock(&a.ms.lock);
+		if (changed) {
+			struct apply_stats st;
+			int err;
+
+			pthread_mutex_lock(&a.ms.lock);
+			err = apply_config(&a.maps, a.cfg, &st);
+			pthread_mutex_unlock(&a.ms.lock);
+
+			log_event(err ? "error" : "info", "msg=\"health change applied\" result=%s",
+			      err ? strerror(-err) : "ok");
+		}
+		if (mono_ns() >= next_sweep) {
+			int n = ct_sweep(&a.maps, a.cfg, mono_ns());
+
+			neigh_warm(a.cfg);
+
+			if (n > 0)
+				log_event("debug", "msg=\"conntrack sweep\" expired=%d", n);
+			next_sweep = mono_ns() + a.o.sweep_s * 1000000000ULL;
+		}
+	}
+out:
+	if (sfd >= 0)
+		close(sfd);
+	if (ifd >= 0)
+		close(ifd);
+	if (a.link_fd >= 0)
+		close(a.link_fd);
+	free(a.demoted.v);
+	metrics_stop(metrics);	/* before the state it reads goes away */
+	kube_stop(a.kube);
+	if (a.kube_fd >= 0)
+		close(a.kube_fd);
+	health_free(a.health);
+	config_free(a.cfg);
+	free(a.applied);
+	maps_close(&a.maps);
+	return rc;
+}

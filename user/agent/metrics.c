@@ -1,0 +1,281 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * metrics.c - what Prometheus scrapes. Counters come straight from the
+ * per-CPU maps at scrape time (summed like `maglb stats`), so both always
+ * agree; health, generation and apply results come from the agent under
+ * the shared lock.
+ */
+#include <arpa/inet.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <microhttpd.h>
+#include "agent/metrics.h"
+#include "common/addr.h"
+#include "common/log.h"
+#include "common/names.h"
+#include "datapath/egress.h"
+
+struct metrics {
+	struct MHD_Daemon *d;
+	struct metrics_state *st;
+};
+
+struct buf {
+	char *p;
+	size_t len, cap;
+};
+
+static void put(struct buf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void put(struct buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	for (;;) {
+		va_start(ap, fmt);
+		n = vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
+		va_end(ap);
+		if (n >= 0 && b->len + n < b->cap) {
+			b->len += n;
+			return;
+		}
+		b->cap = b->cap ? b->cap * 2 : 65536;
+		b->p = realloc(b->p, b->cap);
+		if (!b->p)
+			abort();
+	}
+}
+
+static void help(struct buf *b, const char *name, const char *type,
+		 const char *text)
+{
+	put(b, "# HELP %s %s\n# TYPE %s %s\n", name, text, name, type);
+}
+
+/* Health of backend `addr` of service `svc` in the live config: 1 unless a
+ * check has marked it down. */
+static int healthy(const struct maglb_config *cfg, const char *svc,
+		   const struct maglb_backend *be)
+{
+	int i, j;
+
+	for (i = 0; cfg && i < cfg->n_services; i++) {
+		const struct cfg_service *s = &cfg->services[i];
+
+		if (strcmp(s->name, svc))
+			continue;
+		for (j = 0; j < s->n_backends; j++)
+			if (s->backends[j].family == be->family &&
+			    htons(s->backends[j].port) == be->port &&
+			    !memcmp(&s->backends[j].addr, &be->addr, sizeof(be->addr)))
+				return !s->backends[j].unhealthy;
+	}
+	return 1;
+}
+
+/* Per device and path (nonzero rows), and the kernel's failed XDP
+ * transmits of devices that had any (as `maglb stats`). */
+static void render_egress(struct metrics_state *st, struct buf *b)
+{
+	struct egress_counts *c = NULL;
+	int i, p, n = egress_read_counts(st->maps, &c);
+	size_t k;
+
+	help(b, "maglb_egress_packets_total", "counter",
+	     "packets sent out of a device, by path (redirect, xdp_tx, tc, stack)");
+	for (i = 0; i < n; i++)
+		for (p = 0; p < MAGLB_PATH_MAX; p++)
+			if (c[i].path[p].packets)
+				put(b, "maglb_egress_packets_total{device=\"%s\",path=\"%s\"} %llu\n",
+				    c[i].dev, path_name(p), c[i].path[p].packets);
+	help(b, "maglb_egress_bytes_total", "counter",
+	     "bytes sent out of a device, by path");
+	for (i = 0; i < n; i++)
+		for (p = 0; p < MAGLB_PATH_MAX; p++)
+			if (c[i].path[p].bytes)
+				put(b, "maglb_egress_bytes_total{device=\"%s\",path=\"%s\"} %llu\n",
+				    c[i].dev, path_name(p), c[i].path[p].bytes);
+	help(b, "maglb_xmit_errors_total", "counter",
+	     "XDP frames the kernel failed to send after our verdict, by kind");
+	/* every field but demotions, which has a metric of its own */
+	for (i = 0; i < n; i++)
+		for (k = 0; c[i].has_errs && k < EGRESS_XMIT_DEMOTIONS; k++)
+			put(b, "maglb_xmit_errors_total{device=\"%s\",kind=\"%s\"} %llu\n",
+			    c[i].dev, egress_xmit_names[k],
+			    ((const __u64 *)&c[i].errs)[k]);
+	help(b, "maglb_egress_demotions_total", "counter",
+	     "times a device was moved to the kernel path for failed XDP transmits");
+	for (i = 0; i < n; i++)
+		if (c[i].has_errs)
+			put(b, "maglb_egress_demotions_total{device=\"%s\"} %llu\n",
+			    c[i].dev, c[i].errs.demotions);
+	free(c);
+}
+
+static void render(struct metrics_state *st, struct buf *b)
+{
+	static const char *const cn[] = { "packets", "bytes", "connections",
+					  "reply_packets", "reply_bytes" };
+	struct svc_item *svcs = NULL;
+	struct maglb_backend *all;
+	struct ct_item *ct = NULL;
+	int n, i, k, r, nct;
+	__u32 id;
+
+	n = maps_read_services(st->maps, &svcs);
+	/* the backend table once per scrape, in one batch */
+	all = maps_read_backends(st->maps);
+	for (k = 0; k < 5; k++) {
+		char name[96];
+
+		snprintf(name, sizeof(name), "maglb_service_%s_total", cn[k]);
+		help(b, name, "counter", "per service, client to backend (reply_*: back)");
+		for (i = 0; i < n; i++) {
+			struct maglb_counters c;
+			char vip[ADDR_STRLEN];
+
+			maps_read_counters(st->maps->svc_stats, svcs[i].svc.id, &c);
+			addr_port_str(&svcs[i].key.addr, svcs[i].key.family,
+				      svcs[i].key.port, vip);
+			put(b, "%s{service=\"%s\",vip=\"%s\"} %llu\n", name,
+			    svcs[i].svc.name, vip, ((__u64 *)&c)[k]);
+		}
+	}
+	for (k = 0; k < 5; k++) {
+		char name[96];
+
+		snprintf(name, sizeof(name), "maglb_backend_%s_total", cn[k]);
+		help(b, name, "counter", "per backend, client to backend (reply_*: back)");
+		for (i = 0; i < n; i++) {
+			for (id = 0; all && id < MAGLB_MAX_BACKENDS; id++) {
+				const struct maglb_backend *be = &all[id];
+				struct maglb_counters c;
+				char ap[ADDR_STRLEN];
+
+				if (!backend_serves(be, svcs[i].svc.id))
+					continue;
+				maps_read_counters(st->maps->backend_stats, id, &c);
+				addr_port_str(&be->addr, be->family, be->port, ap);
+				put(b, "%s{service=\"%s\",backend=\"%s\"} %llu\n",
+				    name, svcs[i].svc.name, ap, ((__u64 *)&c)[k]);
+			}
+		}
+	}
+	help(b, "maglb_backend_healthy", "gauge",
+	     "1 if the backend may take new connections (health checks)");
+	for (i = 0; i < n; i++) {
+		for (id = 0; all && id < MAGLB_MAX_BACKENDS; id++) {
+			const struct maglb_backend *be = &all[id];
+			char ap[ADDR_STRLEN];
+
+			if (!backend_serves(be, svcs[i].svc.id))
+				continue;
+			put(b, "maglb_backend_healthy{service=\"%s\",backend=\"%s\"} %d\n",
+			    svcs[i].svc.name,
+			    addr_port_str(&be->addr, be->family, be->port, ap),
+			    healthy(st->cfg, svcs[i].svc.name, be));
+		}
+	}
+	help(b, "maglb_packets_total", "counter",
+	     "datapath verdicts by reason (passes, drops, tx, redirect, splice steps)");
+	for (r = 0; r < MAGLB_REASON_MAX; r++) {
+		struct maglb_reason_counters c;
+
+		maps_read_reason(st->maps, r, &c);
+		put(b, "maglb_packets_total{reason=\"%s\"} %llu\n", reason_name(r),
+		    c.packets);
+	}
+	render_egress(st, b);
+	nct = maps_read_ct(st->maps, &ct);
+	free(ct);
+	help(b, "maglb_conntrack_entries", "gauge",
+	     "tracked flow directions (two per connection)");
+	put(b, "maglb_conntrack_entries %d\n", nct < 0 ? 0 : nct);
+	help(b, "maglb_config_generation", "counter", "successful config applies");
+	put(b, "maglb_config_generation %lu\n", st->generation);
+	help(b, "maglb_last_apply_timestamp_seconds", "gauge",
+	     "when the agent last applied a config");
+	put(b, "maglb_last_apply_timestamp_seconds %ld\n", (long)st->last_apply);
+	help(b, "maglb_last_apply_success", "gauge", "1 if the last apply worked");
+	put(b, "maglb_last_apply_success %d\n", st->last_ok);
+	free(all);
+	free(svcs);
+}
+
+static enum MHD_Result answer(void *cls, struct MHD_Connection *conn,
+			      const char *url, const char *method,
+			      const char *version, const char *upload,
+			      size_t *upload_len, void **con_cls)
+{
+	struct metrics *m = cls;
+	struct MHD_Response *resp;
+	struct buf b = {};
+	unsigned int code = 200;
+	enum MHD_Result ret;
+
+	if (strcmp(method, "GET"))
+		return MHD_NO;
+	pthread_mutex_lock(&m->st->lock);
+	if (!strcmp(url, "/metrics")) {
+		render(m->st, &b);
+	} else if (!strcmp(url, "/healthz")) {
+		put(&b, "ok\n");
+	} else if (!strcmp(url, "/readyz")) {
+		code = m->st->generation ? 200 : 503;
+		put(&b, code == 200 ? "ready\n" : "no config applied yet\n");
+	} else {
+		code = 404;
+		put(&b, "not found\n");
+	}
+	pthread_mutex_unlock(&m->st->lock);
+	resp = MHD_create_response_from_buffer(b.len, b.p,
+					       MHD_RESPMEM_MUST_FREE);
+	MHD_add_response_header(resp, "Content-Type",
+				"text/plain; version=0.0.4; charset=utf-8");
+	ret = MHD_queue_response(conn, code, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+struct metrics *metrics_start(const char *addr, struct metrics_state *st)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	struct metrics *m = calloc(1, sizeof(*m));
+	const char *colon = strrchr(addr, ':');
+	long port = strtol(colon ? colon + 1 : addr, NULL, 10);
+	char ip[64] = "0.0.0.0";
+
+	if (!m)
+		return NULL;
+	if (colon && colon != addr)
+		snprintf(ip, sizeof(ip), "%.*s", (int)(colon - addr), addr);
+	if (port < 1 || port > 65535 || inet_pton(AF_INET, ip, &sin.sin_addr) != 1) {
+		pr_warn("maglb: --metrics-address %s: give [IPv4]:PORT\n", addr);
+		free(m);
+		return NULL;
+	}
+	sin.sin_port = htons(port);
+	m->st = st;
+	m->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG,
+				port, NULL, NULL, answer, m,
+				MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sin,
+				MHD_OPTION_END);
+	if (!m->d) {
+		pr_warn("maglb: cannot serve metrics on %s\n", addr);
+		free(m);
+		return NULL;
+	}
+	return m;
+}
+
+void metrics_stop(struct metrics *m)
+{
+	if (!m)
+		return;
+	MHD_stop_daemon(m->d);
+	free(m);
+}

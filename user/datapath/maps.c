@@ -1,0 +1,600 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * maps.c - the only file that writes the datapath's maps.
+ *
+ * Ring swaps are atomic: a complete new inner array is built off to the
+ * side, then one update of maglb_rings[svc_id] makes it live. A packet sees
+ * either the old table or the new one, never a mix. Rings are
+ * BPF_F_MMAPABLE: filling 65538 slots through one mmap takes microseconds,
+ * where a batch update copied them one element at a time (~20 ms).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include "common/log.h"
+#include "datapath/maps.h"
+
+void maps_init(struct maglb_maps *m)
+{
+#define X(n) m->n = -1;
+	MAGLB_MAPS(X)
+#undef X
+}
+
+const char *pin_dir = MAGLB_PIN_DIR_DEFAULT;
+
+int maps_open_pinned(const char *pin_dir, struct maglb_maps *m)
+{
+	char path[512];
+
+	maps_init(m);
+#define X(n)								\
+	snprintf(path, sizeof(path), "%s/maglb_" #n, pin_dir);		\
+	m->n = bpf_obj_get(path);					\
+	if (m->n < 0) {							\
+		int err = -errno;					\
+		pr_warn("maglb: cannot open %s: %s (is maglb attached? run 'maglb attach DEV')\n", \
+			path, strerror(errno));				\
+		maps_close(m);						\
+		return err;						\
+	}
+	MAGLB_MAPS(X)
+#undef X
+	return 0;
+}
+
+int maps_from_object(struct bpf_object *obj, struct maglb_maps *m)
+{
+	maps_init(m);
+#define X(n)								\
+	m->n = bpf_object__find_map_fd_by_name(obj, "maglb_" #n);	\
+	if (m->n < 0)							\
+		return -ENOENT;
+	MAGLB_MAPS(X)
+#undef X
+	/* Borrowed from the object: dup so maps_close() is always right. */
+#define X(n) m->n = dup(m->n);
+	MAGLB_MAPS(X)
+#undef X
+	return 0;
+}
+
+void maps_close(struct maglb_maps *m)
+{
+#define X(n) if (m->n >= 0) close(m->n); m->n = -1;
+	MAGLB_MAPS(X)
+#undef X
+}
+
+static int upd(int fd, const void *k, const void *v, __u64 flags)
+{
+	return bpf_map_update_elem(fd, k, v, flags) ? -errno : 0;
+}
+
+static int del(int fd, const void *k)
+{
+	if (bpf_map_delete_elem(fd, k) && errno != ENOENT)
+		return -errno;
+	return 0;
+}
+
+int maps_put_backend(const struct maglb_maps *m, __u32 id,
+		     const struct maglb_backend *be)
+{
+	return upd(m->backends, &id, be, BPF_ANY);
+}
+
+/* A ring's storage as mapped memory. Array elements are 8-byte aligned,
+ * so slot i's __u32 sits at i * RING_STRIDE. */
+#define RING_STRIDE	8
+
+static void *ring_mmap(int fd, __u32 n, int prot, size_t *len)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	void *p;
+
+	*len = ((size_t)n * RING_STRIDE + page - 1) / page * page;
+	p = mmap(NULL, *len, prot, MAP_SHARED, fd, 0);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+static __u32 *ring_at(void *base, __u32 i)
+{
+	return (__u32 *)((char *)base + (size_t)i * RING_STRIDE);
+}
+
+int maps_swap_ring(const struct maglb_maps *m, __u32 svc_id,
+		   const __u32 *slots, __u32 size)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, opts,
+		    .map_flags = BPF_F_INNER_MAP | BPF_F_MMAPABLE);
+	__u32 n = size + MAGLB_RING_HDR, i;
+	size_t len;
+	void *ring;
+	int fd, err;
+
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "maglb_ring", sizeof(__u32),
+			    sizeof(__u32), n, &opts);
+	if (fd < 0)
+		return -errno;
+	ring = ring_mmap(fd, n, PROT_READ | PROT_WRITE, &len);
+	if (!ring) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	*ring_at(ring, 0) = size;
+	for (i = 0; i < size; i++)
+		*ring_at(ring, i + MAGLB_RING_HDR) = slots[i];
+	munmap(ring, len);
+	/* The ring is live when this returns 0 (the kernel then still waits
+	 * out readers of the old ring before the call comes back). */
+	err = upd(m->rings, &svc_id, &fd, BPF_ANY);
+	close(fd);	/* the outer map holds the reference now */
+	return err;
+}
+
+int maps_del_ring(const struct maglb_maps *m, __u32 svc_id)
+{
+	return del(m->rings, &svc_id);
+}
+
+int maps_put_service(const struct maglb_maps *m,
+		     const struct maglb_vip_key *k,
+		     const struct maglb_service *svc)
+{
+	return upd(m->vips, k, svc, BPF_ANY);
+}
+
+int maps_del_service(const struct maglb_maps *m, const struct maglb_vip_key *k)
+{
+	return del(m->vips, k);
+}
+
+int maps_put_match(const struct maglb_maps *m, __u32 svc_id, __u32 idx,
+		   const struct maglb_route_match *rm)
+{
+	struct maglb_match_key k = { .svc_id = svc_id, .idx = idx };
+
+	return upd(m->matches, &k, rm, BPF_ANY);
+}
+
+int maps_del_match(const struct maglb_maps *m, __u32 svc_id, __u32 idx)
+{
+	struct maglb_match_key k = { .svc_id = svc_id, .idx = idx };
+
+	return del(m->matches, &k);
+}
+
+int maps_put_cookie_line(const struct maglb_maps *m, __u32 svc_id,
+			 const struct maglb_cookie_line *line)
+{
+	return upd(m->cookies, &svc_id, line, BPF_ANY);
+}
+
+int maps_put_vip_addr(const struct maglb_maps *m,
+		      const struct maglb_vip_key *k)
+{
+	__u32 one = 1;
+
+	return upd(m->vip_addrs, k, &one, BPF_ANY);
+}
+
+int maps_del_vip_addr(const struct maglb_maps *m,
+		      const struct maglb_vip_key *k)
+{
+	return del(m->vip_addrs, k);
+}
+
+int maps_reset_counters(int map_fd, __u32 id)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct maglb_counters *zero;
+	int err;
+
+	if (ncpu < 0)
+		return ncpu;
+	zero = calloc(ncpu, sizeof(*zero));
+	if (!zero)
+		return -ENOMEM;
+	err = upd(map_fd, &id, zero, BPF_ANY);
+	free(zero);
+	return err;
+}
+
+/* The family's map and the key to use in it; k4 holds an IPv4 key. */
+static int ct_key(const struct maglb_maps *m, const struct maglb_flow *k,
+		  struct maglb_flow4 *k4, const void **key)
+{
+	if (k->family == MAGLB_AF_INET) {
+		maglb_flow4_of(k4, k);
+		*key = k4;
+		return m->ct4;
+	}
+	*key = k;
+	return m->ct6;
+}
+
+int maps_get_ct(const struct maglb_maps *m, const struct maglb_flow *k,
+		struct maglb_ct_entry *e)
+{
+	struct maglb_flow4 k4;
+	const void *key;
+	int fd = ct_key(m, k, &k4, &key);
+
+	return bpf_map_lookup_elem(fd, key, e) ? -errno : 0;
+}
+
+int maps_put_ct(const struct maglb_maps *m, const struct maglb_flow *k,
+		const struct maglb_ct_entry *e, __u64 flags)
+{
+	struct maglb_flow4 k4;
+	const void *key;
+	int fd = ct_key(m, k, &k4, &key);
+
+	return upd(fd, key, e, flags);
+}
+
+int maps_del_ct(const struct maglb_maps *m, const struct maglb_flow *k)
+{
+	struct maglb_flow4 k4;
+	const void *key;
+	int fd = ct_key(m, k, &k4, &key);
+
+	return del(fd, key);
+}
+
+int maps_put_tx_port(const struct maglb_maps *m, __u32 ifindex)
+{
+	struct bpf_devmap_val v = { .ifindex = ifindex };
+
+	return upd(m->tx_ports, &ifindex, &v, BPF_ANY);
+}
+
+int maps_del_tx_port(const struct maglb_maps *m, __u32 ifindex)
+{
+	return del(m->tx_ports, &ifindex);
+}
+
+int maps_put_egress(const struct maglb_maps *m, __u32 ifindex,
+		    const struct maglb_egress *e)
+{
+	return upd(m->egress, &ifindex, e, BPF_ANY);
+}
+
+int maps_del_egress(const struct maglb_maps *m, __u32 ifindex)
+{
+	return del(m->egress, &ifindex);
+}
+
+int maps_del_egress_counters(const struct maglb_maps *m, __u32 ifindex)
+{
+	struct maglb_egress_key k = { .ifindex = ifindex };
+	int err = 0;
+
+	for (k.path = 0; k.path < MAGLB_PATH_MAX; k.path++)
+		err = del(m->egress_stats, &k) ?: err;
+	return del(m->xmit_errs, &ifindex) ?: err;
+}
+
+int maps_share(struct bpf_object *from, struct bpf_object *to)
+{
+	struct bpf_map *map;
+	int fd;
+
+	bpf_object__for_each_map(map, to) {
+		fd = bpf_object__find_map_fd_by_name(from, bpf_map__name(map));
+		bpf_map__set_pin_path(map, NULL);	/* the fd is the share */
+		if (fd >= 0 && bpf_map__reuse_fd(map, fd))
+			return -errno;
+	}
+	return 0;
+}
+
+int maps_put_progs(const struct maglb_maps *m, struct bpf_object *obj)
+{
+	struct bpf_program *prog;
+	__u32 idx = MAGLB_PROG_SPLICE_FIRST;
+	int fd;
+
+	prog = bpf_object__find_program_by_name(obj, "maglb_splice_first");
+	if (!prog)
+		return -ENOENT;
+	fd = bpf_program__fd(prog);
+	return upd(m->progs, &idx, &fd, BPF_ANY);
+}
+
+int maps_put_secret(const struct maglb_maps *m,
+		    const struct maglb_secret *key, bool keep)
+{
+	struct maglb_secret cur = {};
+	__u32 zero = 0;
+
+	if (keep && !bpf_map_lookup_elem(m->secret, &zero, &cur) &&
+	    (cur.k0 || cur.k1))
+		return 0;
+	return upd(m->secret, &zero, key, BPF_ANY);
+}
+
+int maps_get_backend(const struct maglb_maps *m, __u32 id,
+		     struct maglb_backend *be)
+{
+	return bpf_map_lookup_elem(m->backends, &id, be) ? -errno : 0;
+}
+
+struct maglb_backend *maps_read_backends(const struct maglb_maps *m)
+{
+	struct maglb_backend *all = calloc(MAGLB_MAX_BACKENDS, sizeof(*all));
+	__u32 *keys = calloc(MAGLB_MAX_BACKENDS, sizeof(*keys));
+	__u32 out, n = 0, count;
+	void *in = NULL;
+	int err = 0;
+
+	if (!all || !keys) {
+		err = -ENOMEM;
+		goto out;
+	}
+	/* One syscall per batch instead of one per id: apply, show and the
+	 * metrics endpoint read the whole table each time. */
+	while (n < MAGLB_MAX_BACKENDS) {
+		bool last;
+
+		count = MAGLB_MAX_BACKENDS - n;
+		last = bpf_map_lookup_batch(m->backends, in, &out, keys + n,
+					    all + n, &count, NULL);
+		if (last && errno != ENOENT) {
+			err = -errno;
+			break;
+		}
+		n += count;
+		if (last || !count)
+			break;
+		in = &out;
+	}
+out:
+	free(keys);
+	if (err) {
+		free(all);
+		errno = -err;
+		return NULL;
+	}
+	return all;
+}
+
+/* Sum a per-CPU value made only of __u64 counters, field by field. */
+static int percpu_sum_key(int map_fd, const void *key, __u64 *sum,
+			  size_t words)
+{
+	int ncpu = libbpf_num_possible_cpus(), i;
+	size_t w;
+	__u64 *v;
+
+	memset(sum, 0, words * sizeof(*sum));
+	if (ncpu < 0)
+		return ncpu;
+	v = calloc(ncpu, words * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(map_fd, key, v)) {
+		free(v);
+		return -errno;
+	}
+	for (i = 0; i < ncpu; i++)
+		for (w = 0; w < words; w++)
+			sum[w] += v[i * words + w];
+	free(v);
+	return 0;
+}
+
+static int percpu_sum(int map_fd, __u32 key, __u64 *sum, size_t words)
+{
+	return percpu_sum_key(map_fd, &key, sum, words);
+}
+
+int maps_read_egress_stats(const struct maglb_maps *m, __u32 ifindex,
+			   enum maglb_path path,
+			   struct maglb_reason_counters *sum)
+{
+	struct maglb_egress_key k = { .ifindex = ifindex, .path = path };
+
+	return percpu_sum_key(m->egress_stats, &k, (__u64 *)sum,
+			      sizeof(*sum) / sizeof(__u64));
+}
+
+int maps_read_xmit_errs(const struct maglb_maps *m, __u32 ifindex,
+			struct maglb_xmit_errs *sum)
+{
+	return percpu_sum(m->xmit_errs, ifindex, (__u64 *)sum,
+			  sizeof(*sum) / sizeof(__u64));
+}
+
+int maps_get_egress(const struct maglb_maps *m, __u32 ifindex,
+		    struct maglb_egress *e)
+{
+	return bpf_map_lookup_elem(m->egress, &ifindex, e) ? -errno : 0;
+}
+
+/* Every __u32 key of a hash map (*out malloc'd); the count or -errno. */
+static int read_u32_keys(int fd, __u32 **out)
+{
+	__u32 key, next, *arr = NULL, *grown;
+	int n = 0, cap = 0;
+	void *prev = NULL;
+
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		if (n == cap) {
+			cap = cap ? 2 * cap : 64;
+			grown = realloc(arr, cap * sizeof(*arr));
+			if (!grown) {
+				free(arr);
+				return -ENOMEM;
+			}
+			arr = grown;
+		}
+		arr[n++] = next;
+		key = next;
+		prev = &key;
+	}
+	*out = arr;
+	return n;
+}
+
+int maps_read_egress_ifindexes(const struct maglb_maps *m, __u32 **out)
+{
+	return read_u32_keys(m->egress, out);
+}
+
+int maps_read_tx_ports(const struct maglb_maps *m, __u32 **out)
+{
+	return read_u32_keys(m->tx_ports, out);
+}
+
+int maps_get_handoff(const struct maglb_maps *m, struct maglb_handoff *h)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(m->handoff, &zero, h) ? -errno : 0;
+}
+
+int maps_read_counters(int map_fd, __u32 id, struct maglb_counters *sum)
+{
+	return percpu_sum(map_fd, id, (__u64 *)sum, sizeof(*sum) / sizeof(__u64));
+}
+
+int maps_read_reason(const struct maglb_maps *m, enum maglb_reason r,
+		     struct maglb_reason_counters *sum)
+{
+	return percpu_sum(m->reasons, r, (__u64 *)sum,
+			  sizeof(*sum) / sizeof(__u64));
+}
+
+int maps_read_ring(const struct maglb_maps *m, __u32 svc_id, __u32 **slots,
+		   __u32 *size)
+{
+	__u32 inner_id, key = 0, i, n;
+	size_t len;
+	void *ring;
+	int fd, err = 0;
+
+	*slots = NULL;
+	*size = 0;
+	if (bpf_map_lookup_elem(m->rings, &svc_id, &inner_id))
+		return -errno;
+	fd = bpf_map_get_fd_by_id(inner_id);
+	if (fd < 0)
+		return -errno;
+	if (bpf_map_lookup_elem(fd, &key, &n)) {
+		err = -errno;
+		goto out;
+	}
+	ring = ring_mmap(fd, n + MAGLB_RING_HDR, PROT_READ, &len);
+	if (!ring) {
+		err = -errno;
+		goto out;
+	}
+	*slots = calloc(n ?: 1, sizeof(__u32));
+	if (*slots) {
+		for (i = 0; i < n; i++)
+			(*slots)[i] = *ring_at(ring, i + MAGLB_RING_HDR);
+		*size = n;
+	} else {
+		err = -ENOMEM;
+	}
+	munmap(ring, len);
+out:
+	close(fd);
+	return err;
+}
+
+/* Appends one map's entries to *arr (n of cap used), keys as maglb_flow. */
+static int read_ct_map(int fd, size_t key_size, struct ct_item **arr, int *n,
+		       int *cap)
+{
+	union {
+		struct maglb_flow f;
+		struct maglb_flow4 f4;
+	} key, next;
+	struct ct_item *tmp, *it;
+	void *prev = NULL;
+
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		memcpy(&key, &next, key_size);
+		prev = &key;
+		if (*n == *cap) {
+			*cap = *cap ? *cap * 2 : 1024;
+			tmp = realloc(*arr, *cap * sizeof(**arr));
+			if (!tmp)
+				return -ENOMEM;
+			*arr = tmp;
+		}
+		it = &(*arr)[*n];
+		/* The entry may have been evicted since: skip it then. */
+		if (bpf_map_lookup_elem(fd, &key, &it->val))
+			continue;
+		if (key_size == sizeof(key.f4))
+			maglb_flow_of4(&it->key, &key.f4);
+		else
+			it->key = key.f;
+		(*n)++;
+	}
+	return 0;
+}
+
+int maps_read_ct(const struct maglb_maps *m, struct ct_item **items)
+{
+	struct ct_item *arr = NULL;
+	int n = 0, cap = 0;
+
+	if (read_ct_map(m->ct4, sizeof(struct maglb_flow4), &arr, &n, &cap) ||
+	    read_ct_map(m->ct6, sizeof(struct maglb_flow), &arr, &n, &cap)) {
+		free(arr);
+		return -ENOMEM;
+	}
+	*items = arr;
+	return n;
+}
+
+static int by_svc_name(const void *a, const void *b)
+{
+	const struct svc_item *x = a, *y = b;
+
+	return strcmp(x->svc.name, y->svc.name);
+}
+
+int maps_read_services(const struct maglb_maps *m, struct svc_item **items)
+{
+	struct maglb_vip_key key, next;
+	struct svc_item *arr;
+	void *prev = NULL;
+	int n = 0;
+
+	arr = calloc(MAGLB_MAX_SERVICES, sizeof(*arr));
+	if (!arr)
+		return -ENOMEM;
+	while (n < MAGLB_MAX_SERVICES &&
+	       !bpf_map_get_next_key(m->vips, prev, &next)) {
+		key = next;
+		prev = &key;
+		arr[n].key = key;
+		if (!bpf_map_lookup_elem(m->vips, &key, &arr[n].svc))
+			n++;
+	}
+	qsort(arr, n, sizeof(*arr), by_svc_name);
+	*items = arr;
+	return n;
+}
+
+void ct_partner_key(const struct ct_item *it, struct maglb_flow *k)
+{
+	memset(k, 0, sizeof(*k));
+	k->saddr = it->val.nat_daddr;
+	k->daddr = it->val.nat_saddr;
+	k->sport = it->val.nat_dport;
+	k->dport = it->val.nat_sport;
+	k->proto = it->key.proto;
+	k->family = it->key.family;
+}

@@ -1,0 +1,899 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * gateway.c - Gateway API manifests to maglb services.
+ *
+ * The input is what a user already runs under Envoy Gateway, unchanged:
+ * Gateway (listener port and addresses), HTTPRoute (parentRefs, hostnames,
+ * rules with backendRefs), Envoy Gateway's BackendTrafficPolicy
+ * (loadBalancer.consistentHash and healthCheck.active, read by the same
+ * code as a maglb service's blocks), and Service and EndpointSlice objects
+ * for the backends, from the files or the API server (cfg_source).
+ *
+ * One maglb service per (HTTPRoute rule, listener, address). A listener
+ * whose routes match on hostnames or paths (or that has several) becomes a
+ * service of its own holding the matches in Gateway API precedence order,
+ * and each route a numbered service at the same address; the datapath
+ * picks the route from the request head (bpf/lib/route.h). Fields that
+ * change behaviour and that maglb cannot honour are errors that name
+ * them; fields accepted but not enforced become notes; kinds that do not
+ * describe load balancing (ServiceAccount, Deployment...) are noted and
+ * skipped. Everything is decided here, before any map is touched.
+ */
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "common/addr.h"
+#include "input/endpoints.h"
+#include "input/gateway.h"
+#include "input/routes.h"
+#include "input/service.h"
+
+#define GW_GROUP	"gateway.networking.k8s.io"
+#define EG_GROUP	"gateway.envoyproxy.io"
+#define MAX_ADDRS	4
+
+enum obj_kind { K_GATEWAY, K_ROUTE, K_POLICY, K_SERVICE, K_SLICE };
+
+struct obj {
+	struct cfg_ctx c;
+	enum obj_kind kind;
+	yaml_node_t *root, *spec;
+	const char *name, *ns;
+	char label[160];	/* "HTTPRoute default/cookie-route: spec" */
+};
+
+struct member;
+
+struct gw {
+	struct obj *objs;
+	int n;
+	struct member *mem;	/* route services, before grouping */
+	int n_mem;
+	struct maglb_config *cfg;
+	const struct cfg_source *src;
+	struct cfg_ctx *dc;	/* the maglb config's document */
+	yaml_node_t *defaults;	/* its gateway: block */
+};
+
+static const struct { const char *kind, *api; enum obj_kind k; } kinds[] = {
+	{ "Gateway", GW_GROUP "/", K_GATEWAY },
+	{ "HTTPRoute", GW_GROUP "/", K_ROUTE },
+	{ "BackendTrafficPolicy", EG_GROUP "/", K_POLICY },
+	{ "Service", "v1", K_SERVICE },
+	{ "EndpointSlice", "discovery.k8s.io/v1", K_SLICE },
+};
+
+bool gateway_is_object(yaml_document_t *doc)
+{
+	struct cfg_ctx c = { .doc = doc };
+	yaml_node_t *root = yaml_document_get_root_node(doc);
+
+	return root && root->type == YAML_MAPPING_NODE &&
+	       cfg_get(&c, root, "kind") && cfg_get(&c, root, "apiVersion");
+}
+
+/* A list field: absent is an empty list; anything else must be a list. */
+static int get_list(struct cfg_ctx *c, yaml_node_t *map, const char *path,
+		    const char *name, char *p, yaml_node_t **out)
+{
+	*out = cfg_opt(c, map, path, name, p);
+	if (*out && (*out)->type != YAML_SEQUENCE_NODE)
+		return cfg_fail(c, *out, p, "must be a list");
+	return 0;
+}
+
+static const char *opt_str(struct cfg_ctx *c, yaml_node_t *map,
+			   const char *name, const char *dflt)
+{
+	const char *s = cfg_scalar(cfg_get(c, map, name));
+
+	return s ? s : dflt;
+}
+
+/* Read a document's kind, name and namespace; classify it. Returns 1 for
+ * an object we use, 0 for one we skip (noted), -1 on error. */
+static int read_object(struct gw *g, struct cfg_ctx *c, yaml_node_t *root,
+		       struct obj *o)
+{
+	yaml_node_t *meta;
+	const char *kind = cfg_scalar(cfg_get(c, root, "kind"));
+	const char *api = cfg_scalar(cfg_get(c, root, "apiVersion"));
+	char p[PATH_LEN];
+	unsigned i;
+
+	if (!kind || !api)
+		return cfg_fail(c, root, "kind", "kind and apiVersion must be strings");
+	memset(o, 0, sizeof(*o));
+	o->c = *c;
+	o->root = root;
+	if (!(meta = cfg_need(c, root, kind, "metadata", p, "")) ||
+	    !(o->name = cfg_scalar(cfg_get(c, meta, "name"))))
+		return cfg_fail(c, meta ? meta : root, p, "needs metadata.name");
+	o->ns = opt_str(c, meta, "namespace", "default");
+	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		size_t l = strlen(kinds[i].api);
+
+		if (strcmp(kind, kinds[i].kind))
+			continue;
+		if (kinds[i].api[l - 1] == '/' ? strncmp(api, kinds[i].api, l) :
+		    strcmp(api, kinds[i].api))
+			return cfg_fail(c, root, "apiVersion", "%s: \"%s\" is not %s%s",
+					kind, api, kinds[i].api,
+					kinds[i].api[l - 1] == '/' ? "*" : "");
+		o->kind = kinds[i].k;
+		snprintf(o->label, sizeof(o->label), "%s %s/%s: spec", kind,
+			 o->ns, o->name);
+		o->spec = cfg_get(c, root, "spec");
+		return 1;
+	}
+	/* Routing and policy kinds change what traffic does: refuse them.
+	 * GatewayClass only names the controller. */
+	if ((!strncmp(api, GW_GROUP "/", strlen(GW_GROUP) + 1) ||
+	     !strncmp(api, EG_GROUP "/", strlen(EG_GROUP) + 1)) &&
+	    strcmp(kind, "GatewayClass"))
+		return cfg_fail(c, root, kind, "%s/%s: this kind is not supported by maglb",
+				o->ns, o->name);
+	config_note(g->cfg, "%s:%lu: %s %s/%s: skipped (not a load-balancing object)",
+		    c->file, (unsigned long)root->start_mark.line + 1, kind,
+		    o->ns, o->name);
+	return 0;
+}
+
+static struct obj *find(struct gw *g, enum obj_kind k, const char *ns,
+			const char *name)
+{
+	int i;
+
+	for (i = 0; i < g->n; i++)
+		if (g->objs[i].kind == k && !strcmp(g->objs[i].ns, ns) &&
+		    !strcmp(g->objs[i].name, name))
+			return &g->objs[i];
+	return NULL;
+}
+
+/* ---- Gateway ---------------------------------------------------------- */
+
+struct listener {
+	const char *name;
+	__u16 port;
+	__u8 proto;
+	bool all_namespaces;	/* allowedRoutes.namespaces.from: All */
+};
+
+static int read_listener(struct gw *g, struct obj *o, yaml_node_t *n,
+			 const char *path, struct listener *l)
+{
+	static const char *const known[] = {
+		"name", "protocol", "port", "hostname", "allowedRoutes", NULL };
+	static const char *const unsup[] = { "tls", NULL };
+	static const struct enum_name protos[] = {
+		{ "HTTP", IPPROTO_TCP }, { "TCP", IPPROTO_TCP },
+		{ "UDP", IPPROTO_UDP }, {} };
+	static const char *const ar_known[] = { "namespaces", "kinds", NULL };
+	struct cfg_ctx *c = &o->c;
+	char p[PATH_LEN], q[PATH_LEN];
+	yaml_node_t *f, *ns;
+	int proto = IPPROTO_TCP;
+	unsigned long v;
+	const char *s;
+
+	if (cfg_check_api_fields(c, n, path, known, unsup))
+		return -1;
+	if (!(f = cfg_need(c, n, path, "name", p, "")) || cfg_str(c, f, p, &l->name))
+		return -1;
+	if (!(f = cfg_need(c, n, path, "port", p, "")) ||
+	    cfg_uint(c, f, p, 1, 65535, &v))
+		return -1;
+	l->port = v;
+	if (!cfg_need(c, n, path, "protocol", p, "") ||
+	    cfg_enum(c, n, "protocol", path, protos, &proto)) {
+		s = cfg_scalar(cfg_get(c, n, "protocol"));
+		if (s && (!strcmp(s, "HTTPS") || !strcmp(s, "TLS")))
+			snprintf(c->err, c->errlen, "%s:%lu: %s.protocol: %s needs TLS termination, which maglb does not do",
+				 c->file, (unsigned long)n->start_mark.line + 1, path, s);
+		return -1;
+	}
+	l->proto = proto;
+	if ((f = cfg_opt(c, n, path, "hostname", p)))
+		config_note(g->cfg, "%s:%lu: %s: accepted, not enforced yet: every request to port %u is balanced",
+			    c->file, (unsigned long)f->start_mark.line + 1, p, l->port);
+	if ((f = cfg_opt(c, n, path, "allowedRoutes", p))) {
+		if (cfg_check_fields(c, f, p, ar_known))
+			return -1;
+		if ((ns = cfg_opt(c, f, p, "namespaces", q))) {
+			s = opt_str(c, ns, "from", "Same");
+			if (!strcmp(s, "All"))
+				l->all_namespaces = true;
+			else if (strcmp(s, "Same"))
+				return cfg_fail(c, ns, q, "from: %s is not supported (Same or All)", s);
+		}
+	}
+	return 0;
+}
+
+/* The Gateway's addresses: spec.addresses, else status.addresses, else
+ * the maglb config's gateway.addresses. */
+static int gateway_addrs(struct gw *g, struct obj *o, union maglb_addr *a,
+			 __u8 *fam)
+{
+	struct cfg_ctx *c = &o->c;
+	yaml_node_t *list = cfg_get(c, o->spec, "addresses"), *st;
+	char p[PATH_LEN];
+	int i, k = 0;
+
+	snprintf(p, sizeof(p), "%s.addresses", o->label);
+	if (!cfg_seq_len(list) && (st = cfg_get(c, o->root, "status"))) {
+		list = cfg_get(c, st, "addresses");
+		snprintf(p, sizeof(p), "%s/%s: status.addresses", "Gateway", o->name);
+	}
+	for (i = 0; i < cfg_seq_len(list) && k < MAX_ADDRS; i++) {
+		yaml_node_t *e = cfg_seq_at(c, list, i);
+		const char *type = opt_str(c, e, "type", "IPAddress");
+
+		if (strcmp(type, "IPAddress"))
+			return cfg_fail(c, e, p, "type %s is not supported (IPAddress)", type);
+		if (cfg_addr(c, cfg_get(c, e, "value"), p, &a[k], &fam[k]))
+			return -1;
+		k++;
+	}
+	if (k)
+		return k;
+	list = g->defaults ? cfg_get(g->dc, g->defaults, "addresses") : NULL;
+	for (i = 0; i < cfg_seq_len(list) && k < MAX_ADDRS; i++) {
+		if (cfg_addr(g->dc, cfg_seq_at(g->dc, list, i), "gateway.addresses",
+			     &a[k], &fam[k]))
+			return -1;
+		k++;
+	}
+	if (!k)
+		return cfg_fail(c, o->root, o->label,
+				"Gateway %s/%s has no address: set spec.addresses, or gateway.addresses in the maglb config",
+				o->ns, o->name);
+	return k;
+}
+
+/* ---- BackendTrafficPolicy -------------------------------------------- */
+
+/* Does the policy target this route (2) or its Gateway (1)? */
+static int policy_targets(struct obj *p, const struct obj *route,
+			  const char *gw_ns, const char *gw_name)
+{
+	static const char *const keys[] = { "targetRef", "targetRefs" };
+	struct cfg_ctx *c = &p->c;
+	int best = 0, i, j;
+
+	for (i = 0; i < 2; i++) {
+		yaml_node_t *n = cfg_get(c, p->spec, keys[i]);
+		int k = i ? cfg_seq_len(n) : (n ? 1 : 0);
+
+		for (j = 0; j < k; j++) {
+			yaml_node_t *t = i ? cfg_seq_at(c, n, j) : n;
+			const char *kind = opt_str(c, t, "kind", "");
+			const char *name = opt_str(c, t, "name", "");
+
+			if (!strcmp(kind, "HTTPRoute") && !strcmp(p->ns, route->ns) &&
+			    !strcmp(name, route->name))
+				best = 2;
+			else if (!strcmp(kind, "Gateway") && !strcmp(p->ns, gw_ns) &&
+				 !strcmp(name, gw_name) && best < 1)
+				best = 1;
+		}
+	}
+	return best;
+}
+
+static int check_policy(struct obj *p)
+{
+	static const char *const known[] = {
+		"targetRef", "targetRefs", "loadBalancer", "healthCheck", NULL };
+	static const char *const unsup[] = {
+		"targetSelectors", "circuitBreaker", "retry", "timeout",
+		"faultInjection", "rateLimit", "proxyProtocol", "tcpKeepalive",
+		"connection", "dns", "http2", "compression", "useClientProtocol",
+		"mergeType", "responseOverride", "requestBuffer", "telemetry",
+		"routingType", "httpUpgrade", NULL };
+	static const char *const ref_known[] = {
+		"group", "kind", "name", "sectionName", NULL };
+	struct cfg_ctx *c = &p->c;
+	char q[PATH_LEN];
+	yaml_node_t *t, *l;
+	int i;
+
+	if (!p->spec)
+		return cfg_fail(c, p->root, p->label, "required");
+	if (cfg_check_api_fields(c, p->spec, p->label, known, unsup))
+		return -1;
+	if ((t = cfg_opt(c, p->spec, p->label, "targetRef", q)) &&
+	    cfg_check_fields(c, t, q, ref_known))
+		return -1;
+	if (get_list(c, p->spec, p->label, "targetRefs", q, &l))
+		return -1;
+	for (i = 0; i < cfg_seq_len(l); i++)
+		if (cfg_check_fields(c, cfg_seq_at(c, l, i), q, ref_known))
+			return -1;
+	if (!t && !cfg_seq_len(l))
+		return cfg_fail(c, p->spec, p->label, "needs targetRefs");
+	return 0;
+}
+
+/* The route's policy: one aimed at the route wins over one aimed at its
+ * Gateway (Envoy Gateway's precedence); two at the same level conflict. */
+static int route_policy(struct gw *g, const struct obj *route,
+			const struct obj *gwo, struct obj **out)
+{
+	int i, best = 0, lvl;
+
+	*out = NULL;
+	for (i = 0; i < g->n; i++) {
+		struct obj *p = &g->objs[i];
+
+		if (p->kind != K_POLICY)
+			continue;
+		lvl = policy_targets(p, route, gwo->ns, gwo->name);
+		if (!lvl || lvl < best)
+			continue;
+		if (lvl == best)
+			return cfg_fail(&p->c, p->root, p->label,
+					"targets HTTPRoute %s/%s as BackendTrafficPolicy %s/%s does; give it one policy",
+					route->ns, route->name, (*out)->ns, (*out)->name);
+		best = lvl;
+		*out = p;
+	}
+	return 0;
+}
+
+/* ---- HTTPRoute -------------------------------------------------------- */
+
+static int check_route(struct obj *r, yaml_node_t **rules)
+{
+	static const char *const known[] = {
+		"parentRefs", "hostnames", "rules", NULL };
+	static const char *const rule_known[] = {
+		"name", "matches", "backendRefs", NULL };
+	static const char *const rule_unsup[] = {
+		"filters", "timeouts", "retry", "sessionPersistence", NULL };
+	static const char *const match_known[] = { "path", NULL };
+	static const char *const match_unsup[] = {
+		"headers", "queryParams", "method", NULL };
+	struct cfg_ctx *c = &r->c;
+	char p[PATH_LEN], q[PATH_LEN], m[PATH_LEN];
+	yaml_node_t *ms;
+	int i, j;
+
+	if (!r->spec)
+		return cfg_fail(c, r->root, r->label, "required");
+	if (cfg_check_api_fields(c, r->spec, r->label, known, NULL) ||
+	    get_list(c, r->spec, r->label, "rules", p, rules))
+		return -1;
+	if (!cfg_seq_len(*rules))
+		return cfg_fail(c, r->spec, p, "needs a rule with backendRefs");
+	for (i = 0; i < cfg_seq_len(*rules); i++) {
+		yaml_node_t *ru = cfg_seq_at(c, *rules, i);
+
+		snprintf(q, sizeof(q), "%s[%d]", p, i);
+		if (cfg_check_api_fields(c, ru, q, rule_known, rule_unsup) ||
+		    get_list(c, ru, q, "matches", m, &ms))
+			return -1;
+		for (j = 0; j < cfg_seq_len(ms); j++) {
+			char mp[PATH_LEN];
+
+			snprintf(mp, sizeof(mp), "%s[%d]", m, j);
+			if (cfg_check_api_fields(c, cfg_seq_at(c, ms, j), mp,
+						 match_known, match_unsup))
+				return -1;
+		}
+	}
+	return 0;
+}
+
+/* The route's hostnames times the rule's matches. */
+static int rule_matches(struct obj *r, yaml_node_t *rule, const char *path,
+			struct cfg_match **out, int *n)
+{
+	struct cfg_ctx *c = &r->c;
+	yaml_node_t *hosts = cfg_get(c, r->spec, "hostnames");
+	yaml_node_t *ms = cfg_get(c, rule, "matches");
+	int nh = cfg_seq_len(hosts) ?: 1, nm = cfg_seq_len(ms) ?: 1, h, k;
+	char p[PATH_LEN];
+
+	*out = calloc(nh * nm, sizeof(**out));
+	if (!*out)
+		return cfg_fail(c, rule, path, "out of memory");
+	*n = nh * nm;
+	for (h = 0; h < nh; h++) {
+		for (k = 0; k < nm; k++) {
+			struct cfg_match *m = &(*out)[h * nm + k];
+			yaml_node_t *pm;
+
+			snprintf(p, sizeof(p), "%s.hostnames[%d]", r->label, h);
+			if (cfg_seq_len(hosts) &&
+			    route_read_hostname(c, cfg_seq_at(c, hosts, h), p, m))
+				return -1;
+			snprintf(p, sizeof(p), "%s.matches[%d].path", path, k);
+			pm = cfg_seq_len(ms) ? cfg_get(c, cfg_seq_at(c, ms, k), "path") : NULL;
+			if (pm && route_read_path(c, pm, p, m))
+				return -1;
+		}
+	}
+	return 0;
+}
+
+/* The listeners of parentRefs[i] that this route attaches to. */
+static int route_parent(struct gw *g, struct obj *r, yaml_node_t *ref,
+			const char *path, struct obj **gwo,
+			struct listener *ls, int max)
+{
+	static const char *const known[] = {
+		"group", "kind", "namespace", "name", "sectionName", "port", NULL };
+	struct cfg_ctx *c = &r->c;
+	const char *ns, *name, *section;
+	char p[PATH_LEN];
+	yaml_node_t *lsn, *f;
+	unsigned long port = 0;
+	int i, k = 0;
+
+	if (cfg_check_fields(c, ref, path, known))
+		return -1;
+	if (strcmp(opt_str(c, ref, "kind", "Gateway"), "Gateway"))
+		return cfg_fail(c, ref, path, "kind: only Gateway parents are supported");
+	if (!(f = cfg_need(c, ref, path, "name", p, "")) || cfg_str(c, f, p, &name))
+		return -1;
+	ns = opt_str(c, ref, "namespace", r->ns);
+	section = opt_str(c, ref, "sectionName", NULL);
+	if ((f = cfg_opt(c, ref, path, "port", p)) &&
+	    cfg_uint(c, f, p, 1, 65535, &port))
+		return -1;
+	*gwo = find(g, K_GATEWAY, ns, name);
+	if (!*gwo)
+		return cfg_fail(c, ref, path, "Gateway %s/%s is not among the manifests", ns, name);
+	if (!(*gwo)->spec)
+		return cfg_fail(&(*gwo)->c, (*gwo)->root, (*gwo)->label, "required");
+	if (get_list(&(*gwo)->c, (*gwo)->spec, (*gwo)->label, "listeners", p, &lsn))
+		return -1;
+	for (i = 0; i < cfg_seq_len(lsn) && k < max; i++) {
+		struct listener l = {};
+		char lp[PATH_LEN];
+
+		snprintf(lp, sizeof(lp), "%s[%d]", p, i);
+		if (read_listener(g, *gwo, cfg_seq_at(&(*gwo)->c, lsn, i), lp, &l))
+			return -1;
+		if ((section && strcmp(section, l.name)) || (port && port != l.port))
+			continue;
+		if (!l.all_namespaces && strcmp(ns, r->ns))
+			continue;	/* allowedRoutes: Same */
+		ls[k++] = l;
+	}
+	if (!k)
+		return cfg_fail(c, ref, path, "matches no listener of Gateway %s/%s that admits routes from namespace %s",
+				ns, name, r->ns);
+	return k;
+}
+
+/* ---- backends --------------------------------------------------------- */
+
+struct src_arg {
+	struct ep_ref *e;
+	struct cfg_ctx *tmpl;	/* for the error buffer */
+};
+
+static int from_source(void *arg, const char *label, yaml_document_t *doc)
+{
+	struct src_arg *s = arg;
+	struct cfg_ctx c = { .file = label, .no_lines = true, .doc = doc,
+			     .err = s->tmpl->err, .errlen = s->tmpl->errlen };
+
+	return endpoints_object(s->e, &c, yaml_document_get_root_node(doc));
+}
+
+static int feed(struct gw *g, struct ep_ref *e, enum obj_kind k)
+{
+	int i;
+
+	for (i = 0; i < g->n; i++)
+		if (g->objs[i].kind == k &&
+		    endpoints_object(e, &g->objs[i].c, g->objs[i].root))
+			return -1;
+	return 0;
+}
+
+/* The rule's backendRefs: Services, resolved through their EndpointSlices
+ * from the files and from the API server. */
+static int route_backends(struct gw *g, struct obj *r, yaml_node_t *rule,
+			  struct cfg_service *svc)
+{
+	static const char *const known[] = {
+		"group", "kind", "namespace", "name", "port", "weight", NULL };
+	static const char *const unsup[] = { "filters", NULL };
+	struct cfg_ctx *c = &r->c;
+	char p[PATH_LEN], rp[PATH_LEN], q[PATH_LEN];
+	yaml_node_t *refs, *f;
+	int i, k;
+
+	snprintf(rp, sizeof(rp), "%s.rules[].backendRefs", r->label);
+	if (get_list(c, rule, r->label, "backendRefs", p, &refs))
+		return -1;
+	k = cfg_seq_len(refs);
+	for (i = 0; i < k; i++) {
+		yaml_node_t *ref = cfg_seq_at(c, refs, i);
+		struct ep_ref e = { .family = svc->family };
+		struct src_arg sa = { &e, c };
+		unsigned long port, weight = 1;
+		int rc;
+
+		snprintf(p, sizeof(p), "%s[%d]", rp, i);
+		if (cfg_check_api_fields(c, ref, p, known, unsup))
+			return -1;
+		if (strcmp(opt_str(c, ref, "kind", "Service"), "Service") ||
+		    strcmp(opt_str(c, ref, "group", ""), ""))
+			return cfg_fail(c, ref, p, "only Service backends are supported");
+		if (!(f = cfg_need(c, ref, p, "name", q, "")) || cfg_str(c, f, q, &e.name))
+			return -1;
+		e.ns = opt_str(c, ref, "namespace", r->ns);
+		if (strcmp(e.ns, r->ns))
+			return cfg_fail(c, ref, p, "a Service in another namespace needs a ReferenceGrant, which maglb does not read");
+		if (!(f = cfg_need(c, ref, p, "port", q, " (a Service port)")) ||
+		    cfg_uint(c, f, q, 1, 65535, &port))
+			return -1;
+		e.port = port;
+		if ((f = cfg_opt(c, ref, p, "weight", q)) &&
+		    cfg_uint(c, f, q, 0, 1000000, &weight))
+			return -1;
+		rc = feed(g, &e, K_SERVICE);
+		if (!rc && g->src)
+			rc = g->src->objects(g->src->arg, e.ns, e.name, from_source, &sa);
+		if (!rc)
+			rc = feed(g, &e, K_SLICE);
+		if (!rc && !e.have_service && !e.n_eps)
+			config_note(g->cfg, "%s: Service %s/%s: not found, no backends yet",
+				    p, e.ns, e.name);
+		if (!rc)
+			rc = endpoints_append(&e, weight, k, svc, c, ref, p);
+		endpoints_free(&e);
+		if (rc)
+			return -1;
+	}
+	return 0;
+}
+
+/* ---- services --------------------------------------------------------- */
+
+/* forwarding, snat and closeConnectionsOnRemoval from gateway: */
+static int apply_defaults(struct gw *g, struct cfg_service *svc)
+{
+	static const char *const known[] = {
+		"addresses", "forwarding", "snat", "closeConnectionsOnRemoval",
+		"noRouteMatch", "mtu", NULL };
+	static const struct enum_name fwds[] = {
+		{ "nat", MAGLB_FWD_NAT }, { "snat", MAGLB_FWD_SNAT }, {} };
+	struct cfg_ctx *c = g->dc;
+	yaml_node_t *d = g->defaults, *f, *snat = NULL;
+	int fwd = MAGLB_FWD_NAT, i;
+	char p[PATH_LEN];
+
+	if (d) {
+		if (cfg_check_fields(c, d, "gateway", known) ||
+		    cfg_enum(c, d, "forwarding", "gateway", fwds, &fwd))
+			return -1;
+		if ((f = cfg_opt(c, d, "gateway", "closeConnectionsOnRemoval", p)) &&
+		    cfg_bool(c, f, p, &svc->close_on_removal))
+			return -1;
+		if ((f = cfg_opt(c, d, "gateway", "mtu", p))) {
+			unsigned long v;
+
+			if (cfg_uint(c, f, p, CFG_MTU_MIN, CFG_MTU_MAX, &v))
+				return -1;
+			svc->mtu = v;
+		}
+		if (get_list(c, d, "gateway", "snat", p, &f))
+			return -1;
+		/* the snat entry of the VIP's family */
+		for (i = 0; i < cfg_seq_len(f) && !snat; i++) {
+			union maglb_addr a;
+			__u8 fam;
+
+			snat = cfg_seq_at(c, f, i);
+			if (cfg_addr(c, cfg_get(c, snat, "address"), p, &a, &fam))
+				return -1;
+			if (fam != svc->family)
+				snat = NULL;
+		}
+	}
+	svc->forwarding = fwd;
+	snprintf(p, sizeof(p), "gateway.snat (for %s)", svc->name);
+	return parse_snat(c, snat, p, svc);
+}
+
+/* A route's service, waiting to be grouped with the others on its
+ * listener (group_listeners). */
+struct member {
+	int svc;			/* index into cfg->services */
+	struct obj *route, *gw;
+	const char *listener;
+	int rule;
+	struct cfg_match *m;
+	int n_m;
+};
+
+static int add_member(struct gw *g, const struct member *mb)
+{
+	struct member *t = realloc(g->mem, (g->n_mem + 1) * sizeof(*t));
+
+	if (!t)
+		return -1;
+	g->mem = t;
+	g->mem[g->n_mem++] = *mb;
+	return 0;
+}
+
+static int add_services(struct gw *g, struct obj *r)
+{
+	struct listener ls[8];
+	union maglb_addr addrs[MAX_ADDRS];
+	__u8 fams[MAX_ADDRS];
+	struct obj *gwo = NULL, *pol;
+	yaml_node_t *parents, *rules = NULL;
+	char p[PATH_LEN];
+	int i, j, a, k, na, ri;
+
+	if (check_route(r, &rules) ||
+	    get_list(&r->c, r->spec, r->label, "parentRefs", p, &parents))
+		return -1;
+	if (!cfg_seq_len(parents))
+		return cfg_fail(&r->c, r->spec, p, "needs a Gateway parent");
+	for (i = 0; i < cfg_seq_len(parents); i++) {
+		char rp[PATH_LEN];
+
+		snprintf(rp, sizeof(rp), "%s[%d]", p, i);
+		k = route_parent(g, r, cfg_seq_at(&r->c, parents, i), rp, &gwo, ls, 8);
+		if (k < 0 || route_policy(g, r, gwo, &pol))
+			return -1;
+		na = gateway_addrs(g, gwo, addrs, fams);
+		if (na < 0)
+			return -1;
+		for (j = 0; j < k; j++) for (a = 0; a < na; a++) for (ri = 0; ri < cfg_seq_len(rules); ri++) {
+			yaml_node_t *rule = cfg_seq_at(&r->c, rules, ri);
+			struct cfg_service *svc = config_add_service(g->cfg);
+			const char *rname = opt_str(&r->c, rule, "name", NULL);
+			struct member mb = { .route = r, .gw = gwo,
+					     .listener = ls[j].name, .rule = ri };
+			char sp[PATH_LEN];
+			size_t l;
+
+			if (!svc)
+				return cfg_fail(&r->c, r->root, r->label, "too many services");
+			mb.svc = g->cfg->n_services - 1;
+			/* The route's name, as Envoy Gateway's own stats
+			 * name the route; suffixes only when a route needs
+			 * several services. */
+			snprintf(svc->name, sizeof(svc->name), "%s", r->name);
+			l = strlen(svc->name);
+			if (ri && rname)
+				l += snprintf(svc->name + l, sizeof(svc->name) - l, "-%s", rname);
+			else if (ri)
+				l += snprintf(svc->name + l, sizeof(svc->name) - l, "-%d", ri);
+			if (fams[a] == 6)
+				l += snprintf(svc->name + l, sizeof(svc->name) - l, "-v6");
+			if (k > 1 || cfg_seq_len(parents) > 1)
+				snprintf(svc->name + l, sizeof(svc->name) - l, "-%u", ls[j].port);
+			svc->addr = addrs[a];
+			svc->family = fams[a];
+			svc->port = ls[j].port;
+			svc->proto = ls[j].proto;
+			if (apply_defaults(g, svc))
+				return -1;
+			if (pol) {
+				snprintf(sp, sizeof(sp), "%s.loadBalancer", pol->label);
+				if (check_policy(pol) ||
+				    parse_hash(&pol->c, cfg_get(&pol->c, pol->spec, "loadBalancer"), sp, svc))
+					return -1;
+				snprintf(sp, sizeof(sp), "%s.healthCheck", pol->label);
+				if (parse_health(&pol->c, cfg_get(&pol->c, pol->spec, "healthCheck"), sp, &svc->health))
+					return -1;
+			} else if (parse_hash(&r->c, NULL, "", svc)) {
+				return -1;
+			}
+			snprintf(sp, sizeof(sp), "%s.rules[%d]", r->label, ri);
+			if (route_backends(g, r, rule, svc) ||
+			    rule_matches(r, rule, sp, &mb.m, &mb.n_m))
+				return -1;
+			if (add_member(g, &mb)) {
+				free(mb.m);
+				return cfg_fail(&r->c, r->root, r->label, "out of memory");
+			}
+		}
+	}
+	return 0;
+}
+
+static bool same_listener(const struct cfg_service *a, const struct cfg_service *b)
+{
+	return a->family == b->family && a->port == b->port &&
+	       a->proto == b->proto && !memcmp(&a->addr, &b->addr, sizeof(a->addr));
+}
+
+static bool matches_all(const struct member *mb)
+{
+	int i;
+
+	for (i = 0; i < mb->n_m; i++)
+		if (mb->m[i].host_match || mb->m[i].path_match)
+			return false;
+	return mb->n_m > 0;
+}
+
+/*
+ * Routes on one listener: a single route that matches everything stays a
+ * plain service at the listener's address. Otherwise the listener becomes
+ * a service of its own (<gateway>-<listener>) holding the matches, and
+ * each route its service number N (route = N) at the same address.
+ */
+static int group_listeners(struct gw *g, int first_svc)
+{
+	static const struct enum_name answers[] = {
+		{ "NotFound", 0 }, { "Reset", 1 }, {} };
+	bool *done = calloc(g->n_mem ?: 1, sizeof(*done));
+	struct route_rank *rk = NULL;
+	int i, j, k, n, reset = 0, rc = -1;
+
+	if (!done)
+		return -1;
+	if (g->defaults && cfg_enum(g->dc, g->defaults, "noRouteMatch", "gateway",
+				    answers, &reset))
+		goto out;
+	for (i = 0; i < g->n_mem; i++) {
+		struct cfg_service *lst, *s0;
+		struct member *m0 = &g->mem[i];
+		int key_from = -1, route = 0;
+
+		if (done[i])
+			continue;
+		for (n = 0, j = i; j < g->n_mem; j++)
+			if (!done[j] && same_listener(&g->cfg->services[g->mem[j].svc],
+						      &g->cfg->services[m0->svc]))
+				n += g->mem[j].n_m;
+		if (n == m0->n_m && matches_all(m0)) {
+			done[i] = true;	/* one route, everything: plain */
+			continue;
+		}
+		if (n > MAGLB_MAX_MATCHES) {
+			cfg_fail(&m0->route->c, m0->route->root, m0->route->label,
+				 "listener %s of Gateway %s/%s has %d route matches (hostnames x matches); at most %d",
+				 m0->listener, m0->gw->ns, m0->gw->name, n, MAGLB_MAX_MATCHES);
+			goto out;
+		}
+		free(rk);
+		rk = calloc(n, sizeof(*rk));
+		lst = config_add_service(g->cfg);
+		if (!rk || !lst) {
+			cfg_fail(&m0->route->c, m0->route->root, m0->route->label, "out of memory");
+			goto out;
+		}
+		s0 = &g->cfg->services[m0->svc];
+		snprintf(lst->name, sizeof(lst->name), "%s-%s%s", m0->gw->name,
+			 m0->listener, s0->family == 6 ? "-v6" : "");
+		lst->addr = s0->addr;
+		lst->family = s0->family;
+		lst->port = s0->port;
+		lst->proto = s0->proto;
+		lst->forwarding = s0->forwarding;
+		lst->snat_addr = s0->snat_addr;
+		lst->snat_port_min = s0->snat_port_min;
+		lst->snat_port_max = s0->snat_port_max;
+		lst->close_on_removal = s0->close_on_removal;
+		lst->mtu = s0->mtu;
+		lst->table_size = MAGLB_TABLE_MIN;	/* no backends of its own */
+		lst->no_match_reset = reset;
+		for (k = 0, j = i; j < g->n_mem; j++) {
+			struct member *mb = &g->mem[j];
+			struct cfg_service *s = &g->cfg->services[mb->svc];
+			int h;
+
+			if (done[j] || !same_listener(s, lst))
+				continue;
+			done[j] = true;
+			s->route = ++route;
+			/* The listener's parse looks for the first key a
+			 * route hashes by; other keys cost a second parse. */
+			if (key_from < 0 && (s->hash_type == MAGLB_HASH_COOKIE ||
+					     s->hash_type == MAGLB_HASH_HEADER)) {
+				key_from = mb->svc;
+				lst->hash_type = s->hash_type;
+				memcpy(lst->key_name, s->key_name, sizeof(lst->key_name));
+			}
+			for (h = 0; h < mb->n_m; h++) {
+				rk[k].m = mb->m[h];
+				rk[k].m.route = s->route;
+				rk[k].ns = mb->route->ns;
+				rk[k].name = mb->route->name;
+				rk[k++].rule = mb->rule;
+			}
+		}
+		routes_order(rk, k);
+		lst->matches = calloc(k, sizeof(*lst->matches));
+		if (!lst->matches) {
+			cfg_fail(&m0->route->c, m0->route->root, m0->route->label, "out of memory");
+			goto out;
+		}
+		for (j = 0; j < k; j++)
+			lst->matches[j] = rk[j].m;
+		lst->n_matches = k;
+	}
+	/* only now are the services final: names and VIP keys unique */
+	for (i = first_svc; i < g->cfg->n_services; i++) {
+		struct obj *o = NULL;
+
+		for (j = 0; j < g->n_mem && !o; j++)
+			if (g->mem[j].svc == i)
+				o = g->mem[j].route;
+		if (!o && g->n_mem)
+			o = g->mem[0].route;
+		if (o && service_check_unique(&o->c, o->root, o->label, g->cfg, i))
+			goto out;
+	}
+	rc = 0;
+out:
+	free(rk);
+	free(done);
+	return rc;
+}
+
+/* One object, or each item of a List (kubectl get -o yaml|json). */
+static int add_objects(struct gw *g, struct cfg_ctx *c, yaml_node_t *root)
+{
+	const char *kind = cfg_scalar(cfg_get(c, root, "kind"));
+	yaml_node_t *items;
+	struct obj *t;
+	int i, rc;
+
+	if (kind && !strcmp(kind, "List")) {
+		items = cfg_get(c, root, "items");
+		for (i = 0; i < cfg_seq_len(items); i++) {
+			yaml_node_t *it = cfg_seq_at(c, items, i);
+
+			if (it->type != YAML_MAPPING_NODE || !cfg_get(c, it, "kind"))
+				return cfg_fail(c, it, "items", "each item needs kind and apiVersion");
+			if (add_objects(g, c, it))
+				return -1;
+		}
+		return 0;
+	}
+	t = realloc(g->objs, (g->n + 1) * sizeof(*t));
+	if (!t)
+		return cfg_fail(c, root, "(document)", "out of memory");
+	g->objs = t;
+	rc = read_object(g, c, root, &g->objs[g->n]);
+	if (rc > 0)
+		g->n++;
+	return rc < 0 ? -1 : 0;
+}
+
+int gateway_load(struct cfg_doc *docs, int n, struct cfg_ctx *dc,
+		 yaml_node_t *defaults, const struct cfg_source *src,
+		 struct maglb_config *cfg, char *err, size_t errlen)
+{
+	struct gw g = { .cfg = cfg, .src = src, .dc = dc, .defaults = defaults };
+	int i, rc = 0, first;
+
+	for (i = 0; i < n && !rc; i++) {
+		struct cfg_ctx c = { .file = docs[i].file, .doc = &docs[i].doc,
+				     .err = err, .errlen = errlen };
+
+		if (gateway_is_object(&docs[i].doc))
+			rc = add_objects(&g, &c, yaml_document_get_root_node(c.doc));
+	}
+	first = cfg->n_services;
+	for (i = 0; i < g.n && !rc; i++)
+		if (g.objs[i].kind == K_ROUTE)
+			rc = add_services(&g, &g.objs[i]);
+	if (!rc)
+		rc = group_listeners(&g, first);
+	for (i = 0; i < g.n_mem; i++)
+		free(g.mem[i].m);
+	free(g.mem);
+	for (i = 0; i < g.n && !rc; i++)
+		if (g.objs[i].kind == K_POLICY)
+			rc = check_policy(&g.objs[i]);	/* also unattached ones */
+	free(g.objs);
+	return rc;
+}

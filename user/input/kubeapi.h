@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * kubeapi.h - Services and EndpointSlices from the Kubernetes API server,
+ * kept current by list and watch; handed to config_load_files() as a
+ * cfg_source.
+ */
+#ifndef MAGLB_KUBEAPI_H
+#define MAGLB_KUBEAPI_H
+
+#include <stdbool.h>
+#include "input/source.h"
+
+struct kube;
+
+/* Connect with kubeconfig (NULL: in-cluster service account) and start
+ * watching. Every change writes 1 to notify_fd (an eventfd). */
+struct kube *kube_start(const char *kubeconfig, int notify_fd, char *err,
+			size_t errlen);
+/* Both resources listed at least once: until then a config built from the
+ * store would have no backends. */
+bool kube_synced(struct kube *k);
+const struct cfg_source *kube_source(struct kube *k);
+void kube_stop(struct kube *k);
+
+#endif

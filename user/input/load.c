@@ -1,0 +1,229 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * load.c - files to struct maglb_config: every YAML document of every
+ * file, the maglb config document (conntrack, syncookieKey, services,
+ * gateway defaults) and the Gateway API manifests beside it (gateway.c).
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+#include "input/gateway.h"
+#include "input/load.h"
+#include "input/service.h"
+
+static int parse_conntrack(struct cfg_ctx *c, yaml_node_t *n,
+			   struct maglb_config *cfg)
+{
+	static const char *const fields[] = {
+		"tcpTimeout", "udpTimeout", "closedTimeout", NULL };
+	yaml_node_t *f;
+
+	/* Cilium's defaults: 6h established TCP, 60s UDP, 10s after close. */
+	cfg->ct_tcp_timeout = 21600;
+	cfg->ct_udp_timeout = 60;
+	cfg->ct_closed_timeout = 10;
+	if (!n)
+		return 0;
+	if (cfg_check_fields(c, n, "conntrack", fields))
+		return -1;
+	if ((f = cfg_get(c, n, "tcpTimeout")) &&
+	    cfg_duration(c, f, "conntrack.tcpTimeout", &cfg->ct_tcp_timeout))
+		return -1;
+	if ((f = cfg_get(c, n, "udpTimeout")) &&
+	    cfg_duration(c, f, "conntrack.udpTimeout", &cfg->ct_udp_timeout))
+		return -1;
+	if ((f = cfg_get(c, n, "closedTimeout")) &&
+	    cfg_duration(c, f, "conntrack.closedTimeout",
+			 &cfg->ct_closed_timeout))
+		return -1;
+	return 0;
+}
+
+static int parse_syncookie_key(struct cfg_ctx *c, yaml_node_t *n,
+			       struct maglb_config *cfg)
+{
+	const char *s = cfg_scalar(n);
+	char hex[17] = "";
+	int i;
+
+	/* 128 bits as 32 hex digits; the same on every node, so any node
+	 * accepts the handshakes the others answered. */
+	for (i = 0; s && s[i]; i++)
+		if (!isxdigit((unsigned char)s[i]))
+			break;
+	if (!s || i != 32 || s[i])
+		return cfg_fail(c, n, "syncookieKey", "must be 32 hex digits (128 bits)");
+	memcpy(hex, s, 16);
+	cfg->syncookie_key[0] = strtoull(hex, NULL, 16);
+	memcpy(hex, s + 16, 16);
+	cfg->syncookie_key[1] = strtoull(hex, NULL, 16);
+	cfg->have_syncookie_key = true;
+	return 0;
+}
+
+/* The maglb config document. services may be absent when manifests
+ * describe them; *gateway is its `gateway:` block for gateway_load(). */
+static int parse_root(struct cfg_ctx *c, yaml_node_t *root,
+		      struct maglb_config *cfg, bool have_manifests,
+		      yaml_node_t **gateway)
+{
+	static const char *const fields[] = {
+		"services", "conntrack", "syncookieKey", "gateway", NULL };
+	yaml_node_t *svcs, *n;
+	int i, k;
+
+	if (cfg_check_fields(c, root, "(document)", fields))
+		return -1;
+	if (parse_conntrack(c, cfg_get(c, root, "conntrack"), cfg))
+		return -1;
+	if ((n = cfg_get(c, root, "syncookieKey")) &&
+	    parse_syncookie_key(c, n, cfg))
+		return -1;
+	*gateway = cfg_get(c, root, "gateway");
+	if (*gateway && !have_manifests)
+		return cfg_fail(c, *gateway, "gateway", "only valid with Gateway API manifests (give them with another -f)");
+	svcs = cfg_get(c, root, "services");
+	if (!svcs && have_manifests)
+		return 0;
+	if (!svcs)
+		return cfg_fail(c, root, "services", "required");
+	if (svcs->type != YAML_SEQUENCE_NODE)
+		return cfg_fail(c, svcs, "services", "must be a list");
+	k = svcs->data.sequence.items.top - svcs->data.sequence.items.start;
+	if (k > MAGLB_MAX_SERVICES)
+		return cfg_fail(c, svcs, "services", "%d services; at most %d",
+				k, MAGLB_MAX_SERVICES);
+	for (i = 0; i < k; i++) {
+		yaml_node_t *n = yaml_document_get_node(c->doc,
+					svcs->data.sequence.items.start[i]);
+		struct cfg_service *s = config_add_service(cfg);
+		char p[64];
+
+		snprintf(p, sizeof(p), "services[%d]", i);
+		if (!s)
+			return cfg_fail(c, n, p, "out of memory");
+		if (parse_service(c, n, p, s) ||
+		    service_check_unique(c, n, p, cfg, cfg->n_services - 1))
+			return -1;
+	}
+	return 0;
+}
+
+/* Every YAML document of every file, in order. */
+static int load_docs(const char *const *paths, int n, struct cfg_doc **out,
+		     int *n_out, char *err, size_t errlen)
+{
+	struct cfg_doc *docs = NULL;
+	int i, k = 0, rc = 0;
+
+	for (i = 0; i < n && !rc; i++) {
+		yaml_parser_t parser;
+		int before = k;
+		FILE *f = fopen(paths[i], "r");
+
+		if (!f) {
+			snprintf(err, errlen, "%s: %s", paths[i], strerror(errno));
+			rc = -1;
+			break;
+		}
+		yaml_parser_initialize(&parser);
+		yaml_parser_set_input_file(&parser, f);
+		for (;;) {
+			struct cfg_doc *t = realloc(docs, (k + 1) * sizeof(*t));
+
+			if (!t) {
+				snprintf(err, errlen, "%s: out of memory", paths[i]);
+				rc = -1;
+				break;
+			}
+			docs = t;
+			if (!yaml_parser_load(&parser, &docs[k].doc)) {
+				snprintf(err, errlen, "%s:%lu: (syntax): %s", paths[i],
+					 (unsigned long)parser.problem_mark.line + 1,
+					 parser.problem ? parser.problem : "invalid YAML");
+				rc = -1;
+				break;
+			}
+			if (!yaml_document_get_root_node(&docs[k].doc)) {
+				yaml_document_delete(&docs[k].doc);	/* end of stream */
+				break;
+			}
+			docs[k++].file = paths[i];
+		}
+		yaml_parser_delete(&parser);
+		fclose(f);
+		if (!rc && k == before) {
+			snprintf(err, errlen, "%s:1: (document): the file is empty", paths[i]);
+			rc = -1;
+		}
+	}
+	*out = docs;
+	*n_out = k;
+	return rc;
+}
+
+struct maglb_config *config_load_files(const char *const *paths, int n,
+				       const struct cfg_source *src,
+				       char *err, size_t errlen)
+{
+	struct maglb_config *cfg = calloc(1, sizeof(*cfg));
+	struct cfg_ctx c = { .err = err, .errlen = errlen };
+	yaml_node_t *gateway = NULL;
+	struct cfg_doc *docs = NULL;
+	int i, k = 0, manifests = 0, rc, total = 0;
+	int native = -1;
+
+	if (!cfg) {
+		snprintf(err, errlen, "%s: out of memory", paths[0]);
+		return NULL;
+	}
+	rc = load_docs(paths, n, &docs, &k, err, errlen);
+	for (i = 0; !rc && i < k; i++) {
+		if (gateway_is_object(&docs[i].doc)) {
+			manifests++;
+		} else if (native >= 0) {
+			c.file = docs[i].file;
+			c.doc = &docs[i].doc;
+			rc = cfg_fail(&c, yaml_document_get_root_node(c.doc), "(document)",
+				      "a second maglb config (the first is in %s); Kubernetes objects need apiVersion and kind",
+				      docs[native].file);
+		} else {
+			native = i;
+		}
+	}
+	if (!rc && native >= 0) {
+		c.file = docs[native].file;
+		c.doc = &docs[native].doc;
+		rc = parse_root(&c, yaml_document_get_root_node(c.doc), cfg,
+				manifests > 0, &gateway);
+	} else if (!rc) {
+		rc = parse_conntrack(&c, NULL, cfg);	/* the defaults */
+	}
+	if (!rc && manifests)
+		rc = gateway_load(docs, k, &c, gateway, src, cfg, err, errlen);
+	/* Each (service, backend) pair owns one id; keep half the ids free
+	 * so draining backends of the previous config still have theirs. */
+	for (i = 0; !rc && i < cfg->n_services; i++)
+		total += cfg->services[i].n_backends;
+	if (!rc && total > MAGLB_MAX_BACKENDS / 2) {
+		snprintf(err, errlen, "%s: services: %d backends in all; at most %d",
+			 paths[0], total, MAGLB_MAX_BACKENDS / 2);
+		rc = -1;
+	}
+	for (i = 0; i < k; i++)
+		yaml_document_delete(&docs[i].doc);
+	free(docs);
+	if (rc) {
+		config_free(cfg);
+		return NULL;
+	}
+	return cfg;
+}
+
+struct maglb_config *config_load(const char *path, char *err, size_t errlen)
+{
+	return config_load_files(&path, 1, NULL, err, errlen);
+}
