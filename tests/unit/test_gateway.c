@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "common/addr.h"
+#include "input/addrpool.h"
 #include "input/load.h"
 #include "testlib.h"
 
@@ -150,9 +152,9 @@ static const struct bad_case bad[] = {
 	{ "https_listener_is_refused",
 	  { F_GATEWAY, "protocol: HTTP", "protocol: HTTPS" },
 	  "listeners[0].protocol: HTTPS needs TLS termination" },
-	{ "gateway_without_any_address_is_refused",
-	  { F_MAGLB, "x", NULL },
-	  "Gateway default/load-balancing-gateway has no address" },
+	{ "address_pool_must_be_a_cidr_with_host_bits_zero",
+	  { F_MAGLB, "  addresses: [10.96.100.100]\n", "  addressPool: [10.200.0.1/24]\n" },
+	  "gateway.addressPool[0]: \"10.200.0.1/24\" is not a CIDR with its host bits zero" },
 	{ "route_to_a_missing_gateway_is_refused",
 	  { F_ROUTE, "    - name: load-balancing-gateway", "    - name: other-gateway" },
 	  "parentRefs[0]: Gateway default/other-gateway is not among the manifests" },
@@ -364,6 +366,119 @@ static int gateway_spec_addresses_win_over_the_default(void)
 	return 0;
 }
 
+/* A second Gateway and a route to it, for the pool cases. */
+#define OTHER_GATEWAY \
+	"---\napiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\n" \
+	"metadata: {name: another-gateway}\nspec:\n  gatewayClassName: tigera-gateway-class\n" \
+	"  listeners: [{name: http, protocol: HTTP, port: 80}]\n"
+#define OTHER_ROUTE \
+	"---\napiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\n" \
+	"metadata: {name: other-route, namespace: default}\nspec:\n" \
+	"  parentRefs: [{name: another-gateway}]\n" \
+	"  rules: [{backendRefs: [{name: backend, port: 3000}]}]\n"
+#define GW_STATUS(addr) \
+	{ F_GATEWAY, "      port: 80\n", "      port: 80\nstatus:\n  addresses: [{type: IPAddress, value: \"" addr "\"}]\n" }
+#define POOL(list) { F_MAGLB, "  addresses: [10.96.100.100]\n", "  addressPool: " list "\n" }
+
+/* Where a Gateway's address comes from: spec, gateway.addresses, else the
+ * pool (status keeps a pool address; nothing else of status counts). */
+static const struct addr_case {
+	const char *name;
+	struct edit e[4];
+	int n_e;
+	const char *pool;		/* the address must lie in it */
+	const char *exact;		/* or be this one */
+	const char *v6_pool;		/* and cookie-route-v6 in this one */
+	const char *other_pool;		/* other-route's address: in this pool, not the same */
+} addr_cases[] = {
+	{ "no_maglb_config_takes_the_default_pool",
+	  { { F_MAGLB, "x", NULL } }, 1, ADDR_POOL_DEFAULT },
+	{ "configured_addresses_win_over_the_pool", {}, 0, NULL, "10.96.100.100" },
+	{ "configured_pool_is_used", { POOL("[192.0.2.0/28]") }, 1, "192.0.2.0/28" },
+	{ "pool_address_in_status_is_kept",
+	  { POOL("[192.0.2.0/28]"), GW_STATUS("192.0.2.13") }, 2, NULL, "192.0.2.13" },
+	{ "status_address_outside_the_pool_is_not_taken",
+	  { POOL("[192.0.2.0/28]"), GW_STATUS("10.96.100.100") }, 2, "192.0.2.0/28" },
+	{ "one_address_per_family_of_the_pool",
+	  { POOL("[192.0.2.0/28, \"fd00:200::/120\"]") }, 1, "192.0.2.0/28", NULL, "fd00:200::/120" },
+	{ "two_gateways_never_share_a_pool_address",
+	  { POOL("[192.0.2.0/30]"), { F_GATEWAY, "      port: 80\n", "      port: 80\n" OTHER_GATEWAY },
+	    { F_ROUTE, "          port: 3000\n", "          port: 3000\n" OTHER_ROUTE } }, 3,
+	  "192.0.2.0/30", NULL, NULL, "192.0.2.0/30" },
+	{ "status_claim_of_one_gateway_moves_the_other",
+	  { POOL("[192.0.2.0/30]"), { F_GATEWAY, "      port: 80\n", "      port: 80\n" OTHER_GATEWAY
+	      "status:\n  addresses: [{value: 192.0.2.1}]\n" },
+	    { F_ROUTE, "          port: 3000\n", "          port: 3000\n" OTHER_ROUTE } }, 3,
+	  NULL, "192.0.2.2", NULL, "192.0.2.1/32" },
+};
+
+static bool in_pool(const char *cidr, const struct cfg_service *s)
+{
+	struct addr_pool p;
+
+	return !addr_pool_parse(cidr, &p) && addr_pool_contains(&p, &s->addr, s->family);
+}
+
+static int check_addr(const struct addr_case *c)
+{
+	char err[CFG_ERR_LEN] = "", a[ADDR_STRLEN], b[ADDR_STRLEN];
+	struct maglb_config *cfg = load_edited(c->e, c->n_e, err, sizeof(err));
+	struct maglb_config *again = load_edited(c->e, c->n_e, err, sizeof(err));
+	const struct cfg_service *s, *o;
+
+	ASSERT_TRUE(cfg && again, "rejected: %s", err);
+	s = config_find(cfg, "cookie-route");
+	ASSERT_TRUE(s, "no cookie-route service");
+	addr_str(&s->addr, s->family, a);
+	if (c->pool)
+		ASSERT_TRUE(in_pool(c->pool, s), "%s is not in %s", a, c->pool);
+	if (c->pool && s->family == 4) {	/* never the network or broadcast */
+		struct addr_pool p;
+		__u32 host, last;
+
+		addr_pool_parse(c->pool, &p);
+		host = ntohl(s->addr.v4) - ntohl(p.base.v4);
+		last = (1u << (32 - p.plen)) - 1;
+		ASSERT_TRUE(host != 0 && host != last, "%s is an edge of %s", a, c->pool);
+	}
+	if (c->exact)
+		ASSERT_TRUE(!strcmp(a, c->exact), "address %s, want %s", a, c->exact);
+	/* the same objects, the same address: what every node relies on */
+	ASSERT_TRUE(!memcmp(&s->addr, &config_find(again, "cookie-route")->addr, sizeof(s->addr)),
+		    "a second load gave another address");
+	if (c->v6_pool) {
+		o = config_find(cfg, "cookie-route-v6");
+		ASSERT_TRUE(o && in_pool(c->v6_pool, o), "no cookie-route-v6 in %s", c->v6_pool);
+	}
+	if (c->other_pool) {
+		o = config_find(cfg, "other-route");
+		ASSERT_TRUE(o, "no other-route service");
+		addr_str(&o->addr, o->family, b);
+		ASSERT_TRUE(in_pool(c->other_pool, o), "other-route's %s is not in %s", b, c->other_pool);
+		ASSERT_TRUE(strcmp(a, b), "both Gateways got %s", a);
+	}
+	config_free(cfg);
+	config_free(again);
+	return 0;
+}
+
+static int pool_used_up_is_an_error_naming_the_gateway(void)
+{
+	/* a /32 holds one address: the second Gateway has none left */
+	static const struct edit e[] = {
+		POOL("[192.0.2.9/32]"),
+		{ F_GATEWAY, "      port: 80\n", "      port: 80\n" OTHER_GATEWAY },
+		{ F_ROUTE, "          port: 3000\n", "          port: 3000\n" OTHER_ROUTE },
+	};
+	char err[CFG_ERR_LEN] = "";
+	struct maglb_config *cfg = load_edited(e, 3, err, sizeof(err));
+
+	ASSERT_TRUE(!cfg, "accepted");
+	ASSERT_TRUE(strstr(err, "Gateway default/load-balancing-gateway has no address: gateway.addressPool is used up"),
+		    "error: %s", err);
+	return 0;
+}
+
 static int gateway_level_policy_applies_when_no_route_policy(void)
 {
 	static const struct edit e[] = {
@@ -460,6 +575,9 @@ int main(void)
 	RUN_TEST(no_route_match_reset_reaches_the_listener);
 	RUN_TEST(gateway_mtu_reaches_route_and_listener);
 	RUN_TEST(gateway_spec_addresses_win_over_the_default);
+	for (i = 0; i < sizeof(addr_cases) / sizeof(addr_cases[0]); i++)
+		test_report(addr_cases[i].name, check_addr(&addr_cases[i]));
+	RUN_TEST(pool_used_up_is_an_error_naming_the_gateway);
 	RUN_TEST(gateway_level_policy_applies_when_no_route_policy);
 	RUN_TEST(route_without_policy_hashes_the_source_ip);
 	RUN_TEST(weighted_backend_refs_share_by_weight);

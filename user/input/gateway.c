@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "common/addr.h"
+#include "input/addrpool.h"
 #include "input/endpoints.h"
 #include "input/gateway.h"
 #include "input/routes.h"
@@ -41,6 +42,10 @@ struct obj {
 	yaml_node_t *root, *spec;
 	const char *name, *ns;
 	char label[160];	/* "HTTPRoute default/cookie-route: spec" */
+	/* a Gateway's addresses, decided by gateway_addresses() */
+	union maglb_addr addrs[MAX_ADDRS];
+	__u8 fams[MAX_ADDRS];
+	int n_addrs;
 };
 
 struct member;
@@ -212,45 +217,157 @@ static int read_listener(struct gw *g, struct obj *o, yaml_node_t *n,
 	return 0;
 }
 
-/* The Gateway's addresses: spec.addresses, else status.addresses, else
- * the maglb config's gateway.addresses. */
-static int gateway_addrs(struct gw *g, struct obj *o, union maglb_addr *a,
-			 __u8 *fam)
-{
-	struct cfg_ctx *c = &o->c;
-	yaml_node_t *list = cfg_get(c, o->spec, "addresses"), *st;
-	char p[PATH_LEN];
-	int i, k = 0;
+/* ---- Addresses --------------------------------------------------------
+ *
+ * A Gateway's addresses are its spec.addresses; else the maglb config's
+ * gateway.addresses (the same for every Gateway); else one per family of
+ * gateway.addressPool (default ADDR_POOL_DEFAULT). A pool address already
+ * in the Gateway's status.addresses is kept, so that an address outlives
+ * restarts and pool edits; otherwise it is the slot the Gateway's
+ * namespace/name hashes to (addrpool.c). Nothing else of status is read:
+ * status is what maglb reports, not what it is told.
+ */
 
-	snprintf(p, sizeof(p), "%s.addresses", o->label);
-	if (!cfg_seq_len(list) && (st = cfg_get(c, o->root, "status"))) {
-		list = cfg_get(c, st, "addresses");
-		snprintf(p, sizeof(p), "%s/%s: status.addresses", "Gateway", o->name);
-	}
-	for (i = 0; i < cfg_seq_len(list) && k < MAX_ADDRS; i++) {
+/* An address list of type IPAddress: spec.addresses or gateway.addresses. */
+static int addr_list(struct cfg_ctx *c, yaml_node_t *list, const char *p,
+		     bool typed, struct obj *o)
+{
+	int i;
+
+	for (i = 0; i < cfg_seq_len(list) && o->n_addrs < MAX_ADDRS; i++) {
 		yaml_node_t *e = cfg_seq_at(c, list, i);
-		const char *type = opt_str(c, e, "type", "IPAddress");
+		const char *type = typed ? opt_str(c, e, "type", "IPAddress") : "IPAddress";
 
 		if (strcmp(type, "IPAddress"))
 			return cfg_fail(c, e, p, "type %s is not supported (IPAddress)", type);
-		if (cfg_addr(c, cfg_get(c, e, "value"), p, &a[k], &fam[k]))
+		if (cfg_addr(c, typed ? cfg_get(c, e, "value") : e, p,
+			     &o->addrs[o->n_addrs], &o->fams[o->n_addrs]))
 			return -1;
-		k++;
+		o->n_addrs++;
 	}
-	if (k)
-		return k;
-	list = g->defaults ? cfg_get(g->dc, g->defaults, "addresses") : NULL;
-	for (i = 0; i < cfg_seq_len(list) && k < MAX_ADDRS; i++) {
-		if (cfg_addr(g->dc, cfg_seq_at(g->dc, list, i), "gateway.addresses",
-			     &a[k], &fam[k]))
-			return -1;
-		k++;
+	return 0;
+}
+
+/* Is a held by a Gateway, or by a service of the maglb config? */
+static bool addr_claimed(void *arg, const union maglb_addr *a, __u8 fam)
+{
+	struct gw *g = arg;
+	int i, j;
+
+	for (i = 0; i < g->n; i++)
+		for (j = 0; g->objs[i].kind == K_GATEWAY && j < g->objs[i].n_addrs; j++)
+			if (g->objs[i].fams[j] == fam &&
+			    !memcmp(&g->objs[i].addrs[j], a, sizeof(*a)))
+				return true;
+	for (i = 0; i < g->cfg->n_services; i++)
+		if (g->cfg->services[i].family == fam &&
+		    !memcmp(&g->cfg->services[i].addr, a, sizeof(*a)))
+			return true;
+	return false;
+}
+
+static bool has_family(const struct obj *o, __u8 fam)
+{
+	int i;
+
+	for (i = 0; i < o->n_addrs; i++)
+		if (o->fams[i] == fam)
+			return true;
+	return false;
+}
+
+/* Gateways in namespace/name order: every node assigns in the same order. */
+static int cmp_gateway(const void *x, const void *y)
+{
+	const struct obj *a = *(struct obj *const *)x, *b = *(struct obj *const *)y;
+	int r = strcmp(a->ns, b->ns);
+
+	return r ? r : strcmp(a->name, b->name);
+}
+
+static int gateway_addresses(struct gw *g)
+{
+	struct addr_pool pools[MAX_ADDRS];
+	struct obj **from_pool = NULL;
+	yaml_node_t *list = NULL;
+	int i, j, k, n_pools = 0, n = 0, rc = 0;
+	char p[PATH_LEN];
+
+	if (g->defaults && get_list(g->dc, g->defaults, "gateway", "addressPool", p, &list))
+		return -1;
+	for (i = 0; i < cfg_seq_len(list); i++) {
+		yaml_node_t *e = cfg_seq_at(g->dc, list, i);
+
+		snprintf(p, sizeof(p), "gateway.addressPool[%d]", i);
+		if (i >= MAX_ADDRS)
+			return cfg_fail(g->dc, e, p, "at most %d pools", MAX_ADDRS);
+		if (addr_pool_parse(cfg_scalar(e), &pools[i]))
+			return cfg_fail(g->dc, e, p, "\"%s\" is not a CIDR with its host bits zero, such as %s",
+					cfg_scalar(e) ?: "", ADDR_POOL_DEFAULT);
+		n_pools++;
 	}
-	if (!k)
-		return cfg_fail(c, o->root, o->label,
-				"Gateway %s/%s has no address: set spec.addresses, or gateway.addresses in the maglb config",
-				o->ns, o->name);
-	return k;
+	if (!n_pools)
+		addr_pool_parse(ADDR_POOL_DEFAULT, &pools[n_pools++]);
+
+	from_pool = calloc(g->n ?: 1, sizeof(*from_pool));
+	if (!from_pool)
+		return -1;
+	for (i = 0; i < g->n && !rc; i++) {
+		struct obj *o = &g->objs[i];
+		yaml_node_t *given = o->kind == K_GATEWAY ?
+				     cfg_get(&o->c, o->spec, "addresses") : NULL;
+
+		if (o->kind != K_GATEWAY)
+			continue;
+		snprintf(p, sizeof(p), "%s.addresses", o->label);
+		if (cfg_seq_len(given))
+			rc = addr_list(&o->c, given, p, true, o);
+		else if (g->defaults &&
+			 cfg_seq_len(given = cfg_get(g->dc, g->defaults, "addresses")))
+			rc = addr_list(g->dc, given, "gateway.addresses", false, o);
+		else
+			from_pool[n++] = o;
+	}
+	qsort(from_pool, n, sizeof(*from_pool), cmp_gateway);
+	/* First what status already holds, if a pool still covers it. */
+	for (i = 0; i < n && !rc; i++) {
+		struct obj *o = from_pool[i];
+		yaml_node_t *st = cfg_get(&o->c, cfg_get(&o->c, o->root, "status"), "addresses");
+
+		for (j = 0; j < cfg_seq_len(st) && o->n_addrs < MAX_ADDRS; j++) {
+			const char *v = cfg_scalar(cfg_get(&o->c, cfg_seq_at(&o->c, st, j), "value"));
+			union maglb_addr a;
+			__u8 fam = v ? addr_parse(v, &a) : 0;
+
+			for (k = 0; fam && k < n_pools; k++) {
+				if (!addr_pool_contains(&pools[k], &a, fam) ||
+				    has_family(o, fam) || addr_claimed(g, &a, fam))
+					continue;
+				o->addrs[o->n_addrs] = a;
+				o->fams[o->n_addrs++] = fam;
+			}
+		}
+	}
+	/* Then a slot for each family still missing, the pools in order. */
+	for (i = 0; i < n && !rc; i++) {
+		struct obj *o = from_pool[i];
+		char key[2 * MAGLB_NAME_LEN];
+
+		snprintf(key, sizeof(key), "%s/%s", o->ns, o->name);
+		for (k = 0; k < n_pools && o->n_addrs < MAX_ADDRS; k++) {
+			if (has_family(o, pools[k].family))
+				continue;
+			if (!addr_pool_pick(&pools[k], key, addr_claimed, g,
+					    &o->addrs[o->n_addrs]))
+				o->fams[o->n_addrs++] = pools[k].family;
+		}
+		if (!o->n_addrs)
+			rc = cfg_fail(&o->c, o->root, o->label,
+				      "Gateway %s/%s has no address: gateway.addressPool is used up; set spec.addresses, or widen the pool",
+				      o->ns, o->name);
+	}
+	free(from_pool);
+	return rc;
 }
 
 /* ---- BackendTrafficPolicy -------------------------------------------- */
@@ -562,8 +679,8 @@ static int route_backends(struct gw *g, struct obj *r, yaml_node_t *rule,
 static int apply_defaults(struct gw *g, struct cfg_service *svc)
 {
 	static const char *const known[] = {
-		"addresses", "forwarding", "snat", "closeConnectionsOnRemoval",
-		"noRouteMatch", "mtu", NULL };
+		"addresses", "addressPool", "forwarding", "snat",
+		"closeConnectionsOnRemoval", "noRouteMatch", "mtu", NULL };
 	static const struct enum_name fwds[] = {
 		{ "nat", MAGLB_FWD_NAT }, { "snat", MAGLB_FWD_SNAT }, {} };
 	struct cfg_ctx *c = g->dc;
@@ -629,8 +746,6 @@ static int add_member(struct gw *g, const struct member *mb)
 static int add_services(struct gw *g, struct obj *r)
 {
 	struct listener ls[8];
-	union maglb_addr addrs[MAX_ADDRS];
-	__u8 fams[MAX_ADDRS];
 	struct obj *gwo = NULL, *pol;
 	yaml_node_t *parents, *rules = NULL;
 	char p[PATH_LEN];
@@ -648,9 +763,7 @@ static int add_services(struct gw *g, struct obj *r)
 		k = route_parent(g, r, cfg_seq_at(&r->c, parents, i), rp, &gwo, ls, 8);
 		if (k < 0 || route_policy(g, r, gwo, &pol))
 			return -1;
-		na = gateway_addrs(g, gwo, addrs, fams);
-		if (na < 0)
-			return -1;
+		na = gwo->n_addrs;
 		for (j = 0; j < k; j++) for (a = 0; a < na; a++) for (ri = 0; ri < cfg_seq_len(rules); ri++) {
 			yaml_node_t *rule = cfg_seq_at(&r->c, rules, ri);
 			struct cfg_service *svc = config_add_service(g->cfg);
@@ -672,12 +785,12 @@ static int add_services(struct gw *g, struct obj *r)
 				l += snprintf(svc->name + l, sizeof(svc->name) - l, "-%s", rname);
 			else if (ri)
 				l += snprintf(svc->name + l, sizeof(svc->name) - l, "-%d", ri);
-			if (fams[a] == 6)
+			if (gwo->fams[a] == 6)
 				l += snprintf(svc->name + l, sizeof(svc->name) - l, "-v6");
 			if (k > 1 || cfg_seq_len(parents) > 1)
 				snprintf(svc->name + l, sizeof(svc->name) - l, "-%u", ls[j].port);
-			svc->addr = addrs[a];
-			svc->family = fams[a];
+			svc->addr = gwo->addrs[a];
+			svc->family = gwo->fams[a];
 			svc->port = ls[j].port;
 			svc->proto = ls[j].proto;
 			if (apply_defaults(g, svc))
@@ -882,6 +995,8 @@ int gateway_load(struct cfg_doc *docs, int n, struct cfg_ctx *dc,
 		if (gateway_is_object(&docs[i].doc))
 			rc = add_objects(&g, &c, yaml_document_get_root_node(c.doc));
 	}
+	if (!rc)
+		rc = gateway_addresses(&g);
 	first = cfg->n_services;
 	for (i = 0; i < g.n && !rc; i++)
 		if (g.objs[i].kind == K_ROUTE)
