@@ -152,6 +152,9 @@ static const struct bad_case bad[] = {
 	{ "https_listener_is_refused",
 	  { F_GATEWAY, "protocol: HTTP", "protocol: HTTPS" },
 	  "listeners[0].protocol: HTTPS needs TLS termination" },
+	{ "controller_name_must_be_domain_slash_path",
+	  { F_MAGLB, "  forwarding: nat\n", "  forwarding: nat\n  controllerName: maglb\n" },
+	  "gateway.controllerName: \"maglb\" is not DOMAIN/PATH" },
 	{ "address_pool_must_be_a_cidr_with_host_bits_zero",
 	  { F_MAGLB, "  addresses: [10.96.100.100]\n", "  addressPool: [10.200.0.1/24]\n" },
 	  "gateway.addressPool[0]: \"10.200.0.1/24\" is not a CIDR with its host bits zero" },
@@ -242,7 +245,8 @@ static int seed_manifests_become_the_cookie_route_service(void)
 		notes += strstr(cfg->notes[i], "ServiceAccount default/backend: skipped") ||
 			 strstr(cfg->notes[i], "Deployment default/backend: skipped");
 	ASSERT_EQ(notes, 2);
-	ASSERT_EQ(cfg->n_notes, 2);
+	/* and that with no GatewayClass given, the Gateway is taken as ours */
+	ASSERT_EQ(cfg->n_notes, 3);
 	config_free(cfg);
 	return 0;
 }
@@ -362,6 +366,52 @@ static int gateway_spec_addresses_win_over_the_default(void)
 	ASSERT_EQ(s4->addr.v4, htonl(0x0a000007));
 	ASSERT_EQ(s6->family, 6);
 	ASSERT_EQ(s6->n_backends, 0);	/* the fixture has IPv4 slices only */
+	config_free(cfg);
+	return 0;
+}
+
+#define CLASS(ctl) \
+	{ F_GATEWAY, "apiVersion", "apiVersion: gateway.networking.k8s.io/v1\nkind: GatewayClass\n" \
+	  "metadata: {name: tigera-gateway-class}\nspec: {controllerName: " ctl "}\n---\napiVersion" }
+
+/* Which Gateways are maglb's: those whose GatewayClass names its
+ * controller; with no GatewayClass in the files at all, every one. */
+static const struct class_case {
+	const char *name;
+	struct edit e[2];
+	int n_e;
+	bool served;			/* cookie-route becomes a service */
+	const char *note;		/* a note that must be there */
+} class_cases[] = {
+	{ "no_gateway_class_given_takes_every_gateway", {}, 0, true,
+	  "no GatewayClass among the inputs: every Gateway is taken as maglb.dev/gateway-controller's" },
+	{ "class_with_our_controller_name_is_served",
+	  { CLASS("maglb.dev/gateway-controller") }, 1, true, NULL },
+	{ "class_of_another_controller_is_left_alone",
+	  { CLASS("gateway.envoyproxy.io/gatewayclass-controller") }, 1, false,
+	  "Gateway default/load-balancing-gateway: left alone: GatewayClass tigera-gateway-class belongs to gateway.envoyproxy.io/gatewayclass-controller" },
+	{ "configured_controller_name_is_ours",
+	  { CLASS("example.com/lb"),
+	    { F_MAGLB, "  forwarding: nat\n", "  forwarding: nat\n  controllerName: example.com/lb\n" } }, 2, true, NULL },
+	{ "gateway_of_a_class_not_given_is_left_alone",
+	  { { F_GATEWAY, "apiVersion", "apiVersion: gateway.networking.k8s.io/v1\nkind: GatewayClass\n"
+	      "metadata: {name: other-class}\nspec: {controllerName: maglb.dev/gateway-controller}\n---\napiVersion" } }, 1, false,
+	  "Gateway default/load-balancing-gateway: left alone: GatewayClass tigera-gateway-class is not among the inputs" },
+};
+
+static int check_class(const struct class_case *c)
+{
+	char err[CFG_ERR_LEN] = "";
+	struct maglb_config *cfg = load_edited(c->e, c->n_e, err, sizeof(err));
+	bool noted = !c->note;
+	int i;
+
+	ASSERT_TRUE(cfg, "rejected: %s", err);
+	ASSERT_TRUE(!config_find(cfg, "cookie-route") == !c->served,
+		    "cookie-route %s", c->served ? "missing" : "served");
+	for (i = 0; i < cfg->n_notes; i++)
+		noted |= c->note && strstr(cfg->notes[i], c->note);
+	ASSERT_TRUE(noted, "no note \"%s\"", c->note);
 	config_free(cfg);
 	return 0;
 }
@@ -578,6 +628,8 @@ int main(void)
 	for (i = 0; i < sizeof(addr_cases) / sizeof(addr_cases[0]); i++)
 		test_report(addr_cases[i].name, check_addr(&addr_cases[i]));
 	RUN_TEST(pool_used_up_is_an_error_naming_the_gateway);
+	for (i = 0; i < sizeof(class_cases) / sizeof(class_cases[0]); i++)
+		test_report(class_cases[i].name, check_class(&class_cases[i]));
 	RUN_TEST(gateway_level_policy_applies_when_no_route_policy);
 	RUN_TEST(route_without_policy_hashes_the_source_ip);
 	RUN_TEST(weighted_backend_refs_share_by_weight);

@@ -33,8 +33,10 @@
 #define GW_GROUP	"gateway.networking.k8s.io"
 #define EG_GROUP	"gateway.envoyproxy.io"
 #define MAX_ADDRS	4
+/* Our GatewayClass controllerName, unless gateway.controllerName says. */
+#define MAGLB_CONTROLLER_NAME	"maglb.dev/gateway-controller"
 
-enum obj_kind { K_GATEWAY, K_ROUTE, K_POLICY, K_SERVICE, K_SLICE };
+enum obj_kind { K_CLASS, K_GATEWAY, K_ROUTE, K_POLICY, K_SERVICE, K_SLICE };
 
 struct obj {
 	struct cfg_ctx c;
@@ -42,6 +44,7 @@ struct obj {
 	yaml_node_t *root, *spec;
 	const char *name, *ns;
 	char label[160];	/* "HTTPRoute default/cookie-route: spec" */
+	bool ours;		/* a Gateway of maglb's class (gateway_classes) */
 	/* a Gateway's addresses, decided by gateway_addresses() */
 	union maglb_addr addrs[MAX_ADDRS];
 	__u8 fams[MAX_ADDRS];
@@ -62,6 +65,7 @@ struct gw {
 };
 
 static const struct { const char *kind, *api; enum obj_kind k; } kinds[] = {
+	{ "GatewayClass", GW_GROUP "/", K_CLASS },
 	{ "Gateway", GW_GROUP "/", K_GATEWAY },
 	{ "HTTPRoute", GW_GROUP "/", K_ROUTE },
 	{ "BackendTrafficPolicy", EG_GROUP "/", K_POLICY },
@@ -132,11 +136,9 @@ static int read_object(struct gw *g, struct cfg_ctx *c, yaml_node_t *root,
 		o->spec = cfg_get(c, root, "spec");
 		return 1;
 	}
-	/* Routing and policy kinds change what traffic does: refuse them.
-	 * GatewayClass only names the controller. */
-	if ((!strncmp(api, GW_GROUP "/", strlen(GW_GROUP) + 1) ||
-	     !strncmp(api, EG_GROUP "/", strlen(EG_GROUP) + 1)) &&
-	    strcmp(kind, "GatewayClass"))
+	/* Routing and policy kinds change what traffic does: refuse them. */
+	if (!strncmp(api, GW_GROUP "/", strlen(GW_GROUP) + 1) ||
+	    !strncmp(api, EG_GROUP "/", strlen(EG_GROUP) + 1))
 		return cfg_fail(c, root, kind, "%s/%s: this kind is not supported by maglb",
 				o->ns, o->name);
 	config_note(g->cfg, "%s:%lu: %s %s/%s: skipped (not a load-balancing object)",
@@ -214,6 +216,79 @@ static int read_listener(struct gw *g, struct obj *o, yaml_node_t *n,
 				return cfg_fail(c, ns, q, "from: %s is not supported (Same or All)", s);
 		}
 	}
+	return 0;
+}
+
+/* ---- GatewayClass -----------------------------------------------------
+ *
+ * maglb serves the Gateways whose GatewayClass names maglb's controller
+ * (gateway.controllerName, default MAGLB_CONTROLLER_NAME) and leaves every
+ * other Gateway, and the routes attached only to those, alone, as each
+ * Gateway API implementation does. Offline, with files that hold no
+ * GatewayClass at all (the seed's manifests assume a cluster that has
+ * one), every Gateway is taken as maglb's, and a note says so.
+ */
+/* GatewayClass is cluster-scoped: found by name alone. */
+static struct obj *find_class(struct gw *g, const char *name)
+{
+	int i;
+
+	for (i = 0; i < g->n; i++)
+		if (g->objs[i].kind == K_CLASS && !strcmp(g->objs[i].name, name))
+			return &g->objs[i];
+	return NULL;
+}
+
+static int gateway_classes(struct gw *g)
+{
+	const char *mine = MAGLB_CONTROLLER_NAME, *cls, *ctl;
+	struct obj *c;
+	bool any = false;
+	char p[PATH_LEN];
+	yaml_node_t *f;
+	int i;
+
+	if (g->defaults && (f = cfg_opt(g->dc, g->defaults, "gateway", "controllerName", p))) {
+		if (cfg_str(g->dc, f, p, &mine))
+			return -1;
+		if (!strchr(mine, '/') || mine[0] == '/' || strlen(mine) > 253)
+			return cfg_fail(g->dc, f, p, "\"%s\" is not DOMAIN/PATH, such as %s",
+					mine, MAGLB_CONTROLLER_NAME);
+	}
+	for (i = 0; i < g->n; i++)
+		any |= g->objs[i].kind == K_CLASS;
+	for (i = 0; i < g->n; i++) {
+		struct obj *o = &g->objs[i];
+
+		if (o->kind != K_GATEWAY)
+			continue;
+		if (!any) {
+			o->ours = true;
+			continue;
+		}
+		cls = cfg_scalar(cfg_get(&o->c, o->spec, "gatewayClassName"));
+		c = cls ? find_class(g, cls) : NULL;
+		ctl = c ? cfg_scalar(cfg_get(&c->c, c->spec, "controllerName")) : NULL;
+		o->ours = ctl && !strcmp(ctl, mine);
+		if (o->ours)
+			continue;
+		if (!cls)
+			config_note(g->cfg, "Gateway %s/%s: left alone: no gatewayClassName",
+				    o->ns, o->name);
+		else if (!c)
+			config_note(g->cfg, "Gateway %s/%s: left alone: GatewayClass %s is not among the inputs",
+				    o->ns, o->name, cls);
+		else
+			config_note(g->cfg, "Gateway %s/%s: left alone: GatewayClass %s belongs to %s",
+				    o->ns, o->name, cls, ctl ? ctl : "(no controllerName)");
+	}
+	if (!any)
+		for (i = 0; i < g->n; i++)
+			if (g->objs[i].kind == K_GATEWAY) {
+				config_note(g->cfg, "no GatewayClass among the inputs: every Gateway is taken as %s's",
+					    mine);
+				break;
+			}
 	return 0;
 }
 
@@ -317,7 +392,7 @@ static int gateway_addresses(struct gw *g)
 		yaml_node_t *given = o->kind == K_GATEWAY ?
 				     cfg_get(&o->c, o->spec, "addresses") : NULL;
 
-		if (o->kind != K_GATEWAY)
+		if (o->kind != K_GATEWAY || !o->ours)
 			continue;
 		snprintf(p, sizeof(p), "%s.addresses", o->label);
 		if (cfg_seq_len(given))
@@ -564,6 +639,8 @@ static int route_parent(struct gw *g, struct obj *r, yaml_node_t *ref,
 	*gwo = find(g, K_GATEWAY, ns, name);
 	if (!*gwo)
 		return cfg_fail(c, ref, path, "Gateway %s/%s is not among the manifests", ns, name);
+	if (!(*gwo)->ours)
+		return 0;	/* another implementation's: gateway_classes noted it */
 	if (!(*gwo)->spec)
 		return cfg_fail(&(*gwo)->c, (*gwo)->root, (*gwo)->label, "required");
 	if (get_list(&(*gwo)->c, (*gwo)->spec, (*gwo)->label, "listeners", p, &lsn))
@@ -679,7 +756,7 @@ static int route_backends(struct gw *g, struct obj *r, yaml_node_t *rule,
 static int apply_defaults(struct gw *g, struct cfg_service *svc)
 {
 	static const char *const known[] = {
-		"addresses", "addressPool", "forwarding", "snat",
+		"addresses", "addressPool", "controllerName", "forwarding", "snat",
 		"closeConnectionsOnRemoval", "noRouteMatch", "mtu", NULL };
 	static const struct enum_name fwds[] = {
 		{ "nat", MAGLB_FWD_NAT }, { "snat", MAGLB_FWD_SNAT }, {} };
@@ -761,7 +838,11 @@ static int add_services(struct gw *g, struct obj *r)
 
 		snprintf(rp, sizeof(rp), "%s[%d]", p, i);
 		k = route_parent(g, r, cfg_seq_at(&r->c, parents, i), rp, &gwo, ls, 8);
-		if (k < 0 || route_policy(g, r, gwo, &pol))
+		if (k < 0)
+			return -1;
+		if (!k)
+			continue;
+		if (route_policy(g, r, gwo, &pol))
 			return -1;
 		na = gwo->n_addrs;
 		for (j = 0; j < k; j++) for (a = 0; a < na; a++) for (ri = 0; ri < cfg_seq_len(rules); ri++) {
@@ -995,6 +1076,8 @@ int gateway_load(struct cfg_doc *docs, int n, struct cfg_ctx *dc,
 		if (gateway_is_object(&docs[i].doc))
 			rc = add_objects(&g, &c, yaml_document_get_root_node(c.doc));
 	}
+	if (!rc)
+		rc = gateway_classes(&g);
 	if (!rc)
 		rc = gateway_addresses(&g);
 	first = cfg->n_services;
