@@ -416,6 +416,57 @@ static int check_class(const struct class_case *c)
 	return 0;
 }
 
+/* The seed's route and policy moved to namespace "other", the Gateway
+ * admitting routes from all namespaces, the backend left in "default". */
+#define ROUTE_IN_OTHER \
+	{ F_ROUTE, "  name: cookie-policy\n  namespace: default\n", "  name: cookie-policy\n  namespace: other\n" }, \
+	{ F_ROUTE, "  name: cookie-route\n  namespace: default\n", "  name: cookie-route\n  namespace: other\n" }, \
+	{ F_ROUTE, "    - name: load-balancing-gateway\n", "    - name: load-balancing-gateway\n      namespace: default\n" }, \
+	{ F_ROUTE, "        - name: backend\n", "        - name: backend\n          namespace: default\n" }, \
+	{ F_GATEWAY, "      port: 80\n", "      port: 80\n      allowedRoutes: {namespaces: {from: All}}\n" }
+#define GRANT(from_ns, to) \
+	{ F_BACKEND, "---\n", "---\napiVersion: gateway.networking.k8s.io/v1beta1\nkind: ReferenceGrant\n" \
+	  "metadata: {name: routes-to-backend, namespace: default}\nspec:\n" \
+	  "  from: [{group: gateway.networking.k8s.io, kind: HTTPRoute, namespace: " from_ns "}]\n" \
+	  "  to: [" to "]\n---\n" }
+
+/* A backendRef to another namespace needs a ReferenceGrant there. */
+static const struct grant_case {
+	const char *name;
+	struct edit e[6];
+	const char *want;		/* NULL: served with the backends */
+} grant_cases[] = {
+	{ "reference_grant_lets_a_route_use_a_service_of_another_namespace",
+	  { ROUTE_IN_OTHER, GRANT("other", "{group: \"\", kind: Service}") } },
+	{ "reference_grant_may_name_the_one_service",
+	  { ROUTE_IN_OTHER, GRANT("other", "{group: \"\", kind: Service, name: backend}") } },
+	{ "reference_grant_for_another_service_does_not_count",
+	  { ROUTE_IN_OTHER, GRANT("other", "{group: \"\", kind: Service, name: frontend}") },
+	  "Service default/backend: a Service in another namespace needs a ReferenceGrant in default that lets HTTPRoutes of other refer to it" },
+	{ "reference_grant_from_another_namespace_does_not_count",
+	  { ROUTE_IN_OTHER, GRANT("third", "{group: \"\", kind: Service}") },
+	  "needs a ReferenceGrant in default" },
+};
+
+static int check_grant(const struct grant_case *c)
+{
+	char err[CFG_ERR_LEN] = "";
+	struct maglb_config *cfg = load_edited(c->e, 6, err, sizeof(err));
+	const struct cfg_service *s;
+
+	if (c->want) {
+		ASSERT_TRUE(!cfg, "accepted");
+		ASSERT_TRUE(strstr(err, c->want), "error \"%s\" lacks \"%s\"", err, c->want);
+		return 0;
+	}
+	ASSERT_TRUE(cfg, "rejected: %s", err);
+	s = config_find(cfg, "cookie-route");
+	ASSERT_TRUE(s && s->n_backends > 0, "cookie-route %s", s ? "has no backends" : "missing");
+	ASSERT_EQ(s->hash_type, MAGLB_HASH_COOKIE);	/* its policy came along */
+	config_free(cfg);
+	return 0;
+}
+
 /* A second Gateway and a route to it, for the pool cases. */
 #define OTHER_GATEWAY \
 	"---\napiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\n" \
@@ -628,6 +679,8 @@ int main(void)
 	for (i = 0; i < sizeof(addr_cases) / sizeof(addr_cases[0]); i++)
 		test_report(addr_cases[i].name, check_addr(&addr_cases[i]));
 	RUN_TEST(pool_used_up_is_an_error_naming_the_gateway);
+	for (i = 0; i < sizeof(grant_cases) / sizeof(grant_cases[0]); i++)
+		test_report(grant_cases[i].name, check_grant(&grant_cases[i]));
 	for (i = 0; i < sizeof(class_cases) / sizeof(class_cases[0]); i++)
 		test_report(class_cases[i].name, check_class(&class_cases[i]));
 	RUN_TEST(gateway_level_policy_applies_when_no_route_policy);

@@ -36,7 +36,7 @@
 /* Our GatewayClass controllerName, unless gateway.controllerName says. */
 #define MAGLB_CONTROLLER_NAME	"maglb.dev/gateway-controller"
 
-enum obj_kind { K_CLASS, K_GATEWAY, K_ROUTE, K_POLICY, K_SERVICE, K_SLICE };
+enum obj_kind { K_CLASS, K_GATEWAY, K_ROUTE, K_POLICY, K_GRANT, K_SERVICE, K_SLICE };
 
 struct obj {
 	struct cfg_ctx c;
@@ -69,6 +69,7 @@ static const struct { const char *kind, *api; enum obj_kind k; } kinds[] = {
 	{ "Gateway", GW_GROUP "/", K_GATEWAY },
 	{ "HTTPRoute", GW_GROUP "/", K_ROUTE },
 	{ "BackendTrafficPolicy", EG_GROUP "/", K_POLICY },
+	{ "ReferenceGrant", GW_GROUP "/", K_GRANT },
 	{ "Service", "v1", K_SERVICE },
 	{ "EndpointSlice", "discovery.k8s.io/v1", K_SLICE },
 };
@@ -666,6 +667,44 @@ static int route_parent(struct gw *g, struct obj *r, yaml_node_t *ref,
 
 /* ---- backends --------------------------------------------------------- */
 
+/* Does a ReferenceGrant in to_ns let route r (an HTTPRoute) refer to
+ * Service to_ns/name? Gateway API: spec.from names the referring group,
+ * kind and namespace; spec.to the group and kind, and a name if only one
+ * object may be referred to. */
+static bool granted(struct gw *g, const struct obj *r, const char *to_ns,
+		    const char *name)
+{
+	int i, j;
+
+	for (i = 0; i < g->n; i++) {
+		struct obj *o = &g->objs[i];
+		struct cfg_ctx *c = &o->c;
+		yaml_node_t *from = cfg_get(c, o->spec, "from"), *to = cfg_get(c, o->spec, "to");
+		bool f = false, t = false;
+
+		if (o->kind != K_GRANT || strcmp(o->ns, to_ns))
+			continue;
+		for (j = 0; j < cfg_seq_len(from) && !f; j++) {
+			yaml_node_t *e = cfg_seq_at(c, from, j);
+
+			f = !strcmp(opt_str(c, e, "group", ""), GW_GROUP) &&
+			    !strcmp(opt_str(c, e, "kind", ""), "HTTPRoute") &&
+			    !strcmp(opt_str(c, e, "namespace", ""), r->ns);
+		}
+		for (j = 0; j < cfg_seq_len(to) && !t; j++) {
+			yaml_node_t *e = cfg_seq_at(c, to, j);
+			const char *n = opt_str(c, e, "name", NULL);
+
+			t = !strcmp(opt_str(c, e, "group", "-"), "") &&
+			    !strcmp(opt_str(c, e, "kind", ""), "Service") &&
+			    (!n || !strcmp(n, name));
+		}
+		if (f && t)
+			return true;
+	}
+	return false;
+}
+
 struct src_arg {
 	struct ep_ref *e;
 	struct cfg_ctx *tmpl;	/* for the error buffer */
@@ -724,8 +763,9 @@ static int route_backends(struct gw *g, struct obj *r, yaml_node_t *rule,
 		if (!(f = cfg_need(c, ref, p, "name", q, "")) || cfg_str(c, f, q, &e.name))
 			return -1;
 		e.ns = opt_str(c, ref, "namespace", r->ns);
-		if (strcmp(e.ns, r->ns))
-			return cfg_fail(c, ref, p, "a Service in another namespace needs a ReferenceGrant, which maglb does not read");
+		if (strcmp(e.ns, r->ns) && !granted(g, r, e.ns, e.name))
+			return cfg_fail(c, ref, p, "Service %s/%s: a Service in another namespace needs a ReferenceGrant in %s that lets HTTPRoutes of %s refer to it",
+					e.ns, e.name, e.ns, r->ns);
 		if (!(f = cfg_need(c, ref, p, "port", q, " (a Service port)")) ||
 		    cfg_uint(c, f, q, 1, 65535, &port))
 			return -1;
