@@ -11,12 +11,6 @@
 #include "input/source.h"
 #include "model/config.h"
 
-/* One YAML document with the file it came from. */
-struct cfg_doc {
-	yaml_document_t doc;
-	const char *file;
-};
-
 /*
  * Append the services that the manifests among docs describe. defaults is
  * the maglb config's `gateway:` block (NULL when absent), read in its own

@@ -13,6 +13,12 @@
  *   410 Gone (an HTTP status, or an ERROR event whose Status has code
  *   410) means that version is compacted away: list again.
  *
+ * The resources are the table below: Services and EndpointSlices for the
+ * backends, and the Gateway API kinds maglb serves (handed to gateway.c as
+ * manifests, as if they came from files). A Gateway API kind the server
+ * does not serve (its CRD is not installed: 404) counts as listed and
+ * empty, and is listed again every RETRY_ABSENT_MS until it appears.
+ *
  * A re-list replaces the store only once it is complete, so the datapath
  * never sees a half-listed cluster. HTTP is libcurl, JSON is json-c; the
  * objects reach config.c as YAML documents (cfg_source), read by the same
@@ -37,6 +43,27 @@
 #define SA_DIR		"/var/run/secrets/kubernetes.io/serviceaccount"
 #define WATCH_TIMEOUT_S	240	/* the server ends a watch after this */
 #define BACKOFF_MAX_MS	30000
+#define RETRY_ABSENT_MS	30000	/* a kind whose CRD is not installed */
+
+static const struct resource {
+	const char *kind, *api_version, *path;
+	bool manifest;		/* a Gateway API kind, for gateway.c */
+} resources[] = {
+	{ "Service", "v1", "/api/v1/services" },
+	{ "EndpointSlice", "discovery.k8s.io/v1",
+	  "/apis/discovery.k8s.io/v1/endpointslices" },
+	{ "GatewayClass", "gateway.networking.k8s.io/v1",
+	  "/apis/gateway.networking.k8s.io/v1/gatewayclasses", true },
+	{ "Gateway", "gateway.networking.k8s.io/v1",
+	  "/apis/gateway.networking.k8s.io/v1/gateways", true },
+	{ "HTTPRoute", "gateway.networking.k8s.io/v1",
+	  "/apis/gateway.networking.k8s.io/v1/httproutes", true },
+	{ "ReferenceGrant", "gateway.networking.k8s.io/v1beta1",
+	  "/apis/gateway.networking.k8s.io/v1beta1/referencegrants", true },
+	{ "BackendTrafficPolicy", "gateway.envoyproxy.io/v1alpha1",
+	  "/apis/gateway.envoyproxy.io/v1alpha1/backendtrafficpolicies", true },
+};
+#define N_RES	(sizeof(resources) / sizeof(resources[0]))
 
 struct stored {
 	char *ns, *name;
@@ -47,6 +74,7 @@ struct stored {
 struct watch {
 	struct kube *k;
 	const char *kind, *api_version, *path;
+	bool manifest;
 	pthread_t thread;
 	bool started;
 	/* under k->lock */
@@ -72,7 +100,7 @@ struct kube {
 	int notify_fd;
 	volatile bool stop;
 	pthread_mutex_t lock;
-	struct watch w[2];
+	struct watch w[N_RES];
 	struct cfg_source src;
 };
 
@@ -647,6 +675,17 @@ static void *watch_thread(void *arg)
 	while (!w->k->stop) {
 		if (!listed) {
 			st = list_all(w);
+			if (st == 404 && w->manifest) {
+				pthread_mutex_lock(&w->k->lock);
+				if (!w->synced)
+					log_event("info", "msg=\"kind not served: is its CRD installed?\" kind=%s path=%s retry_ms=%d",
+						  w->kind, w->path, RETRY_ABSENT_MS);
+				w->synced = true;	/* listed: none */
+				pthread_mutex_unlock(&w->k->lock);
+				notify(w->k);
+				nap(w->k, RETRY_ABSENT_MS);
+				continue;
+			}
 			if (st != 200) {
 				if (!w->k->stop)
 					log_event("warn", "msg=\"kubernetes list failed\" kind=%s status=%ld retry_ms=%d",
@@ -758,7 +797,7 @@ static int source_objects(void *arg, const char *ns, const char *name,
 	int wi, i, rc = 0;
 
 	pthread_mutex_lock(&k->lock);
-	for (wi = 0; wi < 2 && !rc; wi++) {
+	for (wi = 0; wi < 2 && !rc; wi++) {	/* Services, EndpointSlices */
 		struct watch *w = &k->w[wi];
 
 		qsort(w->objs, w->n, sizeof(*w->objs), cmp_name);
@@ -766,6 +805,60 @@ static int source_objects(void *arg, const char *ns, const char *name,
 			if (!strcmp(w->objs[i].ns, ns) &&
 			    !strcmp(w->objs[i].service, name))
 				rc = give(w, i, fn, fnarg);
+	}
+	pthread_mutex_unlock(&k->lock);
+	return rc;
+}
+
+/* ---- manifests -------------------------------------------------------- */
+
+static int cmp_ns_name(const void *a, const void *b)
+{
+	const struct stored *x = a, *y = b;
+	int r = strcmp(x->ns, y->ns);
+
+	return r ? r : strcmp(x->name, y->name);
+}
+
+static int source_manifests(void *arg, struct cfg_doc **docs, int *n)
+{
+	struct kube *k = arg;
+	unsigned wi;
+	int i, rc = 0;
+
+	pthread_mutex_lock(&k->lock);
+	for (wi = 0; wi < N_RES && !rc; wi++) {
+		struct watch *w = &k->w[wi];
+
+		if (!w->manifest)
+			continue;
+		qsort(w->objs, w->n, sizeof(*w->objs), cmp_ns_name);
+		for (i = 0; i < w->n && !rc; i++) {
+			struct cfg_doc *t = realloc(*docs, (*n + 1) * sizeof(*t));
+
+			if (!t) {
+				rc = -1;
+				break;
+			}
+			*docs = t;
+			t = &t[*n];
+			memset(t, 0, sizeof(*t));
+			if (asprintf(&t->own, "apiserver %s %s/%s", w->kind,
+				     w->objs[i].ns, w->objs[i].name) < 0 ||
+			    !yaml_document_initialize(&t->doc, NULL, NULL, NULL, 1, 1)) {
+				rc = -1;
+				free(t->own);
+				break;
+			}
+			t->file = t->own;
+			if (!json_to_yaml(&t->doc, w->objs[i].obj)) {
+				yaml_document_delete(&t->doc);
+				free(t->own);
+				rc = -1;
+				break;
+			}
+			(*n)++;
+		}
 	}
 	pthread_mutex_unlock(&k->lock);
 	return rc;
@@ -790,14 +883,15 @@ struct kube *kube_start(const char *kubeconfig, int notify_fd, char *err,
 		kube_stop(k);
 		return NULL;
 	}
-	k->w[0] = (struct watch){ .k = k, .kind = "Service", .api_version = "v1",
-				  .path = "/api/v1/services" };
-	k->w[1] = (struct watch){ .k = k, .kind = "EndpointSlice",
-				  .api_version = "discovery.k8s.io/v1",
-				  .path = "/apis/discovery.k8s.io/v1/endpointslices" };
-	k->src = (struct cfg_source){ .objects = source_objects, .arg = k };
+	for (i = 0; i < (int)N_RES; i++)
+		k->w[i] = (struct watch){ .k = k, .kind = resources[i].kind,
+					  .api_version = resources[i].api_version,
+					  .path = resources[i].path,
+					  .manifest = resources[i].manifest };
+	k->src = (struct cfg_source){ .objects = source_objects,
+				      .manifests = source_manifests, .arg = k };
 	curl_global_init(CURL_GLOBAL_DEFAULT);
-	for (i = 0; i < 2; i++) {
+	for (i = 0; i < (int)N_RES; i++) {
 		if (pthread_create(&k->w[i].thread, NULL, watch_thread, &k->w[i])) {
 			snprintf(err, errlen, "cannot start a watch thread");
 			kube_stop(k);
@@ -812,10 +906,12 @@ struct kube *kube_start(const char *kubeconfig, int notify_fd, char *err,
 
 bool kube_synced(struct kube *k)
 {
+	unsigned i;
 	bool s;
 
 	pthread_mutex_lock(&k->lock);
-	s = k->w[0].synced && k->w[1].synced;
+	for (s = true, i = 0; i < N_RES; i++)
+		s &= k->w[i].synced;
 	pthread_mutex_unlock(&k->lock);
 	return s;
 }
@@ -832,7 +928,7 @@ void kube_stop(struct kube *k)
 	if (!k)
 		return;
 	k->stop = true;
-	for (i = 0; i < 2; i++) {
+	for (i = 0; i < (int)N_RES; i++) {
 		if (k->w[i].started)
 			pthread_join(k->w[i].thread, NULL);
 		store_free(k->w[i].objs, k->w[i].n);

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * kubeapi.h - Services and EndpointSlices from the Kubernetes API server,
- * kept current by list and watch; handed to config_load_files() as a
- * cfg_source.
+ * kubeapi.h - Services, EndpointSlices and the Gateway API objects from the
+ * Kubernetes API server, kept current by list and watch; handed to
+ * config_load_files() as a cfg_source.
  */
 #ifndef MAGLB_KUBEAPI_H
 #define MAGLB_KUBEAPI_H
@@ -16,8 +16,9 @@ struct kube;
  * watching. Every change writes 1 to notify_fd (an eventfd). */
 struct kube *kube_start(const char *kubeconfig, int notify_fd, char *err,
 			size_t errlen);
-/* Both resources listed at least once: until then a config built from the
- * store would have no backends. */
+/* Every resource listed at least once (a kind the server does not serve
+ * counts as listed): until then a config built from the store would miss
+ * backends or Gateways. */
 bool kube_synced(struct kube *k);
 const struct cfg_source *kube_source(struct kube *k);
 void kube_stop(struct kube *k);

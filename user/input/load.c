@@ -151,6 +151,7 @@ static int load_docs(const char *const *paths, int n, struct cfg_doc **out,
 				yaml_document_delete(&docs[k].doc);	/* end of stream */
 				break;
 			}
+			docs[k].own = NULL;
 			docs[k++].file = paths[i];
 		}
 		yaml_parser_delete(&parser);
@@ -181,6 +182,11 @@ struct maglb_config *config_load_files(const char *const *paths, int n,
 		return NULL;
 	}
 	rc = load_docs(paths, n, &docs, &k, err, errlen);
+	/* The Gateway API objects the API server holds, after the files'. */
+	if (!rc && src && src->manifests && src->manifests(src->arg, &docs, &k)) {
+		snprintf(err, errlen, "%s: out of memory", paths[0]);
+		rc = -1;
+	}
 	for (i = 0; !rc && i < k; i++) {
 		if (gateway_is_object(&docs[i].doc)) {
 			manifests++;
@@ -198,11 +204,11 @@ struct maglb_config *config_load_files(const char *const *paths, int n,
 		c.file = docs[native].file;
 		c.doc = &docs[native].doc;
 		rc = parse_root(&c, yaml_document_get_root_node(c.doc), cfg,
-				manifests > 0, &gateway);
+				manifests > 0 || (src && src->manifests), &gateway);
 	} else if (!rc) {
 		rc = parse_conntrack(&c, NULL, cfg);	/* the defaults */
 	}
-	if (!rc && manifests)
+	if (!rc && (manifests || (src && src->manifests)))
 		rc = gateway_load(docs, k, &c, gateway, src, cfg, err, errlen);
 	/* Each (service, backend) pair owns one id; keep half the ids free
 	 * so draining backends of the previous config still have theirs. */
@@ -213,8 +219,10 @@ struct maglb_config *config_load_files(const char *const *paths, int n,
 			 paths[0], total, MAGLB_MAX_BACKENDS / 2);
 		rc = -1;
 	}
-	for (i = 0; i < k; i++)
+	for (i = 0; i < k; i++) {
 		yaml_document_delete(&docs[i].doc);
+		free(docs[i].own);
+	}
 	free(docs);
 	if (rc) {
 		config_free(cfg);
