@@ -38,7 +38,7 @@ BPF_OBJS  := $(patsubst %,$(OUT)/%.bpf.o,$(BPF_PROGS))
 SKELS     := $(OUT)/maglb.skel.h $(OUT)/maglb_tc.skel.h $(OUT)/maglb_trace.skel.h $(OUT)/bench.skel.h
 
 # Userspace core, linked into the binary and the tests; the CLI on top.
-LIB_SRCS  := addr apply cfgparse cliopt config egress endpoints gateway health kernel routes keyhash log maglev maps names neigh pathmtu sweep
+LIB_SRCS  := addr apply cfgparse cliopt config egress endpoints gateway health kernel routes keyhash log maglev maps names neigh pathmtu plan execute sweep
 LIB_OBJS  := $(patsubst %,$(OUT)/user/%.o,$(LIB_SRCS))
 CLI_SRCS  := main attach agent kubeapi lookup metrics show
 CLI_OBJS  := $(patsubst %,$(OUT)/user/%.o,$(CLI_SRCS))

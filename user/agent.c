@@ -260,12 +260,13 @@ static void reload(struct agent *a, bool force)
 	 * old one only once cfg is live. */
 	h = health_new(cfg, a->health);
 	pthread_mutex_lock(&a->ms.lock);
-	rc = apply_config(&a->maps, cfg, &st);
+	rc = apply_config_health(&a->maps, cfg, health_overlay(h), &st);
 	a->ms.last_apply = time(NULL);
 	a->ms.last_ok = !rc;
 	if (!rc) {
 		a->ms.generation++;
 		a->ms.cfg = cfg;
+		a->ms.health = health_overlay(h);
 	}
 	pthread_mutex_unlock(&a->ms.lock);
 	if (rc) {
@@ -492,14 +493,15 @@ int do_agent(int argc, char **argv)
 				reload(&a, false);
 		}
 		pthread_mutex_lock(&a.ms.lock);
-		changed = health_poll(a.health, a.cfg, mono_ns() / 1000000);
+		changed = health_poll(a.health, mono_ns() / 1000000);
 		pthread_mutex_unlock(&a.ms.lock);
 		if (changed) {
 			struct apply_stats st;
 			int err;
 
 			pthread_mutex_lock(&a.ms.lock);
-			err = apply_config(&a.maps, a.cfg, &st);
+			err = apply_config_health(&a.maps, a.cfg,
+						  health_overlay(a.health), &st);
 			pthread_mutex_unlock(&a.ms.lock);
 
 			log_event(err ? "error" : "info", "msg=\"health change applied\" result=%s",
