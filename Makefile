@@ -43,7 +43,7 @@ LIB_OBJS  := $(patsubst %,$(OUT)/user/%.o,$(LIB_SRCS))
 CLI_SRCS  := main attach agent kubeapi lookup metrics show
 CLI_OBJS  := $(patsubst %,$(OUT)/user/%.o,$(CLI_SRCS))
 
-TESTS     := test_maglev test_config test_gateway test_http test_cli test_pkt
+TESTS     := test_maglev test_config test_gateway test_http test_cli test_plan test_pkt
 TEST_BINS := $(patsubst %,$(OUT)/tests/%,$(TESTS))
 # The packet tests: every tests/pkt/*.c, one binary (main.c runs what the
 # others register), on the shared harness (tests/lib/harness.c).

@@ -31,6 +31,7 @@
 #include "cliopt.h"
 #include "config.h"
 #include "egress.h"
+#include "execute.h"
 #include "log.h"
 #include "maps.h"
 #include "health.h"
@@ -38,6 +39,7 @@
 #include "metrics.h"
 #include "names.h"
 #include "neigh.h"
+#include "pathmtu.h"
 #include "sweep.h"
 
 static __u64 mono_ns(void)
@@ -124,6 +126,52 @@ static void print_service(const struct cfg_service *s)
 		       s->backends[i].weight);
 }
 
+/* --check: the writes an apply would make now, one per line, in their
+ * order; nothing is written. Without pinned maps (no attach here, or not
+ * root), what a first apply would write. */
+static int print_plan(const struct maglb_config *cfg)
+{
+	const struct plan_env env = { .path_mtu = path_mtu };
+	struct plan_snapshot *snap = NULL;
+	struct apply_stats st;
+	struct maglb_maps m;
+	char path[512], line[512];
+	struct plan p;
+	int i, err;
+
+	snprintf(path, sizeof(path), "%s/maglb_vips", pin_dir);
+	if (access(path, F_OK)) {
+		printf("plan: no maps at %s (%s): as a first apply\n", pin_dir,
+		       strerror(errno));
+		snap = plan_snapshot_new();
+		err = snap ? 0 : -ENOMEM;
+	} else {
+		err = maps_open_pinned(pin_dir, &m);
+		if (err)
+			return err;
+		err = snapshot_read(&m, &snap);
+		maps_close(&m);
+	}
+	if (err) {
+		pr_warn("maglb: cannot read the maps: %s\n", strerror(-err));
+		return err;
+	}
+	err = plan_build(cfg, snap, &env, &p);
+	plan_snapshot_free(snap);
+	if (err) {
+		pr_warn("maglb: plan: service %s: %s\n",
+			p.failed[0] ? p.failed : "-", strerror(-err));
+		return err;
+	}
+	for (i = 0; i < p.n; i++)
+		printf("%s\n", plan_op_str(&p.ops[i], line, sizeof(line)));
+	apply_stats_of(&p, cfg, &st);
+	printf("plan: %d ops (services +%d -%d, backends +%d -%d)\n", p.n,
+	       st.svc_added, st.svc_removed, st.be_added, st.be_removed);
+	plan_free(&p);
+	return 0;
+}
+
 int do_apply(int argc, char **argv)
 {
 	struct file_opts o = {};
@@ -146,12 +194,13 @@ int do_apply(int argc, char **argv)
 	}
 	for (i = 0; i < cfg->n_notes; i++)
 		pr_warn("maglb: note: %s\n", cfg->notes[i]);
-	if (o.check) {	/* validate only: no maps needed */
+	if (o.check) {	/* validate and plan: nothing is written */
 		printf("%s: valid (%d services)\n", file, cfg->n_services);
 		for (i = 0; i < cfg->n_services; i++)
 			print_service(&cfg->services[i]);
+		rc = print_plan(cfg);
 		config_free(cfg);
-		return 0;
+		return rc ? 1 : 0;
 	}
 	if (maps_open_pinned(pin_dir, &m)) {
 		config_free(cfg);
