@@ -29,7 +29,7 @@ static const struct cmd cmds[] = {
 	{ "attach", do_attach, "DEV... [--mode native|generic]  load and attach, pin links and maps" },
 	{ "detach", do_detach, "DEV...                          detach; the last one removes the pins" },
 	{ "status", do_status, "[--json]                        attachments, services, backends" },
-	{ "apply", do_apply, "-f CONFIG [--check]             validate (and apply) a config once" },
+	{ "apply", do_apply, "-f CONFIG [--check]             apply a config once; --check: print the plan only" },
 	{ "agent", do_agent, "-f CONFIG [--metrics-address A] apply, watch, health-check, sweep" },
 	{ "stats", do_stats, "[--json]                        per-service/backend counters, reasons" },
 	{ "table", do_table, "SERVICE [--json]                slots per backend in the live table" },
