@@ -59,8 +59,8 @@ int snapshot_read(const struct maglb_maps *m, struct plan_snapshot **out)
 		err = -errno;
 		goto fail;
 	}
-	memcpy(s->backends, be, MAGLB_MAX_BACKENDS * sizeof(*be));
-	free(be);
+	free(s->backends);
+	s->backends = be;
 	n = maps_read_matches(m, &mi);
 	if (n < 0) {
 		err = n;
@@ -76,9 +76,16 @@ int snapshot_read(const struct maglb_maps *m, struct plan_snapshot **out)
 		s->matches[i].m = mi[i].m;
 	}
 	s->n_matches = n;
-	for (i = 0; i < MAGLB_MAX_SERVICES; i++)
-		if ((err = maps_get_cookie_line(m, i, &s->cookies[i])))
+	/* Only the live services' lines: the planner writes a line unless
+	 * the snapshot holds the same, and a line is never all zeros, so one
+	 * not read is written (a new id's). */
+	for (i = 0; i < s->n_vips; i++) {
+		__u32 id = s->vips[i].svc.id;
+
+		if (id < MAGLB_MAX_SERVICES &&
+		    (err = maps_get_cookie_line(m, id, &s->cookies[id])))
 			goto fail;
+	}
 	n = maps_read_vip_addrs(m, &s->vip_addrs);
 	if (n < 0) {
 		err = n;

@@ -107,7 +107,8 @@ struct plan_snapshot {
 	int n_rings;
 	struct plan_match *matches;
 	int n_matches;
-	struct maglb_cookie_line *cookies;	/* [MAGLB_MAX_SERVICES] */
+	/* [MAGLB_MAX_SERVICES]; zeros where not read (a line never is) */
+	struct maglb_cookie_line *cookies;
 	struct maglb_vip_key *vip_addrs;
 	int n_vip_addrs;
 	bool have_secret;
