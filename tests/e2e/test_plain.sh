@@ -56,7 +56,43 @@ fast_path_only_where_the_peer_runs_xdp() {
 	return $ok
 }
 
+# What the maps hold that an apply writes, as one digest.
+maps_digest() {
+	local m
+	for m in vips vip_addrs backends matches cookies; do
+		bpftool map dump pinned "$PIN_DIR/maglb_$m"
+	done | md5sum
+	maglb table cookie-route | md5sum
+}
+
+# --check plans against the live maps: nothing for what is applied; for
+# one pod fewer, both tables and that pod's two ids; and writes nothing.
+apply_check_prints_the_plan_and_writes_nothing() {
+	local before out want
+	write_config "$CFG" nat SourceIP
+	maglb apply -f "$CFG" >/dev/null || return 1
+	out=$(maglb apply --check -f "$CFG") || return 1
+	grep -x "plan: 0 ops (services +0 -0, backends +0 -0)" <<<"$out" ||
+		{ echo "re-applying plans: $out"; return 1; }
+	write_config "$CFG" nat SourceIP 0 1 2 3 4 5 6 7 8
+	before=$(maps_digest)
+	out=$(maglb apply --check -f "$CFG" | grep -E '^(put|del|reset|retire|close|plan)') || return 1
+	echo "$out"
+	want="put ring svc [0-9]+ \(cookie-route\) 65537 slots
+put ring svc [0-9]+ \(cookie-route-v6\) 65537 slots
+retire backend [0-9]+ svc=cookie-route $(backend_addr nat 9):3000 w=1 gen=[0-9]+
+retire backend [0-9]+ svc=cookie-route-v6 \[$(backend_addr6 nat 9)\]:3000 w=1 gen=[0-9]+
+plan: 4 ops \(services \+0 -0, backends \+0 -2\)"
+	[ "$(grep -cxEf <(echo "$want") <<<"$out")" = 5 ] && [ "$(wc -l <<<"$out")" = 5 ] ||
+		{ echo "want lines matching:"; echo "$want"; return 1; }
+	[ "$(maps_digest)" = "$before" ] || { echo "--check changed the maps"; return 1; }
+	maglb apply -f "$CFG" >/dev/null || return 1
+	[ "$(maps_digest)" != "$before" ] || { echo "the apply changed nothing"; return 1; }
+	maglb apply --check -f "$CFG" | grep -x "plan: 0 ops (services +0 -0, backends +0 -0)"
+}
+
 LABEL=plain check veths_outside_the_node_are_bare
+LABEL=plain check apply_check_prints_the_plan_and_writes_nothing
 for MODE in nat snat; do
 	LABEL=plain-$MODE
 	check seed_sourceip_requests_all_land_on_the_lookup_backend

@@ -97,6 +97,16 @@ listener_holds_the_routes_in_precedence_order() {
 	[ "$(sed -n 4p "$WORK/matches")" = "  match host=any: path=exact:/healthz route=3" ]
 }
 
+# Listeners, matches, cookie lines, routes over both families: once
+# applied, --check finds every write already made.
+applied_routes_plan_nothing() {
+	local out
+	out=$(maglb apply --check -f "$WORK/defaults.yaml" -f "$SEED/backend.yaml" -f "$SEED/gateway.yaml" \
+		-f "$SEED/cookie-policy-route.yaml" -f "$WORK/routes.yaml" -f "$WORK/slices.json" 2>&1) || return 1
+	grep -E '^(put|del|reset|retire|close|plan)' <<<"$out" | head -20
+	grep -qx 'plan: 0 ops (services +0 -0, backends +0 -0)' <<<"$out"
+}
+
 seed_requests_land_where_lookup_says() {
 	seed_cookies_land_on_the_lookup_backend || return 1
 	local be; be=$(only_backend_with 10)
@@ -157,6 +167,40 @@ unmatched_request_gets_reset_when_configured() {
 	[ "$got" = "curl exit 56" ]
 }
 
+# Issue 14's bug: the seed's HTTPRoute edited to plain (no hostnames, no
+# matches) took the listener's VIP key with it when the listener left, so
+# nothing served until two more applies. One apply must do, and back.
+seed_route_made_plain_serves_after_one_apply() {
+	local files=(-f "$WORK/defaults.yaml" -f "$SEED/backend.yaml" -f "$SEED/gateway.yaml")
+	local got ok=0
+	python3 - "$SEED/cookie-policy-route.yaml" "$WORK/plain-route.yaml" <<'EOF'
+import sys
+t = open(sys.argv[1]).read()
+for cut, put in (('  hostnames:\n    - "www.example.com"\n', ''),
+                 ('    - matches:\n        - path:\n            type: PathPrefix\n'
+                  '            value: /cookie\n      backendRefs:', '    - backendRefs:')):
+    assert cut in t, cut
+    t = t.replace(cut, put)
+open(sys.argv[2], 'w').write(t)
+EOF
+	maglb apply "${files[@]}" -f "$SEED/cookie-policy-route.yaml" -f "$WORK/slices.json" |
+		grep '^applied' || return 1
+	got=$(get www.example.com /cookie); echo "routed: www.example.com/cookie -> $got"
+	in_range "$got" 0 4 || ok=1
+	maglb apply "${files[@]}" -f "$WORK/plain-route.yaml" -f "$WORK/slices.json" |
+		grep '^applied' || return 1
+	got=$(get other.test /anything); echo "plain: other.test/anything -> $got"
+	in_range "$got" 0 4 || ok=1
+	maglb apply "${files[@]}" -f "$SEED/cookie-policy-route.yaml" -f "$WORK/slices.json" |
+		grep '^applied' || return 1
+	got=$(get www.example.com /cookie); echo "routed again: www.example.com/cookie -> $got"
+	in_range "$got" 0 4 || ok=1
+	got=$(get other.test /anything); echo "routed again: other.test/anything -> $got"
+	[ "$got" = "HTTP 404" ] || ok=1
+	apply_routes >/dev/null 2>&1 || return 1
+	return $ok
+}
+
 keepalive_load_through_routes_has_no_errors() {
 	nsx client wrk -t2 -c16 -d3s -H "Host: www.example.com" -H "Cookie: FooBar=1.2.3.4" \
 		"http://$VIP/cookie" > "$WORK/wrk.txt" 2>&1
@@ -166,9 +210,11 @@ keepalive_load_through_routes_has_no_errors() {
 
 write_files NotFound
 check listener_holds_the_routes_in_precedence_order
+check applied_routes_plan_nothing
 check seed_requests_land_where_lookup_says
 check requests_reach_the_route_their_host_and_path_match
 check ipv6_requests_reach_the_route_their_host_and_path_match
 check unmatched_request_gets_404_at_once
 check unmatched_request_gets_reset_when_configured
+check seed_route_made_plain_serves_after_one_apply
 check keepalive_load_through_routes_has_no_errors

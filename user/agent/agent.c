@@ -35,11 +35,13 @@
 #include "datapath/egress.h"
 #include "datapath/maps.h"
 #include "datapath/neigh.h"
+#include "datapath/pathmtu.h"
 #include "datapath/sweep.h"
 #include "input/kubeapi.h"
 #include "input/load.h"
 #include "model/config.h"
 #include "reconcile/apply.h"
+#include "reconcile/execute.h"
 
 static __u64 mono_ns(void)
 {
@@ -125,6 +127,52 @@ static void print_service(const struct cfg_service *s)
 		       s->backends[i].weight);
 }
 
+/* --check: the writes an apply would make now, one per line, in their
+ * order; nothing is written. Without pinned maps (no attach here, or not
+ * root), what a first apply would write. */
+static int print_plan(const struct maglb_config *cfg)
+{
+	const struct plan_env env = { .path_mtu = path_mtu };
+	struct plan_snapshot *snap = NULL;
+	struct apply_stats st;
+	struct maglb_maps m;
+	char path[512], line[512];
+	struct plan p;
+	int i, err;
+
+	snprintf(path, sizeof(path), "%s/maglb_vips", pin_dir);
+	if (access(path, F_OK)) {
+		printf("plan: no maps at %s (%s): as a first apply\n", pin_dir,
+		       strerror(errno));
+		snap = plan_snapshot_new();
+		err = snap ? 0 : -ENOMEM;
+	} else {
+		err = maps_open_pinned(pin_dir, &m);
+		if (err)
+			return err;
+		err = snapshot_read(&m, &snap);
+		maps_close(&m);
+	}
+	if (err) {
+		pr_warn("maglb: cannot read the maps: %s\n", strerror(-err));
+		return err;
+	}
+	err = plan_build(cfg, snap, &env, &p);
+	plan_snapshot_free(snap);
+	if (err) {
+		pr_warn("maglb: plan: service %s: %s\n",
+			p.failed[0] ? p.failed : "-", strerror(-err));
+		return err;
+	}
+	for (i = 0; i < p.n; i++)
+		printf("%s\n", plan_op_str(&p.ops[i], line, sizeof(line)));
+	apply_stats_of(&p, cfg, &st);
+	printf("plan: %d ops (services +%d -%d, backends +%d -%d)\n", p.n,
+	       st.svc_added, st.svc_removed, st.be_added, st.be_removed);
+	plan_free(&p);
+	return 0;
+}
+
 int do_apply(int argc, char **argv)
 {
 	struct file_opts o = {};
@@ -147,12 +195,13 @@ int do_apply(int argc, char **argv)
 	}
 	for (i = 0; i < cfg->n_notes; i++)
 		pr_warn("maglb: note: %s\n", cfg->notes[i]);
-	if (o.check) {	/* validate only: no maps needed */
+	if (o.check) {	/* validate and plan: nothing is written */
 		printf("%s: valid (%d services)\n", file, cfg->n_services);
 		for (i = 0; i < cfg->n_services; i++)
 			print_service(&cfg->services[i]);
+		rc = print_plan(cfg);
 		config_free(cfg);
-		return 0;
+		return rc ? 1 : 0;
 	}
 	if (maps_open_pinned(pin_dir, &m)) {
 		config_free(cfg);
@@ -261,12 +310,13 @@ static void reload(struct agent *a, bool force)
 	 * old one only once cfg is live. */
 	h = health_new(cfg, a->health);
 	pthread_mutex_lock(&a->ms.lock);
-	rc = apply_config(&a->maps, cfg, &st);
+	rc = apply_config_health(&a->maps, cfg, health_overlay(h), &st);
 	a->ms.last_apply = time(NULL);
 	a->ms.last_ok = !rc;
 	if (!rc) {
 		a->ms.generation++;
 		a->ms.cfg = cfg;
+		a->ms.health = health_overlay(h);
 	}
 	pthread_mutex_unlock(&a->ms.lock);
 	if (rc) {
@@ -493,14 +543,15 @@ int do_agent(int argc, char **argv)
 				reload(&a, false);
 		}
 		pthread_mutex_lock(&a.ms.lock);
-		changed = health_poll(a.health, a.cfg, mono_ns() / 1000000);
+		changed = health_poll(a.health, mono_ns() / 1000000);
 		pthread_mutex_unlock(&a.ms.lock);
 		if (changed) {
 			struct apply_stats st;
 			int err;
 
 			pthread_mutex_lock(&a.ms.lock);
-			err = apply_config(&a.maps, a.cfg, &st);
+			err = apply_config_health(&a.maps, a.cfg,
+						  health_overlay(a.health), &st);
 			pthread_mutex_unlock(&a.ms.lock);
 
 			log_event(err ? "error" : "info", "msg=\"health change applied\" result=%s",

@@ -31,14 +31,37 @@ struct health {
 	CURLM *multi;
 	struct target *t;
 	int n;
+	struct health_overlay down;	/* the targets that are unhealthy */
 };
+
+static void fill_overlay(struct health *h)
+{
+	int i;
+
+	h->down.n = 0;
+	for (i = 0; i < h->n; i++) {
+		struct health_mark *d = &h->down.down[h->down.n];
+
+		if (!h->t[i].unhealthy)
+			continue;
+		snprintf(d->svc, sizeof(d->svc), "%s", h->t[i].svc);
+		snprintf(d->backend, sizeof(d->backend), "%s", h->t[i].name);
+		h->down.n++;
+	}
+}
+
+const struct health_overlay *health_overlay(const struct health *h)
+{
+	return h ? &h->down : NULL;
+}
 
 static size_t discard(char *p, size_t s, size_t n, void *u)
 {
 	return s * n;
 }
 
-struct health *health_new(struct maglb_config *cfg, struct health *old)
+struct health *health_new(const struct maglb_config *cfg,
+			  const struct health *old)
 {
 	struct health *h = calloc(1, sizeof(*h));
 	int i, j, k, total = 0;
@@ -49,18 +72,19 @@ struct health *health_new(struct maglb_config *cfg, struct health *old)
 		if (cfg->services[i].health.enabled)
 			total += cfg->services[i].n_backends;
 	h->t = calloc(total ?: 1, sizeof(*h->t));
+	h->down.down = calloc(total ?: 1, sizeof(*h->down.down));
 	h->multi = curl_multi_init();
-	if (!h->t || !h->multi) {
+	if (!h->t || !h->down.down || !h->multi) {
 		health_free(h);
 		return NULL;
 	}
 	for (i = 0; i < cfg->n_services; i++) {
-		struct cfg_service *s = &cfg->services[i];
+		const struct cfg_service *s = &cfg->services[i];
 
 		if (!s->health.enabled)
 			continue;
 		for (j = 0; j < s->n_backends; j++) {
-			struct cfg_backend *b = &s->backends[j];
+			const struct cfg_backend *b = &s->backends[j];
 			struct target *t = &h->t[h->n++];
 			char ip[ADDR_STRLEN];
 
@@ -80,9 +104,9 @@ struct health *health_new(struct maglb_config *cfg, struct health *old)
 					t->fail_run = old->t[k].fail_run;
 				}
 			}
-			b->unhealthy = t->unhealthy;
 		}
 	}
+	fill_overlay(h);
 	return h;
 }
 
@@ -101,6 +125,7 @@ void health_free(struct health *h)
 	if (h->multi)
 		curl_multi_cleanup(h->multi);
 	free(h->t);
+	free(h->down.down);
 	free(h);
 }
 
@@ -158,11 +183,11 @@ static bool record(struct target *t, bool ok)
 	return false;
 }
 
-bool health_poll(struct health *h, struct maglb_config *cfg, __u64 now_ms)
+bool health_poll(struct health *h, __u64 now_ms)
 {
 	bool changed = false;
 	struct CURLMsg *m;
-	int i, j, k, left;
+	int i, left;
 
 	if (!h || !h->n)
 		return false;
@@ -195,13 +220,7 @@ bool health_poll(struct health *h, struct maglb_config *cfg, __u64 now_ms)
 	}
 	if (!changed)
 		return false;
-	for (i = 0; i < cfg->n_services; i++)
-		for (j = 0; j < cfg->services[i].n_backends; j++)
-			for (k = 0; k < h->n; k++)
-				if (!strcmp(h->t[k].svc, cfg->services[i].name) &&
-				    !strcmp(h->t[k].name, cfg->services[i].backends[j].name))
-					cfg->services[i].backends[j].unhealthy =
-						h->t[k].unhealthy;
+	fill_overlay(h);
 	return true;
 }
 

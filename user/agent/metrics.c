@@ -57,8 +57,9 @@ static void help(struct buf *b, const char *name, const char *type,
 }
 
 /* Health of backend `addr` of service `svc` in the live config: 1 unless a
- * check has marked it down. */
-static int healthy(const struct maglb_config *cfg, const char *svc,
+ * check has marked it down (the health overlay names it). */
+static int healthy(const struct maglb_config *cfg,
+		   const struct health_overlay *down, const char *svc,
 		   const struct maglb_backend *be)
 {
 	int i, j;
@@ -72,7 +73,8 @@ static int healthy(const struct maglb_config *cfg, const char *svc,
 			if (s->backends[j].family == be->family &&
 			    htons(s->backends[j].port) == be->port &&
 			    !memcmp(&s->backends[j].addr, &be->addr, sizeof(be->addr)))
-				return !s->backends[j].unhealthy;
+				return !health_is_down(down, svc,
+						       s->backends[j].name);
 	}
 	return 1;
 }
@@ -177,7 +179,7 @@ static void render(struct metrics_state *st, struct buf *b)
 			put(b, "maglb_backend_healthy{service=\"%s\",backend=\"%s\"} %d\n",
 			    svcs[i].svc.name,
 			    addr_port_str(&be->addr, be->family, be->port, ap),
-			    healthy(st->cfg, svcs[i].svc.name, be));
+			    healthy(st->cfg, st->health, svcs[i].svc.name, be));
 		}
 	}
 	help(b, "maglb_packets_total", "counter",

@@ -12,12 +12,14 @@
 #include <time.h>
 #include "datapath/maps.h"
 #include "model/config.h"
+#include "reconcile/plan.h"
 
 /* What the agent shares with the endpoint; lock guards all of it. */
 struct metrics_state {
 	pthread_mutex_t lock;
 	const struct maglb_maps *maps;
 	const struct maglb_config *cfg;	/* live config, NULL before the first */
+	const struct health_overlay *health;	/* its backends that are down */
 	unsigned long generation;	/* successful applies */
 	time_t last_apply;		/* wall clock of the last attempt */
 	bool last_ok;

@@ -11,11 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli/cli.h"
-#include "model/keyhash.h"
 #include "common/addr.h"
 #include "common/cliopt.h"
 #include "common/log.h"
 #include "datapath/maps.h"
+#include "model/keyhash.h"
 #include "maglb_hash.h"
 
 int do_lookup(int argc, char **argv)

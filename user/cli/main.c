@@ -17,8 +17,6 @@
 #include "common/log.h"
 #include "datapath/maps.h"
 
-bool json_output;
-
 struct cmd {
 	const char *name;
 	int (*fn)(int argc, char **argv);
@@ -29,7 +27,7 @@ static const struct cmd cmds[] = {
 	{ "attach", do_attach, "DEV... [--mode native|generic]  load and attach, pin links and maps" },
 	{ "detach", do_detach, "DEV...                          detach; the last one removes the pins" },
 	{ "status", do_status, "[--json]                        attachments, services, backends" },
-	{ "apply", do_apply, "-f CONFIG [--check]             validate (and apply) a config once" },
+	{ "apply", do_apply, "-f CONFIG [--check]             apply a config once; --check: print the plan only" },
 	{ "agent", do_agent, "-f CONFIG [--metrics-address A] apply, watch, health-check, sweep" },
 	{ "stats", do_stats, "[--json]                        per-service/backend counters, reasons" },
 	{ "table", do_table, "SERVICE [--json]                slots per backend in the live table" },
@@ -57,16 +55,6 @@ static void usage(FILE *f)
 {
 	fprintf(f, "Usage: %s\n", MAGLB_USAGE);
 	commands(f);
-}
-
-int cli_simple_opts(int argc, char **argv, const char *use)
-{
-	struct cli_opt opts[] = {
-		{ "json", 'j', CLI_FLAG, &json_output },
-		{}
-	};
-
-	return cli_parse(argc, argv, opts, use, false);
 }
 
 static int enter_netns(const char *name)

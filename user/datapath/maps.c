@@ -588,6 +588,88 @@ int maps_read_services(const struct maglb_maps *m, struct svc_item **items)
 	return n;
 }
 
+/* Every entry of a hash map: keys and values side by side (malloc'd,
+ * key_size and val_size apart). The count or -errno. */
+static int read_hash(int fd, size_t key_size, size_t val_size, void **keys,
+		     void **vals)
+{
+	char key[64], next[64];
+	char *k = NULL, *v = NULL, *t;
+	void *prev = NULL;
+	int n = 0, cap = 0;
+
+	*keys = *vals = NULL;
+	if (key_size > sizeof(key))
+		return -EINVAL;
+	while (!bpf_map_get_next_key(fd, prev, next)) {
+		memcpy(key, next, key_size);
+		prev = key;
+		if (n == cap) {
+			cap = cap ? 2 * cap : 64;
+			if (!(t = realloc(k, cap * key_size)))
+				goto nomem;
+			k = t;
+			if (val_size) {
+				if (!(t = realloc(v, cap * val_size)))
+					goto nomem;
+				v = t;
+			}
+		}
+		/* Deleted since: skip it then. */
+		if (val_size && bpf_map_lookup_elem(fd, key, v + n * val_size))
+			continue;
+		memcpy(k + n * key_size, key, key_size);
+		n++;
+	}
+	*keys = k;
+	*vals = v;
+	return n;
+nomem:
+	free(k);
+	free(v);
+	return -ENOMEM;
+}
+
+int maps_read_matches(const struct maglb_maps *m, struct match_item **items)
+{
+	struct maglb_match_key *k;
+	struct maglb_route_match *v;
+	int n = read_hash(m->matches, sizeof(*k), sizeof(*v), (void **)&k,
+			  (void **)&v), i;
+
+	*items = NULL;
+	if (n < 0)
+		return n;
+	*items = calloc(n ?: 1, sizeof(**items));
+	for (i = 0; *items && i < n; i++) {
+		(*items)[i].key = k[i];
+		(*items)[i].m = v[i];
+	}
+	free(k);
+	free(v);
+	return *items ? n : -ENOMEM;
+}
+
+int maps_read_vip_addrs(const struct maglb_maps *m, struct maglb_vip_key **keys)
+{
+	void *none;
+
+	return read_hash(m->vip_addrs, sizeof(**keys), 0, (void **)keys, &none);
+}
+
+int maps_get_secret(const struct maglb_maps *m, struct maglb_secret *key)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(m->secret, &zero, key) ? -errno : 0;
+}
+
+int maps_get_cookie_line(const struct maglb_maps *m, __u32 svc_id,
+			 struct maglb_cookie_line *line)
+{
+	return bpf_map_lookup_elem(m->cookies, &svc_id, line) ? -errno : 0;
+}
+
 void ct_partner_key(const struct ct_item *it, struct maglb_flow *k)
 {
 	memset(k, 0, sizeof(*k));

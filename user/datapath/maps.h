@@ -139,6 +139,18 @@ struct svc_item {
 /* Every VIP entry, sorted by service name. Returns the count or -errno. */
 int maps_read_services(const struct maglb_maps *m, struct svc_item **items);
 
+struct match_item {
+	struct maglb_match_key key;
+	struct maglb_route_match m;
+};
+/* Every maglb_matches entry (*items malloc'd). The count or -errno. */
+int maps_read_matches(const struct maglb_maps *m, struct match_item **items);
+/* Every maglb_vip_addrs key (*keys malloc'd). The count or -errno. */
+int maps_read_vip_addrs(const struct maglb_maps *m, struct maglb_vip_key **keys);
+int maps_get_secret(const struct maglb_maps *m, struct maglb_secret *key);
+int maps_get_cookie_line(const struct maglb_maps *m, __u32 svc_id,
+			 struct maglb_cookie_line *line);
+
 /* The reverse direction's conntrack key for an entry (either direction). */
 void ct_partner_key(const struct ct_item *it, struct maglb_flow *k);
 

@@ -23,7 +23,6 @@ struct cfg_backend {
 	__u8 family;
 	__u16 port;				/* host order */
 	__u32 weight;
-	bool unhealthy;		/* set by the health checker: no slots */
 };
 
 /* Envoy Gateway's BackendTrafficPolicy.healthCheck.active. */
