@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * agent.c - `maglb apply` (once) and `maglb agent` (long-running).
+ * agent.c - `maglb agent`, the long-running loop (`maglb apply`, once, is
+ * cli/apply.c).
  *
  * The agent owns no datapath state: programs, links and maps are pinned, so
  * stopping or restarting it never interrupts traffic. It re-applies when a
@@ -28,20 +29,16 @@
 #include "agent/agent.h"
 #include "agent/health.h"
 #include "agent/metrics.h"
-#include "common/addr.h"
 #include "common/cliopt.h"
 #include "common/log.h"
-#include "common/names.h"
 #include "datapath/egress.h"
 #include "datapath/maps.h"
 #include "datapath/neigh.h"
-#include "datapath/pathmtu.h"
 #include "datapath/sweep.h"
 #include "input/kubeapi.h"
 #include "input/load.h"
 #include "model/config.h"
 #include "reconcile/apply.h"
-#include "reconcile/execute.h"
 
 static __u64 mono_ns(void)
 {
@@ -53,27 +50,21 @@ static __u64 mono_ns(void)
 
 #define MAX_FILES 8
 
-/* The options of apply and agent; each command says which it takes. */
-struct file_opts {
+/* The agent's options. */
+struct agent_opts {
 	const char *files[MAX_FILES];
 	int n_files;
-	long sweep_s;			/* agent */
-	const char *metrics;		/* agent */
-	bool kubernetes;		/* agent: EndpointSlices from the API */
-	const char *kubeconfig;		/* agent; else in-cluster */
-	bool check;			/* apply */
+	long sweep_s;
+	const char *metrics;
+	bool kubernetes;		/* Services, EndpointSlices, Gateway API */
+	const char *kubeconfig;		/* else in-cluster */
 };
 
-static int parse_file_opts(int argc, char **argv, const char *use,
-			   bool agent, struct file_opts *o)
+static int parse_agent_opts(int argc, char **argv, const char *use,
+			    struct agent_opts *o)
 {
 	struct cli_strs files = { o->files, 0, MAX_FILES };
-	struct cli_opt apply_opts[] = {
-		{ "file", 'f', CLI_STRS, &files },
-		{ "check", 0, CLI_FLAG, &o->check },
-		{}
-	};
-	struct cli_opt agent_opts[] = {
+	struct cli_opt opts[] = {
 		{ "file", 'f', CLI_STRS, &files },
 		{ "sweep-interval", 's', CLI_LONG, &o->sweep_s, 1, 86400 },
 		{ "metrics-address", 'm', CLI_STR, &o->metrics },
@@ -83,7 +74,7 @@ static int parse_file_opts(int argc, char **argv, const char *use,
 	};
 	int rc;
 
-	rc = cli_parse(argc, argv, agent ? agent_opts : apply_opts, use, false);
+	rc = cli_parse(argc, argv, opts, use, false);
 	if (rc < 0)
 		return rc == CLI_HELP ? -1 : 2;
 	o->n_files = files.n;
@@ -92,134 +83,6 @@ static int parse_file_opts(int argc, char **argv, const char *use,
 		return 2;
 	}
 	return 0;
-}
-
-/* One line per service and per backend: what --check would apply. */
-static void print_service(const struct cfg_service *s)
-{
-	char a[ADDR_STRLEN];
-	int i;
-
-	static const char *const kinds[] = { "any", "exact", "prefix" };
-
-	printf("service %s %s %s %s %s%s%s backends=%d", s->name,
-	       addr_port_str(&s->addr, s->family, htons(s->port), a),
-	       s->proto == IPPROTO_UDP ? "UDP" : "TCP",
-	       s->forwarding == MAGLB_FWD_SNAT ? "snat" : "nat",
-	       hash_name(s->hash_type), s->key_name[0] ? ":" : "", s->key_name,
-	       s->n_backends);
-	if (s->route)
-		printf(" route=%u", s->route);
-	if (s->n_matches)
-		printf(" no_match=%s", s->no_match_reset ? "reset" : "404");
-	printf("\n");
-	for (i = 0; i < s->n_matches; i++)
-		printf("  match host=%s:%s%s path=%s:%s route=%u\n",
-		       kinds[s->matches[i].host_match % 3],
-		       s->matches[i].host_match == MAGLB_MATCH_PREFIX ? "*" : "",
-		       s->matches[i].host,
-		       kinds[s->matches[i].path_match % 3], s->matches[i].path,
-		       s->matches[i].route);
-	for (i = 0; i < s->n_backends; i++)
-		printf("  backend %s %s weight=%u\n", s->backends[i].name,
-		       addr_port_str(&s->backends[i].addr, s->backends[i].family,
-				     htons(s->backends[i].port), a),
-		       s->backends[i].weight);
-}
-
-/* --check: the writes an apply would make now, one per line, in their
- * order; nothing is written. Without pinned maps (no attach here, or not
- * root), what a first apply would write. */
-static int print_plan(const struct maglb_config *cfg)
-{
-	const struct plan_env env = { .path_mtu = path_mtu };
-	struct plan_snapshot *snap = NULL;
-	struct apply_stats st;
-	struct maglb_maps m;
-	char path[512], line[512];
-	struct plan p;
-	int i, err;
-
-	snprintf(path, sizeof(path), "%s/maglb_vips", pin_dir);
-	if (access(path, F_OK)) {
-		printf("plan: no maps at %s (%s): as a first apply\n", pin_dir,
-		       strerror(errno));
-		snap = plan_snapshot_new();
-		err = snap ? 0 : -ENOMEM;
-	} else {
-		err = maps_open_pinned(pin_dir, &m);
-		if (err)
-			return err;
-		err = snapshot_read(&m, &snap);
-		maps_close(&m);
-	}
-	if (err) {
-		pr_warn("maglb: cannot read the maps: %s\n", strerror(-err));
-		return err;
-	}
-	err = plan_build(cfg, snap, &env, &p);
-	plan_snapshot_free(snap);
-	if (err) {
-		pr_warn("maglb: plan: service %s: %s\n",
-			p.failed[0] ? p.failed : "-", strerror(-err));
-		return err;
-	}
-	for (i = 0; i < p.n; i++)
-		printf("%s\n", plan_op_str(&p.ops[i], line, sizeof(line)));
-	apply_stats_of(&p, cfg, &st);
-	printf("plan: %d ops (services +%d -%d, backends +%d -%d)\n", p.n,
-	       st.svc_added, st.svc_removed, st.be_added, st.be_removed);
-	plan_free(&p);
-	return 0;
-}
-
-int do_apply(int argc, char **argv)
-{
-	struct file_opts o = {};
-	struct maglb_config *cfg;
-	struct apply_stats st;
-	struct maglb_maps m;
-	char err[CFG_ERR_LEN];
-	const char *file;
-	int rc, i;
-
-	rc = parse_file_opts(argc, argv, "maglb apply -f FILE [-f FILE...] [--check]",
-			     false, &o);
-	if (rc)
-		return rc < 0 ? 0 : rc;
-	file = o.files[0];
-	cfg = config_load_files(o.files, o.n_files, NULL, err, sizeof(err));
-	if (!cfg) {
-		pr_warn("maglb: invalid config: %s\n", err);
-		return 1;
-	}
-	for (i = 0; i < cfg->n_notes; i++)
-		pr_warn("maglb: note: %s\n", cfg->notes[i]);
-	if (o.check) {	/* validate and plan: nothing is written */
-		printf("%s: valid (%d services)\n", file, cfg->n_services);
-		for (i = 0; i < cfg->n_services; i++)
-			print_service(&cfg->services[i]);
-		rc = print_plan(cfg);
-		config_free(cfg);
-		return rc ? 1 : 0;
-	}
-	if (maps_open_pinned(pin_dir, &m)) {
-		config_free(cfg);
-		return 1;
-	}
-	rc = apply_config(&m, cfg, &st);
-	if (!rc)
-		neigh_warm(cfg);
-	if (!rc)
-		printf("applied %s: %d services, %d backends (services +%d -%d, backends +%d -%d, connections closed %d)\n",
-		       file, st.services, st.backends, st.svc_added,
-		       st.svc_removed, st.be_added, st.be_removed, st.ct_closed);
-	/* the devices may have changed since attach (and no agent runs) */
-	if (!rc && egress_probe(&m, false))
-		rc = -EIO;
-	maps_close(&m);
-	config_free(cfg);
-	return rc ? 1 : 0;
 }
 
 /* The bytes of every file, one after the other: what was applied, to
@@ -258,7 +121,7 @@ static char *slurp(const char *const *paths, int n_paths, size_t *len)
 }
 
 struct agent {
-	struct file_opts o;
+	struct agent_opts o;
 	struct maglb_maps maps;
 	struct maglb_config *cfg;	/* last good config */
 	char *applied;			/* its bytes, to skip no-op events */
@@ -403,10 +266,10 @@ int do_agent(int argc, char **argv)
 	struct metrics *metrics = NULL;
 	struct pollfd pfd[4];
 
-	rc = parse_file_opts(argc, argv,
-			     "maglb agent -f FILE [-f FILE...] [--kubernetes] [--kubeconfig PATH]\n"
-			     "                   [--sweep-interval SECONDS] [--metrics-address [IP]:PORT]",
-			     true, &a.o);
+	rc = parse_agent_opts(argc, argv,
+			      "maglb agent -f FILE [-f FILE...] [--kubernetes] [--kubeconfig PATH]\n"
+			      "                   [--sweep-interval SECONDS] [--metrics-address [IP]:PORT]",
+			      &a.o);
 	if (rc)
 		return rc < 0 ? 0 : rc;
 	rc = 1;

@@ -1,10 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
-/* agent.h - the agent's commands: `maglb apply` (once) and `maglb agent`
- * (the loop: files, the API server, health checks, metrics, sweeps). */
+/* agent.h - `maglb agent`: the loop (files, the API server, health checks,
+ * metrics, sweeps). */
 #ifndef MAGLB_AGENT_H
 #define MAGLB_AGENT_H
 
-int do_apply(int argc, char **argv);
 int do_agent(int argc, char **argv);
 
 #endif

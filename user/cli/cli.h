@@ -11,6 +11,7 @@ extern bool json_output;	/* --json, global or per command */
 int do_attach(int argc, char **argv);
 int do_detach(int argc, char **argv);
 int do_status(int argc, char **argv);
+int do_apply(int argc, char **argv);
 int do_stats(int argc, char **argv);
 int do_table(int argc, char **argv);
 int do_conns(int argc, char **argv);
