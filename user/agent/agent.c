@@ -132,6 +132,7 @@ struct agent {
 	int kube_fd;			/* eventfd: the view changed */
 	int link_fd;			/* rtnetlink link events */
 	struct egress_seen demoted;	/* demotions already logged */
+	bool waiting;			/* for the first list: nothing applied */
 };
 
 /* Load the files (and the cluster's objects) and apply them. force: even
@@ -147,6 +148,19 @@ static void reload(struct agent *a, bool force)
 	char *text = slurp(a->o.files, a->o.n_files, &len);
 	int rc, i;
 
+	/* Before every kind is listed the cluster view lacks endpoints or
+	 * Gateways: applying it would empty services. What is pinned keeps
+	 * serving until the API server has answered, however long that is. */
+	if (a->kube && !kube_synced(a->kube)) {
+		free(text);
+		if (!a->waiting)
+			log_event("warn", "msg=\"kubernetes not listed yet; the pinned state keeps serving\"");
+		a->waiting = true;
+		return;
+	}
+	if (a->waiting)
+		log_event("info", "msg=\"kubernetes listed; applying\"");
+	a->waiting = false;
 	if (!text) {
 		log_event("error", "msg=\"cannot read config\" file=%s error=\"%s\"",
 			  file, strerror(errno));
@@ -222,18 +236,9 @@ static bool ours(const struct agent *a, const struct inotify_event *ev)
 	return false;
 }
 
-/* Before the first list is complete the cluster view has no endpoints:
- * applying it would empty every service. Wait for it (bounded). */
-static void wait_synced(struct agent *a)
-{
-	int i;
-
-	for (i = 0; i < 300 && !kube_synced(a->kube); i++)
-		usleep(100000);
-	if (!kube_synced(a->kube))
-		log_event("warn", "msg=\"kubernetes not listed after 30s; starting with what is known\"");
-}
-
+/* A reachable API server lists within this: start with its view rather
+ * than log that it is missing. */
+#define KUBE_FIRST_WAIT_MS 2000
 /* Kubernetes events come in bursts (a rollout touches many slices):
  * apply once the burst has settled this long. */
 #define KUBE_SETTLE_MS 100
@@ -298,19 +303,26 @@ int do_agent(int argc, char **argv)
 				  a.kube_fd < 0 ? strerror(errno) : err);
 			goto out;
 		}
-		wait_synced(&a);
 	}
-	reload(&a, true);
-	if (!a.cfg) {
-		log_event("error", "msg=\"no valid config to start with\" file=%s",
-			  a.o.files[0]);
-		goto out;
-	}
-
 	sfd = signalfd(-1, &mask, SFD_CLOEXEC);
 	ifd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
 	if (sfd < 0 || ifd < 0)
 		goto out;
+	/* With --kubernetes, the first apply waits for the first complete
+	 * list (reload() says so), in the loop below, where a signal is
+	 * answered at once. */
+	for (i = 0; a.kube && i < KUBE_FIRST_WAIT_MS / 10 && !kube_synced(a.kube); i++) {
+		struct pollfd sp = { .fd = sfd, .events = POLLIN };
+
+		if (poll(&sp, 1, 10) > 0)
+			break;	/* a signal: the loop below reads it */
+	}
+	reload(&a, true);
+	if (!a.cfg && !a.waiting) {
+		log_event("error", "msg=\"no valid config to start with\" file=%s",
+			  a.o.files[0]);
+		goto out;
+	}
 	/* Subscribe before the first probe, so no change falls in between. */
 	a.link_fd = egress_monitor_open();
 	if (a.link_fd < 0) {
@@ -420,11 +432,12 @@ int do_agent(int argc, char **argv)
 			log_event(err ? "error" : "info", "msg=\"health change applied\" result=%s",
 			      err ? strerror(-err) : "ok");
 		}
-		if (mono_ns() >= next_sweep) {
+		/* Nothing applied yet (waiting for the API server): the
+		 * timeouts are not known; entries wait for the first sweep. */
+		if (mono_ns() >= next_sweep && a.cfg) {
 			int n = ct_sweep(&a.maps, a.cfg, mono_ns());
 
 			neigh_warm(a.cfg);
-
 			if (n > 0)
 				log_event("debug", "msg=\"conntrack sweep\" expired=%d", n);
 			next_sweep = mono_ns() + a.o.sweep_s * 1000000000ULL;
