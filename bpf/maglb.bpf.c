@@ -17,6 +17,7 @@
 #include "maglb.h"
 #include "maglb_hash.h"
 #include "lib/maps.h"
+#include "lib/scratch.h"
 #include "lib/parse.h"
 #include "lib/stats.h"
 #include "lib/maglev.h"
@@ -62,7 +63,7 @@ static __always_inline struct maglb_service *vip_lookup(const struct maglb_flow 
 }
 
 /* An L4 service's first packet of a flow: hash, pick, track. Returns -1
- * with sc->fwd filled and *nhp the next-hop cache toward the backend, or a
+ * with sc->l4.fwd filled and *nhp the next-hop cache toward the backend, or a
  * drop reason. */
 static __always_inline int l4_new_flow(struct pkt *p,
 				       const struct maglb_service *svc,
@@ -82,8 +83,8 @@ static __always_inline int l4_new_flow(struct pkt *p,
 	nh = backend_nh(be_id, be->gen);
 	*nhp = nh;
 	rc = ct_create(p, svc, be_id, be, hash, now,
-		       nh && nh_fresh(nh, p, now) ? nh : NULL, &sc->fwd, 0,
-		       &sc->rev, 0, &sc->key1, &sc->k4);
+		       nh && nh_fresh(nh, p, now) ? nh : NULL, &sc->l4.fwd, 0,
+		       &sc->l4.rev, 0, &sc->l4.key1, &sc->l4.k4);
 	return rc ? rc : -1;
 }
 
@@ -136,7 +137,7 @@ __noinline int too_big_in(struct xdp_md *ctx, const struct maglb_ct_entry *ct,
 	}
 	action = icmp_too_big(ctx, &p, orig,
 			      (ct->flags & MAGLB_CT_F_SPLICE) ? ct->seq_add : 0,
-			      mtu & 0xffff, &sc->icmp, &why);
+			      mtu & 0xffff, &sc->icmp.frame, &why);
 	*reason = why;
 	return action;
 }
@@ -192,10 +193,10 @@ int maglb_xdp(struct xdp_md *ctx)
 	     ct_closed(ct))) {
 		/* A closed plain entry goes too: the VIP may be a Cookie one
 		 * now, whose handshake ACK would find it and follow it. */
-		reply_key(&sc->key2, &p.flow, ct);
-		ct_delete(&sc->key2, &sc->k4);
+		reply_key(&sc->l4.key2, &p.flow, ct);
+		ct_delete(&sc->l4.key2, &sc->l4.k4);
 		bpf_map_delete_elem(&maglb_splice, &p.flow);
-		ct_delete(&p.flow, &sc->k4);
+		ct_delete(&p.flow, &sc->l4.k4);
 		ct = NULL;
 	}
 	if (ct) {
@@ -215,7 +216,7 @@ int maglb_xdp(struct xdp_md *ctx)
 		}
 		/* A response that gets a Set-Cookie must grow: TC does it. */
 		if (cookie_due(ctx, &p, ct)) {
-			if (cookie_commit(ctx, &p, ct, sc))
+			if (cookie_commit(ctx, &p, ct, &sc->l4, &sc->cookie))
 				return verdict(ctx, MAGLB_PASS_TO_TC, XDP_PASS, p.len);
 			if (parse_packet(ctx, &p) != PARSE_OK)
 				return verdict(ctx, MAGLB_PASS_MALFORMED_L3, XDP_PASS,
@@ -245,44 +246,44 @@ int maglb_xdp(struct xdp_md *ctx)
 		rc = l4_new_flow(&p, svc, sc, now, &nh);
 		if (rc >= 0)
 			return verdict(ctx, rc, XDP_DROP, p.len);
-		ct = &sc->fwd;
+		ct = &sc->l4.fwd;
 		new_conn = true;
 	}
 
 	/* A spliced client segment bigger than the backend's MSS allows
 	 * (ct->l3_max: 0 on every other entry, so one compare here). */
-	sc->key2 = p.flow;	/* as it arrived: an ICMP quotes it (too_big_in) */
+	sc->l4.key2 = p.flow;	/* as it arrived: an ICMP quotes it (too_big_in) */
 	if (pkt_l3_len(&p) > ct->l3_max && ct->l3_max) {
-		action = too_big_in(ctx, ct, &sc->key2, ct->l3_max, &reason);
+		action = too_big_in(ctx, ct, &sc->l4.key2, ct->l3_max, &reason);
 		return verdict(ctx, reason, action, p.len);
 	}
 
 	count_entry(ct, p.len, new_conn);
 
-	sc->opts.len = 0;
+	sc->seg.opts.len = 0;
 	if ((ct->flags & MAGLB_CT_F_SPLICE) &&
-	    splice_translate(ctx, &p, ct, 0, &sc->opts))
+	    splice_translate(ctx, &p, ct, 0, &sc->seg.opts))
 		return verdict(ctx, MAGLB_DROP_SPLICE_UNSUPPORTED, XDP_DROP, p.len);
 	if (!nat_rewrite(&p, ct))
 		return verdict(ctx, MAGLB_PASS_FIB_OTHER, XDP_PASS, p.len);
 	l4_off = p.l4_off;
 	action = forward_cached(ctx, &p, new_conn ? nh : &ct->nh, now, &reason,
-				&sc->fib);
+				&sc->l4.fib);
 	/* ct_touch and forward_cached have just brought it up to date. */
 	if (!new_conn && (reason == MAGLB_TX || reason == MAGLB_REDIRECT ||
 			  reason == MAGLB_PASS_KERNEL_TC ||
 			  reason == MAGLB_PASS_KERNEL_STACK))
 		fast_confirm(ct);
 	/* Last: it invalidates every packet pointer. */
-	splice_store_opts(ctx, l4_off, &sc->opts);
+	splice_store_opts(ctx, l4_off, &sc->seg.opts);
 	/* Bigger than the egress device takes: tell the sender (with DF;
 	 * IPv6 always), as the kernel would if the VIP were its own. Here,
-	 * where every path meets. The flow as it arrived is in sc->key2:
+	 * where every path meets. The flow as it arrived is in sc->l4.key2:
 	 * keeping p.flow alive this long costs the verifier a fifth more
 	 * states (the stack slots stay live across the egress paths). */
 	if (reason == MAGLB_PASS_FIB_FRAG)
-		action = too_big_in(ctx, ct, &sc->key2,
-				    sc->fib.mtu_result | TOO_BIG_FIB, &reason);
+		action = too_big_in(ctx, ct, &sc->l4.key2,
+				    sc->l4.fib.mtu_result | TOO_BIG_FIB, &reason);
 	return verdict(ctx, reason, action, p.len);
 }
 
