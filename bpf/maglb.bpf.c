@@ -194,6 +194,11 @@ static __always_inline bool syn_reuses(const struct maglb_ct_entry *ct,
 		ct_closed(ct));
 }
 
+/*
+ * Which way a packet the fast path left goes. f->ct is the conntrack hit
+ * (or NULL); on return f holds the scratch, the clock, the entry still in
+ * force and, for the NEW_* classes, the service.
+ */
 static __always_inline enum xdp_class classify(struct pkt *p,
 					       struct xdp_flow *f)
 {
