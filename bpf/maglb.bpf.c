@@ -1,13 +1,22 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * maglb.bpf.c - the XDP entry point. Order of decisions, cheapest first for
- * established traffic: parse -> conntrack (both directions) -> VIP ->
- * Maglev -> create conntrack -> rewrite -> forward, with established flows
- * leaving right after the conntrack hit (lib/fastpath.h). Cookie and Header
- * services, and listeners with HTTP routes (lib/route.h), go through TCP
- * delayed binding (lib/splice.h) until their backend connection is open,
- * then take the same path with a translation step. The logic lives in the headers under bpf/lib/; this file only
- * sequences it.
+ * maglb.bpf.c - the XDP entry point. It reads in stages, cheapest first for
+ * established traffic:
+ *
+ *   parse      parse_packet() (lib/parse.h); fragments and truncated L4
+ *              are dropped only if they target a VIP
+ *   fast path  a conntrack hit that needs no more (lib/fastpath.h)
+ *   classify   conntrack entry or VIP, and which path it takes
+ *   L4 path    l4_path(): Maglev and new entries for a new flow, the
+ *              cookie step for an entry; then l4_forward(): translate
+ *              (spliced entries), NAT, forward (lib/forward.h)
+ *   splice     splice_path(): Cookie and Header services, and listeners
+ *              with HTTP routes (lib/route.h), go through TCP delayed
+ *              binding (lib/splice.h) until their backend connection is
+ *              open, then take the L4 path with a translation step
+ *
+ * The logic lives in the headers under bpf/lib/; this file only sequences
+ * it.
  */
 #include <stdbool.h>
 #include <linux/bpf.h>
@@ -17,6 +26,7 @@
 #include "maglb.h"
 #include "maglb_hash.h"
 #include "lib/maps.h"
+#include "lib/scratch.h"
 #include "lib/parse.h"
 #include "lib/stats.h"
 #include "lib/maglev.h"
@@ -62,7 +72,7 @@ static __always_inline struct maglb_service *vip_lookup(const struct maglb_flow 
 }
 
 /* An L4 service's first packet of a flow: hash, pick, track. Returns -1
- * with sc->fwd filled and *nhp the next-hop cache toward the backend, or a
+ * with sc->l4.fwd filled and *nhp the next-hop cache toward the backend, or a
  * drop reason. */
 static __always_inline int l4_new_flow(struct pkt *p,
 				       const struct maglb_service *svc,
@@ -82,8 +92,8 @@ static __always_inline int l4_new_flow(struct pkt *p,
 	nh = backend_nh(be_id, be->gen);
 	*nhp = nh;
 	rc = ct_create(p, svc, be_id, be, hash, now,
-		       nh && nh_fresh(nh, p, now) ? nh : NULL, &sc->fwd, 0,
-		       &sc->rev, 0, &sc->key1, &sc->k4);
+		       nh && nh_fresh(nh, p, now) ? nh : NULL, &sc->l4.fwd, 0,
+		       &sc->l4.rev, 0, &sc->l4.key1, &sc->l4.k4);
 	return rc ? rc : -1;
 }
 
@@ -136,25 +146,261 @@ __noinline int too_big_in(struct xdp_md *ctx, const struct maglb_ct_entry *ct,
 	}
 	action = icmp_too_big(ctx, &p, orig,
 			      (ct->flags & MAGLB_CT_F_SPLICE) ? ct->seq_add : 0,
-			      mtu & 0xffff, &sc->icmp, &why);
+			      mtu & 0xffff, &sc->icmp.frame, &why);
 	*reason = why;
 	return action;
 }
 
+/*
+ * What a packet is, once the fast path has not taken it. Each class goes
+ * one way: NOT_OURS and NO_SCRATCH leave at once, CT_L4 and NEW_L4 take
+ * the L4 path, the rest the splice path (CT_STASH may come back from it to
+ * the L4 path, as an established flow).
+ */
+enum xdp_class {
+	NOT_OURS,		/* no entry, and not a VIP we serve */
+	NO_SCRATCH,		/* the per-CPU map failed us */
+	CT_SPLICE_PENDING,	/* a spliced entry, backend side still opening */
+	CT_STASH,		/* a spliced entry whose stream we still hold */
+	CT_L4,			/* any other entry */
+	NEW_SPLICE_SYN,		/* delayed binding: the client's SYN */
+	NEW_SPLICE_FIRST,	/* delayed binding: its handshake ACK or data */
+	NEW_L4,			/* an L4 service's first packet of a flow */
+};
+
+/* What classify() found, for the path that follows. */
+struct xdp_flow {
+	struct maglb_ct_entry *ct;	/* in: the conntrack hit, if any */
+	struct maglb_service *svc;	/* the NEW_* classes' service */
+	struct maglb_scratch *sc;
+	__u64 now;
+};
+
+/*
+ * A bare SYN on a closed entry is a new connection reusing the 4-tuple:
+ * schedule it afresh rather than follow the old backend. On a spliced
+ * entry it always is (we answer SYN retransmits with cookies, we never
+ * forward a client SYN), and the old entries must go now, or the
+ * handshake ACK would meet the old offsets. A closed plain entry goes too:
+ * the VIP may be a Cookie one now, whose handshake ACK would find it and
+ * follow it.
+ */
+static __always_inline bool syn_reuses(const struct maglb_ct_entry *ct,
+				       const struct pkt *p)
+{
+	return !(ct->flags & MAGLB_CT_F_REPLY) &&
+	       (p->tcp_flags & (TCP_F_SYN | TCP_F_ACK)) == TCP_F_SYN &&
+	       ((ct->flags & (MAGLB_CT_F_SPLICE | MAGLB_CT_F_PENDING)) ||
+		ct_closed(ct));
+}
+
+/*
+ * Which way a packet the fast path left goes. f->ct is the conntrack hit
+ * (or NULL); on return f holds the scratch, the clock, the entry still in
+ * force and, for the NEW_* classes, the service.
+ */
+static __always_inline enum xdp_class classify(struct pkt *p,
+					       struct xdp_flow *f)
+{
+	struct maglb_ct_entry *ct = f->ct;
+	struct maglb_service *svc = NULL;
+	struct maglb_scratch *sc;
+	__u32 zero = 0;
+
+	/* Traffic that is not ours leaves before the scratch and the clock. */
+	if (!ct) {
+		svc = vip_lookup(&p->flow);
+		if (!svc)
+			return NOT_OURS;
+	}
+	/* Per-CPU working memory: the 512-byte stack is shared with the
+	 * splice subprograms, so nothing big lives on ours. */
+	sc = bpf_map_lookup_elem(&maglb_scratch, &zero);
+	if (!sc)
+		return NO_SCRATCH;
+	f->sc = sc;
+	/* The coarse clock is enough for once-a-second bookkeeping and costs
+	 * far less than bpf_ktime_get_ns (~60 ns here). */
+	f->now = bpf_ktime_get_coarse_ns();
+	if (ct && syn_reuses(ct, p)) {
+		reply_key(&sc->l4.key2, &p->flow, ct);
+		ct_delete(&sc->l4.key2, &sc->l4.k4);
+		bpf_map_delete_elem(&maglb_splice, &p->flow);
+		ct_delete(&p->flow, &sc->l4.k4);
+		f->ct = ct = NULL;
+	}
+	if (ct) {
+		if (ct->flags & MAGLB_CT_F_PENDING)
+			return CT_SPLICE_PENDING;
+		if (ct->flags & MAGLB_CT_F_STASH)
+			return CT_STASH;
+		return CT_L4;
+	}
+	/* A closed entry dropped above: its flow was not looked up. */
+	if (!svc)
+		svc = vip_lookup(&p->flow);
+	if (!svc)
+		return NOT_OURS;
+	f->svc = svc;
+	/* Delayed binding: the key or the route is in the head. */
+	if (key_hashed(svc) || svc->n_matches) {
+		if (p->flow.proto != IPPROTO_TCP)
+			return NOT_OURS;
+		if ((p->tcp_flags & (TCP_F_SYN | TCP_F_ACK | TCP_F_RST)) ==
+		    TCP_F_SYN)
+			return NEW_SPLICE_SYN;
+		return NEW_SPLICE_FIRST;
+	}
+	return NEW_L4;
+}
+
+/*
+ * The splice path (lib/splice.h): the handshake is ours, and the backend
+ * connection opens once the head names its backend. True with *action
+ * the verdict; false for a CT_STASH packet that was no stash step, which
+ * the L4 path takes on as an established flow. (A flag, not a negative
+ * action: splice_ct's action goes out as it is for every other class.)
+ */
+static __always_inline bool splice_path(struct xdp_md *ctx, struct pkt *p,
+					enum xdp_class cls,
+					const struct xdp_flow *f, int *action)
+{
+	enum maglb_reason reason = MAGLB_PASS_NON_VIP;
+
+	switch (cls) {
+	case NEW_SPLICE_SYN:
+		*action = splice_syn_in(ctx, f->svc->mtu, &reason);
+		break;
+	case NEW_SPLICE_FIRST:
+		bpf_tail_call(ctx, &maglb_progs, MAGLB_PROG_SPLICE_FIRST);
+		/* Only a missing tail-call target gets here. */
+		*action = XDP_DROP;
+		reason = MAGLB_DROP_SPLICE_UNSUPPORTED;
+		break;
+	case CT_SPLICE_PENDING:
+		*action = splice_ct(ctx, f->ct, &reason);
+		break;
+	default:	/* CT_STASH */
+		ct_touch(f->ct, p->tcp_flags, f->now);
+		*action = splice_ct(ctx, f->ct, &reason);
+		if (*action >= 0)
+			break;
+		/* The helper calls in there made our pointers stale. */
+		if (parse_packet(ctx, p) == PARSE_OK)
+			return false;
+		*action = XDP_PASS;
+		reason = MAGLB_PASS_MALFORMED_L3;
+		break;
+	}
+	*action = verdict(ctx, reason, *action, p->len);
+	return true;
+}
+
+/*
+ * An established spliced reply whose first response segment is to carry
+ * a Set-Cookie line (lib/cookie.h): it must grow, and TC does it. Returns
+ * the verdict, or -1 to forward the packet here.
+ */
+static __always_inline int cookie_step(struct xdp_md *ctx, struct pkt *p,
+				       struct maglb_ct_entry *ct,
+				       struct maglb_scratch *sc)
+{
+	if (!cookie_due(ctx, p, ct))
+		return -1;
+	if (cookie_commit(ctx, p, ct, &sc->l4, &sc->cookie))
+		return verdict(ctx, MAGLB_PASS_TO_TC, XDP_PASS, p->len);
+	if (parse_packet(ctx, p) != PARSE_OK)
+		return verdict(ctx, MAGLB_PASS_MALFORMED_L3, XDP_PASS, p->len);
+	return -1;
+}
+
+/*
+ * Where every forwarded packet meets: the MSS check of a spliced entry,
+ * counters, translation (spliced entries), NAT, and forwarding through
+ * the next-hop cache: nh, the new flow's (new_conn) or the entry's own.
+ */
+static __always_inline int l4_forward(struct xdp_md *ctx, struct pkt *p,
+				      struct maglb_ct_entry *ct,
+				      struct maglb_scratch *sc,
+				      struct maglb_nh *nh, __u64 now,
+				      bool new_conn)
+{
+	enum maglb_reason reason = MAGLB_PASS_NON_VIP;
+	__u32 l4_off;
+	int action;
+
+	/* A spliced client segment bigger than the backend's MSS allows
+	 * (ct->l3_max: 0 on every other entry, so one compare here). */
+	sc->l4.key2 = p->flow;	/* as it arrived: an ICMP quotes it (too_big_in) */
+	if (pkt_l3_len(p) > ct->l3_max && ct->l3_max) {
+		action = too_big_in(ctx, ct, &sc->l4.key2, ct->l3_max, &reason);
+		return verdict(ctx, reason, action, p->len);
+	}
+
+	count_entry(ct, p->len, new_conn);
+
+	sc->seg.opts.len = 0;
+	if ((ct->flags & MAGLB_CT_F_SPLICE) &&
+	    splice_translate(ctx, p, ct, 0, &sc->seg.opts))
+		return verdict(ctx, MAGLB_DROP_SPLICE_UNSUPPORTED, XDP_DROP, p->len);
+	if (!nat_rewrite(p, ct))
+		return verdict(ctx, MAGLB_PASS_FIB_OTHER, XDP_PASS, p->len);
+	l4_off = p->l4_off;
+	action = forward_cached(ctx, p, nh, now, &reason, &sc->l4.fib);
+	/* ct_touch and forward_cached have just brought it up to date. */
+	if (!new_conn && (reason == MAGLB_TX || reason == MAGLB_REDIRECT ||
+			  reason == MAGLB_PASS_KERNEL_TC ||
+			  reason == MAGLB_PASS_KERNEL_STACK))
+		fast_confirm(ct);
+	/* Last: it invalidates every packet pointer. */
+	splice_store_opts(ctx, l4_off, &sc->seg.opts);
+	/* Bigger than the egress device takes: tell the sender (with DF;
+	 * IPv6 always), as the kernel would if the VIP were its own. Here,
+	 * where every path meets. The flow as it arrived is in sc->l4.key2:
+	 * keeping p->flow alive this long costs the verifier a fifth more
+	 * states (the stack slots stay live across the egress paths). */
+	if (reason == MAGLB_PASS_FIB_FRAG)
+		action = too_big_in(ctx, ct, &sc->l4.key2,
+				    sc->l4.fib.mtu_result | TOO_BIG_FIB, &reason);
+	return verdict(ctx, reason, action, p->len);
+}
+
+/*
+ * The L4 path: an L4 service's new flow gets a backend and its entries;
+ * an entry's packet (CT_L4, or CT_STASH back from the splice path) takes
+ * the cookie step first. Both then go through l4_forward().
+ */
+static __always_inline int l4_path(struct xdp_md *ctx, struct pkt *p,
+				   enum xdp_class cls, const struct xdp_flow *f)
+{
+	struct maglb_ct_entry *ct = f->ct;
+	struct maglb_nh *nh = NULL;
+	int rc;
+
+	if (cls == NEW_L4) {
+		rc = l4_new_flow(p, f->svc, f->sc, f->now, &nh);
+		if (rc >= 0)
+			return verdict(ctx, rc, XDP_DROP, p->len);
+		return l4_forward(ctx, p, &f->sc->l4.fwd, f->sc, nh, f->now,
+				  true);
+	}
+	if (cls == CT_L4)
+		ct_touch(ct, p->tcp_flags, f->now);
+	rc = cookie_step(ctx, p, ct, f->sc);
+	if (rc >= 0)
+		return rc;
+	return l4_forward(ctx, p, ct, f->sc, &ct->nh, f->now, false);
+}
+
+/* Parse, fast path, classify, then the L4 path or the splice path. */
 SEC("xdp")
 int maglb_xdp(struct xdp_md *ctx)
 {
-	struct maglb_ct_entry *ct;
-	enum maglb_reason reason = MAGLB_PASS_NON_VIP;
-	struct maglb_service *svc = NULL;
-	struct maglb_scratch *sc = NULL;
-	struct maglb_nh *nh = NULL;
+	struct xdp_flow f = {};
 	struct maglb_flow4 k4;
+	enum xdp_class cls;
 	struct pkt p = {};
-	bool new_conn = false;
-	__u32 l4_off, zero = 0;
-	__u64 now;
-	int rc, action;
+	int rc;
 
 	rc = parse_packet(ctx, &p);
 	if (rc == PARSE_FRAG || rc == PARSE_TRUNC_L4)
@@ -162,128 +408,25 @@ int maglb_xdp(struct xdp_md *ctx)
 	if (rc != PARSE_OK)
 		return verdict(ctx, rc, XDP_PASS, p.len);
 
-	ct = ct_lookup(&p.flow, &k4);
-	if (ct && fast_ok(ct, &p))
-		return fast_forward(ctx, &p, ct);
-	/* Traffic that is not ours leaves before the scratch and the clock. */
-	if (!ct) {
-		svc = vip_lookup(&p.flow);
-		if (!svc)
-			return verdict(ctx, MAGLB_PASS_NON_VIP, XDP_PASS, p.len);
-	}
+	f.ct = ct_lookup(&p.flow, &k4);
+	if (f.ct && fast_ok(f.ct, &p))
+		return fast_forward(ctx, &p, f.ct);
 
-	/* Per-CPU working memory: the 512-byte stack is shared with the
-	 * splice subprograms, so nothing big lives on ours. */
-	sc = bpf_map_lookup_elem(&maglb_scratch, &zero);
-	if (!sc)
+	cls = classify(&p, &f);
+	switch (cls) {
+	case NOT_OURS:
+		return verdict(ctx, MAGLB_PASS_NON_VIP, XDP_PASS, p.len);
+	case NO_SCRATCH:
 		return XDP_ABORTED;
-	/* The coarse clock is enough for once-a-second bookkeeping and costs
-	 * far less than bpf_ktime_get_ns (~60 ns here). */
-	now = bpf_ktime_get_coarse_ns();
-	/* A bare SYN on a closed entry is a new connection reusing the
-	 * 4-tuple: schedule it afresh rather than follow the old backend,
-	 * and forget the old entries.
-	 * On a spliced entry it always is (we answer SYN retransmits with
-	 * cookies, we never forward a client SYN), and the old entries must
-	 * go now, or the handshake ACK would meet the old offsets. */
-	if (ct && !(ct->flags & MAGLB_CT_F_REPLY) &&
-	    (p.tcp_flags & (TCP_F_SYN | TCP_F_ACK)) == TCP_F_SYN &&
-	    ((ct->flags & (MAGLB_CT_F_SPLICE | MAGLB_CT_F_PENDING)) ||
-	     ct_closed(ct))) {
-		/* A closed plain entry goes too: the VIP may be a Cookie one
-		 * now, whose handshake ACK would find it and follow it. */
-		reply_key(&sc->key2, &p.flow, ct);
-		ct_delete(&sc->key2, &sc->k4);
-		bpf_map_delete_elem(&maglb_splice, &p.flow);
-		ct_delete(&p.flow, &sc->k4);
-		ct = NULL;
+	case CT_L4:
+	case NEW_L4:
+		break;
+	default:
+		if (splice_path(ctx, &p, cls, &f, &rc))
+			return rc;
+		break;
 	}
-	if (ct) {
-		if (ct->flags & MAGLB_CT_F_PENDING) {
-			action = splice_ct(ctx, ct, &reason);
-			return verdict(ctx, reason, action, p.len);
-		}
-		ct_touch(ct, p.tcp_flags, now);
-		if (ct->flags & MAGLB_CT_F_STASH) {
-			action = splice_ct(ctx, ct, &reason);
-			if (action >= 0)
-				return verdict(ctx, reason, action, p.len);
-			/* The helper calls in there made our pointers stale. */
-			if (parse_packet(ctx, &p) != PARSE_OK)
-				return verdict(ctx, MAGLB_PASS_MALFORMED_L3, XDP_PASS,
-					       p.len);
-		}
-		/* A response that gets a Set-Cookie must grow: TC does it. */
-		if (cookie_due(ctx, &p, ct)) {
-			if (cookie_commit(ctx, &p, ct, sc))
-				return verdict(ctx, MAGLB_PASS_TO_TC, XDP_PASS, p.len);
-			if (parse_packet(ctx, &p) != PARSE_OK)
-				return verdict(ctx, MAGLB_PASS_MALFORMED_L3, XDP_PASS,
-					       p.len);
-		}
-	} else {
-		/* A closed entry dropped above: its flow was not looked up. */
-		if (!svc)
-			svc = vip_lookup(&p.flow);
-		if (!svc)
-			return verdict(ctx, MAGLB_PASS_NON_VIP, XDP_PASS, p.len);
-		/* Delayed binding: the key or the route is in the head. */
-		if (key_hashed(svc) || svc->n_matches) {
-			if (p.flow.proto != IPPROTO_TCP)
-				return verdict(ctx, MAGLB_PASS_NON_VIP, XDP_PASS,
-					       p.len);
-			if ((p.tcp_flags & (TCP_F_SYN | TCP_F_ACK | TCP_F_RST)) ==
-			    TCP_F_SYN) {
-				action = splice_syn_in(ctx, svc->mtu, &reason);
-				return verdict(ctx, reason, action, p.len);
-			}
-			bpf_tail_call(ctx, &maglb_progs, MAGLB_PROG_SPLICE_FIRST);
-			/* Only a missing tail-call target gets here. */
-			return verdict(ctx, MAGLB_DROP_SPLICE_UNSUPPORTED, XDP_DROP,
-				       p.len);
-		}
-		rc = l4_new_flow(&p, svc, sc, now, &nh);
-		if (rc >= 0)
-			return verdict(ctx, rc, XDP_DROP, p.len);
-		ct = &sc->fwd;
-		new_conn = true;
-	}
-
-	/* A spliced client segment bigger than the backend's MSS allows
-	 * (ct->l3_max: 0 on every other entry, so one compare here). */
-	sc->key2 = p.flow;	/* as it arrived: an ICMP quotes it (too_big_in) */
-	if (pkt_l3_len(&p) > ct->l3_max && ct->l3_max) {
-		action = too_big_in(ctx, ct, &sc->key2, ct->l3_max, &reason);
-		return verdict(ctx, reason, action, p.len);
-	}
-
-	count_entry(ct, p.len, new_conn);
-
-	sc->opts.len = 0;
-	if ((ct->flags & MAGLB_CT_F_SPLICE) &&
-	    splice_translate(ctx, &p, ct, 0, &sc->opts))
-		return verdict(ctx, MAGLB_DROP_SPLICE_UNSUPPORTED, XDP_DROP, p.len);
-	if (!nat_rewrite(&p, ct))
-		return verdict(ctx, MAGLB_PASS_FIB_OTHER, XDP_PASS, p.len);
-	l4_off = p.l4_off;
-	action = forward_cached(ctx, &p, new_conn ? nh : &ct->nh, now, &reason,
-				&sc->fib);
-	/* ct_touch and forward_cached have just brought it up to date. */
-	if (!new_conn && (reason == MAGLB_TX || reason == MAGLB_REDIRECT ||
-			  reason == MAGLB_PASS_KERNEL_TC ||
-			  reason == MAGLB_PASS_KERNEL_STACK))
-		fast_confirm(ct);
-	/* Last: it invalidates every packet pointer. */
-	splice_store_opts(ctx, l4_off, &sc->opts);
-	/* Bigger than the egress device takes: tell the sender (with DF;
-	 * IPv6 always), as the kernel would if the VIP were its own. Here,
-	 * where every path meets. The flow as it arrived is in sc->key2:
-	 * keeping p.flow alive this long costs the verifier a fifth more
-	 * states (the stack slots stay live across the egress paths). */
-	if (reason == MAGLB_PASS_FIB_FRAG)
-		action = too_big_in(ctx, ct, &sc->key2,
-				    sc->fib.mtu_result | TOO_BIG_FIB, &reason);
-	return verdict(ctx, reason, action, p.len);
+	return l4_path(ctx, &p, cls, &f);
 }
 
 /*

@@ -21,6 +21,7 @@
 #include "maglb.h"
 #include "maglb_hash.h"
 #include "lib/maps.h"
+#include "lib/scratch.h"
 #include "lib/parse.h"
 #include "lib/stats.h"
 #include "lib/nat.h"

@@ -17,11 +17,22 @@
 #define CT_TOUCH_NS		1000000000ULL	/* refresh last_seen at most 1/s */
 #define SNAT_PORT_TRIES		16
 
+/* The L4 path's part of the per-CPU scratch (scratch.h): a new flow's two
+ * entries, the flow keys being built, and the next-hop lookup (forward.h). */
+struct l4_scratch {
+	struct maglb_ct_entry fwd;	/* a new flow's two entries */
+	struct maglb_ct_entry rev;
+	struct maglb_flow key1;		/* flow keys being built */
+	struct maglb_flow key2;
+	struct maglb_flow4 k4;		/* an IPv4 conntrack key (below) */
+	struct bpf_fib_lookup fib;
+};
+
 /*
  * The only ways into the conntrack maps: they pick the family's map, so
  * every caller keys by struct maglb_flow. k4 is room for the IPv4 key: the
  * first lookup of a packet passes its stack, and the paths that already
- * hold per-CPU scratch pass sc->k4, because maglb_splice_first has no 16
+ * hold per-CPU scratch pass sc->l4.k4, because maglb_splice_first has no 16
  * bytes of stack to spare (the verifier caps a call chain at 512).
  */
 static __always_inline struct maglb_ct_entry *

@@ -25,6 +25,15 @@
 #include "maps.h"
 #include "conntrack.h"
 
+/* Cookie generation and insertion's part of the per-CPU scratch
+ * (scratch.h). */
+struct cookie_scratch {
+	__u64 val;			/* a generated cookie */
+	__u8 grow[2 * MAGLB_SEG_BUF];	/* a response with Set-Cookie: its
+					 * first bytes (cookie_fits), then
+					 * all of it (cookie_insert.h) */
+};
+
 /* 16 lowercase hex digits of v, most significant first. */
 static __always_inline void cookie_hex(__u8 *dst, __u64 v)
 {
@@ -88,11 +97,11 @@ static __noinline long nl_step(__u32 i, void *data)
 
 /*
  * Can this response segment take the line (len bytes) after its status
- * line? Its first bytes are left in sc->grow. Returns the offset after the
+ * line? Its first bytes are left in cs->grow. Returns the offset after the
  * status line's '\n', or 0.
  */
 static __always_inline __u32 cookie_fits(CTX *ctx, const struct pkt *p,
-					 struct maglb_scratch *sc, __u32 len)
+					 struct cookie_scratch *cs, __u32 len)
 {
 	struct tcphdr *th = (struct tcphdr *)p->ports;
 	__u32 hlen = th->doff * 4, plen, n;
@@ -103,10 +112,10 @@ static __always_inline __u32 cookie_fits(CTX *ctx, const struct pkt *p,
 	    plen + len > MAGLB_SEG_MAX)
 		return 0;
 	n = plen < MAGLB_COOKIE_LINE_MAX ? plen : MAGLB_COOKIE_LINE_MAX;
-	if (ctx_load_bytes(ctx, p->l4_off + hlen, sc->grow, n,
+	if (ctx_load_bytes(ctx, p->l4_off + hlen, cs->grow, n,
 			   MAGLB_COOKIE_LINE_MAX))
 		return 0;
-	nf.buf = sc->grow;
+	nf.buf = cs->grow;
 	nf.len = n;
 	bpf_loop(MAGLB_COOKIE_LINE_MAX / HTTP_CHUNK, nl_step, &nf, 0);
 	return nf.at <= MAGLB_COOKIE_LINE_MAX ? nf.at : 0;
@@ -121,18 +130,19 @@ static __always_inline __u32 cookie_fits(CTX *ctx, const struct pkt *p,
  */
 static __always_inline bool cookie_commit(CTX *ctx, const struct pkt *p,
 					  struct maglb_ct_entry *ct,
-					  struct maglb_scratch *sc)
+					  struct l4_scratch *l4,
+					  struct cookie_scratch *cs)
 {
 	struct maglb_ct_entry *fwd;
 
 	if (ct->flags & MAGLB_CT_F_COOKIE_SENT)
 		return true;		/* a resend: insert again */
-	if (!cookie_fits(ctx, p, sc, ct->cookie_len)) {
+	if (!cookie_fits(ctx, p, cs, ct->cookie_len)) {
 		ct->flags &= ~MAGLB_CT_F_SET_COOKIE;
 		return false;
 	}
-	reply_key(&sc->key1, &p->flow, ct);
-	fwd = ct_lookup(&sc->key1, &sc->k4);
+	reply_key(&l4->key1, &p->flow, ct);
+	fwd = ct_lookup(&l4->key1, &l4->k4);
 	if (fwd) {
 		fwd->ack_add -= ct->cookie_len;
 		fwd->sack_add -= ct->cookie_len;

@@ -9,6 +9,7 @@
 #include "cookie.h"
 #include "forward.h"
 #include "nat.h"
+#include "scratch.h"
 #include "splice_translate.h"
 
 #ifndef MAGLB_TC
@@ -40,28 +41,28 @@ static __always_inline int cookie_insert(CTX *ctx, struct pkt *p,
 	plen = p->l3_off + pkt_l3_len(p) - p->l4_off - hlen;
 	len = ct->cookie_len;
 	/* XDP committed the shift after the same check (cookie_commit) */
-	ins = cookie_fits(ctx, p, sc, len);
-	if (!ins || tcpopt_load(ctx, p->l4_off, hlen, &sc->opts))
+	ins = cookie_fits(ctx, p, &sc->cookie, len);
+	if (!ins || tcpopt_load(ctx, p->l4_off, hlen, &sc->seg.opts))
 		goto drop;
 	/* The line (all of its buffer: what follows is overwritten next),
 	 * then the value, then the rest of the response after it. The masks
 	 * are the bounds the verifier can see: ins <= 256, len <= 256. */
-	w = (__u64 *)(sc->grow + buf_idx(ins, 2 * MAGLB_COOKIE_LINE_MAX));
+	w = (__u64 *)(sc->cookie.grow + buf_idx(ins, 2 * MAGLB_COOKIE_LINE_MAX));
 	for (i = 0; i < MAGLB_COOKIE_LINE_MAX / 8; i++)
 		w[i] = ((__u64 *)line->text)[i];
-	cookie_hex(sc->grow + buf_idx(ins + buf_idx(line->val_off, MAGLB_COOKIE_LINE_MAX),
+	cookie_hex(sc->cookie.grow + buf_idx(ins + buf_idx(line->val_off, MAGLB_COOKIE_LINE_MAX),
 				      2 * MAGLB_COOKIE_LINE_MAX), ct->cookie_val);
 	if (plen > ins &&
 	    ctx_load_bytes(ctx, p->l4_off + hlen + ins,
-			   sc->grow + buf_idx(ins + len, 4 * MAGLB_COOKIE_LINE_MAX),
+			   sc->cookie.grow + buf_idx(ins + len, 4 * MAGLB_COOKIE_LINE_MAX),
 			   plen - ins, MAGLB_SEG_BUF))
 		goto drop;
 	plen += len;
-	sc->grow[buf_idx(plen, 2 * MAGLB_SEG_BUF)] = 0;
-	sc->grow[buf_idx(plen + 1, 2 * MAGLB_SEG_BUF)] = 0;
-	sc->grow[buf_idx(plen + 2, 2 * MAGLB_SEG_BUF)] = 0;
+	sc->cookie.grow[buf_idx(plen, 2 * MAGLB_SEG_BUF)] = 0;
+	sc->cookie.grow[buf_idx(plen + 1, 2 * MAGLB_SEG_BUF)] = 0;
+	sc->cookie.grow[buf_idx(plen + 2, 2 * MAGLB_SEG_BUF)] = 0;
 
-	s = &sc->seg;
+	s = &sc->seg.seg;
 	__builtin_memset(s, 0, sizeof(*s));
 	s->saddr = p->flow.saddr;
 	s->daddr = p->flow.daddr;
@@ -71,23 +72,23 @@ static __always_inline int cookie_insert(CTX *ctx, struct pkt *p,
 	s->ack = bpf_ntohl(th->ack_seq);
 	s->flags = p->tcp_flags;
 	s->window = bpf_ntohs(th->window);
-	s->optlen = sc->opts.len & 0x3c;
-	__builtin_memcpy(s->opts, sc->opts.buf, TCPOPT_MAX);
-	if (seg_write(ctx, p, s, sc->grow, plen,
-		      csum_buf(sc->grow, plen), &sc->tbuf))
+	s->optlen = sc->seg.opts.len & 0x3c;
+	__builtin_memcpy(s->opts, sc->seg.opts.buf, TCPOPT_MAX);
+	if (seg_write(ctx, p, s, sc->cookie.grow, plen,
+		      csum_buf(sc->cookie.grow, plen), &sc->seg.tbuf))
 		goto drop;
 	count_reason(MAGLB_COOKIE_INSERTED, p->len);
 	/* This segment starts where the shift does: translate it without
 	 * (the shared entry stays as it is for the other CPUs). */
-	i = splice_translate(ctx, p, ct, ct->cookie_len, &sc->opts);
+	i = splice_translate(ctx, p, ct, ct->cookie_len, &sc->seg.opts);
 	if (i || !nat_rewrite(p, ct))
 		goto drop;
 	count_entry(ct, p->len, false);
 	l4_off = p->l4_off;
 	/* the reply entry's next hop toward the client, as XDP uses it */
 	action = forward_cached(ctx, p, &ct->nh, bpf_ktime_get_coarse_ns(),
-				why, &sc->fib);
-	splice_store_opts(ctx, l4_off, &sc->opts);
+				why, &sc->l4.fib);
+	splice_store_opts(ctx, l4_off, &sc->seg.opts);
 	return action;
 drop:
 	/* The shift is committed: this segment cannot go out without the

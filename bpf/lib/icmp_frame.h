@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
  * icmp_frame.h - the ICMP too-big answer that icmp.h builds, as it goes
- * after the L2 header; apart from icmp.h so that maps.h can give it room
- * in the per-CPU scratch.
+ * after the L2 header; apart from icmp.h so that scratch.h can give it
+ * room in the per-CPU scratch without taking in icmp.h's logic.
  */
 #ifndef MAGLB_BPF_ICMP_FRAME_H
 #define MAGLB_BPF_ICMP_FRAME_H
@@ -35,6 +35,11 @@ struct icmp6_frame {
 union icmp_frame {
 	struct icmp4_frame v4;
 	struct icmp6_frame v6;
+};
+
+/* The ICMP step's part of the per-CPU scratch (scratch.h). */
+struct icmp_scratch {
+	union icmp_frame frame;		/* an ICMP too-big being built */
 };
 
 #endif /* MAGLB_BPF_ICMP_FRAME_H */

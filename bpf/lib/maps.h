@@ -2,17 +2,15 @@
 /*
  * maps.h - every map of the datapath, declared once. All are pinned by name
  * under the pin directory (default /sys/fs/bpf/maglb) because the agent and
- * the CLI reopen each of them; the layouts live in include/maglb.h.
+ * the CLI reopen each of them; the layouts live in include/maglb.h. The
+ * per-CPU scratch, which is not pinned, is declared in scratch.h, composed
+ * of each feature's part, so that this file takes in no feature's types.
  */
 #ifndef MAGLB_BPF_MAPS_H
 #define MAGLB_BPF_MAPS_H
 
 #include "maglb.h"
 #include "maglb_hash.h"
-#include "http.h"
-#include "tcpseg.h"
-#include "icmp_frame.h"
-#include "syncookie.h"
 #include "maps_egress.h"
 
 /* VIP (address, port, protocol) -> service settings. */
@@ -190,36 +188,5 @@ struct {
 	__type(value, struct maglb_secret);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } maglb_secret SEC(".maps");
-
-/* Working memory for a first data segment: far beyond the 512-byte stack.
- * BPF-private, so the struct lives here rather than in include/. */
-struct maglb_scratch {
-	struct http_parser ps;
-	struct maglb_splice sp;
-	struct tcp_opts opts;
-	struct seg seg;
-	struct tcp_hdr_buf tbuf;
-	struct maglb_key_block key;
-	struct maglb_ct_entry fwd;	/* a new flow's two entries */
-	struct maglb_ct_entry rev;
-	struct maglb_flow key1;		/* flow keys being built */
-	struct maglb_flow key2;
-	struct maglb_flow4 k4;		/* an IPv4 conntrack key (conntrack.h) */
-	struct cookie_in cookie;
-	struct bpf_fib_lookup fib;
-	struct maglb_vip_key vip;	/* a route's service key (route.h) */
-	__u64 cookie_val;		/* a generated cookie (cookie.h) */
-	__u8 grow[2 * MAGLB_SEG_BUF];	/* a response with Set-Cookie (cookie.h);
-					 * a held segment being checked (stash.h) */
-	union icmp_frame icmp;		/* an ICMP too-big being built (icmp.h) */
-	char rhost[MAGLB_MATCH_LEN];	/* the Host, right-aligned (route.h) */
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct maglb_scratch);
-} maglb_scratch SEC(".maps");
 
 #endif /* MAGLB_BPF_MAPS_H */

@@ -15,6 +15,13 @@
 #define MAGLB_BPF_ROUTE_H
 
 #include "maps.h"
+#include "http.h"
+
+/* Route matching's part of the per-CPU scratch (scratch.h). */
+struct route_scratch {
+	struct maglb_vip_key vip;	/* a route's service key */
+	char rhost[MAGLB_MATCH_LEN];	/* the Host, right-aligned */
+};
 
 /* The last len bytes of two 64-byte buffers are equal. */
 static __always_inline bool tail_eq(const __u64 *a, const __u64 *b, __u32 len)
@@ -58,15 +65,17 @@ static __always_inline bool head_eq(const __u64 *a, const __u64 *b, __u32 len)
 }
 
 struct route_loop {
-	struct maglb_scratch *sc;
+	const struct http_parser *ps;	/* the parsed head */
+	struct route_scratch *rs;
 	__u32 svc_id;
 	__u32 route;		/* out: the match's route, 0 for none */
 };
 
 static __always_inline bool host_fits(const struct maglb_route_match *m,
-				      const struct maglb_scratch *sc)
+				      const struct http_parser *ps,
+				      const struct route_scratch *rs)
 {
-	__u32 n = sc->ps.have_host ? sc->ps.host_len : 0;
+	__u32 n = ps->have_host ? ps->host_len : 0;
 
 	if (m->host_match == MAGLB_MATCH_ANY)
 		return true;
@@ -74,26 +83,26 @@ static __always_inline bool host_fits(const struct maglb_route_match *m,
 	    (m->host_match == MAGLB_MATCH_EXACT ? n != m->host_len :
 						  n <= m->host_len))
 		return false;
-	return tail_eq((const __u64 *)sc->rhost, (const __u64 *)m->host,
+	return tail_eq((const __u64 *)rs->rhost, (const __u64 *)m->host,
 		       m->host_len);
 }
 
 static __always_inline bool path_fits(const struct maglb_route_match *m,
-				      const struct maglb_scratch *sc)
+				      const struct http_parser *ps)
 {
-	__u32 n = sc->ps.path_len, len = m->path_len;
+	__u32 n = ps->path_len, len = m->path_len;
 
 	if (m->path_match == MAGLB_MATCH_ANY)
 		return true;
 	if (len > MAGLB_MATCH_LEN || !len || n < len ||
 	    (m->path_match == MAGLB_MATCH_EXACT && n != len) ||
-	    !head_eq((const __u64 *)sc->ps.path, (const __u64 *)m->path, len))
+	    !head_eq((const __u64 *)ps->path, (const __u64 *)m->path, len))
 		return false;
 	/* PathPrefix matches whole segments: /cookie is /cookie or
 	 * /cookie/..., not /cookies. */
 	return m->path_match == MAGLB_MATCH_EXACT || n == len ||
 	       m->path[buf_idx(len - 1, MAGLB_MATCH_LEN)] == '/' ||
-	       sc->ps.path[buf_idx(len, MAGLB_MATCH_LEN)] == '/';
+	       ps->path[buf_idx(len, MAGLB_MATCH_LEN)] == '/';
 }
 
 /* A callback: the verifier sees one match at a time. */
@@ -106,7 +115,7 @@ static __noinline long route_step(__u32 i, void *data)
 	m = bpf_map_lookup_elem(&maglb_matches, &k);
 	if (!m)
 		return 1;
-	if (host_fits(m, l->sc) && path_fits(m, l->sc)) {
+	if (host_fits(m, l->ps, l->rs) && path_fits(m, l->ps)) {
 		l->route = m->route;
 		return 1;
 	}
@@ -116,35 +125,36 @@ static __noinline long route_step(__u32 i, void *data)
 /* Bytes i * HTTP_CHUNK.. of the right-aligned host, counted from the end. */
 static __noinline long rhost_step(__u32 i, void *data)
 {
-	struct maglb_scratch *sc = ((struct route_loop *)data)->sc;
-	__u32 n = sc->ps.have_host ? sc->ps.host_len : 0, j, at;
+	const struct http_parser *ps = ((struct route_loop *)data)->ps;
+	struct route_scratch *rs = ((struct route_loop *)data)->rs;
+	__u32 n = ps->have_host ? ps->host_len : 0, j, at;
 
 #pragma unroll
 	for (j = 0; j < HTTP_CHUNK; j++) {
 		at = i * HTTP_CHUNK + j;
-		sc->rhost[buf_idx(MAGLB_MATCH_LEN - 1 - at, MAGLB_MATCH_LEN)] =
-			at < n ? sc->ps.host[buf_idx(n - 1 - at, HTTP_HOST_MAX)] : 0;
+		rs->rhost[buf_idx(MAGLB_MATCH_LEN - 1 - at, MAGLB_MATCH_LEN)] =
+			at < n ? ps->host[buf_idx(n - 1 - at, HTTP_HOST_MAX)] : 0;
 	}
 	return 0;
 }
 
 /*
- * The route service for the parsed head in sc->ps, or NULL when no match
- * fits. vip is the listener's key; a route's service is the same key with
- * route = N.
+ * The route service for the parsed head ps, or NULL when no match fits.
+ * rs->vip holds the listener's key; a route's service is the same key
+ * with route = N.
  */
 static __always_inline struct maglb_service *
-route_pick(struct maglb_scratch *sc, const struct maglb_service *listener,
-	   struct maglb_vip_key *vip)
+route_pick(const struct http_parser *ps, struct route_scratch *rs,
+	   const struct maglb_service *listener)
 {
-	struct route_loop l = { .sc = sc, .svc_id = listener->id };
+	struct route_loop l = { .ps = ps, .rs = rs, .svc_id = listener->id };
 
 	bpf_loop(MAGLB_MATCH_LEN / HTTP_CHUNK, rhost_step, &l, 0);
 	bpf_loop(listener->n_matches, route_step, &l, 0);
 	if (!l.route)
 		return NULL;
-	vip->route = l.route;
-	return bpf_map_lookup_elem(&maglb_vips, vip);
+	rs->vip.route = l.route;
+	return bpf_map_lookup_elem(&maglb_vips, &rs->vip);
 }
 
 #endif /* MAGLB_BPF_ROUTE_H */

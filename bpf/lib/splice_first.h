@@ -12,6 +12,7 @@
 #include "http.h"
 #include "maglev.h"
 #include "route.h"
+#include "scratch.h"
 #include "splice_syn.h"
 #include "stash.h"
 
@@ -25,7 +26,7 @@ struct key_fill {
 static __noinline long key_fill_step(__u32 i, void *data)
 {
 	struct maglb_scratch *sc = ((struct key_fill *)data)->sc;
-	__u32 n = sc->ps.value_len, off = sc->ps.value_off, j, at;
+	__u32 n = sc->splice.ps.value_len, off = sc->splice.ps.value_off, j, at;
 
 	/* HTTP_CHUNK bytes per call, as in http_loop_cb. bpf_loop bounds i;
 	 * the mask is what the verifier can see (a test would let clang drop
@@ -33,8 +34,8 @@ static __noinline long key_fill_step(__u32 i, void *data)
 #pragma unroll
 	for (j = 0; j < HTTP_CHUNK; j++) {
 		at = i * HTTP_CHUNK + j;
-		sc->key.v[buf_idx(at, MAGLB_KEY_MAX)] =
-			at < n ? sc->ps.value[buf_idx(at + off, HTTP_KEY_MAX)] : 0;
+		sc->splice.key.v[buf_idx(at, MAGLB_KEY_MAX)] =
+			at < n ? sc->splice.ps.value[buf_idx(at + off, HTTP_KEY_MAX)] : 0;
 	}
 	return 0;
 }
@@ -75,7 +76,7 @@ static __always_inline bool parse_head(struct maglb_scratch *sc,
 				       const struct maglb_service *svc,
 				       const struct maglb_splice *sp)
 {
-	http_init(&sc->ps, svc->hash_type == MAGLB_HASH_COOKIE ?
+	http_init(&sc->splice.ps, svc->hash_type == MAGLB_HASH_COOKIE ?
 		  HTTP_MODE_COOKIE : HTTP_MODE_HEADER, svc->key_name,
 		  svc->key_len);
 	return stash_parse(sc, sp->payload, 0, sp->have);
@@ -98,8 +99,8 @@ static __always_inline int splice_no_route(CTX *ctx, struct pkt *p,
 	/* "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n"
 	 * "Connection: close\r\n\r\n", 64 bytes as little-endian words: a
 	 * string would go to .rodata, whose BTF clang 14 gets wrong. */
-	__u64 *w = (__u64 *)sc->grow;
-	struct seg *s = &sc->seg;
+	__u64 *w = (__u64 *)sc->splice.seg_copy;
+	struct seg *s = &sc->seg.seg;
 
 	seg_answer(s, &p->flow);
 	s->seq = cookie + 1;
@@ -120,9 +121,9 @@ static __always_inline int splice_no_route(CTX *ctx, struct pkt *p,
 	s->flags = TCP_F_ACK | TCP_F_PSH | TCP_F_FIN;
 	s->window = splice_mss(p->flow.family);
 	/* Timestamps were agreed in the handshake: keep them (RFC 7323). */
-	seg_ts_opts(s, sc->opts.ts_ok, tsval_now(), sc->opts.tsval);
-	if (seg_write(ctx, p, s, sc->grow, 64, csum_buf(sc->grow, 64),
-		      &sc->tbuf)) {
+	seg_ts_opts(s, sc->seg.opts.ts_ok, tsval_now(), sc->seg.opts.tsval);
+	if (seg_write(ctx, p, s, sc->splice.seg_copy, 64, csum_buf(sc->splice.seg_copy, 64),
+		      &sc->seg.tbuf)) {
 		*why = MAGLB_DROP_SPLICE_UNSUPPORTED;
 		return ACT_DROP;
 	}
@@ -156,7 +157,7 @@ static __always_inline void stash_init(struct maglb_splice *sp, __u32 isn,
 
 /*
  * The head is complete, or as complete as it gets: pick the route and the
- * backend from what sc->ps found, track the connection, and send the
+ * backend from what sc->splice.ps found, track the connection, and send the
  * backend our SYN. sp is the stash (in maglb_splice); plen the payload of
  * the segment in hand.
  */
@@ -166,7 +167,7 @@ static __always_inline int splice_open(CTX *ctx, struct pkt *p,
 				       struct maglb_scratch *sc, __u32 plen,
 				       __u64 now, enum maglb_reason *why)
 {
-	struct maglb_ct_entry *fwd = &sc->fwd;
+	struct maglb_ct_entry *fwd = &sc->l4.fwd;
 	struct maglb_backend *be;
 	struct key_fill fill;
 	__u32 be_id;
@@ -174,7 +175,7 @@ static __always_inline int splice_open(CTX *ctx, struct pkt *p,
 	int rc;
 
 	if (svc->n_matches) {
-		struct maglb_vip_key *vk = &sc->vip;
+		struct maglb_vip_key *vk = &sc->route.vip;
 		const struct maglb_service *r;
 
 		__builtin_memset(vk, 0, sizeof(*vk));
@@ -182,7 +183,7 @@ static __always_inline int splice_open(CTX *ctx, struct pkt *p,
 		vk->port = p->flow.dport;
 		vk->proto = p->flow.proto;
 		vk->family = p->flow.family;
-		r = route_pick(sc, svc, vk);
+		r = route_pick(&sc->splice.ps, &sc->route, svc);
 		if (!r) {
 			__u32 isn = sp->isn_client, cookie = sp->isn_cookie;
 			__u32 held = sp->have;
@@ -206,11 +207,11 @@ static __always_inline int splice_open(CTX *ctx, struct pkt *p,
 	if (splice_path_mss(p->flow.family, svc->mtu) < sp->mss)
 		sp->mss = splice_path_mss(p->flow.family, svc->mtu);
 	/* One call site per flow hash: each inlines a whole XXH64. */
-	sc->cookie_val = 0;
+	sc->cookie.val = 0;
 	if (!key_hashed(svc)) {
 		hash = maglb_flow_hash(&p->flow, svc->hash_type);
 	} else {
-		bool found = sc->ps.result == HTTP_FOUND;
+		bool found = sc->splice.ps.result == HTTP_FOUND;
 		bool gen = !found && svc->hash_type == MAGLB_HASH_COOKIE &&
 			   (svc->flags & MAGLB_SVC_F_SET_COOKIE);
 
@@ -218,17 +219,17 @@ static __always_inline int splice_open(CTX *ctx, struct pkt *p,
 			fill.sc = sc;
 			bpf_loop(MAGLB_KEY_MAX / HTTP_CHUNK, key_fill_step,
 				 &fill, 0);
-			sc->key.len = sc->ps.value_len;
+			sc->splice.key.len = sc->splice.ps.value_len;
 		} else {
 			hash = maglb_flow_hash(&p->flow, gen ? MAGLB_HASH_TUPLE :
 							     svc->fallback_hash);
 		}
 		if (gen) {
-			sc->cookie_val = hash;
-			cookie_key(&sc->key, hash);
+			sc->cookie.val = hash;
+			cookie_key(&sc->splice.key, hash);
 		}
 		if (found || gen)
-			hash = key_block_hash(&sc->key);
+			hash = key_block_hash(&sc->splice.key);
 		if (!found)
 			count_reason(gen ? MAGLB_COOKIE_GENERATED :
 					   MAGLB_KEY_FALLBACK, p->len);
@@ -239,8 +240,8 @@ static __always_inline int splice_open(CTX *ctx, struct pkt *p,
 		goto forget;
 	}
 	rc = ct_create(p, svc, be_id, be, hash, now, NULL, fwd,
-		       MAGLB_CT_F_PENDING | MAGLB_CT_F_SPLICE, &sc->rev,
-		       MAGLB_CT_F_PENDING | MAGLB_CT_F_SPLICE, &sc->key1, &sc->k4);
+		       MAGLB_CT_F_PENDING | MAGLB_CT_F_SPLICE, &sc->l4.rev,
+		       MAGLB_CT_F_PENDING | MAGLB_CT_F_SPLICE, &sc->l4.key1, &sc->l4.k4);
 	if (rc) {
 		*why = rc;
 		goto forget;
@@ -248,16 +249,16 @@ static __always_inline int splice_open(CTX *ctx, struct pkt *p,
 	count_entry(fwd, p->len, true);
 
 	sp->cookie_len = 0;
-	if (sc->cookie_val) {
+	if (sc->cookie.val) {
 		struct maglb_cookie_line *line;
 		struct maglb_ct_entry *rev;
 		__u32 id = svc->id;
 
 		line = bpf_map_lookup_elem(&maglb_cookies, &id);
-		rev = ct_lookup(&sc->key1, &sc->k4);
+		rev = ct_lookup(&sc->l4.key1, &sc->l4.k4);
 		if (line && rev && line->len <= MAGLB_COOKIE_LINE_MAX) {
 			rev->flags |= MAGLB_CT_F_SET_COOKIE;
-			rev->cookie_val = sc->cookie_val;
+			rev->cookie_val = sc->cookie.val;
 			rev->cookie_len = line->len;
 			sp->cookie_len = line->len;
 		}
@@ -301,7 +302,7 @@ static __always_inline int splice_first(CTX *ctx, struct pkt *p,
 	 * it, as a host does for a connection it does not know (RFC 9293
 	 * 3.10.7.1), so the client does not retransmit it for minutes. */
 	if (p->tcp_flags & TCP_F_FIN) {
-		struct seg *s = &sc->seg;
+		struct seg *s = &sc->seg.seg;
 
 		seg_answer(s, &p->flow);
 		s->seq = bpf_ntohl(th->ack_seq);
@@ -309,7 +310,7 @@ static __always_inline int splice_first(CTX *ctx, struct pkt *p,
 		*why = MAGLB_DROP_NO_STATE;
 		return send_back(ctx, p, sc);
 	}
-	o = &sc->opts;
+	o = &sc->seg.opts;
 	hlen = th->doff * 4;
 	plen = p->l3_off + pkt_l3_len(p) - p->l4_off - hlen;
 	if (plen > 0xffff) {
@@ -346,12 +347,12 @@ static __always_inline int splice_first(CTX *ctx, struct pkt *p,
 			*why = MAGLB_SPLICE_HEAD_DUP;
 			return stash_ack(ctx, p, sp, sc);
 		}
-		__builtin_memcpy(&sc->ps, sp->parser, sizeof(sc->ps));
+		__builtin_memcpy(&sc->splice.ps, sp->parser, sizeof(sc->splice.ps));
 		done = stash_parse(sc, sp->payload, from, from + n);
 	} else {
 		isn = bpf_ntohl(th->seq) - 1;
 		cookie = bpf_ntohl(th->ack_seq) - 1;
-		bits = cookie_check(&p->flow, isn, cookie, k, &sc->cookie);
+		bits = cookie_check(&p->flow, isn, cookie, k, &sc->splice.syncookie);
 		if (bits < 0 && plen) {
 			/* Data we hold nothing for: a head whose stash was
 			 * lost (evicted, or timed out), or a cookie that aged
@@ -378,7 +379,7 @@ static __always_inline int splice_first(CTX *ctx, struct pkt *p,
 		}
 		/* The first segment: a stash of its own replaces any older
 		 * one of this 4-tuple (the client has moved on from it). */
-		sp = &sc->sp;
+		sp = &sc->splice.sp;
 		n = seg_payload_load(ctx, p, o, hlen, plen, sp->payload);
 		if (n) {
 			*why = n;
@@ -396,7 +397,7 @@ static __always_inline int splice_first(CTX *ctx, struct pkt *p,
 		done = parse_head(sc, svc, sp);
 	}
 	if (!done && sp->have < MAGLB_HEAD_MAX) {
-		__builtin_memcpy(sp->parser, &sc->ps, sizeof(sc->ps));
+		__builtin_memcpy(sp->parser, &sc->splice.ps, sizeof(sc->splice.ps));
 		*why = MAGLB_SPLICE_HEAD_ACK;
 		return stash_ack(ctx, p, sp, sc);
 	}

@@ -9,6 +9,7 @@
 #ifndef MAGLB_BPF_SPLICE_SETUP_H
 #define MAGLB_BPF_SPLICE_SETUP_H
 
+#include "scratch.h"
 #include "splice_syn.h"
 #include "stash.h"
 
@@ -22,13 +23,13 @@ static __always_inline int splice_tw_reset(CTX *ctx, struct pkt *p,
 					   enum maglb_reason *why)
 {
 	struct tcphdr *th = tcp_hdr(p);
-	struct seg *s = &sc->seg;
+	struct seg *s = &sc->seg.seg;
 	__u32 ack = bpf_ntohl(th->ack_seq);
 
 	seg_answer(s, &p->flow);
 	s->seq = ack;
 	s->flags = TCP_F_RST;
-	if (seg_write(ctx, p, s, NULL, 0, 0, &sc->tbuf)) {
+	if (seg_write(ctx, p, s, NULL, 0, 0, &sc->seg.tbuf)) {
 		*why = MAGLB_DROP_SPLICE_UNSUPPORTED;
 		return ACT_DROP;
 	}
@@ -60,20 +61,20 @@ static __always_inline int splice_pending_do(CTX *ctx, struct pkt *p,
 		*why = MAGLB_DROP_SPLICE_UNSUPPORTED;
 		return ACT_DROP;
 	}
-	o = &sc->opts;
-	client = &sc->key1;
-	reply = &sc->key2;
+	o = &sc->seg.opts;
+	client = &sc->l4.key1;
+	reply = &sc->l4.key2;
 
 	if (ct->flags & MAGLB_CT_F_REPLY) {
 		*reply = p->flow;
 		reply_key(client, &p->flow, ct);	/* same formula back */
 		rev = ct;
-		fwd = ct_lookup(client, &sc->k4);
+		fwd = ct_lookup(client, &sc->l4.k4);
 	} else {
 		*client = p->flow;
 		fwd = ct;
 		reply_key(reply, &p->flow, ct);
-		rev = ct_lookup(reply, &sc->k4);
+		rev = ct_lookup(reply, &sc->l4.k4);
 	}
 	sp = bpf_map_lookup_elem(&maglb_splice, client);
 	if (!sp || !fwd || !rev) {
@@ -81,7 +82,7 @@ static __always_inline int splice_pending_do(CTX *ctx, struct pkt *p,
 		 * tell it (its ACK is our cookie + 1), and forget the rest. */
 		if (!(ct->flags & MAGLB_CT_F_REPLY) &&
 		    !(p->tcp_flags & TCP_F_RST)) {
-			splice_forget(client, reply, &sc->k4);
+			splice_forget(client, reply, &sc->l4.k4);
 			return splice_rst_client(ctx, p, client,
 						 bpf_ntohl(th->ack_seq) - 1, true,
 						 sc, why);
@@ -95,14 +96,14 @@ static __always_inline int splice_pending_do(CTX *ctx, struct pkt *p,
 		int n;
 
 		if (p->tcp_flags & TCP_F_RST) {
-			splice_forget(client, reply, &sc->k4);
+			splice_forget(client, reply, &sc->l4.k4);
 			*why = MAGLB_DROP_NO_STATE;
 			return ACT_DROP;
 		}
 		if (now - sp->created_ns > splice_timeout_ns) {
 			__u32 isn_cookie = sp->isn_cookie;
 
-			splice_forget(client, reply, &sc->k4);
+			splice_forget(client, reply, &sc->l4.k4);
 			return splice_rst_client(ctx, p, client, isn_cookie,
 						 true, sc, why);
 		}
@@ -141,7 +142,7 @@ wait:
 	if (p->tcp_flags & TCP_F_RST) {
 		__u32 isn_cookie = sp->isn_cookie;
 
-		splice_forget(client, reply, &sc->k4);
+		splice_forget(client, reply, &sc->l4.k4);
 		return splice_rst_client(ctx, p, client, isn_cookie, false, sc,
 					 why);
 	}
@@ -227,7 +228,7 @@ static __always_inline int splice_stash_do(CTX *ctx, struct pkt *p,
 	sc = bpf_map_lookup_elem(&maglb_scratch, &zero);
 	if (!sc)
 		return -1;
-	client = &sc->key1;
+	client = &sc->l4.key1;
 	if (reply)
 		reply_key(client, &p->flow, ct);	/* the same formula runs back */
 	else
@@ -247,7 +248,7 @@ static __always_inline int splice_stash_do(CTX *ctx, struct pkt *p,
 		*why = MAGLB_PASS_TO_TC;	/* it may have to grow */
 		return ACT_PASS;
 #else
-		if (tcpopt_load(ctx, p->l4_off, th->doff * 4, &sc->opts)) {
+		if (tcpopt_load(ctx, p->l4_off, th->doff * 4, &sc->seg.opts)) {
 			*why = MAGLB_DROP_SPLICE_UNSUPPORTED;
 			return ACT_DROP;
 		}
@@ -255,8 +256,8 @@ static __always_inline int splice_stash_do(CTX *ctx, struct pkt *p,
 		/* The backend's numbers, as splice_translate would make them */
 		return stash_send(ctx, p, sp, ct, sp->acked,
 				  bpf_ntohl(th->ack_seq) + ct->ack_add,
-				  sp->ts_ok && sc->opts.ts_ok,
-				  sc->opts.tsecr + ct->tsecr_add, sc, why);
+				  sp->ts_ok && sc->seg.opts.ts_ok,
+				  sc->seg.opts.tsecr + ct->tsecr_add, sc, why);
 #endif
 	}
 	if ((p->tcp_flags & (TCP_F_SYN | TCP_F_ACK)) == (TCP_F_SYN | TCP_F_ACK)) {
@@ -271,7 +272,7 @@ static __always_inline int splice_stash_do(CTX *ctx, struct pkt *p,
 		if ((__s32)(ack_off - sp->have) >= 0) {
 			bpf_map_delete_elem(&maglb_splice, client);
 			ct->flags &= ~MAGLB_CT_F_STASH;
-			fwd = ct_lookup(client, &sc->k4);
+			fwd = ct_lookup(client, &sc->l4.k4);
 			if (fwd)
 				fwd->flags &= ~MAGLB_CT_F_STASH;
 			return -1;
@@ -298,15 +299,15 @@ static __always_inline int splice_stash_do(CTX *ctx, struct pkt *p,
 	*why = MAGLB_PASS_TO_TC;	/* the next segment grows from this one */
 	return ACT_PASS;
 #else
-	fwd = ct_lookup(client, &sc->k4);
-	if (!fwd || tcpopt_load(ctx, p->l4_off, th->doff * 4, &sc->opts)) {
+	fwd = ct_lookup(client, &sc->l4.k4);
+	if (!fwd || tcpopt_load(ctx, p->l4_off, th->doff * 4, &sc->seg.opts)) {
 		*why = MAGLB_DROP_NO_STATE;
 		return ACT_DROP;
 	}
 	sp->acked = from;
 	count_reason(step, p->len);
 	return stash_send(ctx, p, sp, fwd, from, ack_b,
-			  sp->ts_ok && sc->opts.ts_ok, sc->opts.tsval, sc, why);
+			  sp->ts_ok && sc->seg.opts.ts_ok, sc->seg.opts.tsval, sc, why);
 #endif
 }
 

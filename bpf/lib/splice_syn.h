@@ -8,6 +8,7 @@
 #define MAGLB_BPF_SPLICE_SYN_H
 
 #include "conntrack.h"
+#include "scratch.h"
 #include "forward.h"
 #include "stash.h"
 #include "stats.h"
@@ -71,7 +72,7 @@ static __always_inline __u32 tsval_now(void)
 static __always_inline int send_back(CTX *ctx, struct pkt *p,
 				     struct maglb_scratch *sc)
 {
-	if (seg_write(ctx, p, &sc->seg, NULL, 0, 0, &sc->tbuf))
+	if (seg_write(ctx, p, &sc->seg.seg, NULL, 0, 0, &sc->seg.tbuf))
 		return ACT_DROP;
 	return egress_back(ctx, p);
 }
@@ -82,8 +83,8 @@ static __always_inline int splice_syn(CTX *ctx, struct pkt *p,
 				      enum maglb_reason *why)
 {
 	struct tcphdr *th = tcp_hdr(p);
-	struct tcp_opts *o = &sc->opts;
-	struct seg *s = &sc->seg;
+	struct tcp_opts *o = &sc->seg.opts;
+	struct seg *s = &sc->seg.seg;
 	struct maglb_secret *k;
 	__u32 zero = 0, isn, bits;
 	__u16 mss;
@@ -101,7 +102,7 @@ static __always_inline int splice_syn(CTX *ctx, struct pkt *p,
 	if (o->mss && o->mss < mss)
 		mss = o->mss;
 	seg_answer(s, &p->flow);
-	s->seq = cookie_make(&p->flow, isn, bits, k, &sc->cookie);
+	s->seq = cookie_make(&p->flow, isn, bits, k, &sc->splice.syncookie);
 	s->ack = isn + 1;
 	s->flags = TCP_F_SYN | TCP_F_ACK;
 	/* A window that ends where the stash does (stash.h): the whole
@@ -121,7 +122,7 @@ static __always_inline int splice_send_syn(CTX *ctx, struct pkt *p,
 					   struct maglb_scratch *sc,
 					   enum maglb_reason *why)
 {
-	struct seg *s = &sc->seg;
+	struct seg *s = &sc->seg.seg;
 	__u32 win = sp->window;
 	__u16 mss = sp->mss;
 
@@ -136,12 +137,12 @@ static __always_inline int splice_send_syn(CTX *ctx, struct pkt *p,
 	s->window = win > 0xffff ? 0xffff : win;	/* a SYN's is unscaled */
 	seg_syn_opts(s, mss, sp->sack_ok, sp->ts_ok, sp->tsval_client, 0,
 		     sp->wscale);
-	if (seg_write(ctx, p, s, NULL, 0, 0, &sc->tbuf)) {
+	if (seg_write(ctx, p, s, NULL, 0, 0, &sc->seg.tbuf)) {
 		*why = MAGLB_DROP_SPLICE_UNSUPPORTED;
 		return ACT_DROP;
 	}
 	count_reason(MAGLB_SPLICE_SYN, p->len);
-	return forward_to_backend(ctx, p, fwd, why, &sc->fib);
+	return forward_to_backend(ctx, p, fwd, why, &sc->l4.fib);
 }
 
 /* Setup failed: tell the client with an RST from the VIP. */
@@ -151,7 +152,7 @@ static __always_inline int splice_rst_client(CTX *ctx, struct pkt *p,
 					     struct maglb_scratch *sc,
 					     enum maglb_reason *why)
 {
-	struct seg *s = &sc->seg;
+	struct seg *s = &sc->seg.seg;
 	int action;
 
 	seg_answer(s, client);
@@ -160,11 +161,11 @@ static __always_inline int splice_rst_client(CTX *ctx, struct pkt *p,
 	count_reason(MAGLB_SPLICE_RST, p->len);
 	if (from_client)
 		return send_back(ctx, p, sc);
-	if (seg_write(ctx, p, s, NULL, 0, 0, &sc->tbuf)) {
+	if (seg_write(ctx, p, s, NULL, 0, 0, &sc->seg.tbuf)) {
 		*why = MAGLB_DROP_SPLICE_UNSUPPORTED;
 		return ACT_DROP;
 	}
-	action = forward(ctx, p, why, &sc->fib);
+	action = forward(ctx, p, why, &sc->l4.fib);
 	return action;
 }
 

@@ -36,6 +36,7 @@
 #include "forward.h"
 #include "http.h"
 #include "maps.h"
+#include "scratch.h"
 #include "tcpseg.h"
 
 _Static_assert(sizeof(struct http_parser) <= MAGLB_PARSER_BYTES,
@@ -108,7 +109,7 @@ static __always_inline void stash_pad(struct maglb_splice *sp)
  * A client segment at stream offset off: keep its bytes past what sp
  * holds, if it starts at or before that end. Returns the bytes kept (0:
  * nothing new, a duplicate or past a gap), or -1 with *why set. The
- * segment is checked whole (sc->grow is the copy) before any byte is kept.
+ * segment is checked whole (sc->splice.seg_copy is the copy) before any byte is kept.
  */
 static __always_inline int stash_take(CTX *ctx, const struct pkt *p,
 				      struct maglb_splice *sp,
@@ -124,7 +125,7 @@ static __always_inline int stash_take(CTX *ctx, const struct pkt *p,
 	if (end > MAGLB_HEAD_MAX)
 		end = MAGLB_HEAD_MAX;
 	n = end - have;
-	rc = seg_payload_load(ctx, p, &sc->opts, hlen, plen, sc->grow);
+	rc = seg_payload_load(ctx, p, &sc->seg.opts, hlen, plen, sc->splice.seg_copy);
 	if (rc) {
 		*why = rc;
 		return -1;
@@ -137,8 +138,8 @@ static __always_inline int stash_take(CTX *ctx, const struct pkt *p,
 	}
 	sp->have = have + n;
 	stash_pad(sp);
-	if (sc->opts.ts_ok)
-		sp->tsval_client = sc->opts.tsval;
+	if (sc->seg.opts.ts_ok)
+		sp->tsval_client = sc->seg.opts.tsval;
 	sp->window = bpf_ntohs(((struct tcphdr *)p->ports)->window);
 	return n;
 }
@@ -171,13 +172,13 @@ static __noinline long http_loop_cb(__u32 i, void *data)
 	return 0;
 }
 
-/* Feed the parser in sc->ps payload[from..to). True when it is done:
+/* Feed the parser in sc->splice.ps payload[from..to). True when it is done:
  * the head's end, the key and the Host, or not HTTP. */
 static __always_inline bool stash_parse(struct maglb_scratch *sc,
 					const __u8 *payload, __u32 from,
 					__u32 to)
 {
-	struct http_loop loop = { .ps = &sc->ps, .buf = payload,
+	struct http_loop loop = { .ps = &sc->splice.ps, .buf = payload,
 				  .from = from, .to = to };
 
 	if (to > from)
@@ -193,7 +194,7 @@ static __always_inline int stash_ack(CTX *ctx, struct pkt *p,
 				     const struct maglb_splice *sp,
 				     struct maglb_scratch *sc)
 {
-	struct seg *s = &sc->seg;
+	struct seg *s = &sc->seg.seg;
 
 	seg_answer(s, &p->flow);
 	s->seq = sp->isn_cookie + 1;
@@ -201,7 +202,7 @@ static __always_inline int stash_ack(CTX *ctx, struct pkt *p,
 	s->flags = TCP_F_ACK;
 	s->window = stash_window(sp);
 	seg_ts_opts(s, sp->ts_ok, sp->tsval_ours, sp->tsval_client);
-	if (seg_write(ctx, p, s, NULL, 0, 0, &sc->tbuf))
+	if (seg_write(ctx, p, s, NULL, 0, 0, &sc->seg.tbuf))
 		return ACT_DROP;
 	return egress_back(ctx, p);
 }
@@ -218,7 +219,7 @@ static __always_inline int stash_send(CTX *ctx, struct pkt *p,
 				      __u32 tsecr_b, struct maglb_scratch *sc,
 				      enum maglb_reason *why)
 {
-	struct seg *s = &sc->seg;
+	struct seg *s = &sc->seg.seg;
 	const __u8 *data;
 	__u32 n;
 
@@ -239,11 +240,11 @@ static __always_inline int stash_send(CTX *ctx, struct pkt *p,
 	 * end, or the last one ends at `have`, where the padding is. */
 	data = sp->payload + buf_idx(from, MAGLB_HEAD_MAX);
 	if (n > MAGLB_SEG_MAX ||
-	    seg_write(ctx, p, s, data, n, csum_buf(data, n), &sc->tbuf)) {
+	    seg_write(ctx, p, s, data, n, csum_buf(data, n), &sc->seg.tbuf)) {
 		*why = MAGLB_DROP_SPLICE_UNSUPPORTED;
 		return ACT_DROP;
 	}
-	return forward_to_backend(ctx, p, fwd, why, &sc->fib);
+	return forward_to_backend(ctx, p, fwd, why, &sc->l4.fib);
 }
 
 /* Payload per segment toward a backend that said MSS mss (0: none, so

@@ -37,6 +37,15 @@ struct tcp_hdr_buf {
 	} l3;
 };
 
+/* The segment step's part of the per-CPU scratch (scratch.h), shared by
+ * every feature that reads a segment's options or writes a segment: the
+ * splice path, the steady-state translation, cookie insertion. */
+struct seg_scratch {
+	struct tcp_opts opts;		/* the segment in hand's options */
+	struct seg seg;			/* the segment being written */
+	struct tcp_hdr_buf tbuf;	/* its headers, as seg_write() builds them */
+};
+
 static __always_inline __u64 sum_words(const void *buf, __u32 len, __u64 s)
 {
 	const __u16 *w = buf;
