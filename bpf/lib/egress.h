@@ -8,7 +8,7 @@
  * own, a bridge or a tunnel never, and the kernel drops a refused frame
  * after our verdict, where the program cannot see it. The node's other
  * devices are not ours to change, so XDP frames go only where maglb_egress
- * (filled by the agent from netlink, user/egress.c) says they are taken.
+ * (filled by the agent from netlink, user/datapath/egress.c) says they are taken.
  *
  * Every other packet takes the kernel path: XDP_PASS with the MACs as they
  * arrived and XDP metadata naming the egress device (MAGLB_HANDOFF_FWD);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
  * maglev.h - pick a backend id from a service's live Maglev ring. The ring
- * is built by user/maglev.c; the slot index comes from include/maglb_hash.h
+ * is built by user/model/maglev.c; the slot index comes from include/maglb_hash.h
  * so `maglb lookup` computes the same answer.
  */
 #ifndef MAGLB_BPF_MAGLEV_H
