@@ -7,12 +7,14 @@
  *
  * Each case edits one fixture (one string replaced) and loads the set.
  */
+#define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include "common/addr.h"
 #include "input/addrpool.h"
+#include "input/cfgparse.h"
 #include "input/load.h"
 #include "testlib.h"
 
@@ -51,7 +53,69 @@ static char *slurp(const char *path)
 	return buf;
 }
 
-/* The fixtures with edits applied, written to a temp dir, then loaded. */
+/*
+ * The API server's side, for the rows that need it: the Gateway and route
+ * fixtures become the documents a watcher would hand over (labelled as
+ * kubeapi.c labels them), through the same cfg_source.manifests() the
+ * agent uses. Services and slices stay files.
+ */
+static bool via_api;
+static char *api_text[N_FIXTURES];
+
+static int api_manifests(void *arg, struct cfg_doc **docs, int *n)
+{
+	int i;
+
+	for (i = 0; i < N_FIXTURES; i++) {
+		yaml_parser_t ps;
+
+		if (!api_text[i])
+			continue;
+		yaml_parser_initialize(&ps);
+		yaml_parser_set_input_string(&ps, (const unsigned char *)api_text[i],
+					     strlen(api_text[i]));
+		for (;;) {
+			struct cfg_doc *t = realloc(*docs, (*n + 1) * sizeof(*t));
+			yaml_node_t *root, *meta;
+			struct cfg_ctx c;
+
+			if (!t)
+				return -1;
+			*docs = t;
+			t = &t[*n];
+			memset(t, 0, sizeof(*t));
+			if (!yaml_parser_load(&ps, &t->doc))
+				return -1;
+			if (!(root = yaml_document_get_root_node(&t->doc))) {
+				yaml_document_delete(&t->doc);
+				break;
+			}
+			c = (struct cfg_ctx){ .doc = &t->doc };
+			meta = cfg_get(&c, root, "metadata");
+			if (asprintf(&t->own, "apiserver %s %s/%s",
+				     cfg_scalar(cfg_get(&c, root, "kind")),
+				     cfg_scalar(cfg_get(&c, meta, "namespace")) ?: "default",
+				     cfg_scalar(cfg_get(&c, meta, "name"))) < 0)
+				return -1;
+			t->file = t->own;
+			(*n)++;
+		}
+		yaml_parser_delete(&ps);
+	}
+	return 0;
+}
+
+static int no_objects(void *arg, const char *ns, const char *name,
+		      cfg_object_fn fn, void *fnarg)
+{
+	return 0;
+}
+
+static const struct cfg_source api_source = {
+	.objects = no_objects, .manifests = api_manifests };
+
+/* The fixtures with edits applied, written to a temp dir, then loaded
+ * (with via_api, the Gateway and the route through api_source). */
 static struct maglb_config *load_edited(const struct edit *e, int n_edits,
 					char *err, size_t errlen)
 {
@@ -93,6 +157,11 @@ static struct maglb_config *load_edited(const struct edit *e, int n_edits,
 			free(text);
 			text = t;
 		}
+		if (via_api && (i == F_GATEWAY || i == F_ROUTE)) {
+			api_text[i] = skip ? (free(text), NULL) : text;
+			paths[i][0] = 0;
+			continue;
+		}
 		snprintf(paths[i], sizeof(paths[i]), "/tmp/maglb-gw-test-%d-%d%s",
 			 getpid(), i, strstr(fixtures[i], ".json") ? ".json" : ".yaml");
 		f = fopen(paths[i], "w");
@@ -102,9 +171,13 @@ static struct maglb_config *load_edited(const struct edit *e, int n_edits,
 		if (!skip)
 			list[k++] = paths[i];
 	}
-	cfg = config_load_files(list, k, NULL, err, errlen);
-	for (i = 0; i < N_FIXTURES; i++)
-		unlink(paths[i]);
+	cfg = config_load_files(list, k, via_api ? &api_source : NULL, err, errlen);
+	for (i = 0; i < N_FIXTURES; i++) {
+		if (paths[i][0])
+			unlink(paths[i]);
+		free(api_text[i]);
+		api_text[i] = NULL;
+	}
 	return cfg;
 }
 
@@ -467,6 +540,108 @@ static int check_grant(const struct grant_case *c)
 	return 0;
 }
 
+/* From the API server, a fault is the object's status, not the config's
+ * end: what maglb cannot serve is reported and left out, the rest runs. */
+static const struct api_case {
+	const char *name;
+	struct edit e[3];
+	int n_e;
+	bool served;			/* cookie-route is a service */
+	const char *also;		/* and so is this one */
+	const char *route_reason;	/* cookie-route's parent: NULL, all true */
+	bool on_resolved;		/* the reason is ResolvedRefs' */
+	const char *route_msg;
+	const char *policy_reason;	/* NULL: Accepted */
+	int attached;			/* attachedRoutes of listener "http" */
+	const char *https_reason;	/* a listener "https", if added */
+} api_cases[] = {
+	{ "api_seed_is_served_and_every_object_reported", {}, 0, true, NULL,
+	  NULL, false, NULL, NULL, 1 },
+	{ "api_route_maglb_cannot_serve_is_reported_and_left_out",
+	  { { F_ROUTE, "      backendRefs:\n", "      filters: []\n      backendRefs:\n" } }, 1,
+	  false, NULL, "UnsupportedValue", false,
+	  "HTTPRoute default/cookie-route: spec.rules[0].filters: not supported by maglb", NULL, 0 },
+	{ "api_bad_route_leaves_the_good_one_served",
+	  { { F_ROUTE, "      backendRefs:\n", "      filters: []\n      backendRefs:\n" },
+	    { F_ROUTE, "          port: 3000\n", "          port: 3000\n"
+	      "---\napiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\n"
+	      "metadata: {name: other-route, namespace: default}\nspec:\n"
+	      "  parentRefs: [{name: load-balancing-gateway}]\n"
+	      "  rules: [{backendRefs: [{name: backend, port: 3000}]}]\n" } }, 2,
+	  false, "other-route", "UnsupportedValue", false, "filters: not supported", NULL, 1 },
+	{ "api_policy_that_fails_is_reported_and_the_route_served_without_it",
+	  { { F_ROUTE, "ttl: 60s", "ttl: 60d" } }, 1, true, NULL, NULL, false, NULL, "Invalid", 1 },
+	{ "api_backend_of_another_namespace_without_a_grant_is_not_resolved",
+	  { { F_ROUTE, "        - name: backend\n", "        - name: backend\n          namespace: other\n" } }, 1,
+	  false, NULL, "RefNotPermitted", true, "needs a ReferenceGrant in other", NULL, 0 },
+	{ "api_https_listener_is_reported_and_the_route_takes_the_http_one",
+	  { { F_GATEWAY, "      port: 80\n", "      port: 80\n    - name: https\n      protocol: HTTPS\n      port: 443\n" } }, 1,
+	  true, NULL, NULL, false, NULL, NULL, 1, "UnsupportedProtocol" },
+};
+
+static const struct st_listener *st_listener(const struct st_object *o, const char *name)
+{
+	int i;
+
+	for (i = 0; o && i < o->n_listeners; i++)
+		if (!strcmp(o->listeners[i].name, name))
+			return &o->listeners[i];
+	return NULL;
+}
+
+static int check_api(const struct api_case *c)
+{
+	char err[CFG_ERR_LEN] = "";
+	struct maglb_config *cfg;
+	const struct st_object *gw, *rt, *pol;
+	const struct st_listener *l;
+	const struct st_cond *rc;
+
+	via_api = true;
+	cfg = load_edited(c->e, c->n_e, err, sizeof(err));
+	via_api = false;
+	ASSERT_TRUE(cfg, "rejected: %s", err);
+	ASSERT_TRUE(!config_find(cfg, "cookie-route") == !c->served,
+		    "cookie-route %s", c->served ? "missing" : "served");
+	ASSERT_TRUE(!c->also || config_find(cfg, c->also), "%s missing", c->also);
+	gw = st_find(&cfg->status, ST_GATEWAY, "default", "load-balancing-gateway");
+	rt = st_find(&cfg->status, ST_ROUTE, "default", "cookie-route");
+	pol = st_find(&cfg->status, ST_POLICY, "default", "cookie-policy");
+	ASSERT_TRUE(gw && rt && pol, "report lacks the Gateway, route or policy");
+	ASSERT_TRUE(gw->from_api && gw->accepted.ok, "Gateway not accepted from the API");
+	ASSERT_TRUE(gw->n_addrs == 1 && gw->addrs[0].v4 == htonl(0x0a606464),
+		    "Gateway addresses: %d", gw->n_addrs);
+	l = st_listener(gw, "http");
+	ASSERT_TRUE(l && l->accepted.ok, "listener http missing or not accepted");
+	ASSERT_EQ(l->attached, c->attached);
+	if (c->https_reason) {
+		l = st_listener(gw, "https");
+		ASSERT_TRUE(l && !l->accepted.ok && !strcmp(l->accepted.reason, c->https_reason),
+			    "listener https: %s", l ? l->accepted.reason : "missing");
+	}
+	ASSERT_TRUE(rt->n_refs == 1 && !strcmp(rt->refs[0].name, "load-balancing-gateway"),
+		    "route parents: %d", rt->n_refs);
+	rc = c->on_resolved ? &rt->refs[0].resolved : &rt->refs[0].accepted;
+	if (c->route_reason) {
+		ASSERT_TRUE(!rc->ok && !strcmp(rc->reason, c->route_reason),
+			    "route condition %s, want %s", rc->ok ? "True" : rc->reason, c->route_reason);
+		ASSERT_TRUE(strstr(rc->message, c->route_msg), "message \"%s\" lacks \"%s\"",
+			    rc->message, c->route_msg);
+	} else {
+		ASSERT_TRUE(rt->refs[0].accepted.ok && rt->refs[0].resolved.ok,
+			    "route parent: %s %s", rt->refs[0].accepted.reason,
+			    rt->refs[0].accepted.message);
+	}
+	if (c->policy_reason)
+		ASSERT_TRUE(!pol->accepted.ok && !strcmp(pol->accepted.reason, c->policy_reason),
+			    "policy: %s", pol->accepted.ok ? "accepted" : pol->accepted.reason);
+	else
+		ASSERT_TRUE(pol->accepted.ok && pol->n_refs == 1 &&
+			    !strcmp(pol->refs[0].name, "cookie-route"), "policy ancestors");
+	config_free(cfg);
+	return 0;
+}
+
 /* A second Gateway and a route to it, for the pool cases. */
 #define OTHER_GATEWAY \
 	"---\napiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\n" \
@@ -679,6 +854,8 @@ int main(void)
 	for (i = 0; i < sizeof(addr_cases) / sizeof(addr_cases[0]); i++)
 		test_report(addr_cases[i].name, check_addr(&addr_cases[i]));
 	RUN_TEST(pool_used_up_is_an_error_naming_the_gateway);
+	for (i = 0; i < sizeof(api_cases) / sizeof(api_cases[0]); i++)
+		test_report(api_cases[i].name, check_api(&api_cases[i]));
 	for (i = 0; i < sizeof(grant_cases) / sizeof(grant_cases[0]); i++)
 		test_report(grant_cases[i].name, check_grant(&grant_cases[i]));
 	for (i = 0; i < sizeof(class_cases) / sizeof(class_cases[0]); i++)

@@ -45,6 +45,10 @@ struct obj {
 	const char *name, *ns;
 	char label[160];	/* "HTTPRoute default/cookie-route: spec" */
 	bool ours;		/* a Gateway of maglb's class (gateway_classes) */
+	bool from_api;		/* from the API server: its faults go to status */
+	bool bad;		/* a policy that failed its checks (from_api) */
+	long generation;	/* metadata.generation */
+	int st;			/* its entry in cfg->status, -1: none yet */
 	/* a Gateway's addresses, decided by gateway_addresses() */
 	union maglb_addr addrs[MAX_ADDRS];
 	__u8 fams[MAX_ADDRS];
@@ -62,6 +66,14 @@ struct gw {
 	const struct cfg_source *src;
 	struct cfg_ctx *dc;	/* the maglb config's document */
 	yaml_node_t *defaults;	/* its gateway: block */
+	char *err;		/* where cfg_fail writes */
+	/* While a route from the API server is turned into services: what
+	 * a failure means for its status (see route_status). */
+	const char *why;	/* a Gateway API reason */
+	bool why_resolved;	/* ResolvedRefs, not Accepted */
+	struct attach { struct obj *gw; const char *listener; } *att;
+	int n_att;
+	char missing[ST_MSG_LEN];	/* a backendRef's Service not found */
 };
 
 static const struct { const char *kind, *api; enum obj_kind k; } kinds[] = {
@@ -117,10 +129,13 @@ static int read_object(struct gw *g, struct cfg_ctx *c, yaml_node_t *root,
 	memset(o, 0, sizeof(*o));
 	o->c = *c;
 	o->root = root;
+	o->st = -1;
+	o->from_api = c->no_lines;	/* built from the API server's JSON */
 	if (!(meta = cfg_need(c, root, kind, "metadata", p, "")) ||
 	    !(o->name = cfg_scalar(cfg_get(c, meta, "name"))))
 		return cfg_fail(c, meta ? meta : root, p, "needs metadata.name");
 	o->ns = opt_str(c, meta, "namespace", "default");
+	o->generation = strtol(opt_str(c, meta, "generation", "0"), NULL, 10);
 	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
 		size_t l = strlen(kinds[i].api);
 
@@ -220,6 +235,55 @@ static int read_listener(struct gw *g, struct obj *o, yaml_node_t *n,
 	return 0;
 }
 
+/* ---- status (model/status.h) ------------------------------------------
+ *
+ * Every object maglb reads gets an entry in cfg->status. An object from the
+ * API server that maglb cannot serve is reported there (Accepted: False,
+ * with the message file mode prints as an error) and left out, so one bad
+ * HTTPRoute never stops the others; from a file, it is an error as
+ * before, and the running config stays.
+ */
+static struct st_object *st_of(struct gw *g, struct obj *o)
+{
+	static const enum st_kind kinds_st[] = {
+		[K_CLASS] = ST_CLASS, [K_GATEWAY] = ST_GATEWAY,
+		[K_ROUTE] = ST_ROUTE, [K_POLICY] = ST_POLICY };
+	struct st_object *e;
+
+	if (o->st >= 0)
+		return &g->cfg->status.objs[o->st];
+	e = st_add(&g->cfg->status, kinds_st[o->kind],
+		   o->kind == K_CLASS ? "" : o->ns, o->name, o->generation);
+	if (!e)
+		return NULL;
+	e->from_api = o->from_api;
+	o->st = g->cfg->status.n - 1;
+	return e;
+}
+
+/* The error cfg_fail just wrote, for a status message: without the
+ * "apiserver KIND NS/NAME: " that names the object the status is on. */
+static const char *err_text(struct gw *g)
+{
+	const char *e = g->err;
+
+	if (!strncmp(e, "apiserver ", 10) && (e = strstr(e, ": ")))
+		return e + 2;
+	return g->err;
+}
+
+/* A fault of an object from the API server: kept for its status, and the
+ * error buffer cleared. Returns 0 (go on) for those, -1 for a file's. */
+static int fault(struct gw *g, struct obj *o, struct st_cond *c,
+		 const char *reason)
+{
+	if (!o->from_api || !c)
+		return -1;
+	st_set(c, reason, "%s", err_text(g));
+	g->err[0] = 0;
+	return 0;
+}
+
 /* ---- GatewayClass -----------------------------------------------------
  *
  * maglb serves the Gateways whose GatewayClass names maglb's controller
@@ -256,8 +320,16 @@ static int gateway_classes(struct gw *g)
 			return cfg_fail(g->dc, f, p, "\"%s\" is not DOMAIN/PATH, such as %s",
 					mine, MAGLB_CONTROLLER_NAME);
 	}
-	for (i = 0; i < g->n; i++)
-		any |= g->objs[i].kind == K_CLASS;
+	for (i = 0; i < g->n; i++) {
+		struct obj *o = &g->objs[i];
+
+		if (o->kind != K_CLASS)
+			continue;
+		any = true;
+		ctl = cfg_scalar(cfg_get(&o->c, o->spec, "controllerName"));
+		if (ctl && !strcmp(ctl, mine) && !st_of(g, o))	/* Accepted */
+			return cfg_fail(&o->c, o->root, o->label, "out of memory");
+	}
 	for (i = 0; i < g->n; i++) {
 		struct obj *o = &g->objs[i];
 
@@ -396,9 +468,11 @@ static int gateway_addresses(struct gw *g)
 		if (o->kind != K_GATEWAY || !o->ours)
 			continue;
 		snprintf(p, sizeof(p), "%s.addresses", o->label);
-		if (cfg_seq_len(given))
+		if (cfg_seq_len(given)) {
 			rc = addr_list(&o->c, given, p, true, o);
-		else if (g->defaults &&
+			if (rc && !(rc = fault(g, o, &st_of(g, o)->accepted, "UnsupportedAddress")))
+				o->ours = false;	/* reported; nothing served */
+		} else if (g->defaults &&
 			 cfg_seq_len(given = cfg_get(g->dc, g->defaults, "addresses")))
 			rc = addr_list(g->dc, given, "gateway.addresses", false, o);
 		else
@@ -437,13 +511,75 @@ static int gateway_addresses(struct gw *g)
 					    &o->addrs[o->n_addrs]))
 				o->fams[o->n_addrs++] = pools[k].family;
 		}
-		if (!o->n_addrs)
+		if (!o->n_addrs) {
 			rc = cfg_fail(&o->c, o->root, o->label,
 				      "Gateway %s/%s has no address: gateway.addressPool is used up; set spec.addresses, or widen the pool",
 				      o->ns, o->name);
+			if (!(rc = fault(g, o, &st_of(g, o)->accepted, "AddressNotAssigned")))
+				o->ours = false;
+		}
 	}
 	free(from_pool);
+	/* What status.addresses will say. */
+	for (i = 0; i < g->n && !rc; i++) {
+		struct obj *o = &g->objs[i];
+		struct st_object *e;
+
+		if (o->kind != K_GATEWAY || !o->ours)
+			continue;
+		if (!(e = st_of(g, o)))
+			return -1;
+		memcpy(e->addrs, o->addrs, sizeof(e->addrs));
+		memcpy(e->fams, o->fams, sizeof(e->fams));
+		e->n_addrs = o->n_addrs;
+	}
 	return rc;
+}
+
+/* Each listener of our Gateways, for status: what read_listener thinks of
+ * it. Never an error here: a file's bad listener is one when a route
+ * attaches to it (route_parent), as before. */
+static int gateway_listeners(struct gw *g)
+{
+	int i, j, notes = g->cfg->n_notes;	/* route_parent notes them */
+
+	for (i = 0; i < g->n; i++) {
+		struct obj *o = &g->objs[i];
+		struct st_object *e;
+		yaml_node_t *lsn;
+		char p[PATH_LEN];
+
+		if (o->kind != K_GATEWAY || !o->ours)
+			continue;
+		if (!(e = st_of(g, o)))
+			return -1;
+		if (get_list(&o->c, o->spec, o->label, "listeners", p, &lsn)) {
+			st_set(&e->accepted, "Invalid", "%s", err_text(g));
+			g->err[0] = 0;
+			continue;
+		}
+		for (j = 0; j < cfg_seq_len(lsn) && j < ST_MAX_LISTENERS; j++) {
+			struct st_listener *sl = &e->listeners[e->n_listeners++];
+			yaml_node_t *n = cfg_seq_at(&o->c, lsn, j);
+			struct listener l = {};
+			char lp[PATH_LEN];
+
+			snprintf(lp, sizeof(lp), "%s[%d]", p, j);
+			snprintf(sl->name, sizeof(sl->name), "%s",
+				 opt_str(&o->c, n, "name", ""));
+			sl->accepted.ok = sl->resolved.ok = true;
+			if (read_listener(g, o, n, lp, &l)) {
+				const char *proto = opt_str(&o->c, n, "protocol", "");
+
+				st_set(&sl->accepted, strcmp(proto, "HTTP") && strcmp(proto, "TCP") &&
+				       strcmp(proto, "UDP") ? "UnsupportedProtocol" : "UnsupportedValue",
+				       "%s", err_text(g));
+				g->err[0] = 0;
+			}
+		}
+	}
+	g->cfg->n_notes = notes;
+	return 0;
 }
 
 /* ---- BackendTrafficPolicy -------------------------------------------- */
@@ -521,15 +657,27 @@ static int route_policy(struct gw *g, const struct obj *route,
 	for (i = 0; i < g->n; i++) {
 		struct obj *p = &g->objs[i];
 
-		if (p->kind != K_POLICY)
+		if (p->kind != K_POLICY || p->bad)
 			continue;
 		lvl = policy_targets(p, route, gwo->ns, gwo->name);
 		if (!lvl || lvl < best)
 			continue;
-		if (lvl == best)
-			return cfg_fail(&p->c, p->root, p->label,
-					"targets HTTPRoute %s/%s as BackendTrafficPolicy %s/%s does; give it one policy",
-					route->ns, route->name, (*out)->ns, (*out)->name);
+		if (lvl == best) {
+			struct obj *q = *out;
+
+			cfg_fail(&p->c, p->root, p->label,
+				 "targets HTTPRoute %s/%s as BackendTrafficPolicy %s/%s does; give it one policy",
+				 route->ns, route->name, q->ns, q->name);
+			if (!p->from_api && !q->from_api)
+				return -1;
+			/* Both are reported, and neither applies. */
+			st_set(&st_of(g, q)->accepted, "Conflicted", "%s", err_text(g));
+			st_set(&st_of(g, p)->accepted, "Conflicted", "%s", err_text(g));
+			g->err[0] = 0;
+			p->bad = q->bad = true;
+			*out = NULL;
+			return route_policy(g, route, gwo, out);
+		}
 		best = lvl;
 		*out = p;
 	}
@@ -638,6 +786,8 @@ static int route_parent(struct gw *g, struct obj *r, yaml_node_t *ref,
 	    cfg_uint(c, f, p, 1, 65535, &port))
 		return -1;
 	*gwo = find(g, K_GATEWAY, ns, name);
+	if (!*gwo && r->from_api)
+		return 0;	/* not one we know: not ours to report on */
 	if (!*gwo)
 		return cfg_fail(c, ref, path, "Gateway %s/%s is not among the manifests", ns, name);
 	if (!(*gwo)->ours)
@@ -651,17 +801,23 @@ static int route_parent(struct gw *g, struct obj *r, yaml_node_t *ref,
 		char lp[PATH_LEN];
 
 		snprintf(lp, sizeof(lp), "%s[%d]", p, i);
-		if (read_listener(g, *gwo, cfg_seq_at(&(*gwo)->c, lsn, i), lp, &l))
-			return -1;
+		if (read_listener(g, *gwo, cfg_seq_at(&(*gwo)->c, lsn, i), lp, &l)) {
+			if (!r->from_api)
+				return -1;
+			g->err[0] = 0;	/* the Gateway's status says why */
+			continue;
+		}
 		if ((section && strcmp(section, l.name)) || (port && port != l.port))
 			continue;
 		if (!l.all_namespaces && strcmp(ns, r->ns))
 			continue;	/* allowedRoutes: Same */
 		ls[k++] = l;
 	}
-	if (!k)
+	if (!k) {
+		g->why = "NoMatchingParent";
 		return cfg_fail(c, ref, path, "matches no listener of Gateway %s/%s that admits routes from namespace %s",
 				ns, name, r->ns);
+	}
 	return k;
 }
 
@@ -763,9 +919,12 @@ static int route_backends(struct gw *g, struct obj *r, yaml_node_t *rule,
 		if (!(f = cfg_need(c, ref, p, "name", q, "")) || cfg_str(c, f, q, &e.name))
 			return -1;
 		e.ns = opt_str(c, ref, "namespace", r->ns);
-		if (strcmp(e.ns, r->ns) && !granted(g, r, e.ns, e.name))
+		if (strcmp(e.ns, r->ns) && !granted(g, r, e.ns, e.name)) {
+			g->why = "RefNotPermitted";
+			g->why_resolved = true;
 			return cfg_fail(c, ref, p, "Service %s/%s: a Service in another namespace needs a ReferenceGrant in %s that lets HTTPRoutes of %s refer to it",
 					e.ns, e.name, e.ns, r->ns);
+		}
 		if (!(f = cfg_need(c, ref, p, "port", q, " (a Service port)")) ||
 		    cfg_uint(c, f, q, 1, 65535, &port))
 			return -1;
@@ -778,9 +937,12 @@ static int route_backends(struct gw *g, struct obj *r, yaml_node_t *rule,
 			rc = g->src->objects(g->src->arg, e.ns, e.name, from_source, &sa);
 		if (!rc)
 			rc = feed(g, &e, K_SLICE);
-		if (!rc && !e.have_service && !e.n_eps)
+		if (!rc && !e.have_service && !e.n_eps) {
 			config_note(g->cfg, "%s: Service %s/%s: not found, no backends yet",
 				    p, e.ns, e.name);
+			snprintf(g->missing, sizeof(g->missing),
+				 "Service %s/%s: not found, no backends yet", e.ns, e.name);
+		}
 		if (!rc)
 			rc = endpoints_append(&e, weight, k, svc, c, ref, p);
 		endpoints_free(&e);
@@ -860,6 +1022,91 @@ static int add_member(struct gw *g, const struct member *mb)
 	return 0;
 }
 
+/* The status entry for one parentRef of r, when it names one of our
+ * Gateways: Accepted and ResolvedRefs until something says otherwise. */
+static int route_ref(struct gw *g, struct obj *r, yaml_node_t *ref)
+{
+	struct cfg_ctx *c = &r->c;
+	const char *ns = opt_str(c, ref, "namespace", r->ns);
+	const char *name = opt_str(c, ref, "name", "");
+	struct obj *gwo = find(g, K_GATEWAY, ns, name);
+	struct st_object *e = st_of(g, r);
+	struct st_ref *sr;
+
+	if (!e)
+		return -1;
+	if (!gwo || !gwo->ours || e->n_refs >= ST_MAX_PARENTS)
+		return 0;
+	sr = &e->refs[e->n_refs++];
+	snprintf(sr->kind, sizeof(sr->kind), "Gateway");
+	snprintf(sr->ns, sizeof(sr->ns), "%s", ns);
+	snprintf(sr->name, sizeof(sr->name), "%s", name);
+	snprintf(sr->section, sizeof(sr->section), "%s", opt_str(c, ref, "sectionName", ""));
+	sr->port = strtoul(opt_str(c, ref, "port", "0"), NULL, 10);
+	sr->accepted.ok = sr->resolved.ok = true;
+	return 0;
+}
+
+static int add_services(struct gw *g, struct obj *r);
+
+/* One route's services. From the API server, a route maglb cannot serve
+ * is reported on each of its parents, what it had added is taken back,
+ * and the others go on. */
+static int route_status(struct gw *g, struct obj *r)
+{
+	struct maglb_config *cfg = g->cfg;
+	int n_svc = cfg->n_services, n_mem = g->n_mem, i, j;
+	struct st_object *e = st_of(g, r);
+	yaml_node_t *parents;
+
+	if (!e)
+		return -1;
+	g->why = "UnsupportedValue";
+	g->why_resolved = false;
+	g->n_att = 0;
+	g->missing[0] = 0;
+	i = add_services(g, r);
+	e = st_of(g, r);	/* the report may have grown meanwhile */
+	if (i) {
+		if (!r->from_api)
+			return -1;
+		while (cfg->n_services > n_svc) {
+			struct cfg_service *s = &cfg->services[--cfg->n_services];
+
+			free(s->backends);
+			free(s->matches);
+		}
+		while (g->n_mem > n_mem)
+			free(g->mem[--g->n_mem].m);
+		/* It failed before its parents were read: report on each. */
+		parents = cfg_get(&r->c, r->spec, "parentRefs");
+		for (i = 0; !e->n_refs && i < cfg_seq_len(parents); i++)
+			if (route_ref(g, r, cfg_seq_at(&r->c, parents, i)))
+				return -1;
+		e = st_of(g, r);
+		for (i = 0; i < e->n_refs; i++)
+			st_set(g->why_resolved ? &e->refs[i].resolved : &e->refs[i].accepted,
+			       g->why, "%s", err_text(g));
+		g->err[0] = 0;
+		return 0;
+	}
+	for (i = 0; i < e->n_refs && g->missing[0]; i++)
+		st_set(&e->refs[i].resolved, "BackendNotFound", "%s", g->missing);
+	/* attachedRoutes: once per route and listener */
+	for (i = 0; i < g->n_att; i++) {
+		struct st_object *ge = st_of(g, g->att[i].gw);
+		bool seen = false;
+
+		for (j = 0; j < i; j++)
+			seen |= g->att[j].gw == g->att[i].gw &&
+				!strcmp(g->att[j].listener, g->att[i].listener);
+		for (j = 0; ge && !seen && j < ge->n_listeners; j++)
+			if (!strcmp(ge->listeners[j].name, g->att[i].listener))
+				ge->listeners[j].attached++;
+	}
+	return 0;
+}
+
 static int add_services(struct gw *g, struct obj *r)
 {
 	struct listener ls[8];
@@ -877,11 +1124,21 @@ static int add_services(struct gw *g, struct obj *r)
 		char rp[PATH_LEN];
 
 		snprintf(rp, sizeof(rp), "%s[%d]", p, i);
+		if (route_ref(g, r, cfg_seq_at(&r->c, parents, i)))
+			return cfg_fail(&r->c, r->root, r->label, "out of memory");
 		k = route_parent(g, r, cfg_seq_at(&r->c, parents, i), rp, &gwo, ls, 8);
 		if (k < 0)
 			return -1;
 		if (!k)
 			continue;
+		for (j = 0; j < k; j++) {
+			struct attach *t = realloc(g->att, (g->n_att + 1) * sizeof(*t));
+
+			if (!t)
+				return cfg_fail(&r->c, r->root, r->label, "out of memory");
+			g->att = t;
+			g->att[g->n_att++] = (struct attach){ gwo, ls[j].name };
+		}
 		if (route_policy(g, r, gwo, &pol))
 			return -1;
 		na = gwo->n_addrs;
@@ -938,6 +1195,69 @@ static int add_services(struct gw *g, struct obj *r)
 		}
 	}
 	return 0;
+}
+
+/* Every policy's checks, before any route: one from the API server that
+ * fails them is reported and left out, so the routes it targets are served
+ * as if it were not there (SourceIP). */
+static int policies_check(struct gw *g)
+{
+	char sp[PATH_LEN];
+	int i, rc;
+
+	for (i = 0; i < g->n; i++) {
+		struct obj *o = &g->objs[i];
+		struct cfg_service tmp = { .proto = IPPROTO_TCP };
+
+		if (o->kind != K_POLICY)
+			continue;
+		if (!st_of(g, o))
+			return -1;
+		rc = check_policy(o);
+		snprintf(sp, sizeof(sp), "%s.loadBalancer", o->label);
+		if (!rc)
+			rc = parse_hash(&o->c, cfg_get(&o->c, o->spec, "loadBalancer"), sp, &tmp);
+		snprintf(sp, sizeof(sp), "%s.healthCheck", o->label);
+		if (!rc)
+			rc = parse_health(&o->c, cfg_get(&o->c, o->spec, "healthCheck"), sp,
+					  &tmp.health);
+		if (rc && fault(g, o, &st_of(g, o)->accepted, "Invalid"))
+			return -1;
+		o->bad = rc;
+	}
+	return 0;
+}
+
+/* A policy's ancestors: what it targets, with its verdict on each. */
+static void policy_ancestors(struct gw *g)
+{
+	static const char *const keys[] = { "targetRef", "targetRefs" };
+	int i, j, t;
+
+	for (i = 0; i < g->n; i++) {
+		struct obj *o = &g->objs[i];
+		struct st_object *e;
+
+		if (o->kind != K_POLICY || !(e = st_of(g, o)))
+			continue;
+		for (t = 0; t < 2; t++) {
+			yaml_node_t *n = cfg_get(&o->c, o->spec, keys[t]);
+			int k = t ? cfg_seq_len(n) : (n ? 1 : 0);
+
+			for (j = 0; j < k && e->n_refs < ST_MAX_PARENTS; j++) {
+				yaml_node_t *tr = t ? cfg_seq_at(&o->c, n, j) : n;
+				struct st_ref *r = &e->refs[e->n_refs++];
+
+				snprintf(r->kind, sizeof(r->kind), "%s", opt_str(&o->c, tr, "kind", ""));
+				snprintf(r->ns, sizeof(r->ns), "%s", o->ns);
+				snprintf(r->name, sizeof(r->name), "%s", opt_str(&o->c, tr, "name", ""));
+				snprintf(r->section, sizeof(r->section), "%s",
+					 opt_str(&o->c, tr, "sectionName", ""));
+				r->accepted = e->accepted;
+				r->resolved.ok = true;
+			}
+		}
+	}
 }
 
 static bool same_listener(const struct cfg_service *a, const struct cfg_service *b)
@@ -1106,12 +1426,15 @@ int gateway_load(struct cfg_doc *docs, int n, struct cfg_ctx *dc,
 		 yaml_node_t *defaults, const struct cfg_source *src,
 		 struct maglb_config *cfg, char *err, size_t errlen)
 {
-	struct gw g = { .cfg = cfg, .src = src, .dc = dc, .defaults = defaults };
+	struct gw g = { .cfg = cfg, .src = src, .dc = dc, .defaults = defaults,
+			.err = err };
 	int i, rc = 0, first;
 
 	for (i = 0; i < n && !rc; i++) {
+		/* An API object's YAML was built from its JSON: no lines. */
 		struct cfg_ctx c = { .file = docs[i].file, .doc = &docs[i].doc,
-				     .err = err, .errlen = errlen };
+				     .err = err, .errlen = errlen,
+				     .no_lines = docs[i].own != NULL };
 
 		if (gateway_is_object(&docs[i].doc))
 			rc = add_objects(&g, &c, yaml_document_get_root_node(c.doc));
@@ -1120,18 +1443,22 @@ int gateway_load(struct cfg_doc *docs, int n, struct cfg_ctx *dc,
 		rc = gateway_classes(&g);
 	if (!rc)
 		rc = gateway_addresses(&g);
+	if (!rc)
+		rc = gateway_listeners(&g);
+	if (!rc)
+		rc = policies_check(&g);	/* also unattached ones */
 	first = cfg->n_services;
 	for (i = 0; i < g.n && !rc; i++)
 		if (g.objs[i].kind == K_ROUTE)
-			rc = add_services(&g, &g.objs[i]);
+			rc = route_status(&g, &g.objs[i]);
 	if (!rc)
 		rc = group_listeners(&g, first);
+	if (!rc)
+		policy_ancestors(&g);
 	for (i = 0; i < g.n_mem; i++)
 		free(g.mem[i].m);
 	free(g.mem);
-	for (i = 0; i < g.n && !rc; i++)
-		if (g.objs[i].kind == K_POLICY)
-			rc = check_policy(&g.objs[i]);	/* also unattached ones */
+	free(g.att);
 	free(g.objs);
 	return rc;
 }

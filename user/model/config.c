@@ -71,6 +71,7 @@ void config_free(struct maglb_config *cfg)
 		free(cfg->services[i].matches);
 	}
 	free(cfg->services);
+	st_free(&cfg->status);
 	free(cfg);
 }
 

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <linux/types.h>
 #include "maglb.h"
+#include "model/status.h"
 
 #define CFG_BACKEND_NAME_LEN 128
 #define CFG_ERR_LEN 512
@@ -97,6 +98,8 @@ struct maglb_config {
 	 * them and the agent logs them. */
 	char notes[CFG_NOTES][CFG_ERR_LEN];
 	int n_notes;
+	/* What to say about each Gateway API object read (gateway.c). */
+	struct st_report status;
 };
 
 /* A configured path MTU: 1280 (IPv6's minimum, and what maglb's stash
