@@ -20,6 +20,7 @@ PKGS=(
 	coreutils				# sha256sum
 	nftables bc python3			# loss injection, test helpers and SYN flood
 	qemu-system-x86 busybox-static		# the kernel matrix (scripts/qemu)
+	prometheus				# promtool: lints a real /metrics scrape
 )
 # Node.js validates deploy/ offline (tests/deploy); any recent one will do.
 command -v node >/dev/null && command -v npm >/dev/null || PKGS+=(nodejs npm)

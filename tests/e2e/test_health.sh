@@ -91,6 +91,14 @@ print([s["new_conns"] for s in json.load(sys.stdin)["services"] if s["service"] 
 	[ "$(scrape /readyz)" = ready ] && [ "$(scrape /healthz)" = ok ]
 }
 
+# Prometheus' own linter on a real scrape: names, types, HELP, suffixes.
+metrics_pass_promtool_check() {
+	local m out
+	m=$(scrape /metrics) || return 1
+	out=$(promtool check metrics <<<"$m" 2>&1) || { echo "$out"; return 1; }
+	[ -z "$out" ] || { echo "$out"; return 1; }
+}
+
 recovered_backend_gets_its_exact_slots_back() {
 	local be3 t0 t1
 	be3="$(backend_addr nat 3):3000"
@@ -123,6 +131,7 @@ hc_config TCP ""
 start_agent "${AGENT_ARGS[@]}" || { fail agent_start "$(tail -3 "$AGENT_LOG")"; exit 1; }
 check unhealthy_backend_leaves_the_table_within_two_intervals
 check metrics_agree_with_stats_and_show_health
+check metrics_pass_promtool_check
 check recovered_backend_gets_its_exact_slots_back
 stop_agent
 # every pod answers 200 on /: expecting 204 makes them all fail

@@ -197,7 +197,10 @@ static void render(struct metrics_state *st, struct buf *b)
 	help(b, "maglb_conntrack_entries", "gauge",
 	     "tracked flow directions (two per connection)");
 	put(b, "maglb_conntrack_entries %d\n", nct < 0 ? 0 : nct);
-	help(b, "maglb_config_generation", "counter", "successful config applies");
+	/* A gauge: the generation live now (it only grows, but it is a
+	 * version, not a count to rate(); promtool wants _total on a counter). */
+	help(b, "maglb_config_generation", "gauge",
+	     "the live config's generation: successful applies since the agent started");
 	put(b, "maglb_config_generation %lu\n", st->generation);
 	help(b, "maglb_last_apply_timestamp_seconds", "gauge",
 	     "when the agent last applied a config");
