@@ -13,7 +13,8 @@ HTTPS with a bearer token. What it serves:
               labelSelector, fieldSelector), watch, update (PUT),
               patch (merge, strategic, JSON patch), delete,
               deletecollection, and the status subresource of the kinds
-              marked so (GET/PUT/PATCH NAME/status)
+              marked so (GET/PUT/PATCH NAME/status); pods/NAME/log
+              serves a file the test writes (--pod-logs)
 
 Semantics, as the real API server has them:
   - one resourceVersion counter for every write; uid and
@@ -674,6 +675,8 @@ class Api(BaseHTTPRequestHandler):
                 if doc is None:
                     raise ApiError(404, "the server could not find the requested resource")
                 return self.reply(200, doc)
+            if kind is BY_KIND["Pod"] and sub == "log" and method == "GET":
+                return self.pod_log(ns, name, q)
             if not kind or (sub and (sub != "status" or not kind.status)):
                 raise ApiError(404, "the server could not find the requested resource")
             if kind.namespaced is False and ns:
@@ -711,6 +714,22 @@ class Api(BaseHTTPRequestHandler):
             self.reply(e.code, status(e.code, e.reason, e.msg, e.details))
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
+
+    def pod_log(self, ns, name, q):
+        """pods/NAME/log: the file --pod-logs DIR/NAMESPACE/NAME (empty
+        if there is none), for the seed's `kubectl logs $pod | wc -l`."""
+        pod = self.server.state.get(BY_KIND["Pod"], ns, name)
+        containers = [c.get("name") for c in pod.get("spec", {}).get("containers", [])]
+        if q.get("container") and q["container"] not in containers:
+            raise ApiError(400, 'container %s is not valid for pod %s' % (q["container"], name))
+        data = b""
+        if self.server.pod_logs:
+            try:
+                with open(os.path.join(self.server.pod_logs, ns, name), "rb") as f:
+                    data = f.read()
+            except OSError:
+                pass
+        self.reply(200, data, "text/plain")
 
     def patch(self, kind, ns, name, sub, body, dry):
         st = self.server.state
@@ -880,6 +899,7 @@ def main():
     ap.add_argument("--key", required=True)
     ap.add_argument("--token", required=True)
     ap.add_argument("--page", type=int, default=500, help="list page size cap")
+    ap.add_argument("--pod-logs", help="pods/NAME/log serves DIR/NAMESPACE/NAME")
     ap.add_argument("objects", nargs="*", help="JSON files: objects or Lists")
     a = ap.parse_args()
     st = State(a.page)
@@ -897,6 +917,7 @@ def main():
     for s in (api, ctl):
         s.state = st
         s.token = a.token
+        s.pod_logs = a.pod_logs
         s.daemon_threads = True
     if a.ports_file:
         with open(a.ports_file + ".tmp", "w") as f:
