@@ -212,7 +212,7 @@ patch_types_each_apply() {
 # is what `kubectl get -o jsonpath` prints. A status write changes the
 # resourceVersion, not the generation.
 status_write_is_what_the_seeds_step_5_reads() {
-	local g0 rv0 code GATEWAY_LB_DEMO
+	local g0 rv0 code out GATEWAY_LB_DEMO
 	g0=$(gen_of gateway/load-balancing-gateway)
 	rv0=$(rv_of gateway/load-balancing-gateway)
 	code=$(api_code PATCH "$GW/status" "${MERGE[@]}" --data-binary \
@@ -226,6 +226,11 @@ status_write_is_what_the_seeds_step_5_reads() {
 	export GATEWAY_LB_DEMO=$(kubectl get gateway/load-balancing-gateway -o jsonpath='{.status.addresses[0].value}')
 	echo "GATEWAY_LB_DEMO is: $GATEWAY_LB_DEMO"
 	[ "$GATEWAY_LB_DEMO" = 198.18.0.10 ] || return 1
+	# and kubectl's table: the Gateway API CRD's columns
+	out=$(kubectl get gateway)
+	echo "$out"
+	[ "$(tail -1 <<<"$out" | awk '{print $1, $2, $3, $4}')" = "load-balancing-gateway tigera-gateway-class 198.18.0.10 True" ] ||
+		return 1
 	echo "generation $g0 -> $(gen_of gateway/load-balancing-gateway), resourceVersion $rv0 -> $(rv_of gateway/load-balancing-gateway)"
 	[ "$(gen_of gateway/load-balancing-gateway)" = "$g0" ] &&
 		[ "$(rv_of gateway/load-balancing-gateway)" -gt "$rv0" ] || return 1
