@@ -249,6 +249,52 @@ in_cluster_config_is_used() {
 		wait_table "$(expected_table)"
 }
 
+# An agent whose API server is a port where nothing listens.
+start_agent_api_down() {
+	mkdir -p "$WORK/api-down"
+	cp "$WORK/api/ca.crt" "$WORK/api-down/"
+	kubeapi_kubeconfig "$WORK/api-down" https://127.0.0.1:6445 "$TOKEN"
+	"$MAGLB" --pin-dir "$PIN_DIR" --netns "$(ns node)" agent "${AGENT_FILES[@]}" \
+		--kubeconfig "$WORK/api-down/kubeconfig" >/dev/null 2>>"$AGENT_LOG" &
+	AGENT=$!
+}
+
+# An API server that does not answer when the agent starts (a node that
+# reboots into a control-plane outage): what is pinned keeps serving, for
+# longer than any fixed wait (the agent used to give up after 30 s and
+# apply an empty backend set), and SIGTERM still stops it at once.
+unreachable_api_server_keeps_the_pinned_state() {
+	local before t0 n
+	stop_agent
+	before=$(table_backends | tr '\n' ' ')
+	n=$(grep -c "config applied" "$AGENT_LOG")
+	start_agent_api_down
+	t0=$(date +%s)
+	while (( $(date +%s) - t0 < 33 )); do
+		kill -0 "$AGENT" 2>/dev/null || { echo "the agent exited"; return 1; }
+		sleep 1
+	done
+	grep -o 'msg="kubernetes not listed yet[^"]*"' "$AGENT_LOG" | tail -1
+	[ "$(grep -c "config applied" "$AGENT_LOG")" = "$n" ] ||
+		{ grep "config applied" "$AGENT_LOG" | tail -1; return 1; }
+	[ "$(table_backends | tr '\n' ' ')" = "$before" ] || { echo "table changed"; return 1; }
+	seed_cookies_land_on_the_lookup_backend
+}
+
+# While it waits for the API server (5 s into the wait, not after it).
+sigterm_stops_the_waiting_agent_at_once() {
+	local t0 t1
+	stop_agent
+	start_agent_api_down
+	sleep 5
+	t0=$(date +%s%N)
+	stop_agent || { echo "exit status $?"; return 1; }
+	t1=$(date +%s%N)
+	AGENT=
+	echo "stopped $(( (t1 - t0) / 1000000 )) ms after SIGTERM"
+	(( t1 - t0 < 1000000000 ))
+}
+
 SA_DIR=/var/run/secrets/kubernetes.io/serviceaccount
 kube_cleanup() {
 	[ -n "${AGENT:-}" ] && kill -TERM "$AGENT" 2>/dev/null
@@ -277,7 +323,9 @@ check dropped_watch_resumes_from_the_bookmark
 check expired_version_in_the_stream_relists
 check gone_status_relists
 check in_cluster_config_is_used
-stop_agent
+check unreachable_api_server_keeps_the_pinned_state
+check sigterm_stops_the_waiting_agent_at_once
+[ -n "${AGENT:-}" ] && stop_agent
 AGENT=
 grep 'level=error' "$AGENT_LOG" | head -3
 true
