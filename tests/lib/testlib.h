@@ -10,6 +10,7 @@
 #define MAGLB_TESTLIB_H
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Weak: one copy in a program however many of its files include this
@@ -63,6 +64,27 @@ static inline void test_report(const char *name, int rc)
 static inline int test_exit(void)
 {
 	return tests_failed ? 1 : 0;
+}
+
+/* A whole file as a string (NULL: unreadable); the caller frees it. */
+static inline char *test_slurp(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *buf;
+	long n;
+
+	if (!f)
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	rewind(f);
+	buf = calloc(1, n + 1);
+	if (buf && fread(buf, 1, n, f) != (size_t)n) {
+		free(buf);
+		buf = NULL;
+	}
+	fclose(f);
+	return buf;
 }
 
 #endif

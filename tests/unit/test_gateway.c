@@ -33,26 +33,6 @@ struct edit {
 	const char *from, *to;	/* to NULL: leave the file out */
 };
 
-static char *slurp(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	char *buf;
-	long n;
-
-	if (!f)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	rewind(f);
-	buf = calloc(1, n + 1);
-	if (buf && fread(buf, 1, n, f) != (size_t)n) {
-		free(buf);
-		buf = NULL;
-	}
-	fclose(f);
-	return buf;
-}
-
 /*
  * The API server's side, for the rows that need it: the Gateway and route
  * fixtures become the documents a watcher would hand over (labelled as
@@ -125,7 +105,7 @@ static struct maglb_config *load_edited(const struct edit *e, int n_edits,
 	int i, j, k = 0;
 
 	for (i = 0; i < N_FIXTURES; i++) {
-		char *text = slurp(fixtures[i]);
+		char *text = test_slurp(fixtures[i]);
 		bool skip = false;
 		FILE *f;
 

@@ -60,26 +60,6 @@ static unsigned fake_mtu(const union maglb_addr *a, __u8 family)
 
 /* ---- configs ---- */
 
-static char *slurp(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	char *buf;
-	long n;
-
-	if (!f)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	rewind(f);
-	buf = calloc(1, n + 1);
-	if (buf && fread(buf, 1, n, f) != (size_t)n) {
-		free(buf);
-		buf = NULL;
-	}
-	fclose(f);
-	return buf;
-}
-
 static int write_file(const char *path, const char *text)
 {
 	FILE *f = fopen(path, "w");
@@ -142,7 +122,7 @@ static struct maglb_config *load_step(const struct step *st, char *err,
 		list[n++] = paths[0];
 	} else {
 		for (i = 0; i < 5; i++) {
-			char *text = slurp(seed[i]), *edited = text;
+			char *text = test_slurp(seed[i]), *edited = text;
 
 			if (!text) {
 				snprintf(err, errlen, "cannot read %s (run from the repo root)",
@@ -172,27 +152,6 @@ static struct maglb_config *load_step(const struct step *st, char *err,
 }
 
 /* ---- the maps, simulated ---- */
-
-static struct plan_vip *sim_vip(struct plan_snapshot *s,
-				const struct maglb_vip_key *k)
-{
-	int i;
-
-	for (i = 0; i < s->n_vips; i++)
-		if (!memcmp(&s->vips[i].key, k, sizeof(*k)))
-			return &s->vips[i];
-	return NULL;
-}
-
-static struct plan_ring *sim_ring(const struct plan_snapshot *s, __u32 id)
-{
-	int i;
-
-	for (i = 0; i < s->n_rings; i++)
-		if (s->rings[i].svc_id == id)
-			return &s->rings[i];
-	return NULL;
-}
 
 static struct plan_match *sim_match(const struct plan_snapshot *s, __u32 id,
 				    __u32 idx)
@@ -244,7 +203,7 @@ static void sim_op(struct plan_snapshot *s, const struct plan_op *op)
 		s->backends[op->id] = op->be;
 		break;
 	case PLAN_PUT_RING:
-		if (!(r = sim_ring(s, op->id))) {
+		if (!(r = plan_snapshot_ring(s, op->id))) {
 			s->rings = grow(s->rings, &s->n_rings, sizeof(*r));
 			r = &s->rings[s->n_rings - 1];
 			r->svc_id = op->id;
@@ -255,7 +214,7 @@ static void sim_op(struct plan_snapshot *s, const struct plan_op *op)
 		r->size = op->ring.size;
 		break;
 	case PLAN_DEL_RING:
-		if ((r = sim_ring(s, op->id))) {
+		if ((r = plan_snapshot_ring(s, op->id))) {
 			free(r->slots);
 			*r = s->rings[--s->n_rings];
 		}
@@ -277,7 +236,7 @@ static void sim_op(struct plan_snapshot *s, const struct plan_op *op)
 			*m = s->matches[--s->n_matches];
 		break;
 	case PLAN_PUT_SERVICE:
-		if (!(v = sim_vip(s, &op->vip.key))) {
+		if (!(v = plan_snapshot_vip(s, &op->vip.key))) {
 			s->vips = grow(s->vips, &s->n_vips, sizeof(*v));
 			v = &s->vips[s->n_vips - 1];
 		}
@@ -285,7 +244,7 @@ static void sim_op(struct plan_snapshot *s, const struct plan_op *op)
 		v->svc = op->vip.svc;
 		break;
 	case PLAN_DEL_SERVICE:
-		if ((v = sim_vip(s, &op->key)))
+		if ((v = plan_snapshot_vip(s, &op->key)))
 			*v = s->vips[--s->n_vips];
 		break;
 	case PLAN_PUT_VIP_ADDR:
@@ -312,7 +271,7 @@ static int in_flight_ok(const struct plan_snapshot *s, char *why, size_t len)
 
 	for (i = 0; i < s->n_vips; i++) {
 		const struct maglb_service *svc = &s->vips[i].svc;
-		const struct plan_ring *r = sim_ring(s, svc->id);
+		const struct plan_ring *r = plan_snapshot_ring(s, svc->id);
 
 		if (!r) {
 			snprintf(why, len, "VIP of %s names service id %u, which has no ring",
@@ -341,7 +300,7 @@ static int in_flight_ok(const struct plan_snapshot *s, char *why, size_t len)
 				return -1;
 			}
 			rk.route = m->m.route;
-			if (!sim_vip((struct plan_snapshot *)s, &rk)) {
+			if (!plan_snapshot_vip(s, &rk)) {
 				snprintf(why, len, "listener %s match %d names route %u, which has no VIP entry",
 					 svc->name, j, m->m.route);
 				return -1;
@@ -406,7 +365,7 @@ static const struct plan_vip *vip_of(const struct plan_snapshot *s,
 	struct maglb_vip_key k;
 
 	apply_vip_key(cs, &k);
-	return sim_vip((struct plan_snapshot *)s, &k);
+	return plan_snapshot_vip(s, &k);
 }
 
 static int live_backends(const struct plan_snapshot *s, __u32 svc_id)
@@ -433,7 +392,7 @@ static int converged(const struct maglb_config *cfg,
 		ASSERT_TRUE(v && !strcmp(v->svc.name, cs->name),
 			    "service %s is not live at its VIP key (%s there)", cs->name,
 			    v ? v->svc.name : "nothing");
-		ASSERT_EQ(sim_ring(s, v->svc.id)->size, cs->table_size);
+		ASSERT_EQ(plan_snapshot_ring(s, v->svc.id)->size, cs->table_size);
 		ASSERT_TRUE(live_backends(s, v->svc.id) == cs->n_backends,
 			    "service %s: %d live backends, config has %d", cs->name,
 			    live_backends(s, v->svc.id), cs->n_backends);
@@ -515,7 +474,7 @@ static int backend_id(const struct plan_snapshot *s, __u32 svc_id,
 
 static int slots_of(const struct plan_snapshot *s, __u32 svc_id, int b)
 {
-	const struct plan_ring *r = sim_ring(s, svc_id);
+	const struct plan_ring *r = plan_snapshot_ring(s, svc_id);
 	__u32 k;
 	int n = 0;
 

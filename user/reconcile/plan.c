@@ -142,8 +142,8 @@ static struct plan_op *emit(struct work *w, enum plan_kind kind, __u32 id,
 
 /* Lookups in the snapshot: a write is planned only when they differ. */
 
-static const struct plan_vip *snap_vip(const struct plan_snapshot *s,
-				       const struct maglb_vip_key *k)
+struct plan_vip *plan_snapshot_vip(const struct plan_snapshot *s,
+				   const struct maglb_vip_key *k)
 {
 	int i;
 
@@ -153,8 +153,7 @@ static const struct plan_vip *snap_vip(const struct plan_snapshot *s,
 	return NULL;
 }
 
-static const struct plan_ring *snap_ring(const struct plan_snapshot *s,
-					 __u32 svc_id)
+struct plan_ring *plan_snapshot_ring(const struct plan_snapshot *s, __u32 svc_id)
 {
 	int i;
 
@@ -322,7 +321,7 @@ static int put_backend(struct work *w, __u32 id, const struct maglb_backend *be,
 static int put_ring(struct work *w, __u32 id, __u32 *table, __u32 size,
 		    const char *svc)
 {
-	const struct plan_ring *r = snap_ring(w->snap, id);
+	const struct plan_ring *r = plan_snapshot_ring(w->snap, id);
 	struct plan_op *op;
 
 	if (r && r->size == size &&
@@ -549,7 +548,7 @@ static int plan_service(struct work *w, const struct cfg_service *s)
 	if (err)
 		goto out;
 	apply_vip_key(s, &key);
-	cur = snap_vip(w->snap, &key);
+	cur = plan_snapshot_vip(w->snap, &key);
 	if (!cur || memcmp(&cur->svc, &svc, sizeof(svc))) {
 		if (!(op = emit(w, PLAN_PUT_SERVICE, id, s->name))) {
 			err = -ENOMEM;
@@ -597,7 +596,7 @@ static int plan_removed(struct work *w)
 		 * its one remaining route): that entry stays. */
 		if (!vip_taken(w->cfg, &o->key) && (err = del_service(w, o)))
 			return err;
-		if (snap_ring(w->snap, o->svc.id) &&
+		if (plan_snapshot_ring(w->snap, o->svc.id) &&
 		    !emit(w, PLAN_DEL_RING, o->svc.id, o->svc.name))
 			return -ENOMEM;
 		if ((err = del_matches(w, o->svc.id, 0, o->svc.name)))

@@ -118,6 +118,11 @@ struct plan_snapshot {
 /* An empty snapshot (what a fresh attach leaves), or NULL. */
 struct plan_snapshot *plan_snapshot_new(void);
 void plan_snapshot_free(struct plan_snapshot *s);
+/* A snapshot's entry for a VIP key or a service's ring (NULL: none). Not
+ * const: test_plan's simulator applies ops to a snapshot through them. */
+struct plan_vip *plan_snapshot_vip(const struct plan_snapshot *s,
+				   const struct maglb_vip_key *k);
+struct plan_ring *plan_snapshot_ring(const struct plan_snapshot *s, __u32 svc_id);
 
 /*
  * Runtime health, kept apart from the config: the (service, backend)
