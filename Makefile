@@ -37,7 +37,7 @@ BPF_PROGS := maglb maglb_tc maglb_trace xdp_pass bench
 BPF_OBJS  := $(patsubst %,$(OUT)/%.bpf.o,$(BPF_PROGS))
 SKELS     := $(OUT)/maglb.skel.h $(OUT)/maglb_tc.skel.h $(OUT)/maglb_trace.skel.h $(OUT)/bench.skel.h
 
-# Userspace, by stage (docs/architecture.md#the-source-tree). Each folder
+# Userspace, by stage (docs/architecture.md#where-is-x-decided). Each folder
 # of user/ is a static library, lowest first: a stage may call only those
 # before it. The link order enforces it, and scripts/check_layers.py
 # (`make check`) checks every include and every symbol.
