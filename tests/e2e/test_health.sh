@@ -32,6 +32,74 @@ print(sum(b["new_conns"] for s in json.load(sys.stdin)["services"]
 }
 
 AGENT_ARGS=(-f "$CFG" --metrics-address 127.0.0.1:9100)
+# Room for thousands of connections, as a DaemonSet's container has.
+ulimit -n 16384
+
+# idle_clients SPEC...: hold idle connections to the metrics port, each
+# SPEC "SOURCES x N" (SOURCES addresses from 127.0.0.2 on, N from each);
+# prints how many each SPEC still has open half a second later, then holds
+# them until stdin closes (at most 20 s).
+idle_clients() {
+	nsx node python3 - "$@" <<'PY'
+import resource, select, socket, sys, time
+hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 16384), hard))
+groups, first = [], 2
+for spec in sys.argv[1:]:
+    sources, n = (int(x) for x in spec.split("x"))
+    socks = []
+    for a in range(first, first + sources):
+        for _ in range(n):
+            s = socket.socket()
+            s.bind(("127.0.0.%d" % a, 0))
+            s.connect(("127.0.0.1", 9100))
+            socks.append(s)
+    first += sources
+    groups.append(socks)
+time.sleep(0.5)
+out = []
+for socks in groups:
+    live = 0
+    for s in socks:
+        # a connection the server closed is readable, with no data (poll:
+        # select() stops at descriptor 1024 here too)
+        p = select.poll()
+        p.register(s, select.POLLIN)
+        try:
+            live += not p.poll(0) or s.recv(1, socket.MSG_PEEK) != b""
+        except OSError:
+            pass
+    out.append("%d/%d" % (live, len(socks)))
+print(" ".join(out), flush=True)
+p = select.poll()
+p.register(sys.stdin, select.POLLIN)
+p.poll(20000)
+PY
+}
+
+healthz_answers_with_2000_idle_connections_open() {
+	local fifo=$WORK/idle.fifo line pid t0 ms rc=0 body
+	rm -f "$fifo" && mkfifo "$fifo"
+	# 2,000 from 80 addresses (each under the per-address limit), and 100
+	# more from one address, which keeps only its limit's worth
+	exec {hold}> >(idle_clients 80x25 1x100 > "$fifo")
+	pid=$!
+	read -r -t 30 line < "$fifo" || { echo "the idle clients did not connect"; exec {hold}>&-; return 1; }
+	# a probe's period is seconds: five in a row, each within 1 s
+	for _ in 1 2 3 4 5; do
+		t0=$(now_ms)
+		body=$(nsx node curl -sS -m 1 http://127.0.0.1:9100/healthz 2>&1) || rc=1
+		ms=$(( $(now_ms) - t0 ))
+		[ "$rc" = 0 ] && [ "$body" = ok ] && (( ms < 1000 )) || { rc=1; break; }
+	done
+	exec {hold}>&-
+	wait "$pid" 2>/dev/null
+	echo "idle connections still open: ${line% *} of 80 addresses, ${line#* } of one address; /healthz: \"$body\" in $ms ms"
+	grep -m1 FD_SETSIZE "$AGENT_LOG"
+	[ "$rc" = 0 ] || return 1
+	[ "${line% *}" = 2000/2000 ] || { echo "the server closed idle connections within 0.5 s"; return 1; }
+	[ "${line#* }" = 32/100 ] || { echo "one address kept ${line#* }, not 32 (the per-address limit)"; return 1; }
+}
 
 unhealthy_backend_leaves_the_table_within_two_intervals() {
 	local be3 t0 t1 moved m n0 n1
@@ -132,6 +200,7 @@ start_agent "${AGENT_ARGS[@]}" || { fail agent_start "$(tail -3 "$AGENT_LOG")"; 
 check unhealthy_backend_leaves_the_table_within_two_intervals
 check metrics_agree_with_stats_and_show_health
 check metrics_pass_promtool_check
+check healthz_answers_with_2000_idle_connections_open
 check recovered_backend_gets_its_exact_slots_back
 stop_agent
 # every pod answers 200 on /: expecting 204 makes them all fail
