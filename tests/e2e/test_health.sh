@@ -135,10 +135,24 @@ unhealthy_backend_leaves_the_table_within_two_intervals() {
 
 scrape() { nsx node curl -sS -m 5 "http://127.0.0.1:9100$1"; }
 
+ct_entries() {	# both conntrack maps' entries, as bpftool dumps them
+	local f n=0
+	for f in maglb_ct4 maglb_ct6; do
+		n=$(( n + $(bpftool -j map dump pinned "$PIN_DIR/$f" | python3 -c 'import json, sys; print(len(json.load(sys.stdin)))') ))
+	done
+	echo "$n"
+}
+
 metrics_agree_with_stats_and_show_health() {
-	local be3 m want got
+	local be3 m want got ct0 ct1 ct
 	be3="$(backend_addr nat 3):3000"
+	ct0=$(ct_entries)
 	m=$(scrape /metrics) || return 1
+	ct1=$(ct_entries)
+	# the batch count matches a dump's (between the dumps either side)
+	ct=$(awk '/^maglb_conntrack_entries / {print $2}' <<<"$m")
+	echo "conntrack entries: metrics ${ct:-none}, bpftool $ct0 before and $ct1 after"
+	[ -n "$ct" ] && (( ct >= (ct0 < ct1 ? ct0 : ct1) && ct <= (ct0 > ct1 ? ct0 : ct1) )) || return 1
 	grep -q "^maglb_backend_healthy{service=\"cookie-route\",backend=\"$be3\"} 0$" <<<"$m" ||
 		{ echo "backend-3 not reported unhealthy"; return 1; }
 	grep -q "^maglb_backend_healthy{service=\"cookie-route\",backend=\"$(backend_addr nat 4):3000\"} 1$" <<<"$m" ||
