@@ -209,6 +209,38 @@ http_check_demands_the_expected_status() {
 	echo "all 10 backends out after $(( $(now_ms) - t0 )) ms: status 200 is not an expected 204"
 }
 
+# The config renamed over by a symlink to a FIFO (issue 16): the agent
+# refuses it at once instead of blocking in open() on the FIFO, keeps
+# serving, takes the real file back, and still stops at once on SIGTERM.
+# A FIFO that held it is opened for writing after 3 s, so a failing
+# agent is released rather than hanging the suite.
+agent_refuses_a_fifo_swapped_in_for_its_config() {
+	local fifo=$WORK/swap.fifo n0 n1 t0 refused=
+	n0=$(grep -c "config applied" "$AGENT_LOG")
+	rm -f "$fifo" "$CFG.fifo" && mkfifo "$fifo"
+	cp "$CFG" "$CFG.real"
+	ln -s "$fifo" "$CFG.fifo" && mv -T "$CFG.fifo" "$CFG"
+	t0=$(now_ms)
+	while (( $(now_ms) - t0 < 3000 )); do
+		refused=$(grep -m1 "regular file" "$AGENT_LOG") && break
+		sleep 0.05
+	done
+	[ -n "$refused" ] || timeout 2 sh -c ": > '$fifo'"
+	echo "${refused:-no refusal logged in 3 s}"
+	[ "$(nsx node curl -sS -m 1 http://127.0.0.1:9100/healthz)" = ok ] ||
+		{ echo "/healthz does not answer"; return 1; }
+	mv -T "$CFG.real" "$CFG"
+	kill -HUP "$AGENT"	# the content is the same as applied: force it
+	t0=$(now_ms)
+	until n1=$(grep -c "config applied" "$AGENT_LOG"); (( n1 > n0 )); do
+		(( $(now_ms) - t0 > 3000 )) && { echo "the real config not applied again in 3 s"; return 1; }
+		sleep 0.05
+	done
+	echo "the real config applied again $(( $(now_ms) - t0 )) ms after it came back"
+	rm -f "$fifo"
+	[ -n "$refused" ]
+}
+
 hc_config TCP ""
 start_agent "${AGENT_ARGS[@]}" || { fail agent_start "$(tail -3 "$AGENT_LOG")"; exit 1; }
 check unhealthy_backend_leaves_the_table_within_two_intervals
@@ -222,5 +254,6 @@ hc_config HTTP "      http: {path: /, expectedStatuses: [204]}
 "
 start_agent "${AGENT_ARGS[@]}" || { fail agent_restart "$(tail -3 "$AGENT_LOG")"; exit 1; }
 check http_check_demands_the_expected_status
+check agent_refuses_a_fifo_swapped_in_for_its_config
 if stop_agent; then pass agent_exits_cleanly_on_sigterm_with_metrics_running
 else fail agent_exits_cleanly_on_sigterm_with_metrics_running "exit status $?"; fi
