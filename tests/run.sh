@@ -15,7 +15,7 @@ if [ "$(id -u)" != 0 ]; then
 	exit 1
 fi
 ./scripts/deps.sh || { echo "0 passed, 1 failed"; exit 1; }
-make -s -j"$(nproc)" tests build/qemu/verifier_stats || { echo "0 passed, 1 failed"; exit 1; }
+make -s -j"$(nproc)" tests asan-tests build/qemu/verifier_stats || { echo "0 passed, 1 failed"; exit 1; }
 
 LOG=build/test-results.txt
 : > "$LOG"
@@ -48,6 +48,11 @@ run unit/gateway 60 "${as_user[@]}" build/tests/test_gateway
 run unit/http 60 "${as_user[@]}" build/tests/test_http
 run unit/cli 60 "${as_user[@]}" build/tests/test_cli
 run unit/plan 60 "${as_user[@]}" build/tests/test_plan
+# The same suites built with ASAN and UBSan (`make asan-tests`): the
+# config parsers take hostile input, and an overflow must fail here.
+for t in maglev config gateway http cli plan; do
+	run "unit-asan/$t" 120 "${as_user[@]}" build/asan/tests/test_$t
+done
 run fuzz/http 120 tests/fuzz/run.sh
 run pkt/xdp 120 build/tests/test_pkt
 # Headroom on this machine's kernel, as the guests print theirs.

@@ -32,6 +32,74 @@ print(sum(b["new_conns"] for s in json.load(sys.stdin)["services"]
 }
 
 AGENT_ARGS=(-f "$CFG" --metrics-address 127.0.0.1:9100)
+# Room for thousands of connections, as a DaemonSet's container has.
+ulimit -n 16384
+
+# idle_clients SPEC...: hold idle connections to the metrics port, each
+# SPEC "SOURCES x N" (SOURCES addresses from 127.0.0.2 on, N from each);
+# prints how many each SPEC still has open half a second later, then holds
+# them until stdin closes (at most 20 s).
+idle_clients() {
+	nsx node python3 - "$@" <<'PY'
+import resource, select, socket, sys, time
+hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 16384), hard))
+groups, first = [], 2
+for spec in sys.argv[1:]:
+    sources, n = (int(x) for x in spec.split("x"))
+    socks = []
+    for a in range(first, first + sources):
+        for _ in range(n):
+            s = socket.socket()
+            s.bind(("127.0.0.%d" % a, 0))
+            s.connect(("127.0.0.1", 9100))
+            socks.append(s)
+    first += sources
+    groups.append(socks)
+time.sleep(0.5)
+out = []
+for socks in groups:
+    live = 0
+    for s in socks:
+        # a connection the server closed is readable, with no data (poll:
+        # select() stops at descriptor 1024 here too)
+        p = select.poll()
+        p.register(s, select.POLLIN)
+        try:
+            live += not p.poll(0) or s.recv(1, socket.MSG_PEEK) != b""
+        except OSError:
+            pass
+    out.append("%d/%d" % (live, len(socks)))
+print(" ".join(out), flush=True)
+p = select.poll()
+p.register(sys.stdin, select.POLLIN)
+p.poll(20000)
+PY
+}
+
+healthz_answers_with_2000_idle_connections_open() {
+	local fifo=$WORK/idle.fifo line pid t0 ms rc=0 body
+	rm -f "$fifo" && mkfifo "$fifo"
+	# 2,000 from 80 addresses (each under the per-address limit), and 100
+	# more from one address, which keeps only its limit's worth
+	exec {hold}> >(idle_clients 80x25 1x100 > "$fifo")
+	pid=$!
+	read -r -t 30 line < "$fifo" || { echo "the idle clients did not connect"; exec {hold}>&-; return 1; }
+	# a probe's period is seconds: five in a row, each within 1 s
+	for _ in 1 2 3 4 5; do
+		t0=$(now_ms)
+		body=$(nsx node curl -sS -m 1 http://127.0.0.1:9100/healthz 2>&1) || rc=1
+		ms=$(( $(now_ms) - t0 ))
+		[ "$rc" = 0 ] && [ "$body" = ok ] && (( ms < 1000 )) || { rc=1; break; }
+	done
+	exec {hold}>&-
+	wait "$pid" 2>/dev/null
+	echo "idle connections still open: ${line% *} of 80 addresses, ${line#* } of one address; /healthz: \"$body\" in $ms ms"
+	grep -m1 FD_SETSIZE "$AGENT_LOG"
+	[ "$rc" = 0 ] || return 1
+	[ "${line% *}" = 2000/2000 ] || { echo "the server closed idle connections within 0.5 s"; return 1; }
+	[ "${line#* }" = 32/100 ] || { echo "one address kept ${line#* }, not 32 (the per-address limit)"; return 1; }
+}
 
 unhealthy_backend_leaves_the_table_within_two_intervals() {
 	local be3 t0 t1 moved m n0 n1
@@ -67,10 +135,24 @@ unhealthy_backend_leaves_the_table_within_two_intervals() {
 
 scrape() { nsx node curl -sS -m 5 "http://127.0.0.1:9100$1"; }
 
+ct_entries() {	# both conntrack maps' entries, as bpftool dumps them
+	local f n=0
+	for f in maglb_ct4 maglb_ct6; do
+		n=$(( n + $(bpftool -j map dump pinned "$PIN_DIR/$f" | python3 -c 'import json, sys; print(len(json.load(sys.stdin)))') ))
+	done
+	echo "$n"
+}
+
 metrics_agree_with_stats_and_show_health() {
-	local be3 m want got
+	local be3 m want got ct0 ct1 ct
 	be3="$(backend_addr nat 3):3000"
+	ct0=$(ct_entries)
 	m=$(scrape /metrics) || return 1
+	ct1=$(ct_entries)
+	# the batch count matches a dump's (between the dumps either side)
+	ct=$(awk '/^maglb_conntrack_entries / {print $2}' <<<"$m")
+	echo "conntrack entries: metrics ${ct:-none}, bpftool $ct0 before and $ct1 after"
+	[ -n "$ct" ] && (( ct >= (ct0 < ct1 ? ct0 : ct1) && ct <= (ct0 > ct1 ? ct0 : ct1) )) || return 1
 	grep -q "^maglb_backend_healthy{service=\"cookie-route\",backend=\"$be3\"} 0$" <<<"$m" ||
 		{ echo "backend-3 not reported unhealthy"; return 1; }
 	grep -q "^maglb_backend_healthy{service=\"cookie-route\",backend=\"$(backend_addr nat 4):3000\"} 1$" <<<"$m" ||
@@ -127,11 +209,44 @@ http_check_demands_the_expected_status() {
 	echo "all 10 backends out after $(( $(now_ms) - t0 )) ms: status 200 is not an expected 204"
 }
 
+# The config renamed over by a symlink to a FIFO (issue 16): the agent
+# refuses it at once instead of blocking in open() on the FIFO, keeps
+# serving, takes the real file back, and still stops at once on SIGTERM.
+# A FIFO that held it is opened for writing after 3 s, so a failing
+# agent is released rather than hanging the suite.
+agent_refuses_a_fifo_swapped_in_for_its_config() {
+	local fifo=$WORK/swap.fifo n0 n1 t0 refused=
+	n0=$(grep -c "config applied" "$AGENT_LOG")
+	rm -f "$fifo" "$CFG.fifo" && mkfifo "$fifo"
+	cp "$CFG" "$CFG.real"
+	ln -s "$fifo" "$CFG.fifo" && mv -T "$CFG.fifo" "$CFG"
+	t0=$(now_ms)
+	while (( $(now_ms) - t0 < 3000 )); do
+		refused=$(grep -m1 "regular file" "$AGENT_LOG") && break
+		sleep 0.05
+	done
+	[ -n "$refused" ] || timeout 2 sh -c ": > '$fifo'"
+	echo "${refused:-no refusal logged in 3 s}"
+	[ "$(nsx node curl -sS -m 1 http://127.0.0.1:9100/healthz)" = ok ] ||
+		{ echo "/healthz does not answer"; return 1; }
+	mv -T "$CFG.real" "$CFG"
+	kill -HUP "$AGENT"	# the content is the same as applied: force it
+	t0=$(now_ms)
+	until n1=$(grep -c "config applied" "$AGENT_LOG"); (( n1 > n0 )); do
+		(( $(now_ms) - t0 > 3000 )) && { echo "the real config not applied again in 3 s"; return 1; }
+		sleep 0.05
+	done
+	echo "the real config applied again $(( $(now_ms) - t0 )) ms after it came back"
+	rm -f "$fifo"
+	[ -n "$refused" ]
+}
+
 hc_config TCP ""
 start_agent "${AGENT_ARGS[@]}" || { fail agent_start "$(tail -3 "$AGENT_LOG")"; exit 1; }
 check unhealthy_backend_leaves_the_table_within_two_intervals
 check metrics_agree_with_stats_and_show_health
 check metrics_pass_promtool_check
+check healthz_answers_with_2000_idle_connections_open
 check recovered_backend_gets_its_exact_slots_back
 stop_agent
 # every pod answers 200 on /: expecting 204 makes them all fail
@@ -139,5 +254,6 @@ hc_config HTTP "      http: {path: /, expectedStatuses: [204]}
 "
 start_agent "${AGENT_ARGS[@]}" || { fail agent_restart "$(tail -3 "$AGENT_LOG")"; exit 1; }
 check http_check_demands_the_expected_status
+check agent_refuses_a_fifo_swapped_in_for_its_config
 if stop_agent; then pass agent_exits_cleanly_on_sigterm_with_metrics_running
 else fail agent_exits_cleanly_on_sigterm_with_metrics_running "exit status $?"; fi

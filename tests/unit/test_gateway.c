@@ -819,6 +819,66 @@ static int slices_without_their_service_use_the_only_port(void)
 	return 0;
 }
 
+/*
+ * An alias bomb (issue 16): lists of a few bytes per item through YAML
+ * aliases, a 512 KB route whose hostnames x matches once overflowed an int
+ * in the expansion. Each is refused with the route and the limit named,
+ * before anything the size of the product is allocated.
+ */
+static const struct bomb_case {
+	const char *name;
+	int hosts, matches;
+	const char *want;
+} bomb_cases[] = {
+	{ "alias_bomb_of_hostnames_times_matches_is_refused", 65536, 65537,
+	  "HTTPRoute default/cookie-route: spec.rules[0].matches: 65537 matches; a listener holds at most 32 route matches" },
+	{ "alias_bomb_of_hostnames_is_refused_before_expansion", 65536, 2,
+	  "HTTPRoute default/cookie-route: spec.rules[0]: 65536 hostnames x 2 matches; a listener holds at most 32 route matches" },
+	{ "hostnames_times_matches_past_the_listener_limit_is_refused", 11, 3,
+	  "spec.rules[0]: 11 hostnames x 3 matches; a listener holds at most 32" },
+};
+
+/* "  KEY: [&A ITEM, *A, *A, ...]\n": n items, all but the first aliases
+ * of it (an anchor A, one letter, is defined once per document). */
+static char *alias_list(const char *indent_key, char a, const char *item, int n)
+{
+	size_t len = strlen(indent_key) + strlen(item) + 16 + 4 * (size_t)n;
+	char *s = malloc(len), *p = s;
+	int i;
+
+	if (!s)
+		return NULL;
+	p += sprintf(p, "%s [&%c %s", indent_key, a, item);
+	for (i = 1; i < n; i++)
+		p += sprintf(p, ", *%c", a);
+	strcpy(p, "]\n");
+	return s;
+}
+
+static int check_bomb(const struct bomb_case *c)
+{
+	char *hosts = alias_list("  hostnames:", 'h', "www.example.com", c->hosts);
+	char *ms = alias_list("    - matches:", 'm', "{path: {type: PathPrefix, value: /cookie}}",
+			      c->matches);
+	struct edit e[] = {
+		{ F_ROUTE, "  hostnames:\n    - \"www.example.com\"\n", hosts },
+		{ F_ROUTE, "    - matches:\n        - path:\n            type: PathPrefix\n"
+			   "            value: /cookie\n", ms },
+	};
+	char err[CFG_ERR_LEN] = "";
+	struct maglb_config *cfg;
+
+	ASSERT_TRUE(hosts && ms, "out of memory");
+	cfg = load_edited(e, 2, err, sizeof(err));
+	free(hosts);
+	free(ms);
+	ASSERT_TRUE(!cfg, "accepted");
+	ASSERT_TRUE(strstr(err, c->want), "error \"%s\" lacks \"%s\"", err, c->want);
+	ASSERT_TRUE(strstr(err, "/tmp/maglb-gw-test-") == err,
+		    "error does not start with the file: %s", err);
+	return 0;
+}
+
 int main(void)
 {
 	size_t i;
@@ -844,5 +904,7 @@ int main(void)
 	RUN_TEST(route_without_policy_hashes_the_source_ip);
 	RUN_TEST(weighted_backend_refs_share_by_weight);
 	RUN_TEST(slices_without_their_service_use_the_only_port);
+	for (i = 0; i < sizeof(bomb_cases) / sizeof(bomb_cases[0]); i++)
+		test_report(bomb_cases[i].name, check_bomb(&bomb_cases[i]));
 	return test_exit();
 }

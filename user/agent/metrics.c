@@ -3,13 +3,20 @@
  * metrics.c - what Prometheus scrapes. Counters come straight from the
  * per-CPU maps at scrape time (summed like `maglb stats`), so both always
  * agree; health, generation and apply results come from the agent under
- * the shared lock.
+ * the shared lock. The conntrack is counted before the lock is taken.
+ *
+ * The endpoint is reachable by whoever can connect, so: 127.0.0.1 unless
+ * an address is given, epoll (descriptors past FD_SETSIZE, as thousands of
+ * idle connections make), a few connections per client address and an
+ * idle timeout, so that the liveness probe still gets in.
  */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <bpf/bpf.h>
 #include <microhttpd.h>
 #include "agent/metrics.h"
 #include "common/addr.h"
@@ -118,14 +125,62 @@ static void render_egress(struct metrics_state *st, struct buf *b)
 	free(c);
 }
 
-static void render(struct metrics_state *st, struct buf *b)
+/*
+ * Entries of one conntrack map, by batch lookups of CT_CHUNK at a time into
+ * a fixed buffer: N / CT_CHUNK syscalls and no copy of the table, where
+ * maps_read_ct() makes two per entry and holds it all. The batch cursor is
+ * a bucket, so entries evicted meanwhile do not restart the walk (as
+ * bpf_map_get_next_key() from a deleted key does); the count is a moment's
+ * gauge either way. -1 if the kernel cannot batch (before 5.6).
+ */
+#define CT_CHUNK 1024
+
+static long count_entries(int fd, size_t key_size)
+{
+	size_t val_size = sizeof(struct maglb_ct_entry);
+	void *keys = malloc(CT_CHUNK * key_size);
+	void *vals = malloc(CT_CHUNK * val_size);
+	__u64 in = 0, out = 0;	/* a hash map's cursor: a u32 bucket */
+	bool first = true;
+	long n = 0;
+
+	while (keys && vals) {
+		__u32 count = CT_CHUNK;
+		int err = bpf_map_lookup_batch(fd, first ? NULL : &in, &out,
+					       keys, vals, &count, NULL);
+
+		if (err && errno != ENOENT) {
+			n = -1;
+			break;
+		}
+		n += count;
+		if (err)	/* ENOENT: the last buckets */
+			break;
+		in = out;
+		first = false;
+	}
+	if (!keys || !vals)
+		n = -1;
+	free(keys);
+	free(vals);
+	return n;
+}
+
+static long count_ct(const struct maglb_maps *maps)
+{
+	long n4 = count_entries(maps->ct4, sizeof(struct maglb_flow4));
+	long n6 = count_entries(maps->ct6, sizeof(struct maglb_flow));
+
+	return n4 < 0 || n6 < 0 ? -1 : n4 + n6;
+}
+
+static void render(struct metrics_state *st, struct buf *b, long nct)
 {
 	static const char *const cn[] = { "packets", "bytes", "connections",
 					  "reply_packets", "reply_bytes" };
 	struct svc_item *svcs = NULL;
 	struct maglb_backend *all;
-	struct ct_item *ct = NULL;
-	int n, i, k, r, nct;
+	int n, i, k, r;
 	__u32 id;
 
 	n = maps_read_services(st->maps, &svcs);
@@ -192,11 +247,10 @@ static void render(struct metrics_state *st, struct buf *b)
 		    c.packets);
 	}
 	render_egress(st, b);
-	nct = maps_read_ct(st->maps, &ct);
-	free(ct);
 	help(b, "maglb_conntrack_entries", "gauge",
 	     "tracked flow directions (two per connection)");
-	put(b, "maglb_conntrack_entries %d\n", nct < 0 ? 0 : nct);
+	if (nct >= 0)	/* no sample rather than a wrong one */
+		put(b, "maglb_conntrack_entries %ld\n", nct);
 	/* A gauge: the generation live now (it only grows, but it is a
 	 * version, not a count to rate(); promtool wants _total on a counter). */
 	help(b, "maglb_config_generation", "gauge",
@@ -222,11 +276,16 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *conn,
 	unsigned int code = 200;
 	enum MHD_Result ret;
 
+	long nct = 0;
+
 	if (strcmp(method, "GET"))
 		return MHD_NO;
+	/* the maps are the agent's for its lifetime: no lock to read them */
+	if (!strcmp(url, "/metrics"))
+		nct = count_ct(m->st->maps);
 	pthread_mutex_lock(&m->st->lock);
 	if (!strcmp(url, "/metrics")) {
-		render(m->st, &b);
+		render(m->st, &b, nct);
 	} else if (!strcmp(url, "/healthz")) {
 		put(&b, "ok\n");
 	} else if (!strcmp(url, "/readyz")) {
@@ -246,13 +305,27 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *conn,
 	return ret;
 }
 
+/*
+ * The endpoint's limits. A scraper or a probe holds one connection, so a
+ * client address gets a few; the total is what a node's clients may hold
+ * at once (each connection's memory pool is 16 KB, allocated as used);
+ * idle ones are closed after the timeout, which is longer than a probe's
+ * or a scrape's own.
+ */
+#define METRICS_CONNS_PER_IP	32
+#define METRICS_CONNS_MAX	8192
+#define METRICS_IDLE_TIMEOUT_S	10
+#define METRICS_CONN_MEMORY	(16 * 1024)
+
 struct metrics *metrics_start(const char *addr, struct metrics_state *st)
 {
 	struct sockaddr_in sin = { .sin_family = AF_INET };
 	struct metrics *m = calloc(1, sizeof(*m));
 	const char *colon = strrchr(addr, ':');
 	long port = strtol(colon ? colon + 1 : addr, NULL, 10);
-	char ip[64] = "0.0.0.0";
+	/* "PORT" and ":PORT": this host only; exposing it takes an address */
+	char ip[64] = "127.0.0.1";
+	unsigned int flags = MHD_USE_ERROR_LOG;
 
 	if (!m)
 		return NULL;
@@ -265,15 +338,25 @@ struct metrics *metrics_start(const char *addr, struct metrics_state *st)
 	}
 	sin.sin_port = htons(port);
 	m->st = st;
-	m->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG,
-				port, NULL, NULL, answer, m,
+	/* select() stops at descriptor FD_SETSIZE (1024): epoll has no limit */
+	flags |= MHD_is_feature_supported(MHD_FEATURE_EPOLL) == MHD_YES ?
+		 MHD_USE_EPOLL_INTERNAL_THREAD : MHD_USE_POLL_INTERNAL_THREAD;
+	m->d = MHD_start_daemon(flags, port, NULL, NULL, answer, m,
 				MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sin,
+				MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+				(unsigned int)METRICS_CONNS_PER_IP,
+				MHD_OPTION_CONNECTION_LIMIT, (unsigned int)METRICS_CONNS_MAX,
+				MHD_OPTION_CONNECTION_TIMEOUT,
+				(unsigned int)METRICS_IDLE_TIMEOUT_S,
+				MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+				(size_t)METRICS_CONN_MEMORY,
 				MHD_OPTION_END);
 	if (!m->d) {
-		pr_warn("maglb: cannot serve metrics on %s\n", addr);
+		pr_warn("maglb: cannot serve metrics on %s:%ld\n", ip, port);
 		free(m);
 		return NULL;
 	}
+	log_event("info", "msg=\"metrics listening\" address=%s:%ld", ip, port);
 	return m;
 }
 

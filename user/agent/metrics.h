@@ -27,7 +27,8 @@ struct metrics_state {
 
 struct metrics;
 
-/* addr: "PORT", ":PORT" or "IP:PORT". NULL with a message on error. */
+/* addr: "PORT" or ":PORT" (127.0.0.1), or "IP:PORT" ("0.0.0.0:PORT": every
+ * address). NULL with a message on error. */
 struct metrics *metrics_start(const char *addr, struct metrics_state *st);
 void metrics_stop(struct metrics *m);
 

@@ -716,6 +716,10 @@ static int check_route(struct obj *r, yaml_node_t **rules)
 		if (cfg_check_api_fields(c, ru, q, rule_known, rule_unsup) ||
 		    get_list(c, ru, q, "matches", m, &ms))
 			return -1;
+		/* before the walk: rules can be aliases of one long list */
+		if (cfg_seq_len(ms) > MAGLB_MAX_MATCHES)
+			return cfg_fail(c, ms, m, "%d matches; a listener holds at most %d route matches",
+					cfg_seq_len(ms), MAGLB_MAX_MATCHES);
 		for (j = 0; j < cfg_seq_len(ms); j++) {
 			char mp[PATH_LEN];
 
@@ -728,36 +732,51 @@ static int check_route(struct obj *r, yaml_node_t **rules)
 	return 0;
 }
 
-/* The route's hostnames times the rule's matches. */
+/*
+ * The route's hostnames times the rule's matches. A listener holds at most
+ * MAGLB_MAX_MATCHES of them in all, so a rule that has more on its own is
+ * refused before anything is allocated: YAML aliases make a list of 65,536
+ * hostnames a few hundred KB, and the product of two such lists does not
+ * fit an int (nor, multiplied by the size of a match, memory).
+ */
 static int rule_matches(struct obj *r, yaml_node_t *rule, const char *path,
 			struct cfg_match **out, int *n)
 {
 	struct cfg_ctx *c = &r->c;
 	yaml_node_t *hosts = cfg_get(c, r->spec, "hostnames");
 	yaml_node_t *ms = cfg_get(c, rule, "matches");
-	int nh = cfg_seq_len(hosts) ?: 1, nm = cfg_seq_len(ms) ?: 1, h, k;
+	size_t nh = (size_t)cfg_seq_len(hosts) ?: 1, nm = (size_t)cfg_seq_len(ms) ?: 1;
+	size_t h, k, total;
 	char p[PATH_LEN];
 
-	*out = calloc(nh * nm, sizeof(**out));
+	*out = NULL;
+	if (__builtin_mul_overflow(nh, nm, &total) || total > MAGLB_MAX_MATCHES)
+		return cfg_fail(c, rule, path, "%zu hostnames x %zu matches; a listener holds at most %d route matches",
+				nh, nm, MAGLB_MAX_MATCHES);
+	*out = calloc(total, sizeof(**out));
 	if (!*out)
 		return cfg_fail(c, rule, path, "out of memory");
-	*n = nh * nm;
+	*n = total;
 	for (h = 0; h < nh; h++) {
 		for (k = 0; k < nm; k++) {
 			struct cfg_match *m = &(*out)[h * nm + k];
 			yaml_node_t *pm;
 
-			snprintf(p, sizeof(p), "%s.hostnames[%d]", r->label, h);
+			snprintf(p, sizeof(p), "%s.hostnames[%zu]", r->label, h);
 			if (cfg_seq_len(hosts) &&
 			    route_read_hostname(c, cfg_seq_at(c, hosts, h), p, m))
-				return -1;
-			snprintf(p, sizeof(p), "%s.matches[%d].path", path, k);
+				goto fail;
+			snprintf(p, sizeof(p), "%s.matches[%zu].path", path, k);
 			pm = cfg_seq_len(ms) ? cfg_get(c, cfg_seq_at(c, ms, k), "path") : NULL;
 			if (pm && route_read_path(c, pm, p, m))
-				return -1;
+				goto fail;
 		}
 	}
 	return 0;
+fail:
+	free(*out);
+	*out = NULL;
+	return -1;
 }
 
 /* The listeners of parentRefs[i] that this route attaches to. */

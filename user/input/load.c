@@ -6,9 +6,12 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <yaml.h>
 #include "input/gateway.h"
 #include "input/load.h"
@@ -112,6 +115,140 @@ static int parse_root(struct cfg_ctx *c, yaml_node_t *root,
 	return 0;
 }
 
+static const char *file_type(mode_t m)
+{
+	return S_ISFIFO(m) ? "a FIFO" : S_ISDIR(m) ? "a directory" :
+	       S_ISCHR(m) ? "a character device" : S_ISBLK(m) ? "a block device" :
+	       S_ISSOCK(m) ? "a socket" : "not a regular file";
+}
+
+/*
+ * A config file's bytes. Only a regular file, and at most
+ * MAGLB_CONFIG_MAX_BYTES: a FIFO renamed over the config (or a symlink to
+ * one) would hold open() until a writer came, signals and all, so the
+ * open is non-blocking and fstat() decides before any read. Symlinks are
+ * followed: a Kubernetes ConfigMap's files are symlinks into ..data/.
+ */
+int config_read_file(const char *path, char **buf, size_t *len,
+		     char *err, size_t errlen)
+{
+	struct stat st;
+	size_t n = 0;
+	ssize_t r;
+	char *b;
+	int fd;
+
+	*buf = NULL;
+	*len = 0;
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st)) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%s: %s; a config file must be a regular file",
+			 path, file_type(st.st_mode));
+		close(fd);
+		return -1;
+	}
+	if (st.st_size > MAGLB_CONFIG_MAX_BYTES)
+		goto too_big;
+	/* one byte more than the limit, to see a file that grew since */
+	b = malloc(MAGLB_CONFIG_MAX_BYTES + 2);
+	if (!b) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		close(fd);
+		return -1;
+	}
+	while (n <= MAGLB_CONFIG_MAX_BYTES &&
+	       (r = read(fd, b + n, MAGLB_CONFIG_MAX_BYTES + 1 - n)) != 0) {
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+			free(b);
+			close(fd);
+			return -1;
+		}
+		n += r;
+	}
+	if (n > MAGLB_CONFIG_MAX_BYTES) {
+		free(b);
+		goto too_big;
+	}
+	close(fd);
+	b[n] = 0;
+	*buf = b;
+	*len = n;
+	return 0;
+too_big:
+	snprintf(err, errlen, "%s: larger than %d bytes (1 MiB), the most a config file may hold",
+		 path, MAGLB_CONFIG_MAX_BYTES);
+	close(fd);
+	return -1;
+}
+
+static void syntax_error(const char *path, const yaml_parser_t *ps,
+			 char *err, size_t errlen)
+{
+	snprintf(err, errlen, "%s:%lu: (syntax): %s", path,
+		 (unsigned long)ps->problem_mark.line + 1,
+		 ps->problem ? ps->problem : "invalid YAML");
+}
+
+/*
+ * Nesting no deeper than MAGLB_CONFIG_MAX_DEPTH, checked on libyaml's
+ * events before any document is built: its scanner and loader cost grows
+ * with the square of the depth (200k levels of "[" took over a minute),
+ * and the walk stops at the first level past the limit.
+ */
+static int check_depth(const char *path, const char *text, size_t len,
+		       char *err, size_t errlen)
+{
+	yaml_parser_t ps;
+	yaml_event_t ev;
+	int depth = 0, rc = 0;
+	bool done = false;
+
+	yaml_parser_initialize(&ps);
+	yaml_parser_set_input_string(&ps, (const unsigned char *)text, len);
+	while (!done && !rc) {
+		if (!yaml_parser_parse(&ps, &ev)) {
+			syntax_error(path, &ps, err, errlen);
+			rc = -1;
+			break;
+		}
+		switch (ev.type) {
+		case YAML_SEQUENCE_START_EVENT:
+		case YAML_MAPPING_START_EVENT:
+			if (++depth > MAGLB_CONFIG_MAX_DEPTH) {
+				snprintf(err, errlen, "%s:%lu: (document): nested deeper than %d levels",
+					 path, (unsigned long)ev.start_mark.line + 1,
+					 MAGLB_CONFIG_MAX_DEPTH);
+				rc = -1;
+			}
+			break;
+		case YAML_SEQUENCE_END_EVENT:
+		case YAML_MAPPING_END_EVENT:
+			depth--;
+			break;
+		case YAML_STREAM_END_EVENT:
+			done = true;
+			break;
+		default:
+			break;
+		}
+		yaml_event_delete(&ev);
+	}
+	yaml_parser_delete(&ps);
+	return rc;
+}
+
 /* Every YAML document of every file, in order. */
 static int load_docs(const char *const *paths, int n, struct cfg_doc **out,
 		     int *n_out, char *err, size_t errlen)
@@ -122,15 +259,17 @@ static int load_docs(const char *const *paths, int n, struct cfg_doc **out,
 	for (i = 0; i < n && !rc; i++) {
 		yaml_parser_t parser;
 		int before = k;
-		FILE *f = fopen(paths[i], "r");
+		size_t len;
+		char *text;
 
-		if (!f) {
-			snprintf(err, errlen, "%s: %s", paths[i], strerror(errno));
+		if (config_read_file(paths[i], &text, &len, err, errlen) ||
+		    check_depth(paths[i], text, len, err, errlen)) {
+			free(text);
 			rc = -1;
 			break;
 		}
 		yaml_parser_initialize(&parser);
-		yaml_parser_set_input_file(&parser, f);
+		yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
 		for (;;) {
 			struct cfg_doc *t = realloc(docs, (k + 1) * sizeof(*t));
 
@@ -141,9 +280,7 @@ static int load_docs(const char *const *paths, int n, struct cfg_doc **out,
 			}
 			docs = t;
 			if (!yaml_parser_load(&parser, &docs[k].doc)) {
-				snprintf(err, errlen, "%s:%lu: (syntax): %s", paths[i],
-					 (unsigned long)parser.problem_mark.line + 1,
-					 parser.problem ? parser.problem : "invalid YAML");
+				syntax_error(paths[i], &parser, err, errlen);
 				rc = -1;
 				break;
 			}
@@ -155,7 +292,7 @@ static int load_docs(const char *const *paths, int n, struct cfg_doc **out,
 			docs[k++].file = paths[i];
 		}
 		yaml_parser_delete(&parser);
-		fclose(f);
+		free(text);
 		if (!rc && k == before) {
 			snprintf(err, errlen, "%s:1: (document): the file is empty", paths[i]);
 			rc = -1;
