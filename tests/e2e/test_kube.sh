@@ -249,6 +249,20 @@ in_cluster_config_is_used() {
 		wait_table "$(expected_table)"
 }
 
+# Every agent on this test's pins, whichever check started it: a check
+# runs in a subshell, so an agent started there is not the top level's
+# $AGENT (in_cluster_config_is_used leaves one running).
+stop_all_agents() {
+	local i
+	pkill -TERM -f -- "--pin-dir $PIN_DIR --netns" 2>/dev/null
+	for i in $(seq 50); do
+		pgrep -f -- "--pin-dir $PIN_DIR --netns" >/dev/null || return 0
+		sleep 0.1
+	done
+	echo "agents still running: $(pgrep -f -- "--pin-dir $PIN_DIR --netns" | tr '\n' ' ')"
+	return 1
+}
+
 # An agent whose API server is a port where nothing listens.
 start_agent_api_down() {
 	mkdir -p "$WORK/api-down"
@@ -265,7 +279,7 @@ start_agent_api_down() {
 # apply an empty backend set), and SIGTERM still stops it at once.
 unreachable_api_server_keeps_the_pinned_state() {
 	local before t0 n
-	stop_agent
+	stop_all_agents || return 1
 	before=$(table_backends | tr '\n' ' ')
 	n=$(grep -c "config applied" "$AGENT_LOG")
 	start_agent_api_down
@@ -278,13 +292,14 @@ unreachable_api_server_keeps_the_pinned_state() {
 	[ "$(grep -c "config applied" "$AGENT_LOG")" = "$n" ] ||
 		{ grep "config applied" "$AGENT_LOG" | tail -1; return 1; }
 	[ "$(table_backends | tr '\n' ' ')" = "$before" ] || { echo "table changed"; return 1; }
-	seed_cookies_land_on_the_lookup_backend
+	seed_cookies_land_on_the_lookup_backend || return 1
+	stop_agent
 }
 
 # While it waits for the API server (5 s into the wait, not after it).
 sigterm_stops_the_waiting_agent_at_once() {
 	local t0 t1
-	stop_agent
+	stop_all_agents || return 1
 	start_agent_api_down
 	sleep 5
 	t0=$(date +%s%N)
@@ -298,6 +313,7 @@ sigterm_stops_the_waiting_agent_at_once() {
 SA_DIR=/var/run/secrets/kubernetes.io/serviceaccount
 kube_cleanup() {
 	[ -n "${AGENT:-}" ] && kill -TERM "$AGENT" 2>/dev/null
+	stop_all_agents >/dev/null
 	[ -n "${API_PID:-}" ] && kill "$API_PID" 2>/dev/null
 	# only what this test made: empty directories
 	rmdir "$SA_DIR" /var/run/secrets/kubernetes.io /var/run/secrets 2>/dev/null

@@ -86,35 +86,32 @@ static int parse_agent_opts(int argc, char **argv, const char *use,
 }
 
 /* The bytes of every file, one after the other: what was applied, to
- * skip events that change nothing. */
-static char *slurp(const char *const *paths, int n_paths, size_t *len)
+ * skip events that change nothing. Read as config_load_files() reads them
+ * (regular files of at most 1 MiB, opened without blocking), so a FIFO
+ * put in their place cannot hold the agent. */
+static char *slurp(const char *const *paths, int n_paths, size_t *len,
+		   char *err, size_t errlen)
 {
-	char *buf = NULL;
-	size_t cap = 0, n = 0, r;
+	char *buf = NULL, *text, *t;
+	size_t n = 0, l;
 	int i;
 
 	for (i = 0; i < n_paths; i++) {
-		FILE *f = fopen(paths[i], "r");
-
-		if (!f) {
+		if (config_read_file(paths[i], &text, &l, err, errlen)) {
 			free(buf);
 			return NULL;
 		}
-		do {
-			if (n == cap) {
-				char *t = realloc(buf, cap = cap ? cap * 2 : 4096);
-
-				if (!t) {
-					free(buf);
-					fclose(f);
-					return NULL;
-				}
-				buf = t;
-			}
-			r = fread(buf + n, 1, cap - n, f);
-			n += r;
-		} while (r);
-		fclose(f);
+		t = realloc(buf, n + l + 1);
+		if (!t) {
+			snprintf(err, errlen, "%s: out of memory", paths[i]);
+			free(text);
+			free(buf);
+			return NULL;
+		}
+		buf = t;
+		memcpy(buf + n, text, l);
+		n += l;
+		free(text);
 	}
 	*len = n;
 	return buf;
@@ -145,7 +142,7 @@ static void reload(struct agent *a, bool force)
 	struct apply_stats st;
 	struct health *h;
 	size_t len = 0;
-	char *text = slurp(a->o.files, a->o.n_files, &len);
+	char *text = slurp(a->o.files, a->o.n_files, &len, err, sizeof(err));
 	int rc, i;
 
 	/* Before every kind is listed the cluster view lacks endpoints or
@@ -163,7 +160,7 @@ static void reload(struct agent *a, bool force)
 	a->waiting = false;
 	if (!text) {
 		log_event("error", "msg=\"cannot read config\" file=%s error=\"%s\"",
-			  file, strerror(errno));
+			  file, err);
 		return;
 	}
 	if (!force && a->applied && len == a->applied_len &&
