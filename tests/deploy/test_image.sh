@@ -60,9 +60,17 @@ LIMITS=(--ulimit "nofile=$(ulimit -Hn):$(ulimit -Hn)" --ulimit "nproc=$nproc:$np
 image_cleanup() {
 	"${PODMAN[@]}" rm -f -t 0 "$AGENT_CTR" "$TOPO-attach" >/dev/null 2>&1
 	"${PODMAN[@]}" rmi -f "$IMAGE" >/dev/null 2>&1
-	# Each build leaves its build stage untagged; the toolchain layer under
-	# it is the cache the next build starts from, renewed once a day.
-	"${PODMAN[@]}" image prune -f --filter until=24h >/dev/null 2>&1
+	# The build stage's layers from the sources on are this run's alone;
+	# those under them (the packages) are the next build's cache, kept for
+	# a week as the root filesystems are.
+	local id
+	for id in $("${PODMAN[@]}" images -a -q --no-trunc 2>/dev/null); do
+		grep -qx "$id" "$WORK.images" 2>/dev/null && continue
+		"${PODMAN[@]}" history --no-trunc --format '{{.CreatedBy}}' "$id" 2>/dev/null |
+			grep -q '#(nop) COPY dir:' && "${PODMAN[@]}" rmi "$id" >/dev/null 2>&1
+	done
+	"${PODMAN[@]}" image prune -f --filter until=168h >/dev/null 2>&1
+	rm -f "$WORK.images"
 	[ -n "${API_PID:-}" ] && kill "$API_PID" 2>/dev/null
 	e2e_stop
 }
@@ -212,18 +220,24 @@ podman_args() {
 # ---- the checks ---------------------------------------------------------------
 
 image_builds_from_debian_packages() {
-	local v
+	local v t0=$SECONDS
 	base_image "$BASE" || return 1
 	base_image "$BASE_SLIM" "${SLIM_OPTS[@]}" || return 1
+	echo "base images: $((SECONDS - t0)) s"
 	pick_runtime || return 1
 	RUNTIME=$(cat "$WORK/runtime")
+	t0=$SECONDS
+	# what was there before this build (its own layers go in the cleanup)
+	"${PODMAN[@]}" images -a -q --no-trunc > "$WORK.images"
 	v=$(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo unknown)
 	# --pull=never: the bases are the local ones, no registry is asked.
 	"${PODMAN[@]}" build -q --pull=never --runtime "$RUNTIME" "${LIMITS[@]}" --network host \
 		--build-arg BASE="$BASE" --build-arg BASE_SLIM="$BASE_SLIM" \
 		--build-arg MAGLB_VERSION="$v" -t "$IMAGE" -f "$ROOT/deploy/Dockerfile" "$ROOT" \
 		> "$WORK/build.log" 2>&1 || { tail -5 "$WORK/build.log"; return 1; }
-	"${PODMAN[@]}" image inspect --format "$IMAGE {{.Id}} {{.Size}} bytes" "$IMAGE" | cut -c1-100
+	echo "podman build: $((SECONDS - t0)) s"
+	"${PODMAN[@]}" image inspect --format "$IMAGE {{.Id}} {{.Size}}" "$IMAGE" |
+		awk '{printf "%s %.12s %d MB\n", $1, $2, $3 / 1e6}'
 }
 
 image_binary_runs() {
@@ -294,6 +308,28 @@ agent_container_applies_the_seeds_config() {
 	"${PODMAN[@]}" logs "$AGENT_CTR" 2>&1 | grep -o 'msg="watching kubernetes".*\|msg="config applied".*' | cut -c1-160
 	"${PODMAN[@]}" logs "$AGENT_CTR" 2>&1 | grep -q "config applied.*backends=$NBACKENDS " ||
 		{ "${PODMAN[@]}" logs "$AGENT_CTR" 2>&1 | tail -3; return 1; }
+	agent_has_the_manifests_capabilities
+}
+
+# The agent's process holds exactly the manifest's capabilities (names to
+# bits from the UAPI header), in every set but the bounding one's extras.
+agent_has_the_manifests_capabilities() {
+	local pid
+	pid=$("${PODMAN[@]}" inspect --format '{{.State.Pid}}' "$AGENT_CTR") || return 1
+	python3 - "/proc/$pid/status" /usr/include/linux/capability.h <<PY
+import re, sys
+bits = {n: int(v) for n, v in re.findall(r"#define CAP_(\w+)\s+(\d+)\n", open(sys.argv[2]).read())}
+want = set("$(pod_args agent | sed -n 's/^capadd //p' | tr '
+' ' ')".split())
+status = dict(l.split(":\t", 1) for l in open(sys.argv[1]).read().splitlines() if ":\t" in l)
+ok = True
+for field in ("CapEff", "CapPrm", "CapBnd"):
+    v = int(status[field], 16)
+    have = {n for n, b in bits.items() if v >> b & 1}
+    print("%s: %s" % (field, " ".join(sorted(have)) or "none"))
+    ok &= have == want
+sys.exit(0 if ok else 1)
+PY
 }
 
 # The probes' port and paths, as the kubelet would ask them on the node.
@@ -307,15 +343,22 @@ agent_container_answers_the_daemonsets_probes() {
 	return $ok
 }
 
+# The Gateway's address, from maglb's config in the ConfigMap.
+gateway_addr() {
+	python3 -c 'import sys, yaml; print(yaml.safe_load(open(sys.argv[1]))["gateway"]["addresses"][0])' \
+		"$WORK"/configmap-*/maglb.yaml
+}
+
 # The seed's step 6 against the ConfigMap's Gateway address: each cookie's
 # 10 requests on one pod, the one `maglb lookup` names.
 seed_cookie_requests_reach_the_pods_through_the_container() {
 	local addr v i want svc
-	addr=$(python3 -c 'import sys, yaml; print(yaml.safe_load(open(sys.argv[1]))["gateway"]["addresses"][0])' \
-		"$WORK/configmap-maglb-config/maglb.yaml") || return 1
+	addr=$(gateway_addr) || return 1
 	nsx client ip route replace "$addr/32" via 10.10.0.1
 	svc=$(python3 -c 'import sys, yaml; print(next(d for d in yaml.safe_load_all(open(sys.argv[1])) if d and d["kind"] == "HTTPRoute")["metadata"]["name"])' \
 		"$SEED/cookie-policy-route.yaml") || return 1
+	local before after
+	before=$(syncookies_sent)
 	for v in 1.2.3.4 5.6.7.8; do
 		reset_logs
 		seed_requests "$v" 10 "$addr"
@@ -324,6 +367,29 @@ seed_cookie_requests_reach_the_pods_through_the_container() {
 		echo "http://$addr/cookie FooBar=$v: 10 on backend-$i, maglb lookup says $want"
 		[ "$want" = "$(backend_addr nat "$i"):3000" ] || return 1
 	done
+	# maglb answers each handshake from XDP before it picks the pod by cookie.
+	after=$(syncookies_sent)
+	echo "SYN-ACKs sent from XDP: $before -> $after"
+	[ $((after - before)) -ge 20 ]
+}
+
+syncookies_sent() {
+	maglb stats --json | grep -o '"syncookie_sent":{"packets":[0-9]*' | grep -o '[0-9]*$'
+}
+
+# A rollout's SIGTERM: the agent container exits 0, and the pinned
+# datapath serves on without it.
+agent_container_stops_cleanly_and_the_datapath_stays() {
+	local code addr
+	addr=$(gateway_addr) || return 1
+	"${PODMAN[@]}" stop -t 10 "$AGENT_CTR" >/dev/null || return 1
+	code=$("${PODMAN[@]}" inspect --format '{{.State.ExitCode}}' "$AGENT_CTR")
+	echo "agent container exit status after SIGTERM: $code"
+	[ "$code" = 0 ] || return 1
+	reset_logs
+	seed_requests 1.2.3.4 10 "$addr"
+	only_backend_with 10 >/dev/null || { backend_counts; return 1; }
+	echo "10 requests served with no agent running"
 }
 
 # ---- run ------------------------------------------------------------------------
@@ -363,4 +429,5 @@ check agent_container_applies_the_seeds_config | tee "$WORK/agent.out"
 grep -q '^PASS' "$WORK/agent.out" || exit 1
 check agent_container_answers_the_daemonsets_probes
 check seed_cookie_requests_reach_the_pods_through_the_container
+check agent_container_stops_cleanly_and_the_datapath_stays
 info agent
