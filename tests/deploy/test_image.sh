@@ -58,16 +58,18 @@ nproc=$(ulimit -Hu)
 LIMITS=(--ulimit "nofile=$(ulimit -Hn):$(ulimit -Hn)" --ulimit "nproc=$nproc:$nproc")
 
 image_cleanup() {
-	"${PODMAN[@]}" rm -f -t 0 "$AGENT_CTR" "$TOPO-attach" >/dev/null 2>&1
-	"${PODMAN[@]}" rmi -f "$IMAGE" >/dev/null 2>&1
-	# The build stage's layers from the sources on are this run's alone;
-	# those under them (the packages) are the next build's cache, kept for
-	# a week as the root filesystems are.
+	"${PODMAN[@]}" rm -f -i -t 0 "$AGENT_CTR" "$TOPO-attach" >/dev/null 2>&1
+	# --no-prune: rmi would take the untagged layers under it too.
+	"${PODMAN[@]}" rmi --no-prune "$IMAGE" >/dev/null 2>&1
+	# The layers from a COPY on (the sources, the binary) are this run's
+	# alone; those under them (the packages) are the next build's cache,
+	# kept for a week as the root filesystems are. Newest first: children
+	# go before their parents.
 	local id
-	for id in $("${PODMAN[@]}" images -a -q --no-trunc 2>/dev/null); do
+	for id in $("${PODMAN[@]}" images -a -q --no-trunc --sort created 2>/dev/null); do
 		grep -qx "$id" "$WORK.images" 2>/dev/null && continue
 		"${PODMAN[@]}" history --no-trunc --format '{{.CreatedBy}}' "$id" 2>/dev/null |
-			grep -q '#(nop) COPY dir:' && "${PODMAN[@]}" rmi "$id" >/dev/null 2>&1
+			grep -q '#(nop) COPY ' && "${PODMAN[@]}" rmi --no-prune "$id" >/dev/null 2>&1
 	done
 	"${PODMAN[@]}" image prune -f --filter until=168h >/dev/null 2>&1
 	rm -f "$WORK.images"
