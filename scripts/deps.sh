@@ -21,6 +21,7 @@ PKGS=(
 	nftables bc python3			# loss injection, test helpers and SYN flood
 	qemu-system-x86 busybox-static		# the kernel matrix (scripts/qemu)
 	prometheus				# promtool: lints a real /metrics scrape
+	mmdebstrap podman runc python3-yaml	# the image, built and run (tests/deploy/test_image.sh)
 )
 # Node.js validates deploy/ offline (tests/deploy); any recent one will do.
 command -v node >/dev/null && command -v npm >/dev/null || PKGS+=(nodejs npm)

@@ -59,6 +59,7 @@ run pkt/xdp 120 build/tests/test_pkt
 run verifier/host 300 bash -c 'build/qemu/verifier_stats build/maglb.bpf.o build/maglb_tc.bpf.o |
 	sed "s#^#INFO kernel-$(uname -r | cut -d. -f1,2)/#"; exit ${PIPESTATUS[0]}'
 run deploy/manifests 300 tests/deploy/test_deploy.sh
+run deploy/image 1800 tests/deploy/test_image.sh
 for t in tests/e2e/test_*.sh; do
 	run "e2e/$(basename "$t" .sh)" 600 "$t"
 done
