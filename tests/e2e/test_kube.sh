@@ -6,6 +6,7 @@
 # Real curl and nginx through the XDP datapath show where requests land.
 TOPO=mlb-kube
 source "$(dirname "$0")/../lib/e2e.sh"
+source "$ROOT/tests/lib/kubeapi.sh"
 set -u
 e2e_start nat
 AGENT_LOG=$WORK/agent.log
@@ -41,30 +42,8 @@ PY
 api_setup() {
 	local d=$WORK/api
 	mkdir -p "$d"
-	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
-		-keyout "$d/ca.key" -out "$d/ca.crt" -days 1 -subj "/CN=test-ca" 2>/dev/null
-	openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
-		-keyout "$d/server.key" -out "$d/server.csr" -subj "/CN=kube-apiserver" 2>/dev/null
-	printf 'subjectAltName=IP:127.0.0.1\n' > "$d/san.ext"
-	openssl x509 -req -in "$d/server.csr" -CA "$d/ca.crt" -CAkey "$d/ca.key" \
-		-CAcreateserial -days 1 -extfile "$d/san.ext" -out "$d/server.crt" 2>/dev/null
-	cat > "$d/kubeconfig" <<EOF
-apiVersion: v1
-kind: Config
-current-context: test
-clusters:
-- name: test
-  cluster:
-    server: https://127.0.0.1:6443
-    certificate-authority-data: $(base64 -w0 < "$d/ca.crt")
-contexts:
-- name: test
-  context: {cluster: test, user: maglb}
-users:
-- name: maglb
-  user:
-    token: $TOKEN
-EOF
+	kubeapi_certs "$d"
+	kubeapi_kubeconfig "$d" https://127.0.0.1:6443 "$TOKEN"
 	# The seed's Service, as the API server returns it.
 	cat > "$d/service.json" <<'EOF'
 {"apiVersion": "v1", "kind": "Service",
