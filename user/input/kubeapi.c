@@ -34,6 +34,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/socket.h>
 #include <curl/curl.h>
 #include <json-c/json.h>
 #include <yaml.h>
@@ -80,6 +81,7 @@ struct watch {
 	pthread_t thread;
 	bool started;
 	/* under k->lock */
+	int sock;		/* the transfer's socket, -1 if none */
 	struct stored *objs;
 	int n;
 	bool synced;
@@ -356,6 +358,36 @@ static CURL *client(struct kube *k, const char *url, struct curl_slist **hdrs)
 	return h;
 }
 
+/* The watch's socket is known, so that kube_stop() can shut it down: a
+ * transfer waiting for data would otherwise see the stop only at its
+ * next progress call, up to a second later. */
+static curl_socket_t open_sock(void *arg, curlsocktype purpose,
+			       struct curl_sockaddr *a)
+{
+	struct watch *w = arg;
+	int fd = socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+
+	pthread_mutex_lock(&w->k->lock);
+	if (w->k->stop && fd >= 0) {
+		close(fd);
+		fd = -1;
+	}
+	w->sock = fd;
+	pthread_mutex_unlock(&w->k->lock);
+	return fd < 0 ? CURL_SOCKET_BAD : fd;
+}
+
+static int close_sock(void *arg, curl_socket_t fd)
+{
+	struct watch *w = arg;
+
+	pthread_mutex_lock(&w->k->lock);
+	if (w->sock == fd)
+		w->sock = -1;
+	pthread_mutex_unlock(&w->k->lock);
+	return close(fd);
+}
+
 /* A list or a watch of w's resource, ended early by kube_stop(). */
 static CURL *request(struct watch *w, const char *url,
 		     curl_write_callback cb, struct curl_slist **hdrs)
@@ -364,6 +396,10 @@ static CURL *request(struct watch *w, const char *url,
 
 	if (!h)
 		return NULL;
+	curl_easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, open_sock);
+	curl_easy_setopt(h, CURLOPT_OPENSOCKETDATA, w);
+	curl_easy_setopt(h, CURLOPT_CLOSESOCKETFUNCTION, close_sock);
+	curl_easy_setopt(h, CURLOPT_CLOSESOCKETDATA, w);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, cb);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, w);
 	curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
@@ -994,7 +1030,8 @@ struct kube *kube_start(const char *kubeconfig, int notify_fd, char *err,
 		k->w[i] = (struct watch){ .k = k, .kind = resources[i].kind,
 					  .api_version = resources[i].api_version,
 					  .path = resources[i].path,
-					  .manifest = resources[i].manifest };
+					  .manifest = resources[i].manifest,
+					  .sock = -1 };
 	k->src = (struct cfg_source){ .objects = source_objects,
 				      .manifests = source_manifests, .arg = k };
 	curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -1034,7 +1071,12 @@ void kube_stop(struct kube *k)
 
 	if (!k)
 		return;
+	pthread_mutex_lock(&k->lock);
 	k->stop = true;
+	for (i = 0; i < (int)N_RES; i++)
+		if (k->w[i].sock >= 0)
+			shutdown(k->w[i].sock, SHUT_RDWR);
+	pthread_mutex_unlock(&k->lock);
 	for (i = 0; i < (int)N_RES; i++) {
 		if (k->w[i].started)
 			pthread_join(k->w[i].thread, NULL);
