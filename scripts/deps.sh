@@ -23,6 +23,10 @@ PKGS=(
 )
 # Node.js validates deploy/ offline (tests/deploy); any recent one will do.
 command -v node >/dev/null && command -v npm >/dev/null || PKGS+=(nodejs npm)
+# kubectl drives the test API server (tests/e2e/test_kubectl.sh): Debian's
+# kubernetes-client (1.20), unless a kubectl is there already (another
+# package's /usr/bin/kubectl would conflict with it).
+command -v kubectl >/dev/null || PKGS+=(kubernetes-client)
 
 missing=()
 for p in "${PKGS[@]}"; do

@@ -23,7 +23,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 rm -rf "$WORK"
-mkdir -p "$D" "$WORK/home"
+mkdir -p "$D" "$WORK/home" "$WORK/logs/default"
 if ! command -v kubectl >/dev/null; then
 	fail kubectl/kubectl_installed "no kubectl (Debian's kubernetes-client; ./scripts/deps.sh)"
 	exit 1
@@ -31,7 +31,7 @@ fi
 echo "INFO kubectl/client $(kubectl version --client -o json 2>/dev/null | python3 -c 'import json, sys; print(json.load(sys.stdin)["clientVersion"]["gitVersion"])')"
 kubeapi_certs "$D"
 python3 "$ROOT/tests/kube/apiserver.py" --port 0 --ctl-port 0 --ports-file "$D/ports" \
-	--cert "$D/server.crt" --key "$D/server.key" --token "$TOKEN" --page 4 \
+	--cert "$D/server.crt" --key "$D/server.key" --token "$TOKEN" --page 4 --pod-logs "$WORK/logs" \
 	>"$D/server.log" 2>&1 &
 API_PID=$!
 for _ in $(seq 50); do [ -s "$D/ports" ] && break; sleep 0.1; done
@@ -46,6 +46,11 @@ kubeapi_kubeconfig "$D" "$API" "$TOKEN"
 export KUBECONFIG=$D/kubeconfig HOME=$WORK/home
 
 # ---- helpers -------------------------------------------------------------
+
+# kubectl, bounded: a server that keeps answering "continue" must fail a
+# check, not hang the suite.
+KUBECTL_BIN=$(command -v kubectl)
+kubectl() { timeout 30 "$KUBECTL_BIN" "$@"; }
 
 # api METHOD PATH [curl args...]: the API with the token; prints the body,
 # then the HTTP status on a last line of its own.
@@ -93,7 +98,7 @@ SEED_OBJECTS=(
 # object then comes back from the server with the manifest's fields, in
 # namespace default, with the fields the server sets.
 seed_manifests_apply_and_each_object_is_gettable() {
-	local out obj want
+	local out obj want ns gen uid ts last path
 	out=$(kubectl apply -f - < "$SEED/backend.yaml" 2>&1 &&
 		kubectl apply -f - < "$SEED/gateway.yaml" 2>&1 &&
 		cat "$SEED/cookie-policy-route.yaml" | kubectl apply -f - 2>&1) ||
@@ -176,11 +181,38 @@ reapplied_edit_patches_and_bumps_generation() {
 		[ "$(kubectl get deployment/backend -o jsonpath='{.spec.replicas} {.spec.template.spec.containers[0].ports[*].containerPort}')" = "10 3000" ]
 }
 
+# kubectl patch in each of its types; each changes the spec (generation
+# up by one) and leaves the rest of the object.
+patch_types_each_apply() {
+	local type obj patch path want g0 out rc=0
+	while IFS='|' read -r type obj patch path want; do
+		g0=$(gen_of "$obj")
+		kubectl patch "$obj" --type="$type" -p "$patch" >/dev/null || { rc=1; continue; }
+		out=$(kubectl get "$obj" -o jsonpath="{.metadata.generation} {$path}")
+		echo "$type $obj: $out"
+		[ "$out" = "$((g0 + 1)) $want" ] || rc=1
+	done <<-'EOF'
+	merge|gateway/load-balancing-gateway|{"spec":{"listeners":[{"name":"http","protocol":"HTTP","port":81}]}}|.spec.listeners[0].port} {.spec.gatewayClassName|81 tigera-gateway-class
+	json|gateway/load-balancing-gateway|[{"op":"replace","path":"/spec/listeners/0/port","value":80},{"op":"add","path":"/spec/listeners/-","value":{"name":"x","protocol":"HTTP","port":82}}]|.spec.listeners[*].port|80 82
+	json|gateway/load-balancing-gateway|[{"op":"test","path":"/spec/listeners/1/name","value":"x"},{"op":"remove","path":"/spec/listeners/1"}]|.spec.listeners[*].name|http
+	strategic|deployment/backend|{"spec":{"template":{"spec":{"containers":[{"name":"backend","env":[{"name":"EXTRA","value":"1"}]}]}}}}|.spec.template.spec.containers[0].env[*].name} {.spec.template.spec.containers[0].image|POD_NAME NAMESPACE EXTRA gcr.io/k8s-staging-gateway-api/echo-basic:v20231214-v1.0.0-140-gf544a46e
+	strategic|deployment/backend|{"spec":{"template":{"spec":{"containers":[{"name":"backend","env":[{"name":"EXTRA","$patch":"delete"}]}]}}}}|.spec.template.spec.containers[0].env[*].name|POD_NAME NAMESPACE
+	EOF
+	# a failed JSON patch test changes nothing
+	g0=$(gen_of gateway/load-balancing-gateway)
+	out=$(kubectl patch gateway/load-balancing-gateway --type=json \
+		-p '[{"op":"replace","path":"/spec/gatewayClassName","value":"x"},{"op":"test","path":"/spec/listeners/0/name","value":"wrong"}]' 2>&1) && rc=1
+	echo "failed test op: $out; generation $g0 -> $(gen_of gateway/load-balancing-gateway)"
+	[ "$(kubectl get gateway/load-balancing-gateway -o jsonpath='{.metadata.generation} {.spec.gatewayClassName}')" = "$g0 tigera-gateway-class" ] ||
+		rc=1
+	return $rc
+}
+
 # The seed's step 5: what a controller writes to the status subresource
 # is what `kubectl get -o jsonpath` prints. A status write changes the
 # resourceVersion, not the generation.
 status_write_is_what_the_seeds_step_5_reads() {
-	local g0 rv0 code GATEWAY_LB_DEMO
+	local g0 rv0 code out GATEWAY_LB_DEMO
 	g0=$(gen_of gateway/load-balancing-gateway)
 	rv0=$(rv_of gateway/load-balancing-gateway)
 	code=$(api_code PATCH "$GW/status" "${MERGE[@]}" --data-binary \
@@ -190,9 +222,15 @@ status_write_is_what_the_seeds_step_5_reads() {
 		return 1
 	echo "PATCH $GW/status: $code"
 	[ "$code" = 200 ] || return 1
+	# shellcheck disable=SC2155 # the seed's line, verbatim
 	export GATEWAY_LB_DEMO=$(kubectl get gateway/load-balancing-gateway -o jsonpath='{.status.addresses[0].value}')
 	echo "GATEWAY_LB_DEMO is: $GATEWAY_LB_DEMO"
 	[ "$GATEWAY_LB_DEMO" = 198.18.0.10 ] || return 1
+	# and kubectl's table: the Gateway API CRD's columns
+	out=$(kubectl get gateway)
+	echo "$out"
+	[ "$(tail -1 <<<"$out" | awk '{print $1, $2, $3, $4}')" = "load-balancing-gateway tigera-gateway-class 198.18.0.10 True" ] ||
+		return 1
 	echo "generation $g0 -> $(gen_of gateway/load-balancing-gateway), resourceVersion $rv0 -> $(rv_of gateway/load-balancing-gateway)"
 	[ "$(gen_of gateway/load-balancing-gateway)" = "$g0" ] &&
 		[ "$(rv_of gateway/load-balancing-gateway)" -gt "$rv0" ] || return 1
@@ -266,7 +304,7 @@ stale_update_conflicts() {
 # kind's ADDED, MODIFIED (a label, then status where it has one) and
 # DELETED, in order, with rising resourceVersions.
 watch_sees_gateway_api_kinds_in_order() {
-	local rv row plural api kind name i pids=() rc=0 got want
+	local rv plural api kind name i pids=() rc=0 got want
 	rv=$(curl -sS "http://127.0.0.1:$CTL_PORT/ctl/rv")
 	while read -r api plural kind; do
 		api GET "/apis/$api/namespaces/default/$plural?watch=1&resourceVersion=$rv&timeoutSeconds=60" \
@@ -351,15 +389,21 @@ lease_updates_need_the_current_resource_version() {
 	[ "$out" = "node-1 $rv2" ]
 }
 
-# The seed's results step lists pods by label. Nothing runs pods here: the
-# test side creates them through the control port (the same store), ten
-# of the Deployment's and one other; lists are paged (--page 4).
+# The seed's results step lists pods by label and counts their log
+# lines. Nothing runs pods here: the test side creates them through the
+# control port (the same store), ten of the Deployment's and one other,
+# and writes their logs (the server serves pods/NAME/log from files):
+# two start-up lines each, and ten requests for one pod. Lists are paged
+# (--page 4).
 seed_pod_listing_by_label() {
-	local i out names
+	local i out names hit=$((RANDOM % 10)) want
 	for i in $(seq 0 9); do
 		ctl apply '{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "backend-'"$i"'",
 		  "namespace": "default", "labels": {"app": "backend", "version": "v1"}},
-		  "spec": {"serviceAccountName": "backend"}, "status": {"phase": "Running", "podIP": "10.20.1.'"$((10 + i))"'"}}' >/dev/null || return 1
+		  "spec": {"serviceAccountName": "backend", "containers": [{"name": "backend", "image": "echo-basic"}]},
+		  "status": {"phase": "Running", "podIP": "10.20.1.'"$((10 + i))"'"}}' >/dev/null || return 1
+		printf 'Echo server listening on port 3000.\nstarting\n' > "$WORK/logs/default/backend-$i"
+		[ "$i" = "$hit" ] && for _ in $(seq 10); do echo "GET /cookie"; done >> "$WORK/logs/default/backend-$i"
 	done
 	ctl apply '{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "other", "namespace": "default",
 	  "labels": {"app": "other"}}, "spec": {}}' >/dev/null
@@ -367,6 +411,11 @@ seed_pod_listing_by_label() {
 	names=$(echo $out)
 	echo "kubectl get pods -l app=backend: $names"
 	[ "$names" = "$(echo backend-{0..9})" ] || return 1
+	# the seed's own line, verbatim
+	out=$(kubectl get pods -l app=backend --no-headers -o custom-columns=":metadata.name" | while read -r pod; do echo "$pod: received $(($(kubectl logs $pod | wc -l) - 2)) requests"; done)
+	echo "$out"
+	want=$(for i in $(seq 0 9); do echo "backend-$i: received $([ "$i" = "$hit" ] && echo 10 || echo 0) requests"; done)
+	[ "$out" = "$want" ] || return 1
 	out=$(kubectl get pods -l 'app notin (backend)' --no-headers -o custom-columns=":metadata.name,:status.phase")
 	echo "app notin (backend): $out"
 	[ "$(echo $out)" = "other <none>" ] || return 1
@@ -375,7 +424,7 @@ seed_pod_listing_by_label() {
 	[ "$(echo $out)" = 10.20.1.17 ] || return 1
 	# pages of 4, each but the last with a continue token; following them
 	# gives each pod once, even with one deleted between pages
-	local token= pages=0 page
+	local token='' pages=0 page
 	names=
 	while :; do
 		page=$(api_body GET "/api/v1/namespaces/default/pods?labelSelector=app%3Dbackend&limit=10${token:+&continue=$token}" |
@@ -453,6 +502,7 @@ seed_cleanup_deletes_everything() {
 check seed_manifests_apply_and_each_object_is_gettable
 check short_names_and_cluster_scope_resolve
 check reapplied_edit_patches_and_bumps_generation
+check patch_types_each_apply
 check status_write_is_what_the_seeds_step_5_reads
 check status_and_spec_are_written_apart
 check stale_update_conflicts

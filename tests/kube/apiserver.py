@@ -13,7 +13,9 @@ HTTPS with a bearer token. What it serves:
               labelSelector, fieldSelector), watch, update (PUT),
               patch (merge, strategic, JSON patch), delete,
               deletecollection, and the status subresource of the kinds
-              marked so (GET/PUT/PATCH NAME/status)
+              marked so (GET/PUT/PATCH NAME/status); pods/NAME/log
+              serves a file the test writes (--pod-logs); a Table when
+              kubectl asks for one, with the Gateway API CRDs' columns
 
 Semantics, as the real API server has them:
   - one resourceVersion counter for every write; uid and
@@ -60,6 +62,7 @@ is the whole object.
 """
 import argparse
 import base64
+import calendar
 import copy
 import json
 import os
@@ -105,6 +108,28 @@ KINDS = [Kind(*k) for k in [
     ("gateway.networking.k8s.io", "v1beta1", "ReferenceGrant", "referencegrants", N, ["refgrant"], False),
     ("gateway.envoyproxy.io", "v1alpha1", "BackendTrafficPolicy", "backendtrafficpolicies", N, ["btp"], STATUS),
 ]]
+# Columns of `kubectl get` (a Table, when kubectl asks for one) beyond
+# NAME and AGE: the Gateway API CRDs' additionalPrinterColumns, as
+# (header, priority, value of the object); priority 1 is -o wide's.
+
+
+def cond(typ):
+    return lambda o: " ".join(c.get("status", "") for c in
+                              (o.get("status") or {}).get("conditions") or []
+                              if c.get("type") == typ)
+
+
+COLUMNS = {
+    "GatewayClass": [("Controller", 0, lambda o: o.get("spec", {}).get("controllerName", "")),
+                     ("Accepted", 0, cond("Accepted")),
+                     ("Description", 1, lambda o: o.get("spec", {}).get("description", ""))],
+    "Gateway": [("Class", 0, lambda o: o.get("spec", {}).get("gatewayClassName", "")),
+                ("Address", 0, lambda o: " ".join(
+                    a.get("value", "") for a in (o.get("status") or {}).get("addresses") or [])),
+                ("Programmed", 0, cond("Programmed"))],
+    "HTTPRoute": [("Hostnames", 0, lambda o: json.dumps(o.get("spec", {}).get("hostnames"))
+                   if o.get("spec", {}).get("hostnames") else "")],
+}
 BY_KIND = {k.kind: k for k in KINDS}
 BY_PATH = {(k.prefix, k.plural): k for k in KINDS}
 VERBS = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"]
@@ -154,6 +179,44 @@ def invalid(kind, name, reason, field, msg):
     e.details["kind"] = kind.kind
     e.details["causes"] = [{"reason": reason, "message": msg, "field": field}]
     return e
+
+
+def age(ts):
+    """A creationTimestamp as kubectl's AGE column shows it."""
+    try:
+        s = int(time.time() - calendar.timegm(time.strptime(ts, "%Y-%m-%dT%H:%M:%SZ")))
+    except (TypeError, ValueError):
+        return "<unknown>"
+    s = max(s, 0)
+    if s < 120:
+        return "%ds" % s
+    m, h, d = s // 60, s // 3600, s // 86400
+    if m < 10:
+        return "%dm%ds" % (m, s % 60) if s % 60 else "%dm" % m
+    if m < 180:
+        return "%dm" % m
+    if h < 8:
+        return "%dh%dm" % (h, m % 60) if m % 60 else "%dh" % h
+    if h < 48:
+        return "%dh" % h
+    return "%dd" % d
+
+
+def table(kind, items, meta):
+    """A meta.k8s.io/v1 Table: what kubectl prints without -o."""
+    cols = COLUMNS.get(kind.kind, [])
+    defs = [{"name": "Name", "type": "string", "format": "name", "priority": 0,
+             "description": "Name must be unique within a namespace."}]
+    defs += [{"name": c[0], "type": "string", "format": "", "priority": c[1],
+              "description": ""} for c in cols]
+    defs.append({"name": "Age", "type": "string", "format": "", "priority": 0,
+                 "description": "CreationTimestamp"})
+    rows = [{"cells": [o["metadata"]["name"]] + [c[2](o) for c in cols] +
+             [age(o["metadata"].get("creationTimestamp"))],
+             "object": {"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1",
+                        "metadata": o["metadata"]}} for o in items]
+    return {"kind": "Table", "apiVersion": "meta.k8s.io/v1", "metadata": meta,
+            "columnDefinitions": defs, "rows": rows}
 
 
 def now():
@@ -674,6 +737,8 @@ class Api(BaseHTTPRequestHandler):
                 if doc is None:
                     raise ApiError(404, "the server could not find the requested resource")
                 return self.reply(200, doc)
+            if kind is BY_KIND["Pod"] and sub == "log" and method == "GET":
+                return self.pod_log(ns, name, q)
             if not kind or (sub and (sub != "status" or not kind.status)):
                 raise ApiError(404, "the server could not find the requested resource")
             if kind.namespaced is False and ns:
@@ -681,7 +746,11 @@ class Api(BaseHTTPRequestHandler):
             dry = q.get("dryRun") == "All"
             if method == "GET":
                 if name:
-                    return self.reply(200, st.get(kind, ns, name))
+                    obj = st.get(kind, ns, name)
+                    if self.wants_table() and not sub:
+                        return self.reply(200, table(kind, [obj], {
+                            "resourceVersion": obj["metadata"]["resourceVersion"]}))
+                    return self.reply(200, obj)
                 if watch:
                     return self.watch(kind, ns, q)
                 return self.list(kind, ns, q)
@@ -711,6 +780,28 @@ class Api(BaseHTTPRequestHandler):
             self.reply(e.code, status(e.code, e.reason, e.msg, e.details))
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
+
+    def wants_table(self):
+        """kubectl get asks for a meta.k8s.io/v1 Table first (watches get
+        objects: kubectl get -w falls back to printing them itself)."""
+        return any("as=Table" in a and "v=v1" in a.split(";") and "g=meta.k8s.io" in a
+                   for a in self.headers.get("Accept", "").replace(" ", "").split(","))
+
+    def pod_log(self, ns, name, q):
+        """pods/NAME/log: the file --pod-logs DIR/NAMESPACE/NAME (empty
+        if there is none), for the seed's `kubectl logs $pod | wc -l`."""
+        pod = self.server.state.get(BY_KIND["Pod"], ns, name)
+        containers = [c.get("name") for c in pod.get("spec", {}).get("containers", [])]
+        if q.get("container") and q["container"] not in containers:
+            raise ApiError(400, 'container %s is not valid for pod %s' % (q["container"], name))
+        data = b""
+        if self.server.pod_logs:
+            try:
+                with open(os.path.join(self.server.pod_logs, ns, name), "rb") as f:
+                    data = f.read()
+            except OSError:
+                pass
+        self.reply(200, data, "text/plain")
 
     def patch(self, kind, ns, name, sub, body, dry):
         st = self.server.state
@@ -756,6 +847,8 @@ class Api(BaseHTTPRequestHandler):
             meta["continue"] = "%d.%s" % (rv, base64.urlsafe_b64encode(
                 json.dumps(key_of(page[-1])).encode()).decode())
             meta["remainingItemCount"] = len(items) - limit
+        if self.wants_table():
+            return self.reply(200, table(kind, items[:limit], meta))
         self.reply(200, {"kind": kind.kind + "List", "apiVersion": kind.api_version,
                          "metadata": meta, "items": page})
 
@@ -880,6 +973,7 @@ def main():
     ap.add_argument("--key", required=True)
     ap.add_argument("--token", required=True)
     ap.add_argument("--page", type=int, default=500, help="list page size cap")
+    ap.add_argument("--pod-logs", help="pods/NAME/log serves DIR/NAMESPACE/NAME")
     ap.add_argument("objects", nargs="*", help="JSON files: objects or Lists")
     a = ap.parse_args()
     st = State(a.page)
@@ -897,6 +991,7 @@ def main():
     for s in (api, ctl):
         s.state = st
         s.token = a.token
+        s.pod_logs = a.pod_logs
         s.daemon_threads = True
     if a.ports_file:
         with open(a.ports_file + ".tmp", "w") as f:
