@@ -19,11 +19,11 @@ POOL=10.200.0.0/24	# maglb's default gateway.addressPool
 
 # ---- the API server, kubectl, the agents -------------------------------
 
-mkdir -p "$D" "$WORK/home"
+mkdir -p "$D" "$WORK/home" "$WORK/logs/default"
 kubeapi_certs "$D"
 kubeapi_kubeconfig "$D" https://127.0.0.1:6443 "$TOKEN"
 nsx node python3 "$ROOT/tests/kube/apiserver.py" --cert "$D/server.crt" \
-	--key "$D/server.key" --token "$TOKEN" >"$D/server.log" 2>&1 &
+	--key "$D/server.key" --token "$TOKEN" --pod-logs "$WORK/logs" >"$D/server.log" 2>&1 &
 API_PID=$!
 
 # kubectl as a user's shell has it (KUBECONFIG, a HOME for its cache),
@@ -94,6 +94,32 @@ print(json.dumps({"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
 PY
 }
 
+# The Deployment's 10 pods as the API server would list them (nothing runs
+# pods here): backend-0..9, the topology's nginx pods.
+pods() {
+	python3 - <<'PY'
+import json
+print(json.dumps({"apiVersion": "v1", "kind": "List", "items": [
+    {"apiVersion": "v1", "kind": "Pod",
+     "metadata": {"name": "backend-%d" % i, "namespace": "default",
+                  "labels": {"app": "backend", "version": "v1"}},
+     "spec": {"serviceAccountName": "backend", "containers": [
+         {"name": "backend", "image": "gcr.io/k8s-staging-gateway-api/echo-basic:v20231214-v1.0.0-140-gf544a46e",
+          "ports": [{"containerPort": 3000}]}]}}
+    for i in range(10)]}))
+PY
+}
+
+# What `kubectl logs` prints for each pod: the echo server's two start-up
+# lines (the seed's "- 2"), then a line per request, from nginx's log.
+pod_logs() {
+	local i
+	for ((i = 0; i < NBACKENDS; i++)); do
+		{ printf 'Echo server listening on port 3000.\nstarting\n'
+		  cat "$WORK/backend-$i/access.log"; } > "$WORK/logs/default/backend-$i"
+	done
+}
+
 # ---- the seed, steps 1 to 6 ------------------------------------------------
 
 # The cluster's GatewayClass, as the tests create it: the seed's class
@@ -110,7 +136,7 @@ EOF
 	kubectl apply -f - < "$SEED/backend.yaml" &&
 	kubectl apply -f - < "$SEED/gateway.yaml" &&
 	cat "$SEED/cookie-policy-route.yaml" | kubectl apply -f - || return 1
-	slices | kubectl apply -f - || return 1
+	pods | kubectl apply -f - >/dev/null && slices | kubectl apply -f - || return 1
 	until_eq 10 True jp gatewayclass/tigera-gateway-class \
 		'{.status.conditions[?(@.type=="Accepted")].status}'
 }
@@ -133,16 +159,21 @@ for s in json.load(sys.stdin)["services"]:
 	[[ $GATEWAY_LB_DEMO == 10.200.0.* ]] && [ "$served" = "$GATEWAY_LB_DEMO" ]
 }
 
-# Step 6, verbatim but for where it runs (the client): 10 requests with one
-# cookie, all on one pod, counted per pod in the seed's format.
+# Step 6, verbatim, from the client (the seed's bastion): 10 requests with
+# one cookie, then the seed's results line, all on one pod.
 seed_step_6_all_requests_reach_one_pod() {
-	local GATEWAY_LB_DEMO i n
-	GATEWAY_LB_DEMO=$(cat "$WORK/gateway-address")
+	local out
 	reset_logs
-	for i in {1..10}; do nsx client curl -sS -o /dev/null -I --max-time 5 --header "Host: www.example.com" --cookie "FooBar=1.2.3.4" http://${GATEWAY_LB_DEMO}/cookie ; done
-	backend_counts
-	n=$(backend_counts | grep -c ': received 10 requests$')
-	[ "$n" = 1 ] && [ "$(backend_counts | grep -c ': received 0 requests$')" = 9 ]
+	GATEWAY_LB_DEMO=$(cat "$WORK/gateway-address") nsx client bash -c '
+	for i in {1..10}; do curl -I --header "Host: www.example.com" --cookie "FooBar=1.2.3.4" http://${GATEWAY_LB_DEMO}/cookie ; sleep 1; done' \
+		> "$WORK/step6.out" 2>&1
+	echo "HTTP answers: $(grep -c '^HTTP/1.1 200' "$WORK/step6.out") of 10"
+	pod_logs
+	out=$(kubectl get pods -l app=backend --no-headers -o custom-columns=":metadata.name" | while read -r pod; do echo "$pod: received $(($(kubectl logs $pod | wc -l) - 2)) requests"; done)
+	echo "$out"
+	[ "$(grep -c '^HTTP/1.1 200' "$WORK/step6.out")" = 10 ] &&
+	[ "$(grep -c ': received 10 requests$' <<<"$out")" = 1 ] &&
+	[ "$(grep -c ': received 0 requests$' <<<"$out")" = 9 ]
 }
 
 # ---- status, as Gateway API defines it ----------------------------------------
@@ -317,7 +348,9 @@ only_the_lease_holder_writes_status() {
 		jp httproute/extra-route '{.status.parents[0].conditions[0].observedGeneration}' || return 1
 	echo "holder: $(holder); writes since node-b started: node-a $(($(wrote node-a) - a)), node-b $(($(wrote node-b) - b))"
 	grep -o 'msg="status lease [a-z]*[^"]*" lease=[^ ]* identity=[^ ]*' "$WORK"/agent-node-*.log | head -3
-	[ "$(holder)" = node-a ] && [ "$(wrote node-b)" = 0 ] && [ "$(wrote node-a)" -gt "$a" ]
+	kubectl -n "$LEASE_NS" get lease maglb-status -o yaml | sed -n '/^spec:/,$p'
+	[ "$(holder)" = node-a ] && [ "$(wrote node-b)" = 0 ] && [ "$(wrote node-a)" -gt "$a" ] &&
+	[ "$(kubectl -n "$LEASE_NS" get lease maglb-status -o jsonpath='{.spec.leaseDurationSeconds}')" = 15 ]
 }
 
 # kill -9 of the holder: the other takes the Lease once it expires
@@ -367,6 +400,7 @@ seed_cleanup_takes_the_service_out_of_the_datapath() {
 	kubectl delete gateway load-balancing-gateway &&
 	kubectl delete BackendTrafficPolicy cookie-policy &&
 	kubectl delete HTTPRoute cookie-route || return 1
+	kubectl delete pods -l app=backend >/dev/null	# what the Deployment's deletion does
 	until_eq 10 "" sh -c "'$MAGLB' --pin-dir '$PIN_DIR' --netns '$(ns node)' status --json | python3 -c 'import json, sys
 print(\" \".join(s[\"name\"] for s in json.load(sys.stdin)[\"services\"]))'" || return 1
 	echo "maglb status: no services"

@@ -403,7 +403,7 @@ static int read_obj(struct status_writer *w, const struct cached *c,
 	if (!*obj) {
 		log_event("warn", "msg=\"cannot read for status\" kind=%s name=%s/%s status=%ld",
 			  kind_name(c->kind), c->ns, c->name, st);
-		return -EIO;
+		return -EPROTO;
 	}
 	*status = get(*obj, "status");
 	snprintf(rv, rvlen, "%s", get_str(get(*obj, "metadata"), "resourceVersion"));
@@ -459,10 +459,12 @@ static int write_status(struct status_writer *w, const struct cached *c,
 	log_event(code == 409 || code == 404 ? "info" : "warn",
 		  "msg=\"status not written\" kind=%s name=%s%s%s status=%ld",
 		  kind_name(c->kind), c->ns, c->ns[0] ? "/" : "", c->name, code);
-	return code == 404 ? -ENOENT : code == 409 ? -EAGAIN : -EIO;
+	return code == 404 ? -ENOENT : code == 409 ? -EAGAIN : -EPROTO;
 }
 
-/* One object to desired: 0 (done, or nothing to do), or -errno. */
+/* One object to desired: 0 (done, or nothing to do), or -errno: those of
+ * kube_request() when no answer came, else -ENOENT (the object is gone),
+ * -EAGAIN (a concurrent write), -EPROTO (another refusal). */
 static int sync_one(struct status_writer *w, struct cached *c,
 		    const struct st_object *o, const struct build *b)
 {
@@ -504,6 +506,13 @@ static int sync_one(struct status_writer *w, struct cached *c,
 	return 0;
 }
 
+/* No answer (or stopping): the rest would wait as long, each; the next
+ * call tries again. */
+static bool unreachable(int rc)
+{
+	return rc == -ETIMEDOUT || rc == -EIO || rc == -ECANCELED;
+}
+
 int status_sync(struct status_writer *w, const struct maglb_config *cfg)
 {
 	const struct st_report *r = &cfg->status;
@@ -529,7 +538,7 @@ int status_sync(struct status_writer *w, const struct maglb_config *cfg)
 		c->seen = true;
 		b.gen = o->generation;
 		rc = sync_one(w, c, o, &b);
-		if (rc == -ECANCELED)	/* stopping */
+		if (unreachable(rc))
 			return failed + 1;
 		failed += rc && rc != -ENOENT;
 	}
@@ -544,6 +553,8 @@ int status_sync(struct status_writer *w, const struct maglb_config *cfg)
 		if ((c->kind == ST_ROUTE || c->kind == ST_POLICY) &&
 		    (!c->known || json_object_array_length(c->ours)))
 			rc = sync_one(w, c, NULL, &b);
+		if (unreachable(rc))
+			return failed + 1;
 		if (rc && rc != -ENOENT) {
 			failed++;
 			continue;
