@@ -48,6 +48,7 @@ run unit/gateway 60 "${as_user[@]}" build/tests/test_gateway
 run unit/http 60 "${as_user[@]}" build/tests/test_http
 run unit/cli 60 "${as_user[@]}" build/tests/test_cli
 run unit/plan 60 "${as_user[@]}" build/tests/test_plan
+run unit/status 60 "${as_user[@]}" build/tests/test_status
 run fuzz/http 120 tests/fuzz/run.sh
 run pkt/xdp 120 build/tests/test_pkt
 # Headroom on this machine's kernel, as the guests print theirs.

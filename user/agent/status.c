@@ -344,6 +344,8 @@ static json_object *refs_status(const struct st_object *o, json_object *prev,
 static json_object *build(const struct st_object *o, json_object *prev,
 			  const struct build *b)
 {
+	if (!o)		/* no longer maglb's: no entries */
+		return json_object_new_array();
 	switch (o->kind) {
 	case ST_CLASS:
 		return class_status(o, prev, b);
@@ -361,9 +363,17 @@ static const char *list_key(enum st_kind k)
 	return k == ST_ROUTE ? "parents" : "ancestors";
 }
 
-/* maglb's part of a status the server holds. */
-static json_object *ours_of(enum st_kind k, json_object *status,
-			    const char *controller)
+json_object *status_build(const struct st_object *o, json_object *prev,
+			  const char *controller, const char *now)
+{
+	struct build b = { .gen = o ? o->generation : 0, .controller = controller };
+
+	snprintf(b.now, sizeof(b.now), "%s", now);
+	return build(o, prev, &b);
+}
+
+json_object *status_ours(enum st_kind k, json_object *status,
+			 const char *controller)
 {
 	json_object *list, *out;
 	size_t i;
@@ -380,6 +390,29 @@ static json_object *ours_of(enum st_kind k, json_object *status,
 			json_object_array_add(out, json_object_get(e));
 	}
 	return out;
+}
+
+json_object *status_merged(enum st_kind k, json_object *server_status,
+			   json_object *ours, const char *controller)
+{
+	json_object *list = get(server_status, list_key(k)), *all, *st;
+	size_t i;
+
+	if (k == ST_CLASS || k == ST_GATEWAY)
+		return json_object_get(ours);
+	all = json_object_new_array();
+	for (i = 0; list && json_object_is_type(list, json_type_array) &&
+		    i < json_object_array_length(list); i++) {
+		json_object *e = json_object_array_get_idx(list, i);
+
+		if (strcmp(get_str(e, "controllerName"), controller))
+			json_object_array_add(all, json_object_get(e));
+	}
+	for (i = 0; i < json_object_array_length(ours); i++)
+		json_object_array_add(all, json_object_get(json_object_array_get_idx(ours, i)));
+	st = json_object_new_object();
+	json_object_object_add(st, list_key(k), all);
+	return st;
 }
 
 /* GET the object: its status in *status (a reference into *obj) and its
@@ -421,25 +454,10 @@ static int write_status(struct status_writer *w, const struct cached *c,
 	long code;
 	int rc;
 
-	if (c->kind == ST_CLASS || c->kind == ST_GATEWAY) {
-		st = json_object_get(ours);
-	} else {
-		json_object *list = get(server_status, list_key(c->kind));
-		json_object *all = json_object_new_array(), *meta = json_object_new_object();
-		size_t i;
+	st = status_merged(c->kind, server_status, ours, controller);
+	if (c->kind == ST_ROUTE || c->kind == ST_POLICY) {
+		json_object *meta = json_object_new_object();
 
-		for (i = 0; list && json_object_is_type(list, json_type_array) &&
-			    i < json_object_array_length(list); i++) {
-			json_object *e = json_object_array_get_idx(list, i);
-
-			if (strcmp(get_str(e, "controllerName"), controller))
-				json_object_array_add(all, json_object_get(e));
-		}
-		for (i = 0; i < json_object_array_length(ours); i++)
-			json_object_array_add(all, json_object_get(
-				json_object_array_get_idx(ours, i)));
-		st = json_object_new_object();
-		json_object_object_add(st, list_key(c->kind), all);
 		json_object_object_add(meta, "resourceVersion", json_object_new_string(rv));
 		json_object_object_add(patch, "metadata", meta);
 	}
@@ -478,10 +496,10 @@ static int sync_one(struct status_writer *w, struct cached *c,
 		if (rc)
 			return rc;
 		json_object_put(c->ours);
-		c->ours = ours_of(c->kind, server, b->controller);
+		c->ours = status_ours(c->kind, server, b->controller);
 		c->known = true;
 	}
-	want = o ? build(o, c->ours, b) : json_object_new_array();
+	want = build(o, c->ours, b);
 	if (c->ours && json_object_equal(want, c->ours)) {
 		json_object_put(want);
 		json_object_put(obj);
