@@ -48,9 +48,10 @@ run unit/gateway 60 "${as_user[@]}" build/tests/test_gateway
 run unit/http 60 "${as_user[@]}" build/tests/test_http
 run unit/cli 60 "${as_user[@]}" build/tests/test_cli
 run unit/plan 60 "${as_user[@]}" build/tests/test_plan
+run unit/status 60 "${as_user[@]}" build/tests/test_status
 # The same suites built with ASAN and UBSan (`make asan-tests`): the
 # config parsers take hostile input, and an overflow must fail here.
-for t in maglev config gateway http cli plan; do
+for t in maglev config gateway http cli plan status; do
 	run "unit-asan/$t" 120 "${as_user[@]}" build/asan/tests/test_$t
 done
 run fuzz/http 120 tests/fuzz/run.sh

@@ -9,7 +9,10 @@ async function check(doc) {
 	const [group, version] = doc.apiVersion.includes("/")
 		? doc.apiVersion.split("/") : ["", doc.apiVersion];
 	const path = group ? `${group}/${version}` : version;
-	const mod = await import(`kubernetes-models/${path}/${doc.kind}`);
+	// Gateway API kinds: their CRDs' schemas
+	const pkg = group.startsWith("gateway.networking.k8s.io") ?
+		"@kubernetes-models/gateway-api" : "kubernetes-models";
+	const mod = await import(`${pkg}/${path}/${doc.kind}`);
 	new mod[doc.kind](doc).validate();
 }
 

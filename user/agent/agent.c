@@ -28,7 +28,9 @@
 #include <netinet/in.h>
 #include "agent/agent.h"
 #include "agent/health.h"
+#include "agent/lease.h"
 #include "agent/metrics.h"
+#include "agent/status.h"
 #include "common/cliopt.h"
 #include "common/log.h"
 #include "datapath/egress.h"
@@ -49,6 +51,8 @@ static __u64 mono_ns(void)
 }
 
 #define MAX_FILES 8
+/* The Lease that picks the one agent writing Gateway API status. */
+#define STATUS_LEASE_NAME "maglb-status"
 
 /* The agent's options. */
 struct agent_opts {
@@ -58,6 +62,8 @@ struct agent_opts {
 	const char *metrics;
 	bool kubernetes;		/* Services, EndpointSlices, Gateway API */
 	const char *kubeconfig;		/* else in-cluster */
+	const char *lease_ns;		/* the status lease's namespace */
+	const char *identity;		/* our name in it */
 };
 
 static int parse_agent_opts(int argc, char **argv, const char *use,
@@ -70,6 +76,8 @@ static int parse_agent_opts(int argc, char **argv, const char *use,
 		{ "metrics-address", 'm', CLI_STR, &o->metrics },
 		{ "kubernetes", 0, CLI_FLAG, &o->kubernetes },
 		{ "kubeconfig", 0, CLI_STR, &o->kubeconfig, .also = &o->kubernetes },
+		{ "lease-namespace", 0, CLI_STR, &o->lease_ns },
+		{ "identity", 0, CLI_STR, &o->identity },
 		{}
 	};
 	int rc;
@@ -128,6 +136,8 @@ struct agent {
 	struct kube *kube;		/* --kubernetes: the cluster's view */
 	int kube_fd;			/* eventfd: the view changed */
 	int link_fd;			/* rtnetlink link events */
+	struct lease *lease;		/* --kubernetes: who writes status */
+	struct status_writer *status;
 	struct egress_seen demoted;	/* demotions already logged */
 	bool waiting;			/* for the first list: nothing applied */
 };
@@ -212,6 +222,39 @@ static void reload(struct agent *a, bool force)
 	a->cfg = cfg;
 	a->applied = text;
 	a->applied_len = len;
+	/* What this node now serves is what the status says, if we write it. */
+	if (a->lease && lease_held(a->lease))
+		status_sync(a->status, a->cfg);
+}
+
+/* The status lease's turn: renew or try to take it; a new holder reads
+ * every object's status before writing (another wrote meanwhile), and
+ * the holder retries what failed to write. */
+static void lease_turn(struct agent *a)
+{
+	if (lease_tick(a->lease, mono_ns()) > 0)
+		status_forget(a->status);
+	if (lease_held(a->lease) && a->cfg && !a->waiting)
+		status_sync(a->status, a->cfg);
+}
+
+/* The lease's namespace: ours (the downward API's POD_NAMESPACE); our
+ * identity: the node's name, as a DaemonSet has one agent per node. */
+static int lease_start(struct agent *a)
+{
+	const char *ns = a->o.lease_ns ?: getenv("POD_NAMESPACE") ?: "maglb-system";
+	const char *id = a->o.identity ?: getenv("NODE_NAME");
+	char host[256];
+
+	if (!id || !id[0]) {
+		if (gethostname(host, sizeof(host)))
+			snprintf(host, sizeof(host), "maglb-%d", getpid());
+		host[sizeof(host) - 1] = 0;
+		id = host;
+	}
+	a->status = status_new(a->kube);
+	a->lease = a->status ? lease_new(a->kube, ns, STATUS_LEASE_NAME, id) : NULL;
+	return a->lease ? 0 : -1;
 }
 
 /* Did an inotify batch touch one of our files? ConfigMaps swap a "..data"
@@ -270,6 +313,7 @@ int do_agent(int argc, char **argv)
 
 	rc = parse_agent_opts(argc, argv,
 			      "maglb agent -f FILE [-f FILE...] [--kubernetes] [--kubeconfig PATH]\n"
+			      "                   [--lease-namespace NS] [--identity NAME]\n"
 			      "                   [--sweep-interval SECONDS] [--metrics-address [IP]:PORT]",
 			      &a.o);
 	if (rc)
@@ -300,6 +344,8 @@ int do_agent(int argc, char **argv)
 				  a.kube_fd < 0 ? strerror(errno) : err);
 			goto out;
 		}
+		if (lease_start(&a))
+			goto out;
 	}
 	sfd = signalfd(-1, &mask, SFD_CLOEXEC);
 	ifd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
@@ -360,6 +406,8 @@ int do_agent(int argc, char **argv)
 			timeout = ms_until(next_probe, now);
 		if (link_due && ms_until(link_due, now) < timeout)
 			timeout = ms_until(link_due, now);
+		if (a.lease && ms_until(lease_due(a.lease), now) < timeout)
+			timeout = ms_until(lease_due(a.lease), now);
 
 		if (poll(pfd, 4, timeout) < 0 && errno != EINTR)
 			break;
@@ -381,6 +429,12 @@ int do_agent(int argc, char **argv)
 			kube_due = 0;
 			reload(&a, true);
 		}
+		/* After the signals' turn when one is pending: a stop does not
+		 * wait for the lease (its requests give up on a pending
+		 * SIGTERM anyway). */
+		if (a.lease && !(pfd[0].revents & POLLIN) &&
+		    mono_ns() >= lease_due(a.lease))
+			lease_turn(&a);
 		if (pfd[0].revents & POLLIN) {
 			struct signalfd_siginfo si;
 
@@ -449,6 +503,8 @@ out:
 		close(a.link_fd);
 	free(a.demoted.v);
 	metrics_stop(metrics);	/* before the state it reads goes away */
+	lease_release(a.lease);	/* so another agent writes status at once */
+	status_free(a.status);
 	kube_stop(a.kube);
 	if (a.kube_fd >= 0)
 		close(a.kube_fd);

@@ -33,8 +33,6 @@
 #define GW_GROUP	"gateway.networking.k8s.io"
 #define EG_GROUP	"gateway.envoyproxy.io"
 #define MAX_ADDRS	4
-/* Our GatewayClass controllerName, unless gateway.controllerName says. */
-#define MAGLB_CONTROLLER_NAME	"maglb.dev/gateway-controller"
 
 enum obj_kind { K_CLASS, K_GATEWAY, K_ROUTE, K_POLICY, K_GRANT, K_SERVICE, K_SLICE };
 
@@ -320,6 +318,7 @@ static int gateway_classes(struct gw *g)
 			return cfg_fail(g->dc, f, p, "\"%s\" is not DOMAIN/PATH, such as %s",
 					mine, MAGLB_CONTROLLER_NAME);
 	}
+	snprintf(g->cfg->status.controller, sizeof(g->cfg->status.controller), "%s", mine);
 	for (i = 0; i < g->n; i++) {
 		struct obj *o = &g->objs[i];
 

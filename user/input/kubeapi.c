@@ -28,11 +28,13 @@
 #include <errno.h>
 #include <libgen.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/socket.h>
 #include <curl/curl.h>
 #include <json-c/json.h>
 #include <yaml.h>
@@ -44,6 +46,7 @@
 #define WATCH_TIMEOUT_S	240	/* the server ends a watch after this */
 #define BACKOFF_MAX_MS	30000
 #define RETRY_ABSENT_MS	30000	/* a kind whose CRD is not installed */
+#define REQUEST_MAX_BYTES (4 << 20)	/* kube_request(): one object's answer */
 
 static const struct resource {
 	const char *kind, *api_version, *path;
@@ -78,6 +81,7 @@ struct watch {
 	pthread_t thread;
 	bool started;
 	/* under k->lock */
+	int sock;		/* the transfer's socket, -1 if none */
 	struct stored *objs;
 	int n;
 	bool synced;
@@ -300,10 +304,10 @@ static int xfer_cb(void *arg, curl_off_t a, curl_off_t b, curl_off_t c,
 	return w->k->stop;	/* non-zero aborts the transfer */
 }
 
-static CURL *request(struct watch *w, const char *url,
-		     curl_write_callback cb, struct curl_slist **hdrs)
+/* A handle for url with the cluster's auth and TLS: the token (read anew
+ * each time, it rotates), the CA, a client certificate. */
+static CURL *client(struct kube *k, const char *url, struct curl_slist **hdrs)
 {
-	struct kube *k = w->k;
 	char auth[4200], tok[4096] = "";
 	CURL *h = curl_easy_init();
 
@@ -331,15 +335,6 @@ static CURL *request(struct watch *w, const char *url,
 	curl_easy_setopt(h, CURLOPT_USERAGENT, "maglb-agent");
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 10L);
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, cb);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, w);
-	curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
-	curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, xfer_cb);
-	curl_easy_setopt(h, CURLOPT_XFERINFODATA, w);
-	/* A watch that goes quiet longer than the server's own timeout is
-	 * a dead connection. */
-	curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
-	curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, (long)WATCH_TIMEOUT_S + 30);
 	if (k->ca_data) {
 		struct curl_blob b = { k->ca_data, k->ca_len, CURL_BLOB_COPY };
 
@@ -361,6 +356,154 @@ static CURL *request(struct watch *w, const char *url,
 		curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
 	}
 	return h;
+}
+
+/* The watch's socket is known, so that kube_stop() can shut it down: a
+ * transfer waiting for data would otherwise see the stop only at its
+ * next progress call, up to a second later. */
+static curl_socket_t open_sock(void *arg, curlsocktype purpose,
+			       struct curl_sockaddr *a)
+{
+	struct watch *w = arg;
+	int fd = socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+
+	pthread_mutex_lock(&w->k->lock);
+	if (w->k->stop && fd >= 0) {
+		close(fd);
+		fd = -1;
+	}
+	w->sock = fd;
+	pthread_mutex_unlock(&w->k->lock);
+	return fd < 0 ? CURL_SOCKET_BAD : fd;
+}
+
+static int close_sock(void *arg, curl_socket_t fd)
+{
+	struct watch *w = arg;
+
+	pthread_mutex_lock(&w->k->lock);
+	if (w->sock == fd)
+		w->sock = -1;
+	pthread_mutex_unlock(&w->k->lock);
+	return close(fd);
+}
+
+/* A list or a watch of w's resource, ended early by kube_stop(). */
+static CURL *request(struct watch *w, const char *url,
+		     curl_write_callback cb, struct curl_slist **hdrs)
+{
+	CURL *h = client(w->k, url, hdrs);
+
+	if (!h)
+		return NULL;
+	curl_easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, open_sock);
+	curl_easy_setopt(h, CURLOPT_OPENSOCKETDATA, w);
+	curl_easy_setopt(h, CURLOPT_CLOSESOCKETFUNCTION, close_sock);
+	curl_easy_setopt(h, CURLOPT_CLOSESOCKETDATA, w);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, cb);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, w);
+	curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, xfer_cb);
+	curl_easy_setopt(h, CURLOPT_XFERINFODATA, w);
+	/* A watch that goes quiet longer than the server's own timeout is
+	 * a dead connection. */
+	curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, (long)WATCH_TIMEOUT_S + 30);
+	return h;
+}
+
+/* ---- one request (writes: status, the Lease) -------------------------- */
+
+struct reply {
+	char *buf;
+	size_t len;
+	bool full;
+};
+
+static size_t reply_write(char *p, size_t sz, size_t n, void *arg)
+{
+	struct reply *r = arg;
+	char *t;
+
+	if (r->len + sz * n > REQUEST_MAX_BYTES) {
+		r->full = true;
+		return 0;
+	}
+	t = realloc(r->buf, r->len + sz * n + 1);
+	if (!t)
+		return 0;
+	r->buf = t;
+	memcpy(r->buf + r->len, p, sz * n);
+	r->len += sz * n;
+	r->buf[r->len] = 0;
+	return sz * n;
+}
+
+/* The caller reads SIGTERM and SIGINT from a signalfd, so while they are
+ * blocked a pending one means "stop": give the request up at once. */
+static int request_cb(void *arg, curl_off_t a, curl_off_t b, curl_off_t c,
+		      curl_off_t d)
+{
+	struct kube *k = arg;
+	sigset_t p;
+
+	if (k->stop)
+		return 1;
+	return !sigpending(&p) && (sigismember(&p, SIGTERM) ||
+				   sigismember(&p, SIGINT));
+}
+
+int kube_request(struct kube *k, const char *method, const char *path,
+		 const char *content_type, const char *body, int timeout_ms,
+		 long *status, char **resp)
+{
+	char url[2048], ct[128];
+	struct curl_slist *hdrs = NULL;
+	struct reply r = {};
+	CURLcode cc;
+	CURL *h;
+
+	*status = 0;
+	if (resp)
+		*resp = NULL;
+	snprintf(url, sizeof(url), "%s%s", k->server, path);
+	h = client(k, url, &hdrs);
+	if (!h)
+		return -ENOMEM;
+	if (content_type) {
+		snprintf(ct, sizeof(ct), "Content-Type: %s", content_type);
+		hdrs = curl_slist_append(hdrs, ct);
+		curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+	}
+	curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
+	if (body)
+		curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)timeout_ms);
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)timeout_ms);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, reply_write);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, &r);
+	curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, request_cb);
+	curl_easy_setopt(h, CURLOPT_XFERINFODATA, k);
+	cc = curl_easy_perform(h);
+	if (cc == CURLE_OK)
+		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, status);
+	else
+		log_event(cc == CURLE_ABORTED_BY_CALLBACK ? "debug" : "warn",
+			  "msg=\"kubernetes request failed\" method=%s path=%s error=\"%s\"",
+			  method, path, r.full ? "answer too long" : curl_easy_strerror(cc));
+	curl_easy_cleanup(h);
+	curl_slist_free_all(hdrs);
+	if (cc != CURLE_OK) {
+		free(r.buf);
+		return cc == CURLE_ABORTED_BY_CALLBACK ? -ECANCELED :
+		       cc == CURLE_OPERATION_TIMEDOUT ? -ETIMEDOUT : -EIO;
+	}
+	if (resp)
+		*resp = r.buf;
+	else
+		free(r.buf);
+	return 0;
 }
 
 static int buf_add(struct watch *w, const char *p, size_t n)
@@ -887,7 +1030,8 @@ struct kube *kube_start(const char *kubeconfig, int notify_fd, char *err,
 		k->w[i] = (struct watch){ .k = k, .kind = resources[i].kind,
 					  .api_version = resources[i].api_version,
 					  .path = resources[i].path,
-					  .manifest = resources[i].manifest };
+					  .manifest = resources[i].manifest,
+					  .sock = -1 };
 	k->src = (struct cfg_source){ .objects = source_objects,
 				      .manifests = source_manifests, .arg = k };
 	curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -927,7 +1071,12 @@ void kube_stop(struct kube *k)
 
 	if (!k)
 		return;
+	pthread_mutex_lock(&k->lock);
 	k->stop = true;
+	for (i = 0; i < (int)N_RES; i++)
+		if (k->w[i].sock >= 0)
+			shutdown(k->w[i].sock, SHUT_RDWR);
+	pthread_mutex_unlock(&k->lock);
 	for (i = 0; i < (int)N_RES; i++) {
 		if (k->w[i].started)
 			pthread_join(k->w[i].thread, NULL);

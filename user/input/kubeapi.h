@@ -21,6 +21,15 @@ struct kube *kube_start(const char *kubeconfig, int notify_fd, char *err,
  * backends or Gateways. */
 bool kube_synced(struct kube *k);
 const struct cfg_source *kube_source(struct kube *k);
+/* One request to the API server with the watches' auth, at most timeout_ms
+ * long: method (GET, POST, PUT, PATCH), path ("/apis/..."), an optional
+ * body of content_type. 0 with *status the HTTP status and *resp the
+ * answer (malloc'd, NUL-terminated; resp may be NULL), or -errno when no
+ * answer came: -ETIMEDOUT, -ECANCELED (kube_stop(), or SIGTERM/SIGINT
+ * pending while the caller blocks them), -EIO. */
+int kube_request(struct kube *k, const char *method, const char *path,
+		 const char *content_type, const char *body, int timeout_ms,
+		 long *status, char **resp);
 void kube_stop(struct kube *k);
 
 #endif

@@ -18,6 +18,11 @@
 #include <linux/types.h>
 #include "maglb.h"
 
+/* maglb's GatewayClass spec.controllerName, unless gateway.controllerName
+ * says otherwise: the name input/gateway.c matches classes against and
+ * agent/status.c writes as the parents' controllerName. */
+#define MAGLB_CONTROLLER_NAME	"maglb.dev/gateway-controller"
+
 #define ST_NAME_LEN	254	/* a DNS subdomain, and its NUL */
 #define ST_REASON_LEN	48
 #define ST_MSG_LEN	320
@@ -69,6 +74,7 @@ struct st_object {
 struct st_report {
 	struct st_object *objs;
 	int n;
+	char controller[ST_NAME_LEN];	/* the effective controllerName */
 };
 
 /* A new zeroed object at the end (NULL: no memory). */
