@@ -65,11 +65,12 @@ done
 grep -q 'args: \["agent", "-f", "/etc/maglb/maglb.yaml",$' deploy/maglb.yaml || ok=0
 # the status Lease's namespace and identity from the downward API
 grep -q "fieldPath: metadata.namespace" deploy/maglb.yaml && grep -q "fieldPath: spec.nodeName" deploy/maglb.yaml || ok=0
-grep -q '"--kubernetes", "--metrics-address", "0.0.0.0:9100"\]' deploy/maglb.yaml || ok=0
+grep -q '"--kubernetes", "--metrics-address", "$(POD_IP):9100"\]' deploy/maglb.yaml || ok=0
 [ $ok = 1 ] && pass daemonset_commands_exist_in_maglb || fail daemonset_commands_exist_in_maglb "unknown subcommand or args"
 # probes point at what the agent serves
 grep -q "path: /healthz, port: 9100" deploy/maglb.yaml && grep -q "path: /readyz, port: 9100" deploy/maglb.yaml &&
-	grep -q '"0.0.0.0:9100"' deploy/maglb.yaml && pass probes_match_the_metrics_endpoint ||
+	grep -q '"$(POD_IP):9100"' deploy/maglb.yaml && grep -q 'fieldPath: status.podIP' deploy/maglb.yaml &&
+		pass probes_match_the_metrics_endpoint ||
 	fail probes_match_the_metrics_endpoint "port or paths differ"
 
 # The RBAC grants what the agent asks for: list/watch of each kind in

@@ -20,6 +20,8 @@ set -u
 LABEL=image
 MANIFEST=$ROOT/deploy/maglb.yaml
 SEED=$ROOT/tests/fixtures/seed
+# The node's address on the client side: the pod IP of a hostNetwork pod.
+POD_IP=10.10.0.1
 CACHE=${MAGLB_IMAGE_CACHE:-/var/cache/maglb-images}
 MIRROR=${MAGLB_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 SECURITY=${MAGLB_DEBIAN_SECURITY:-http://deb.debian.org/debian-security}
@@ -131,7 +133,7 @@ pick_runtime() {
 # container (init: the init container): command, args, env, privileged,
 # capabilities, seccomp, mounts and the volumes they name.
 pod_args() {
-	python3 - "$MANIFEST" "$1" <<'PY'
+	python3 - "$MANIFEST" "$1" "$POD_IP" <<'PY'
 import sys, yaml
 docs = [d for d in yaml.safe_load_all(open(sys.argv[1])) if d]
 ds = next(d for d in docs if d["kind"] == "DaemonSet")
@@ -142,7 +144,12 @@ print("hostNetwork", str(pod.get("hostNetwork", False)).lower())
 print("serviceAccount", pod.get("serviceAccountName", "default"))
 for a in c.get("command", []): print("command", a)
 for a in c.get("args", []): print("arg", a)
-for e in c.get("env", []): print("env", "%s=%s" % (e["name"], e.get("value", "")))
+# The downward API's fields, as the kubelet fills them on the test node.
+down = {"metadata.namespace": ds["metadata"].get("namespace", "default"),
+        "spec.nodeName": "node-1", "status.podIP": sys.argv[3]}
+for e in c.get("env", []):
+    ref = e.get("valueFrom", {}).get("fieldRef", {}).get("fieldPath")
+    print("env", "%s=%s" % (e["name"], down[ref] if ref else e.get("value", "")))
 sc = c.get("securityContext", {})
 print("privileged", str(sc.get("privileged", False)).lower())
 for cap in sc.get("capabilities", {}).get("drop", []): print("capdrop", cap)
@@ -213,6 +220,10 @@ podman_args() {
 		if [ "$word" = '$(MAGLB_DEVICE)' ]; then
 			out+=("${ATTACH_DEVS[@]}")
 		else
+			# $(NAME) of the container's env, as the kubelet expands it
+			for entry in "${envs[@]}"; do
+				word=${word//"\$(${entry%%=*})"/${entry#*=}}
+			done
 			out+=("$word")
 		fi
 	done
@@ -292,8 +303,24 @@ json.dump({"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
                       "protocol": "TCP"}]},
           open(sys.argv[2] + "/slice.json", "w"))
 PY
+	# The Gateway API objects come from the cluster too: the seed's, and
+	# the class it names, with maglb's controller.
+	python3 - "$SEED/gateway.yaml" "$SEED/cookie-policy-route.yaml" "$d" <<'PY'
+import json, sys, yaml
+items = [{"apiVersion": "gateway.networking.k8s.io/v1", "kind": "GatewayClass",
+          "metadata": {"name": "tigera-gateway-class"},
+          "spec": {"controllerName": "maglb.dev/gateway-controller"}}]
+for f in sys.argv[1:3]:
+    for doc in yaml.safe_load_all(open(f)):
+        if doc:
+            doc["metadata"].setdefault("namespace", "default")
+            items.append(doc)
+json.dump({"apiVersion": "v1", "kind": "List", "items": items},
+          open(sys.argv[3] + "/gateway-api.json", "w"))
+PY
 	nsx node python3 "$ROOT/tests/kube/apiserver.py" --cert "$d/server.crt" --key "$d/server.key" \
-		--token "$TOKEN" "$d/service.json" "$d/slice.json" > "$d/server.log" 2>&1 &
+		--token "$TOKEN" "$d/service.json" "$d/slice.json" "$d/gateway-api.json" \
+		> "$d/server.log" 2>&1 &
 	API_PID=$!
 	wait_port node 6444 && wait_port node 6443
 }
@@ -335,28 +362,38 @@ PY
 }
 
 # The probes' port and paths, as the kubelet would ask them on the node.
+# The kubelet probes the pod's address (status.podIP: the node's here).
 agent_container_answers_the_daemonsets_probes() {
 	local kind port path code ok=0
 	while read -r kind port path; do
-		code=$(nsx node curl -sS -m 5 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port$path")
+		code=$(nsx node curl -sS -m 5 -o /dev/null -w '%{http_code}' "http://$POD_IP:$port$path")
 		echo "$kind GET :$port$path: $code"
 		[ "$code" = 200 ] || ok=1
 	done < <(pod_args agent | sed -n 's/^probe //p')
 	return $ok
 }
 
-# The Gateway's address, from maglb's config in the ConfigMap.
+# The Gateway's address as the seed's step 5 reads it: from the status the
+# agent container writes (it takes the Lease first), through the API.
 gateway_addr() {
-	python3 -c 'import sys, yaml; print(yaml.safe_load(open(sys.argv[1]))["gateway"]["addresses"][0])' \
-		"$WORK"/configmap-*/maglb.yaml
+	local i a
+	for i in $(seq 100); do
+		a=$(nsx node curl -sS --max-time 2 --cacert "$WORK/api/ca.crt" -H "Authorization: Bearer $TOKEN" \
+			https://127.0.0.1:6443/apis/gateway.networking.k8s.io/v1/namespaces/default/gateways/load-balancing-gateway |
+			python3 -c 'import json, sys; print(json.load(sys.stdin)["status"]["addresses"][0]["value"])' 2>/dev/null) &&
+			[ -n "$a" ] && { echo "$a"; return 0; }
+		sleep 0.1
+	done
+	echo "no address in the Gateway's status" >&2
+	return 1
 }
 
-# The seed's step 6 against the ConfigMap's Gateway address: each cookie's
+# The seed's step 6 against the Gateway's address from its status: each cookie's
 # 10 requests on one pod, the one `maglb lookup` names.
 seed_cookie_requests_reach_the_pods_through_the_container() {
 	local addr v i want svc
 	addr=$(gateway_addr) || return 1
-	nsx client ip route replace "$addr/32" via 10.10.0.1
+	nsx client ip route replace "$addr/32" via "$POD_IP"
 	svc=$(python3 -c 'import sys, yaml; print(next(d for d in yaml.safe_load_all(open(sys.argv[1])) if d and d["kind"] == "HTTPRoute")["metadata"]["name"])' \
 		"$SEED/cookie-policy-route.yaml") || return 1
 	local before after

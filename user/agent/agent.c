@@ -238,12 +238,20 @@ static void lease_turn(struct agent *a)
 		status_sync(a->status, a->cfg);
 }
 
+/* An environment variable, NULL when unset or empty. */
+static const char *env_or_null(const char *name)
+{
+	const char *v = getenv(name);
+
+	return v && v[0] ? v : NULL;
+}
+
 /* The lease's namespace: ours (the downward API's POD_NAMESPACE); our
  * identity: the node's name, as a DaemonSet has one agent per node. */
 static int lease_start(struct agent *a)
 {
-	const char *ns = a->o.lease_ns ?: getenv("POD_NAMESPACE") ?: "maglb-system";
-	const char *id = a->o.identity ?: getenv("NODE_NAME");
+	const char *ns = a->o.lease_ns ?: env_or_null("POD_NAMESPACE") ?: "maglb-system";
+	const char *id = a->o.identity ?: env_or_null("NODE_NAME");
 	char host[256];
 
 	if (!id || !id[0]) {
