@@ -102,6 +102,14 @@ enum maglb_reason {
 					 * the backend takes: dropped */
 	MAGLB_PASS_FIB_FRAG,		/* rewritten, bigger than the egress MTU,
 					 * IPv4 without DF: the kernel fragments */
+	/* Conntrack hardening (RFC 5961): what a stranger's segment cannot do */
+	MAGLB_SYN_CHALLENGE_ACK,	/* bare SYN on a live, confirmed entry:
+					 * nothing changes; passed on (translated
+					 * when spliced), the endpoint's stack
+					 * sends the challenge ACK. Counted besides
+					 * the forwarding verdict */
+	MAGLB_DROP_RST_OUT_OF_WINDOW,	/* RST whose seq no receiver can accept
+					 * (conntrack.h, ct_rst_check) */
 	MAGLB_REASON_MAX,
 };
 
@@ -264,6 +272,9 @@ struct maglb_backend {
 #define MAGLB_CT_F_COOKIE_SENT	(1U << 8)	/* reply: inserted; seq_add, and
 						 * the other side's ack/sack_add,
 						 * include cookie_len */
+#define MAGLB_CT_F_UNCONFIRMED	(1U << 9)	/* forward, TCP: made by a SYN, no
+						 * ACK from the client yet; the
+						 * sweep gives it synTimeout */
 
 /* A next hop from bpf_fib_lookup(), kept for reuse (bpf/lib/forward.h). */
 struct maglb_nh {

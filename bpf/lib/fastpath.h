@@ -27,7 +27,9 @@
 #define FAST_JIFFIES	64
 
 /* Entry flags the fast path can carry: direction, snat, and the close
- * flags (already recorded; the packet that set them went the full way). */
+ * flags (already recorded; the packet that set them went the full way).
+ * Not UNCONFIRMED: the client's first ACK goes the full way, to clear it
+ * (conntrack.h, ct_touch). */
 #define FAST_FLAGS	(MAGLB_CT_F_REPLY | MAGLB_CT_F_SNAT | MAGLB_CT_F_FIN | \
 			 MAGLB_CT_F_RST)
 

@@ -7,7 +7,7 @@
  *
  * Fixture (tests/fixtures/pkt.yaml): web (10.10.0.100), web6, dns, empty,
  * unresolved; clients 10.10.0.2:40001-40015, 41000-41005, 41010-41049,
- * 43000-43049.
+ * 43000-43049, 48200-48209.
  */
 #include "pkt.h"
 
@@ -273,3 +273,70 @@ PKT_TEST(close_on_removal_moves_established_flows)
 	ASSERT_OK(apply_fixture());
 	return 0;
 }
+
+/* A bare SYN on a live entry of a plain service (RFC 5961 section 4): the
+ * entry stays, the SYN goes on to the same backend, whose stack answers
+ * it (a challenge ACK when established, a SYN-ACK again when the handshake
+ * is still open: no challenge then, not counted). On a closed entry it is
+ * a new connection. */
+static const struct syn_case {
+	const char *name;
+	unsigned short sport;
+	__u8 before[2];			/* client segments first, 0 ends */
+	bool challenge;			/* counted as syn_challenge_ack */
+	bool new_conn;			/* the entry started afresh */
+} syn_cases[] = {
+	{ "syn_on_an_established_entry_is_passed_on_and_changes_nothing",
+	  48200, { TF_SYN, TF_ACK }, true, false },
+	{ "syn_retransmit_on_an_open_handshake_is_passed_on",
+	  48201, { TF_SYN, 0 }, false, false },
+	{ "syn_after_a_reset_is_a_new_connection",
+	  48202, { TF_SYN, TF_RST | TF_ACK }, false, true },
+};
+
+static int check_syn_case(const struct syn_case *c, int idx)
+{
+	struct pkt_spec s = { CLIENT, WEB, .sport = c->sport, .seq = 1000 };
+	__u64 b = reason_count(MAGLB_SYN_CHALLENGE_ACK);
+	struct maglb_counters c0, c1;
+	struct maglb_ct_entry e0, e1;
+	struct maglb_flow k;
+	struct svc_item it;
+	struct pkt_view v;
+	char first[64];
+	int i;
+
+	(void)idx;
+	find_svc("web", &it);
+	for (i = 0; i < 2 && c->before[i]; i++) {
+		s.tcp_flags = c->before[i];
+		s.seq = 1000 + !!i;
+		if (send_and_view(&s, "c0", XDP_REDIRECT, &v))
+			return -1;
+		if (!i)
+			snprintf(first, sizeof(first), "%s", v.dst);
+	}
+	client_key("10.10.0.100", c->sport, &k);
+	ASSERT_OK(maps_get_ct(&maps, &k, &e0));
+	maps_read_counters(maps.svc_stats, it.svc.id, &c0);
+	s.tcp_flags = TF_SYN;
+	s.seq = 0x5eed0000;
+	if (send_and_view(&s, "c0", XDP_REDIRECT, &v))
+		return -1;
+	maps_read_counters(maps.svc_stats, it.svc.id, &c1);
+	ASSERT_TRUE(!strcmp(v.dst, first), "SYN to %s, the connection's is %s",
+		    v.dst, first);
+	ASSERT_EQ(v.seq, 0x5eed0000);
+	ASSERT_EQ(reason_count(MAGLB_SYN_CHALLENGE_ACK) - b, c->challenge);
+	ASSERT_EQ(c1.new_conns - c0.new_conns, c->new_conn);
+	ASSERT_OK(maps_get_ct(&maps, &k, &e1));
+	if (c->new_conn)
+		ASSERT_TRUE(!(e1.flags & MAGLB_CT_F_RST), "the reset stayed");
+	else
+		ASSERT_TRUE(e1.flags == e0.flags && e1.created_ns == e0.created_ns,
+			    "the SYN changed the entry: flags %#x -> %#x",
+			    e0.flags, e1.flags);
+	return 0;
+}
+
+PKT_TABLE(syn_cases, check_syn_case);
