@@ -323,7 +323,11 @@ static __always_inline bool splice_path(struct xdp_md *ctx, struct pkt *p,
 		*action = splice_ct(ctx, f->ct, &reason);
 		break;
 	default:	/* CT_STASH */
-		ct_touch(f->ct, p->tcp_flags, f->now);
+		if (!ct_touch(ctx, f->ct, p, f->now)) {
+			*action = XDP_DROP;
+			reason = MAGLB_DROP_RST_OUT_OF_WINDOW;
+			break;
+		}
 		*action = splice_ct(ctx, f->ct, &reason);
 		if (*action >= 0)
 			break;
@@ -426,8 +430,9 @@ static __always_inline int l4_path(struct xdp_md *ctx, struct pkt *p,
 		return l4_forward(ctx, p, &f->sc->l4.fwd, f->sc, nh, f->now,
 				  true);
 	}
-	if (cls == CT_L4)
-		ct_touch(ct, p->tcp_flags, f->now);
+	if (cls == CT_L4 && !ct_touch(ctx, ct, p, f->now))
+		return verdict(ctx, MAGLB_DROP_RST_OUT_OF_WINDOW, XDP_DROP,
+			       p->len);
 	rc = cookie_step(ctx, p, ct, f->sc);
 	if (rc >= 0)
 		return rc;

@@ -275,6 +275,8 @@ struct maglb_backend {
 #define MAGLB_CT_F_UNCONFIRMED	(1U << 9)	/* forward, TCP: made by a SYN, no
 						 * ACK from the client yet; the
 						 * sweep gives it synTimeout */
+#define MAGLB_CT_F_SEQ		(1U << 10)	/* seq_next holds this direction's
+						 * SND.NXT */
 
 /* A next hop from bpf_fib_lookup(), kept for reuse (bpf/lib/forward.h). */
 struct maglb_nh {
@@ -329,6 +331,12 @@ struct maglb_ct_entry {
 	 * takes, its SYN-ACK's MSS + 40 (v4) / 60 (v6); bigger ones are
 	 * answered with ICMP too-big (icmp.h). 0: no limit. */
 	__u16 l3_max;
+	/* TCP, with MAGLB_CT_F_SEQ: the sequence number after the last byte
+	 * this direction sent (its SND.NXT, as it arrived, before any
+	 * translation), host order. Only an RST carrying it closes the
+	 * entry (bpf/lib/conntrack.h, ct_touch). */
+	__u32 seq_next;
+	__u32 pad2;
 };
 
 /* maglb_handoff: how TC (maglb_tc.bpf.c) knows which packets XDP passed

@@ -88,25 +88,114 @@ static __always_inline bool ct_closed(const struct maglb_ct_entry *e)
 	return e->flags & (MAGLB_CT_F_RST | MAGLB_CT_F_FIN);
 }
 
-/* Per-packet bookkeeping; writes only when something changed, to keep the
- * shared entry's cache line clean on the fast path. The client's first
- * ACK confirms a forward entry a SYN made: it leaves synTimeout for
- * tcpTimeout (user/datapath/sweep.c), and the fast path may take it. */
-static __always_inline void ct_touch(struct maglb_ct_entry *e, __u8 tcp_flags,
-				     __u64 now)
-{
-	__u32 flags = e->flags;
+/*
+ * RST and sequence tracking (RFC 5961 section 3). Each direction's entry
+ * keeps seq_next: the sequence number after the last byte that direction
+ * sent (its SND.NXT), from the segments as they arrive, before any
+ * translation. A NAT entry sees no windows it could trust (no window
+ * scale is parsed outside the splice), so what decides is where an RST
+ * falls against what its sender has sent:
+ *   - exactly seq_next: the sender's own reset (a stack resets with
+ *     SND.NXT): the entry is closed (RST flag, closedTimeout);
+ *   - after seq_next: no sender of this connection sent that far: dropped,
+ *     drop_rst_out_of_window;
+ *   - before it, by less than the largest TCP window (RFC 7323: 2^30):
+ *     it may be in the receiver's window (a reset with SEG.ACK, answering
+ *     a segment the sender's stack no longer knows): passed on untouched,
+ *     the endpoint's own RFC 5961 check resets or sends a challenge ACK;
+ *   - further before: no receiver's window reaches it: dropped.
+ * An RST on a SEQ-less entry (no segment but a SYN seen that way yet: the
+ * backend refusing the SYN) is not judged: it closes, as before. SYNs are
+ * not tracked (a stranger's SYN on a live entry changes nothing); the
+ * first other segment sets seq_next. A segment moves it on only when it
+ * starts at most CT_SEQ_SLACK past it, so a blind segment far ahead
+ * cannot (within the slack a lucky one can: the entry then lingers until
+ * tcpTimeout after the real reset; it is never torn down).
+ * The fast path keeps seq_next too (fastpath.h): a lagging seq_next would
+ * drop the sender's real reset as "after".
+ */
+#define CT_RST_WINDOW		(1U << 30)
+#define CT_SEQ_SLACK		(1U << 20)
 
+enum ct_rst {
+	CT_RST_CLOSE,		/* exact, or nothing seen to judge it by */
+	CT_RST_PASS,		/* maybe in the receiver's window */
+	CT_RST_DROP,		/* no receiver can accept it */
+};
+
+static __always_inline enum ct_rst ct_rst_judge(const struct maglb_ct_entry *e,
+						__u32 seq)
+{
+	__u32 behind = e->seq_next - seq;
+
+	if (!(e->flags & MAGLB_CT_F_SEQ) || !behind)
+		return CT_RST_CLOSE;
+	if ((__s32)behind < 0 || behind >= CT_RST_WINDOW)
+		return CT_RST_DROP;
+	return CT_RST_PASS;
+}
+
+/* Bytes of TCP payload, plus one each for SYN and FIN: how far the
+ * segment moves its sender's SND.NXT. */
+static __always_inline __u32 tcp_seq_len(const struct pkt *p,
+					 const struct tcphdr *th)
+{
+	return p->l3_off + pkt_l3_len(p) - p->l4_off - th->doff * 4 +
+	       !!(p->tcp_flags & TCP_F_SYN) + !!(p->tcp_flags & TCP_F_FIN);
+}
+
+/* seq_next after this (non-RST) segment; writes only when it moves. */
+static __always_inline void ct_seq_advance(struct maglb_ct_entry *e,
+					   const struct pkt *p,
+					   const struct tcphdr *th)
+{
+	__u32 seq = bpf_ntohl(th->seq), end = seq + tcp_seq_len(p, th);
+
+	if (!(e->flags & MAGLB_CT_F_SEQ)) {
+		e->seq_next = end;
+		e->flags |= MAGLB_CT_F_SEQ;
+		return;
+	}
+	if ((__s32)(end - e->seq_next) > 0 && seq - e->seq_next <= CT_SEQ_SLACK)
+		e->seq_next = end;
+}
+
+/*
+ * Per-packet bookkeeping of the full path; writes only when something
+ * changed, to keep the shared entry's cache line clean. The client's
+ * first ACK confirms a forward entry a SYN made: it leaves synTimeout for
+ * tcpTimeout (user/datapath/sweep.c), and the fast path may take it.
+ * Returns false for a packet to drop: an RST out of the window (above).
+ */
+static __always_inline bool ct_touch(CTX *ctx, struct maglb_ct_entry *e,
+				     const struct pkt *p, __u64 now)
+{
+	struct tcphdr *th = pkt_tcp(ctx, p);
+	__u8 tcp_flags = p->tcp_flags;
+	__u32 flags;
+
+	if (th && (tcp_flags & TCP_F_RST)) {
+		enum ct_rst r = ct_rst_judge(e, bpf_ntohl(th->seq));
+
+		if (r == CT_RST_DROP)
+			return false;
+		if (r == CT_RST_PASS)
+			tcp_flags &= ~TCP_F_RST;
+	} else if (th && !(tcp_flags & TCP_F_SYN)) {
+		ct_seq_advance(e, p, th);
+	}
+	flags = e->flags;
 	if (tcp_flags & TCP_F_RST)
 		flags |= MAGLB_CT_F_RST;
 	if (tcp_flags & TCP_F_FIN)
 		flags |= MAGLB_CT_F_FIN;
-	if ((tcp_flags & (TCP_F_SYN | TCP_F_ACK)) == TCP_F_ACK)
+	if ((p->tcp_flags & (TCP_F_SYN | TCP_F_ACK | TCP_F_RST)) == TCP_F_ACK)
 		flags &= ~MAGLB_CT_F_UNCONFIRMED;
 	if (flags != e->flags)
 		e->flags = flags;
 	if (now - e->last_seen_ns > CT_TOUCH_NS)
 		e->last_seen_ns = now;
+	return true;
 }
 
 static __always_inline void reply_key(struct maglb_flow *rk,

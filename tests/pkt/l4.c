@@ -7,7 +7,7 @@
  *
  * Fixture (tests/fixtures/pkt.yaml): web (10.10.0.100), web6, dns, empty,
  * unresolved; clients 10.10.0.2:40001-40015, 41000-41005, 41010-41049,
- * 43000-43049, 48200-48209.
+ * 43000-43049, 48200-48219.
  */
 #include "pkt.h"
 
@@ -86,12 +86,14 @@ PKT_TEST(fin_and_rst_are_forwarded_and_tracked)
 	if (send_and_view(&s, "c0", XDP_REDIRECT, &v))
 		return -1;
 	s.tcp_flags = TF_FIN | TF_ACK;
+	s.seq = 1;
 	if (send_and_view(&s, "c0", XDP_REDIRECT, &v))
 		return -1;
 	client_key("10.10.0.100", 41002, &k);
 	ASSERT_OK(maps_get_ct(&maps, &k, &e));
 	ASSERT_TRUE(e.flags & MAGLB_CT_F_FIN, "FIN not recorded");
 	s.tcp_flags = TF_RST;
+	s.seq = 2;			/* the client's SND.NXT after its FIN */
 	if (send_and_view(&s, "c0", XDP_REDIRECT, &v))
 		return -1;
 	ASSERT_OK(maps_get_ct(&maps, &k, &e));
@@ -340,3 +342,111 @@ static int check_syn_case(const struct syn_case *c, int idx)
 }
 
 PKT_TABLE(syn_cases, check_syn_case);
+
+/* An RST on an established entry (RFC 5961 section 3), against the
+ * client's SND.NXT as the entry saw it (1101: ISN 1000, 100 bytes sent,
+ * the data by the fast path): only the exact one closes; one behind may
+ * be in the backend's window and is passed on for its stack to judge,
+ * the entry untouched; one ahead of anything the client sent, or behind
+ * by more than any window, is dropped and counted. The backend's
+ * direction is judged by its own sequence numbers. */
+static const struct rst_case {
+	const char *name;
+	unsigned short sport;
+	bool reply;			/* from the backend */
+	int off;			/* the RST's seq less the sender's SND.NXT */
+	int action;
+	bool closes;
+} rst_cases[] = {
+	{ "rst_with_the_exact_sequence_closes_the_entry",
+	  48210, false, 0, XDP_REDIRECT, true },
+	{ "rst_in_the_window_is_passed_on_and_changes_nothing",
+	  48211, false, -50, XDP_REDIRECT, false },
+	{ "rst_ahead_of_the_sender_is_dropped_and_changes_nothing",
+	  48212, false, 5000, XDP_DROP, false },
+	{ "rst_behind_any_window_is_dropped_and_changes_nothing",
+	  48213, false, -(1 << 30) - 1, XDP_DROP, false },
+	{ "backend_rst_with_its_exact_sequence_closes_the_entry",
+	  48214, true, 0, XDP_REDIRECT, true },
+	{ "backend_rst_ahead_of_it_is_dropped_and_changes_nothing",
+	  48215, true, 70000, XDP_DROP, false },
+};
+
+static int check_rst_case(const struct rst_case *c, int idx)
+{
+	struct pkt_spec s = { CLIENT, WEB, .sport = c->sport };
+	struct pkt_spec b = { .family = 4, .sport = 3000, .dst = "10.10.0.2",
+			      .dport = c->sport, .proto = IPPROTO_TCP };
+	__u64 d0 = reason_count(MAGLB_DROP_RST_OUT_OF_WINDOW);
+	struct maglb_ct_entry e0, e1;
+	struct maglb_flow k, rk;
+	struct ct_item it;
+	struct pkt_view v;
+	struct run r;
+	char backend[64];
+	int i;
+
+	(void)idx;
+	s.tcp_flags = TF_SYN;
+	s.seq = 1000;
+	if (send_and_view(&s, "c0", XDP_REDIRECT, &v))
+		return -1;
+	snprintf(backend, sizeof(backend), "%s", v.dst);
+	b.src = backend;
+	b.tcp_flags = TF_SYN | TF_ACK;
+	b.seq = 7000;
+	b.ack = 1001;
+	if (send_and_view(&b, "b0", XDP_REDIRECT, &v))
+		return -1;
+	s.tcp_flags = TF_ACK;
+	s.seq = 1001;
+	s.ack = 7001;
+	if (send_and_view(&s, "c0", XDP_REDIRECT, &v))
+		return -1;
+	/* Confirmed now: the fast path carries the data. */
+	for (i = 0; i < 2; i++) {
+		s.tcp_flags = TF_ACK | TF_PSH;
+		s.payload = 50;
+		s.seq = 1001 + 50 * i;
+		if (send_and_view(&s, "c0", XDP_REDIRECT, &v))
+			return -1;
+	}
+	b.tcp_flags = TF_ACK | TF_PSH;
+	b.seq = 7001;
+	b.ack = 1101;
+	b.payload = 200;
+	if (send_and_view(&b, "b0", XDP_REDIRECT, &v))
+		return -1;
+
+	client_key("10.10.0.100", c->sport, &k);
+	it.key = k;
+	ASSERT_OK(maps_get_ct(&maps, &k, &it.val));
+	ct_partner_key(&it, &rk);
+	ASSERT_OK(maps_get_ct(&maps, c->reply ? &rk : &k, &e0));
+	if (c->reply) {
+		b.tcp_flags = TF_RST;
+		b.payload = 0;
+		b.seq = 7201 + c->off;
+		ASSERT_OK(run_pkt(&b, "b0", &r));
+	} else {
+		s.tcp_flags = TF_RST;
+		s.payload = 0;
+		s.seq = 1101 + c->off;
+		ASSERT_OK(run_pkt(&s, "c0", &r));
+	}
+	ASSERT_EQ(r.action, c->action);
+	ASSERT_EQ(reason_count(MAGLB_DROP_RST_OUT_OF_WINDOW) - d0,
+		  c->action == XDP_DROP);
+	ASSERT_OK(maps_get_ct(&maps, c->reply ? &rk : &k, &e1));
+	if (c->closes) {
+		ASSERT_TRUE(e1.flags & MAGLB_CT_F_RST, "the reset did not close it");
+	} else {
+		ASSERT_TRUE(e1.flags == e0.flags && e1.seq_next == e0.seq_next,
+			    "the RST changed the entry: flags %#x -> %#x, "
+			    "seq_next %u -> %u", e0.flags, e1.flags,
+			    e0.seq_next, e1.seq_next);
+	}
+	return 0;
+}
+
+PKT_TABLE(rst_cases, check_rst_case);

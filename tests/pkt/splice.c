@@ -7,7 +7,7 @@
  * timeout, a stranger's SYN on the connection.
  *
  * Fixture (tests/fixtures/pkt.yaml): ck (10.10.0.110); clients
- * 10.10.0.2:45000-45022, 45090.
+ * 10.10.0.2:45000-45023, 45090.
  */
 #include "pkt.h"
 
@@ -495,4 +495,47 @@ PKT_TEST(syn_while_the_backend_opens_is_dropped_and_changes_nothing)
 	ASSERT_OK(bpf_map_lookup_elem(maps.splice, &k, &sp));
 	/* The backend's SYN-ACK still splices it. */
 	return hs_splice(&h, &s, &r);
+}
+
+/* A stranger's RST on a spliced connection (RFC 5961 section 3): one
+ * ahead of what the client sent is dropped, both entries as they were;
+ * the client's own, at its SND.NXT (the request held and sent), closes. */
+PKT_TEST(rst_on_a_spliced_connection_closes_it_only_when_exact)
+{
+	struct hs h = { .sport = 45023, .isn = 62000, .isn_b = 620000 };
+	__u64 d = reason_count(MAGLB_DROP_RST_OUT_OF_WINDOW);
+	const char *req = REQ("rst");
+	struct maglb_ct_entry f0, r0, f1, r1;
+	struct maglb_flow k, rk;
+	struct ct_item it;
+	struct pkt_spec s;
+	struct pkt_view v;
+	struct run r;
+
+	if (hs_open(&h, req, &r, &v))
+		return -1;
+	if (hs_splice(&h, &s, &r))
+		return -1;
+	client_key("10.10.0.110", h.sport, &k);
+	ASSERT_OK(maps_get_ct(&maps, &k, &f0));
+	it.key = k;
+	it.val = f0;
+	ct_partner_key(&it, &rk);
+	ASSERT_OK(maps_get_ct(&maps, &rk, &r0));
+
+	s = (struct pkt_spec){ CK, .sport = h.sport, .tcp_flags = TF_RST,
+			       .seq = h.isn + 1 + strlen(req) + 3000 };
+	ASSERT_OK(run_pkt(&s, "c0", &r));
+	ASSERT_EQ(r.action, XDP_DROP);
+	ASSERT_EQ(reason_count(MAGLB_DROP_RST_OUT_OF_WINDOW) - d, 1);
+	ASSERT_OK(maps_get_ct(&maps, &k, &f1));
+	ASSERT_OK(maps_get_ct(&maps, &rk, &r1));
+	ASSERT_TRUE(ct_same(f0, f1) && ct_same(r0, r1), "the RST changed an entry");
+
+	s.seq = h.isn + 1 + strlen(req);
+	ASSERT_OK(run_pkt(&s, "c0", &r));
+	ASSERT_EQ(r.action, XDP_REDIRECT);
+	ASSERT_OK(maps_get_ct(&maps, &k, &f1));
+	ASSERT_TRUE(f1.flags & MAGLB_CT_F_RST, "the client's own reset did not close it");
+	return 0;
 }
