@@ -111,8 +111,10 @@ static __always_inline bool ct_closed(const struct maglb_ct_entry *e)
  * starts at most CT_SEQ_SLACK past it, so a blind segment far ahead
  * cannot (within the slack a lucky one can: the entry then lingers until
  * tcpTimeout after the real reset; it is never torn down).
- * The fast path keeps seq_next too (fastpath.h): a lagging seq_next would
- * drop the sender's real reset as "after".
+ * A FIN is recorded only when its segment reaches past seq_next and
+ * starts at most CT_SEQ_SLACK past it: a blind FIN then a SYN would
+ * otherwise tear the connection down. The fast path keeps seq_next too (fastpath.h): a
+ * lagging seq_next would drop the sender's real reset as "after".
  */
 #define CT_RST_WINDOW		(1U << 30)
 #define CT_SEQ_SLACK		(1U << 20)
@@ -142,6 +144,21 @@ static __always_inline __u32 tcp_seq_len(const struct pkt *p,
 {
 	return p->l3_off + pkt_l3_len(p) - p->l4_off - th->doff * 4 +
 	       !!(p->tcp_flags & TCP_F_SYN) + !!(p->tcp_flags & TCP_F_FIN);
+}
+
+/* The segment reaches seq_next and starts at most CT_SEQ_SLACK past it:
+ * where its sender has got to (a retransmit that also carries new bytes
+ * starts behind). True when nothing was seen to judge it by. */
+static __always_inline bool ct_fin_in_order(const struct maglb_ct_entry *e,
+					    const struct pkt *p,
+					    const struct tcphdr *th)
+{
+	__u32 seq = bpf_ntohl(th->seq), ahead = seq - e->seq_next;
+
+	if (!(e->flags & MAGLB_CT_F_SEQ))
+		return true;
+	return (__s32)(seq + tcp_seq_len(p, th) - e->seq_next) > 0 &&
+	       ((__s32)ahead <= 0 || ahead <= CT_SEQ_SLACK);
 }
 
 /* seq_next after this (non-RST) segment; writes only when it moves. */
@@ -182,6 +199,10 @@ static __always_inline bool ct_touch(CTX *ctx, struct maglb_ct_entry *e,
 		if (r == CT_RST_PASS)
 			tcp_flags &= ~TCP_F_RST;
 	} else if (th && !(tcp_flags & TCP_F_SYN)) {
+		/* A FIN closes this direction (and lets a SYN reuse the
+		 * 4-tuple: syn_on_entry) only where its sender has got to. */
+		if ((tcp_flags & TCP_F_FIN) && !ct_fin_in_order(e, p, th))
+			tcp_flags &= ~TCP_F_FIN;
 		ct_seq_advance(e, p, th);
 	}
 	flags = e->flags;

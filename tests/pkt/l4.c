@@ -450,3 +450,42 @@ static int check_rst_case(const struct rst_case *c, int idx)
 }
 
 PKT_TABLE(rst_cases, check_rst_case);
+
+/* A FIN from nowhere the client has got to is passed on but not recorded,
+ * so a SYN after it still changes nothing (blind FIN, then SYN, was a
+ * teardown); the client's own FIN, in order, is recorded. */
+PKT_TEST(fin_out_of_order_is_not_recorded_and_the_syn_after_it_changes_nothing)
+{
+	struct pkt_spec s = { CLIENT, WEB, .sport = 48216, .seq = 1000,
+			      .tcp_flags = TF_SYN };
+	struct maglb_ct_entry e;
+	struct maglb_flow k;
+	struct pkt_view v;
+
+	if (send_and_view(&s, "c0", XDP_REDIRECT, &v))
+		return -1;
+	s.tcp_flags = TF_ACK;
+	s.seq = 1001;
+	if (send_and_view(&s, "c0", XDP_REDIRECT, &v))
+		return -1;
+	s.tcp_flags = TF_FIN | TF_ACK;
+	s.seq = 1001 + 0x40000000;
+	if (send_and_view(&s, "c0", XDP_REDIRECT, &v))
+		return -1;
+	client_key("10.10.0.100", 48216, &k);
+	ASSERT_OK(maps_get_ct(&maps, &k, &e));
+	ASSERT_TRUE(!(e.flags & MAGLB_CT_F_FIN), "a blind FIN was recorded");
+	s.tcp_flags = TF_SYN;
+	s.seq = 0x5eed0000;
+	if (send_and_view(&s, "c0", XDP_REDIRECT, &v))
+		return -1;
+	ASSERT_OK(maps_get_ct(&maps, &k, &e));
+	ASSERT_TRUE(!(e.flags & MAGLB_CT_F_UNCONFIRMED), "the SYN made a new entry");
+	s.tcp_flags = TF_FIN | TF_ACK;
+	s.seq = 1001;
+	if (send_and_view(&s, "c0", XDP_REDIRECT, &v))
+		return -1;
+	ASSERT_OK(maps_get_ct(&maps, &k, &e));
+	ASSERT_TRUE(e.flags & MAGLB_CT_F_FIN, "the client's own FIN was not recorded");
+	return 0;
+}
