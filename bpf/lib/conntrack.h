@@ -113,8 +113,9 @@ static __always_inline bool ct_closed(const struct maglb_ct_entry *e)
  * tcpTimeout after the real reset; it is never torn down).
  * A FIN is recorded only when its segment reaches past seq_next and
  * starts at most CT_SEQ_SLACK past it: a blind FIN then a SYN would
- * otherwise tear the connection down. The fast path keeps seq_next too (fastpath.h): a
- * lagging seq_next would drop the sender's real reset as "after".
+ * otherwise tear the connection down. The fast path keeps seq_next too
+ * (fastpath.h): a lagging seq_next would drop the sender's real reset as
+ * "after".
  */
 #define CT_RST_WINDOW		(1U << 30)
 #define CT_SEQ_SLACK		(1U << 20)
@@ -146,19 +147,27 @@ static __always_inline __u32 tcp_seq_len(const struct pkt *p,
 	       !!(p->tcp_flags & TCP_F_SYN) + !!(p->tcp_flags & TCP_F_FIN);
 }
 
-/* The segment reaches seq_next and starts at most CT_SEQ_SLACK past it:
- * where its sender has got to (a retransmit that also carries new bytes
- * starts behind). True when nothing was seen to judge it by. */
+/* The segment [seq, end) reaches past seq_next and starts at most
+ * CT_SEQ_SLACK past it: where its sender has got to (a retransmit that
+ * also carries new bytes starts behind). */
+static __always_inline bool ct_seq_moves(const struct maglb_ct_entry *e,
+					 __u32 seq, __u32 end)
+{
+	__u32 ahead = seq - e->seq_next;
+
+	return (__s32)(end - e->seq_next) > 0 &&
+	       ((__s32)ahead <= 0 || ahead <= CT_SEQ_SLACK);
+}
+
+/* A FIN to record: in order, or nothing seen to judge it by. */
 static __always_inline bool ct_fin_in_order(const struct maglb_ct_entry *e,
 					    const struct pkt *p,
 					    const struct tcphdr *th)
 {
-	__u32 seq = bpf_ntohl(th->seq), ahead = seq - e->seq_next;
+	__u32 seq = bpf_ntohl(th->seq);
 
-	if (!(e->flags & MAGLB_CT_F_SEQ))
-		return true;
-	return (__s32)(seq + tcp_seq_len(p, th) - e->seq_next) > 0 &&
-	       ((__s32)ahead <= 0 || ahead <= CT_SEQ_SLACK);
+	return !(e->flags & MAGLB_CT_F_SEQ) ||
+	       ct_seq_moves(e, seq, seq + tcp_seq_len(p, th));
 }
 
 /* seq_next after this (non-RST) segment; writes only when it moves. */
@@ -173,7 +182,7 @@ static __always_inline void ct_seq_advance(struct maglb_ct_entry *e,
 		e->flags |= MAGLB_CT_F_SEQ;
 		return;
 	}
-	if ((__s32)(end - e->seq_next) > 0 && seq - e->seq_next <= CT_SEQ_SLACK)
+	if (ct_seq_moves(e, seq, end))
 		e->seq_next = end;
 }
 

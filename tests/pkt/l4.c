@@ -344,8 +344,9 @@ static int check_syn_case(const struct syn_case *c, int idx)
 PKT_TABLE(syn_cases, check_syn_case);
 
 /* An RST on an established entry (RFC 5961 section 3), against the
- * client's SND.NXT as the entry saw it (1101: ISN 1000, 100 bytes sent,
- * the data by the fast path): only the exact one closes; one behind may
+ * client's SND.NXT as the entry saw it (1101: ISN 1000, 100 bytes sent
+ * by the fast path, one segment overlapping the last): only the exact
+ * one closes; one behind may
  * be in the backend's window and is passed on for its stack to judge,
  * the entry untouched; one ahead of anything the client sent, or behind
  * by more than any window, is dropped and counted. The backend's
@@ -403,11 +404,12 @@ static int check_rst_case(const struct rst_case *c, int idx)
 	s.ack = 7001;
 	if (send_and_view(&s, "c0", XDP_REDIRECT, &v))
 		return -1;
-	/* Confirmed now: the fast path carries the data. */
+	/* Confirmed now: the fast path carries the data, the second
+	 * segment a retransmit of the first's last 20 bytes and 50 more. */
 	for (i = 0; i < 2; i++) {
 		s.tcp_flags = TF_ACK | TF_PSH;
-		s.payload = 50;
-		s.seq = 1001 + 50 * i;
+		s.payload = 50 + 20 * i;
+		s.seq = 1001 + 30 * i;
 		if (send_and_view(&s, "c0", XDP_REDIRECT, &v))
 			return -1;
 	}
