@@ -91,9 +91,12 @@ static __always_inline int l4_new_flow(struct pkt *p,
 		return MAGLB_DROP_NO_BACKEND;
 	nh = backend_nh(be_id, be->gen);
 	*nhp = nh;
+	/* A connection a SYN opens is unconfirmed until the client ACKs:
+	 * a spoofed SYN's entry (and its snat port) goes after synTimeout. */
 	rc = ct_create(p, svc, be_id, be, hash, now,
-		       nh && nh_fresh(nh, p, now) ? nh : NULL, &sc->l4.fwd, 0,
-		       &sc->l4.rev, 0, &sc->l4.key1, &sc->l4.k4);
+		       nh && nh_fresh(nh, p, now) ? nh : NULL, &sc->l4,
+		       (p->tcp_flags & (TCP_F_SYN | TCP_F_ACK)) == TCP_F_SYN ?
+		       MAGLB_CT_F_UNCONFIRMED : 0, 0);
 	return rc ? rc : -1;
 }
 
@@ -153,9 +156,9 @@ __noinline int too_big_in(struct xdp_md *ctx, const struct maglb_ct_entry *ct,
 
 /*
  * What a packet is, once the fast path has not taken it. Each class goes
- * one way: NOT_OURS and NO_SCRATCH leave at once, CT_L4 and NEW_L4 take
- * the L4 path, the rest the splice path (CT_STASH may come back from it to
- * the L4 path, as an established flow).
+ * one way: NOT_OURS, NO_SCRATCH and CT_SYN_WAIT leave at once, CT_L4 and
+ * NEW_L4 take the L4 path, the rest the splice path (CT_STASH may come
+ * back from it to the L4 path, as an established flow).
  */
 enum xdp_class {
 	NOT_OURS,		/* no entry, and not a VIP we serve */
@@ -163,6 +166,7 @@ enum xdp_class {
 	CT_SPLICE_PENDING,	/* a spliced entry, backend side still opening */
 	CT_STASH,		/* a spliced entry whose stream we still hold */
 	CT_L4,			/* any other entry */
+	CT_SYN_WAIT,		/* a client SYN on a PENDING entry */
 	NEW_SPLICE_SYN,		/* delayed binding: the client's SYN */
 	NEW_SPLICE_FIRST,	/* delayed binding: its handshake ACK or data */
 	NEW_L4,			/* an L4 service's first packet of a flow */
@@ -177,21 +181,51 @@ struct xdp_flow {
 };
 
 /*
- * A bare SYN on a closed entry is a new connection reusing the 4-tuple:
- * schedule it afresh rather than follow the old backend. On a spliced
- * entry it always is (we answer SYN retransmits with cookies, we never
- * forward a client SYN), and the old entries must go now, or the
- * handshake ACK would meet the old offsets. A closed plain entry goes too:
- * the VIP may be a Cookie one now, whose handshake ACK would find it and
- * follow it.
+ * A bare SYN from the client's side of an entry. On a closed entry (RST,
+ * or FIN seen) it is a new connection reusing the 4-tuple: schedule it
+ * afresh rather than follow the old backend. The old entries must go now:
+ * on a spliced entry the handshake ACK would meet the old offsets, and on
+ * a plain one the VIP may be a Cookie one now, whose handshake ACK would
+ * find it and follow it.
+ *
+ * On a live entry it changes nothing (RFC 5961 section 4): anyone who
+ * knows the 4-tuple can send it, whatever its sequence number, and
+ * tearing the connection down for it was a blind reset. It is passed on
+ * as any segment of the connection, translated when spliced, and the
+ * backend's stack, which holds the connection's real SND.NXT and RCV.NXT,
+ * answers it with the challenge ACK (Linux does RFC 5961); that ACK
+ * comes back through the reply entry, translated into the client's
+ * numbers. We cannot send it ourselves: a spliced entry keeps offsets,
+ * not the current sequence numbers, and a NAT entry does not terminate
+ * TCP. A client that really did start again (it lost its old socket)
+ * answers the challenge ACK with an RST carrying the acknowledged number,
+ * which closes the entry (ct_rst_check), and its SYN retransmit then
+ * opens afresh. While the backend side still opens (PENDING) there is no
+ * backend connection to answer: the SYN is dropped (drop_splice_wait) and
+ * the client's retransmit comes once it is spliced.
  */
-static __always_inline bool syn_reuses(const struct maglb_ct_entry *ct,
-				       const struct pkt *p)
+enum syn_on_entry {
+	SYN_NONE,		/* not a bare SYN from the client */
+	SYN_REUSE,		/* closed entry: forget it, a new connection */
+	SYN_WAIT,		/* backend side opening: drop */
+	SYN_PASS,		/* live: passed on, nothing changes */
+};
+
+static __always_inline enum syn_on_entry syn_on_entry(const struct maglb_ct_entry *ct,
+						      const struct pkt *p)
 {
-	return !(ct->flags & MAGLB_CT_F_REPLY) &&
-	       (p->tcp_flags & (TCP_F_SYN | TCP_F_ACK)) == TCP_F_SYN &&
-	       ((ct->flags & (MAGLB_CT_F_SPLICE | MAGLB_CT_F_PENDING)) ||
-		ct_closed(ct));
+	if ((ct->flags & MAGLB_CT_F_REPLY) ||
+	    (p->tcp_flags & (TCP_F_SYN | TCP_F_ACK)) != TCP_F_SYN)
+		return SYN_NONE;
+	if (ct_closed(ct))
+		return SYN_REUSE;
+	if (ct->flags & MAGLB_CT_F_PENDING)
+		return SYN_WAIT;
+	/* A SYN retransmit of a handshake not yet finished is no
+	 * challenge: it goes on to the backend as it always did. */
+	if (!(ct->flags & MAGLB_CT_F_UNCONFIRMED))
+		count_reason(MAGLB_SYN_CHALLENGE_ACK, p->len);
+	return SYN_PASS;
 }
 
 /*
@@ -222,12 +256,20 @@ static __always_inline enum xdp_class classify(struct pkt *p,
 	/* The coarse clock is enough for once-a-second bookkeeping and costs
 	 * far less than bpf_ktime_get_ns (~60 ns here). */
 	f->now = bpf_ktime_get_coarse_ns();
-	if (ct && syn_reuses(ct, p)) {
-		reply_key(&sc->l4.key2, &p->flow, ct);
-		ct_delete(&sc->l4.key2, &sc->l4.k4);
-		bpf_map_delete_elem(&maglb_splice, &p->flow);
-		ct_delete(&p->flow, &sc->l4.k4);
-		f->ct = ct = NULL;
+	if (ct) {
+		switch (syn_on_entry(ct, p)) {
+		case SYN_REUSE:
+			reply_key(&sc->l4.key2, &p->flow, ct);
+			ct_delete(&sc->l4.key2, &sc->l4.k4);
+			bpf_map_delete_elem(&maglb_splice, &p->flow);
+			ct_delete(&p->flow, &sc->l4.k4);
+			f->ct = ct = NULL;
+			break;
+		case SYN_WAIT:
+			return CT_SYN_WAIT;
+		default:
+			break;
+		}
 	}
 	if (ct) {
 		if (ct->flags & MAGLB_CT_F_PENDING)
@@ -281,7 +323,11 @@ static __always_inline bool splice_path(struct xdp_md *ctx, struct pkt *p,
 		*action = splice_ct(ctx, f->ct, &reason);
 		break;
 	default:	/* CT_STASH */
-		ct_touch(f->ct, p->tcp_flags, f->now);
+		if (!ct_touch(ctx, f->ct, p, f->now)) {
+			*action = XDP_DROP;
+			reason = MAGLB_DROP_RST_OUT_OF_WINDOW;
+			break;
+		}
 		*action = splice_ct(ctx, f->ct, &reason);
 		if (*action >= 0)
 			break;
@@ -384,8 +430,9 @@ static __always_inline int l4_path(struct xdp_md *ctx, struct pkt *p,
 		return l4_forward(ctx, p, &f->sc->l4.fwd, f->sc, nh, f->now,
 				  true);
 	}
-	if (cls == CT_L4)
-		ct_touch(ct, p->tcp_flags, f->now);
+	if (cls == CT_L4 && !ct_touch(ctx, ct, p, f->now))
+		return verdict(ctx, MAGLB_DROP_RST_OUT_OF_WINDOW, XDP_DROP,
+			       p->len);
 	rc = cookie_step(ctx, p, ct, f->sc);
 	if (rc >= 0)
 		return rc;
@@ -418,6 +465,8 @@ int maglb_xdp(struct xdp_md *ctx)
 		return verdict(ctx, MAGLB_PASS_NON_VIP, XDP_PASS, p.len);
 	case NO_SCRATCH:
 		return XDP_ABORTED;
+	case CT_SYN_WAIT:
+		return verdict(ctx, MAGLB_DROP_SPLICE_WAIT, XDP_DROP, p.len);
 	case CT_L4:
 	case NEW_L4:
 		break;

@@ -102,6 +102,14 @@ enum maglb_reason {
 					 * the backend takes: dropped */
 	MAGLB_PASS_FIB_FRAG,		/* rewritten, bigger than the egress MTU,
 					 * IPv4 without DF: the kernel fragments */
+	/* Conntrack hardening (RFC 5961): what a stranger's segment cannot do */
+	MAGLB_SYN_CHALLENGE_ACK,	/* bare SYN on a live, confirmed entry:
+					 * nothing changes; passed on (translated
+					 * when spliced), the endpoint's stack
+					 * sends the challenge ACK. Counted besides
+					 * the forwarding verdict */
+	MAGLB_DROP_RST_OUT_OF_WINDOW,	/* RST whose seq no receiver can accept
+					 * (conntrack.h, ct_rst_check) */
 	MAGLB_REASON_MAX,
 };
 
@@ -264,6 +272,11 @@ struct maglb_backend {
 #define MAGLB_CT_F_COOKIE_SENT	(1U << 8)	/* reply: inserted; seq_add, and
 						 * the other side's ack/sack_add,
 						 * include cookie_len */
+#define MAGLB_CT_F_UNCONFIRMED	(1U << 9)	/* forward, TCP: made by a SYN, no
+						 * ACK from the client yet; the
+						 * sweep gives it synTimeout */
+#define MAGLB_CT_F_SEQ		(1U << 10)	/* seq_next holds this direction's
+						 * SND.NXT */
 
 /* A next hop from bpf_fib_lookup(), kept for reuse (bpf/lib/forward.h). */
 struct maglb_nh {
@@ -318,6 +331,12 @@ struct maglb_ct_entry {
 	 * takes, its SYN-ACK's MSS + 40 (v4) / 60 (v6); bigger ones are
 	 * answered with ICMP too-big (icmp.h). 0: no limit. */
 	__u16 l3_max;
+	/* TCP, with MAGLB_CT_F_SEQ: the sequence number after the last byte
+	 * this direction sent (its SND.NXT, as it arrived, before any
+	 * translation), host order. Only an RST carrying it closes the
+	 * entry (bpf/lib/conntrack.h, ct_touch). */
+	__u32 seq_next;
+	__u32 pad2;
 };
 
 /* maglb_handoff: how TC (maglb_tc.bpf.c) knows which packets XDP passed

@@ -13,9 +13,24 @@
 
 #include "maps.h"
 #include "parse.h"
+#include "maglb_hash.h"
 
 #define CT_TOUCH_NS		1000000000ULL	/* refresh last_seen at most 1/s */
-#define SNAT_PORT_TRIES		16
+/* Probes of one new snat flow: a range up to this many ports is searched
+ * whole, so a port is found while any is free; a wider one fails only
+ * when nearly full (at 99% taken, 0.99^256: 1 SYN in 13). Bounded, since
+ * every probe of a full range is a failed map update. */
+#define SNAT_PORT_TRIES		256
+
+/* The snat port search (ct_create, snat_probe): the next port to try, as
+ * an offset from min, and the step, co-prime to the range. */
+struct snat_search {
+	__u32 cur;
+	__u32 stride;
+	__u32 range;
+	__u16 min;
+	__u16 found;
+};
 
 /* The L4 path's part of the per-CPU scratch (scratch.h): a new flow's two
  * entries, the flow keys being built, and the next-hop lookup (forward.h). */
@@ -26,6 +41,7 @@ struct l4_scratch {
 	struct maglb_flow key2;
 	struct maglb_flow4 k4;		/* an IPv4 conntrack key (below) */
 	struct bpf_fib_lookup fib;
+	struct snat_search snat;
 };
 
 /*
@@ -72,21 +88,144 @@ static __always_inline bool ct_closed(const struct maglb_ct_entry *e)
 	return e->flags & (MAGLB_CT_F_RST | MAGLB_CT_F_FIN);
 }
 
-/* Per-packet bookkeeping; writes only when something changed, to keep the
- * shared entry's cache line clean on the fast path. */
-static __always_inline void ct_touch(struct maglb_ct_entry *e, __u8 tcp_flags,
-				     __u64 now)
-{
-	__u32 flags = e->flags;
+/*
+ * RST and sequence tracking (RFC 5961 section 3). Each direction's entry
+ * keeps seq_next: the sequence number after the last byte that direction
+ * sent (its SND.NXT), from the segments as they arrive, before any
+ * translation. A NAT entry sees no windows it could trust (no window
+ * scale is parsed outside the splice), so what decides is where an RST
+ * falls against what its sender has sent:
+ *   - exactly seq_next: the sender's own reset (a stack resets with
+ *     SND.NXT): the entry is closed (RST flag, closedTimeout);
+ *   - after seq_next: no sender of this connection sent that far: dropped,
+ *     drop_rst_out_of_window;
+ *   - before it, by less than the largest TCP window (RFC 7323: 2^30):
+ *     it may be in the receiver's window (a reset with SEG.ACK, answering
+ *     a segment the sender's stack no longer knows): passed on untouched,
+ *     the endpoint's own RFC 5961 check resets or sends a challenge ACK;
+ *   - further before: no receiver's window reaches it: dropped.
+ * An RST on a SEQ-less entry (no segment but a SYN seen that way yet: the
+ * backend refusing the SYN) is not judged: it closes, as before. SYNs are
+ * not tracked (a stranger's SYN on a live entry changes nothing); the
+ * first other segment sets seq_next. A segment moves it on only when it
+ * starts at most CT_SEQ_SLACK past it, so a blind segment far ahead
+ * cannot (within the slack a lucky one can: the entry then lingers until
+ * tcpTimeout after the real reset; it is never torn down).
+ * A FIN is recorded only when its segment reaches past seq_next and
+ * starts at most CT_SEQ_SLACK past it: a blind FIN then a SYN would
+ * otherwise tear the connection down. The fast path keeps seq_next too
+ * (fastpath.h): a lagging seq_next would drop the sender's real reset as
+ * "after".
+ */
+#define CT_RST_WINDOW		(1U << 30)
+#define CT_SEQ_SLACK		(1U << 20)
 
+enum ct_rst {
+	CT_RST_CLOSE,		/* exact, or nothing seen to judge it by */
+	CT_RST_PASS,		/* maybe in the receiver's window */
+	CT_RST_DROP,		/* no receiver can accept it */
+};
+
+static __always_inline enum ct_rst ct_rst_judge(const struct maglb_ct_entry *e,
+						__u32 seq)
+{
+	__u32 behind = e->seq_next - seq;
+
+	if (!(e->flags & MAGLB_CT_F_SEQ) || !behind)
+		return CT_RST_CLOSE;
+	if ((__s32)behind < 0 || behind >= CT_RST_WINDOW)
+		return CT_RST_DROP;
+	return CT_RST_PASS;
+}
+
+/* Bytes of TCP payload, plus one each for SYN and FIN: how far the
+ * segment moves its sender's SND.NXT. */
+static __always_inline __u32 tcp_seq_len(const struct pkt *p,
+					 const struct tcphdr *th)
+{
+	return p->l3_off + pkt_l3_len(p) - p->l4_off - th->doff * 4 +
+	       !!(p->tcp_flags & TCP_F_SYN) + !!(p->tcp_flags & TCP_F_FIN);
+}
+
+/* The segment [seq, end) reaches past seq_next and starts at most
+ * CT_SEQ_SLACK past it: where its sender has got to (a retransmit that
+ * also carries new bytes starts behind). */
+static __always_inline bool ct_seq_moves(const struct maglb_ct_entry *e,
+					 __u32 seq, __u32 end)
+{
+	__u32 ahead = seq - e->seq_next;
+
+	return (__s32)(end - e->seq_next) > 0 &&
+	       ((__s32)ahead <= 0 || ahead <= CT_SEQ_SLACK);
+}
+
+/* A FIN to record: in order, or nothing seen to judge it by. */
+static __always_inline bool ct_fin_in_order(const struct maglb_ct_entry *e,
+					    const struct pkt *p,
+					    const struct tcphdr *th)
+{
+	__u32 seq = bpf_ntohl(th->seq);
+
+	return !(e->flags & MAGLB_CT_F_SEQ) ||
+	       ct_seq_moves(e, seq, seq + tcp_seq_len(p, th));
+}
+
+/* seq_next after this (non-RST) segment; writes only when it moves. */
+static __always_inline void ct_seq_advance(struct maglb_ct_entry *e,
+					   const struct pkt *p,
+					   const struct tcphdr *th)
+{
+	__u32 seq = bpf_ntohl(th->seq), end = seq + tcp_seq_len(p, th);
+
+	if (!(e->flags & MAGLB_CT_F_SEQ)) {
+		e->seq_next = end;
+		e->flags |= MAGLB_CT_F_SEQ;
+		return;
+	}
+	if (ct_seq_moves(e, seq, end))
+		e->seq_next = end;
+}
+
+/*
+ * Per-packet bookkeeping of the full path; writes only when something
+ * changed, to keep the shared entry's cache line clean. The client's
+ * first ACK confirms a forward entry a SYN made: it leaves synTimeout for
+ * tcpTimeout (user/datapath/sweep.c), and the fast path may take it.
+ * Returns false for a packet to drop: an RST out of the window (above).
+ */
+static __always_inline bool ct_touch(CTX *ctx, struct maglb_ct_entry *e,
+				     const struct pkt *p, __u64 now)
+{
+	struct tcphdr *th = pkt_tcp(ctx, p);
+	__u8 tcp_flags = p->tcp_flags;
+	__u32 flags;
+
+	if (th && (tcp_flags & TCP_F_RST)) {
+		enum ct_rst r = ct_rst_judge(e, bpf_ntohl(th->seq));
+
+		if (r == CT_RST_DROP)
+			return false;
+		if (r == CT_RST_PASS)
+			tcp_flags &= ~TCP_F_RST;
+	} else if (th && !(tcp_flags & TCP_F_SYN)) {
+		/* A FIN closes this direction (and lets a SYN reuse the
+		 * 4-tuple: syn_on_entry) only where its sender has got to. */
+		if ((tcp_flags & TCP_F_FIN) && !ct_fin_in_order(e, p, th))
+			tcp_flags &= ~TCP_F_FIN;
+		ct_seq_advance(e, p, th);
+	}
+	flags = e->flags;
 	if (tcp_flags & TCP_F_RST)
 		flags |= MAGLB_CT_F_RST;
 	if (tcp_flags & TCP_F_FIN)
 		flags |= MAGLB_CT_F_FIN;
+	if ((p->tcp_flags & (TCP_F_SYN | TCP_F_ACK | TCP_F_RST)) == TCP_F_ACK)
+		flags &= ~MAGLB_CT_F_UNCONFIRMED;
 	if (flags != e->flags)
 		e->flags = flags;
 	if (now - e->last_seen_ns > CT_TOUCH_NS)
 		e->last_seen_ns = now;
+	return true;
 }
 
 static __always_inline void reply_key(struct maglb_flow *rk,
@@ -102,25 +241,62 @@ static __always_inline void reply_key(struct maglb_flow *rk,
 	rk->pad = 0;
 }
 
+/* Primes above 65535: each is co-prime to every range size (1..65535),
+ * and so is its remainder by it, which makes it a stride that visits the
+ * whole range before it repeats. Several, so that two flows whose search
+ * starts near each other do not walk the same ports. */
+static const __u32 snat_primes[16] = {
+	65537, 65539, 65543, 65551, 65557, 65563, 65579, 65581,
+	65587, 65599, 65609, 65617, 65629, 65633, 65647, 65651,
+};
+
+struct snat_walk {
+	struct l4_scratch *l4;
+};
+
+/* One probe of the snat port search: claim the reply key for port
+ * min + cur (BPF_NOEXIST makes the claim race-free across CPUs), or step
+ * on. A bpf_loop callback: verified once, where an unrolled loop of 16
+ * probes cost the verifier each probe's states again (and 6.1 rejects
+ * the back-edge clang gives a plain loop). */
+static __noinline long snat_probe(__u32 i, void *data)
+{
+	struct snat_walk *w = data;
+	struct l4_scratch *l4 = w->l4;
+	struct snat_search *s = &l4->snat;
+
+	l4->fwd.nat_sport = bpf_htons((__u16)(s->min + s->cur));
+	l4->key1.dport = l4->fwd.nat_sport;	/* as reply_key() */
+	if (!ct_update(&l4->key1, &l4->rev, BPF_NOEXIST, &l4->k4)) {
+		s->found = 1;
+		return 1;
+	}
+	s->cur += s->stride;
+	if (s->cur >= s->range)
+		s->cur -= s->range;
+	return 0;
+}
+
 /*
- * Create both entries for flow f to backend be of service svc. For snat,
- * pick a free source port on the node address: start from the flow hash and
- * probe linearly; BPF_NOEXIST makes the claim race-free across CPUs.
+ * Create both entries for flow p->flow to backend be of service svc, in
+ * l4 (l4->fwd, l4->rev; l4->key1 is left the reply key). For snat, pick
+ * a free source port on the node address; the search starts and steps
+ * from the hash of the whole 5-tuple: the service's hash is one value per
+ * client under SourceIP (or per cookie), and a search from it gave one
+ * client the same few ports for all its connections.
  * nh, if not NULL, is a fresh next hop toward the backend: the forward
- * entry starts with it, confirmed for the fast path. rkp and k4 are
- * scratch for the keys. Returns 0 or a drop reason.
+ * entry starts with it, confirmed for the fast path. Returns 0 or a drop
+ * reason.
  */
 static __always_inline int ct_create(const struct pkt *p,
 				     const struct maglb_service *svc,
 				     __u32 be_id, const struct maglb_backend *be,
 				     __u64 hash, __u64 now,
 				     const struct maglb_nh *nh,
-				     struct maglb_ct_entry *fwd, __u32 fwd_flags,
-				     struct maglb_ct_entry *revp, __u32 rev_flags,
-				     struct maglb_flow *rkp,
-				     struct maglb_flow4 *k4)
+				     struct l4_scratch *l4, __u32 fwd_flags,
+				     __u32 rev_flags)
 {
-	int i;
+	struct maglb_ct_entry *fwd = &l4->fwd, *revp = &l4->rev;
 
 	/* Both live in per-CPU scratch: nothing of the last flow may stay. */
 	__builtin_memset(fwd, 0, sizeof(*fwd));
@@ -150,43 +326,35 @@ static __always_inline int ct_create(const struct pkt *p,
 
 	if (svc->forwarding == MAGLB_FWD_SNAT) {
 		__u32 range = (__u32)svc->snat_port_max - svc->snat_port_min + 1;
-		bool ok = false;
-		__u64 start;
+		struct snat_search *s = &l4->snat;
+		struct snat_walk w = { .l4 = l4 };
+		__u64 seed;
 
 		fwd->flags = MAGLB_CT_F_SNAT | fwd_flags;
 		revp->flags |= MAGLB_CT_F_SNAT;
 		fwd->nat_saddr = svc->snat_addr;
 		if (range == 0 || range > 65535)
 			return MAGLB_DROP_SNAT_EXHAUSTED;
-		/* Start from the service's hash mixed with the client's
-		 * port: a SourceIP hash is one value per client, and its
-		 * connections would all probe the same SNAT_PORT_TRIES ports. */
-		start = hash ^ ((__u64)p->flow.sport * 0x9e3779b97f4a7c15ULL);
-		/* Unrolled: clang lays this loop out with a fall-through
-		 * back-edge, which the CFG check of 6.1 rejects outright
-		 * (later kernels accept any bounded back-edge). */
-#pragma unroll
-		for (i = 0; i < SNAT_PORT_TRIES; i++) {
-			__u16 port = svc->snat_port_min +
-				     (__u16)((start + i) % range);
-
-			fwd->nat_sport = bpf_htons(port);
-			reply_key(rkp, &p->flow, fwd);
-			if (!ct_update(rkp, revp, BPF_NOEXIST, k4)) {
-				ok = true;
-				break;
-			}
-		}
-		if (!ok)
+		seed = svc->hash_type == MAGLB_HASH_TUPLE ? hash :
+		       maglb_flow_hash(&p->flow, MAGLB_HASH_TUPLE);
+		s->cur = seed % range;
+		s->stride = snat_primes[(seed >> 32) & 15] % range;
+		s->range = range;
+		s->min = svc->snat_port_min;
+		s->found = 0;
+		reply_key(&l4->key1, &p->flow, fwd);
+		bpf_loop(range < SNAT_PORT_TRIES ? range : SNAT_PORT_TRIES,
+			 snat_probe, &w, 0);
+		if (!s->found)
 			return MAGLB_DROP_SNAT_EXHAUSTED;
 	} else {
 		fwd->flags = fwd_flags;
 		fwd->nat_saddr = p->flow.saddr;
 		fwd->nat_sport = p->flow.sport;
-		reply_key(rkp, &p->flow, fwd);
-		ct_update(rkp, revp, BPF_ANY, k4);
+		reply_key(&l4->key1, &p->flow, fwd);
+		ct_update(&l4->key1, revp, BPF_ANY, &l4->k4);
 	}
-	ct_update(&p->flow, fwd, BPF_ANY, k4);
+	ct_update(&p->flow, fwd, BPF_ANY, &l4->k4);
 	return 0;
 }
 

@@ -23,13 +23,16 @@
 #include "nat.h"
 #include "forward.h"
 #include "stats.h"
+#include "conntrack.h"
 
 #define FAST_JIFFIES	64
 
 /* Entry flags the fast path can carry: direction, snat, and the close
- * flags (already recorded; the packet that set them went the full way). */
+ * flags (already recorded; the packet that set them went the full way).
+ * Not UNCONFIRMED: the client's first ACK goes the full way, to clear it
+ * (conntrack.h, ct_touch). */
 #define FAST_FLAGS	(MAGLB_CT_F_REPLY | MAGLB_CT_F_SNAT | MAGLB_CT_F_FIN | \
-			 MAGLB_CT_F_RST)
+			 MAGLB_CT_F_RST | MAGLB_CT_F_SEQ)
 
 /* A plain NAT entry: nothing but the rewrite to do for its packets. */
 static __always_inline bool fast_entry(const struct maglb_ct_entry *e)
@@ -59,10 +62,17 @@ static __always_inline void fast_confirm(struct maglb_ct_entry *e)
 }
 
 static __always_inline int fast_forward(CTX *ctx, struct pkt *p,
-					const struct maglb_ct_entry *e)
+					struct maglb_ct_entry *e)
 {
+	struct tcphdr *th = pkt_tcp(ctx, p);
 	enum maglb_reason reason;
 	int action;
+
+	/* The one store here, and only when data moved it: the sender's
+	 * SND.NXT, which decides its RST (conntrack.h). The entry is this
+	 * direction's, which one CPU mostly serves. */
+	if (th)
+		ct_seq_advance(e, p, th);
 
 	/* false only for TTL <= 1, before any write: let the kernel answer */
 	if (!nat_rewrite(p, e)) {

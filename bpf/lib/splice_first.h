@@ -239,9 +239,9 @@ static __always_inline int splice_open(CTX *ctx, struct pkt *p,
 		*why = MAGLB_DROP_NO_BACKEND;
 		goto forget;
 	}
-	rc = ct_create(p, svc, be_id, be, hash, now, NULL, fwd,
-		       MAGLB_CT_F_PENDING | MAGLB_CT_F_SPLICE, &sc->l4.rev,
-		       MAGLB_CT_F_PENDING | MAGLB_CT_F_SPLICE, &sc->l4.key1, &sc->l4.k4);
+	rc = ct_create(p, svc, be_id, be, hash, now, NULL, &sc->l4,
+		       MAGLB_CT_F_PENDING | MAGLB_CT_F_SPLICE,
+		       MAGLB_CT_F_PENDING | MAGLB_CT_F_SPLICE);
 	if (rc) {
 		*why = rc;
 		goto forget;

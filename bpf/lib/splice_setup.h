@@ -188,12 +188,17 @@ wait:
 	fwd->l3_max = mss_l3_max(o->mss, p->flow.family);
 	fwd->tsecr_add = -ts_delta;
 	fwd->flags = (fwd->flags & ~MAGLB_CT_F_PENDING) | MAGLB_CT_F_SPLICE |
-		     MAGLB_CT_F_STASH;
+		     MAGLB_CT_F_STASH | MAGLB_CT_F_SEQ;
+	/* Each side's SND.NXT as it arrives, which judges its RST
+	 * (conntrack.h): the client has sent what we hold, the backend
+	 * its SYN. */
+	fwd->seq_next = sp->isn_client + 1 + sp->have;
+	rev->seq_next = isn_b + 1;
 	rev->seq_add = -delta;
 	rev->tsval_add = ts_delta;
 	rev->win_shift = (__s8)wb - (__s8)wp;
 	rev->flags = (rev->flags & ~MAGLB_CT_F_PENDING) | MAGLB_CT_F_SPLICE |
-		     MAGLB_CT_F_STASH;
+		     MAGLB_CT_F_STASH | MAGLB_CT_F_SEQ;
 	rev->cookie_seq = isn_b + 1;	/* the response starts here */
 	/* What we hold goes over in segments the backend takes (stash.h). */
 	sp->chunk = stash_chunk(o->mss, ts);

@@ -7,7 +7,7 @@
  *
  * Fixture (tests/fixtures/pkt.yaml): web (10.10.0.100), web6, dns, empty,
  * unresolved; clients 10.10.0.2:40001-40015, 41000-41005, 41010-41049,
- * 43000-43049.
+ * 43000-43049, 48200-48219.
  */
 #include "pkt.h"
 
@@ -86,12 +86,14 @@ PKT_TEST(fin_and_rst_are_forwarded_and_tracked)
 	if (send_and_view(&s, "c0", XDP_REDIRECT, &v))
 		return -1;
 	s.tcp_flags = TF_FIN | TF_ACK;
+	s.seq = 1;
 	if (send_and_view(&s, "c0", XDP_REDIRECT, &v))
 		return -1;
 	client_key("10.10.0.100", 41002, &k);
 	ASSERT_OK(maps_get_ct(&maps, &k, &e));
 	ASSERT_TRUE(e.flags & MAGLB_CT_F_FIN, "FIN not recorded");
 	s.tcp_flags = TF_RST;
+	s.seq = 2;			/* the client's SND.NXT after its FIN */
 	if (send_and_view(&s, "c0", XDP_REDIRECT, &v))
 		return -1;
 	ASSERT_OK(maps_get_ct(&maps, &k, &e));
@@ -271,5 +273,221 @@ PKT_TEST(close_on_removal_moves_established_flows)
 		return -1;
 	ASSERT_TRUE(strcmp(v.dst, was), "flow still on removed backend %s", was);
 	ASSERT_OK(apply_fixture());
+	return 0;
+}
+
+/* A bare SYN on a live entry of a plain service (RFC 5961 section 4): the
+ * entry stays, the SYN goes on to the same backend, whose stack answers
+ * it (a challenge ACK when established, a SYN-ACK again when the handshake
+ * is still open: no challenge then, not counted). On a closed entry it is
+ * a new connection. */
+static const struct syn_case {
+	const char *name;
+	unsigned short sport;
+	__u8 before[2];			/* client segments first, 0 ends */
+	bool challenge;			/* counted as syn_challenge_ack */
+	bool new_conn;			/* the entry started afresh */
+} syn_cases[] = {
+	{ "syn_on_an_established_entry_is_passed_on_and_changes_nothing",
+	  48200, { TF_SYN, TF_ACK }, true, false },
+	{ "syn_retransmit_on_an_open_handshake_is_passed_on",
+	  48201, { TF_SYN, 0 }, false, false },
+	{ "syn_after_a_reset_is_a_new_connection",
+	  48202, { TF_SYN, TF_RST | TF_ACK }, false, true },
+};
+
+static int check_syn_case(const struct syn_case *c, int idx)
+{
+	struct pkt_spec s = { CLIENT, WEB, .sport = c->sport, .seq = 1000 };
+	__u64 b = reason_count(MAGLB_SYN_CHALLENGE_ACK);
+	struct maglb_counters c0, c1;
+	struct maglb_ct_entry e0, e1;
+	struct maglb_flow k;
+	struct svc_item it;
+	struct pkt_view v;
+	char first[64];
+	int i;
+
+	(void)idx;
+	find_svc("web", &it);
+	for (i = 0; i < 2 && c->before[i]; i++) {
+		s.tcp_flags = c->before[i];
+		s.seq = 1000 + !!i;
+		if (send_and_view(&s, "c0", XDP_REDIRECT, &v))
+			return -1;
+		if (!i)
+			snprintf(first, sizeof(first), "%s", v.dst);
+	}
+	client_key("10.10.0.100", c->sport, &k);
+	ASSERT_OK(maps_get_ct(&maps, &k, &e0));
+	maps_read_counters(maps.svc_stats, it.svc.id, &c0);
+	s.tcp_flags = TF_SYN;
+	s.seq = 0x5eed0000;
+	if (send_and_view(&s, "c0", XDP_REDIRECT, &v))
+		return -1;
+	maps_read_counters(maps.svc_stats, it.svc.id, &c1);
+	ASSERT_TRUE(!strcmp(v.dst, first), "SYN to %s, the connection's is %s",
+		    v.dst, first);
+	ASSERT_EQ(v.seq, 0x5eed0000);
+	ASSERT_EQ(reason_count(MAGLB_SYN_CHALLENGE_ACK) - b, c->challenge);
+	ASSERT_EQ(c1.new_conns - c0.new_conns, c->new_conn);
+	ASSERT_OK(maps_get_ct(&maps, &k, &e1));
+	if (c->new_conn)
+		ASSERT_TRUE(!(e1.flags & MAGLB_CT_F_RST), "the reset stayed");
+	else
+		ASSERT_TRUE(e1.flags == e0.flags && e1.created_ns == e0.created_ns,
+			    "the SYN changed the entry: flags %#x -> %#x",
+			    e0.flags, e1.flags);
+	return 0;
+}
+
+PKT_TABLE(syn_cases, check_syn_case);
+
+/* An RST on an established entry (RFC 5961 section 3), against the
+ * client's SND.NXT as the entry saw it (1101: ISN 1000, 100 bytes sent
+ * by the fast path, one segment overlapping the last): only the exact
+ * one closes; one behind may
+ * be in the backend's window and is passed on for its stack to judge,
+ * the entry untouched; one ahead of anything the client sent, or behind
+ * by more than any window, is dropped and counted. The backend's
+ * direction is judged by its own sequence numbers. */
+static const struct rst_case {
+	const char *name;
+	unsigned short sport;
+	bool reply;			/* from the backend */
+	int off;			/* the RST's seq less the sender's SND.NXT */
+	int action;
+	bool closes;
+} rst_cases[] = {
+	{ "rst_with_the_exact_sequence_closes_the_entry",
+	  48210, false, 0, XDP_REDIRECT, true },
+	{ "rst_in_the_window_is_passed_on_and_changes_nothing",
+	  48211, false, -50, XDP_REDIRECT, false },
+	{ "rst_ahead_of_the_sender_is_dropped_and_changes_nothing",
+	  48212, false, 5000, XDP_DROP, false },
+	{ "rst_behind_any_window_is_dropped_and_changes_nothing",
+	  48213, false, -(1 << 30) - 1, XDP_DROP, false },
+	{ "backend_rst_with_its_exact_sequence_closes_the_entry",
+	  48214, true, 0, XDP_REDIRECT, true },
+	{ "backend_rst_ahead_of_it_is_dropped_and_changes_nothing",
+	  48215, true, 70000, XDP_DROP, false },
+};
+
+static int check_rst_case(const struct rst_case *c, int idx)
+{
+	struct pkt_spec s = { CLIENT, WEB, .sport = c->sport };
+	struct pkt_spec b = { .family = 4, .sport = 3000, .dst = "10.10.0.2",
+			      .dport = c->sport, .proto = IPPROTO_TCP };
+	__u64 d0 = reason_count(MAGLB_DROP_RST_OUT_OF_WINDOW);
+	struct maglb_ct_entry e0, e1;
+	struct maglb_flow k, rk;
+	struct ct_item it;
+	struct pkt_view v;
+	struct run r;
+	char backend[64];
+	int i;
+
+	(void)idx;
+	s.tcp_flags = TF_SYN;
+	s.seq = 1000;
+	if (send_and_view(&s, "c0", XDP_REDIRECT, &v))
+		return -1;
+	snprintf(backend, sizeof(backend), "%s", v.dst);
+	b.src = backend;
+	b.tcp_flags = TF_SYN | TF_ACK;
+	b.seq = 7000;
+	b.ack = 1001;
+	if (send_and_view(&b, "b0", XDP_REDIRECT, &v))
+		return -1;
+	s.tcp_flags = TF_ACK;
+	s.seq = 1001;
+	s.ack = 7001;
+	if (send_and_view(&s, "c0", XDP_REDIRECT, &v))
+		return -1;
+	/* Confirmed now: the fast path carries the data, the second
+	 * segment a retransmit of the first's last 20 bytes and 50 more. */
+	for (i = 0; i < 2; i++) {
+		s.tcp_flags = TF_ACK | TF_PSH;
+		s.payload = 50 + 20 * i;
+		s.seq = 1001 + 30 * i;
+		if (send_and_view(&s, "c0", XDP_REDIRECT, &v))
+			return -1;
+	}
+	b.tcp_flags = TF_ACK | TF_PSH;
+	b.seq = 7001;
+	b.ack = 1101;
+	b.payload = 200;
+	if (send_and_view(&b, "b0", XDP_REDIRECT, &v))
+		return -1;
+
+	client_key("10.10.0.100", c->sport, &k);
+	it.key = k;
+	ASSERT_OK(maps_get_ct(&maps, &k, &it.val));
+	ct_partner_key(&it, &rk);
+	ASSERT_OK(maps_get_ct(&maps, c->reply ? &rk : &k, &e0));
+	if (c->reply) {
+		b.tcp_flags = TF_RST;
+		b.payload = 0;
+		b.seq = 7201 + c->off;
+		ASSERT_OK(run_pkt(&b, "b0", &r));
+	} else {
+		s.tcp_flags = TF_RST;
+		s.payload = 0;
+		s.seq = 1101 + c->off;
+		ASSERT_OK(run_pkt(&s, "c0", &r));
+	}
+	ASSERT_EQ(r.action, c->action);
+	ASSERT_EQ(reason_count(MAGLB_DROP_RST_OUT_OF_WINDOW) - d0,
+		  c->action == XDP_DROP);
+	ASSERT_OK(maps_get_ct(&maps, c->reply ? &rk : &k, &e1));
+	if (c->closes) {
+		ASSERT_TRUE(e1.flags & MAGLB_CT_F_RST, "the reset did not close it");
+	} else {
+		ASSERT_TRUE(e1.flags == e0.flags && e1.seq_next == e0.seq_next,
+			    "the RST changed the entry: flags %#x -> %#x, "
+			    "seq_next %u -> %u", e0.flags, e1.flags,
+			    e0.seq_next, e1.seq_next);
+	}
+	return 0;
+}
+
+PKT_TABLE(rst_cases, check_rst_case);
+
+/* A FIN from nowhere the client has got to is passed on but not recorded,
+ * so a SYN after it still changes nothing (blind FIN, then SYN, was a
+ * teardown); the client's own FIN, in order, is recorded. */
+PKT_TEST(fin_out_of_order_is_not_recorded_and_the_syn_after_it_changes_nothing)
+{
+	struct pkt_spec s = { CLIENT, WEB, .sport = 48216, .seq = 1000,
+			      .tcp_flags = TF_SYN };
+	struct maglb_ct_entry e;
+	struct maglb_flow k;
+	struct pkt_view v;
+
+	if (send_and_view(&s, "c0", XDP_REDIRECT, &v))
+		return -1;
+	s.tcp_flags = TF_ACK;
+	s.seq = 1001;
+	if (send_and_view(&s, "c0", XDP_REDIRECT, &v))
+		return -1;
+	s.tcp_flags = TF_FIN | TF_ACK;
+	s.seq = 1001 + 0x40000000;
+	if (send_and_view(&s, "c0", XDP_REDIRECT, &v))
+		return -1;
+	client_key("10.10.0.100", 48216, &k);
+	ASSERT_OK(maps_get_ct(&maps, &k, &e));
+	ASSERT_TRUE(!(e.flags & MAGLB_CT_F_FIN), "a blind FIN was recorded");
+	s.tcp_flags = TF_SYN;
+	s.seq = 0x5eed0000;
+	if (send_and_view(&s, "c0", XDP_REDIRECT, &v))
+		return -1;
+	ASSERT_OK(maps_get_ct(&maps, &k, &e));
+	ASSERT_TRUE(!(e.flags & MAGLB_CT_F_UNCONFIRMED), "the SYN made a new entry");
+	s.tcp_flags = TF_FIN | TF_ACK;
+	s.seq = 1001;
+	if (send_and_view(&s, "c0", XDP_REDIRECT, &v))
+		return -1;
+	ASSERT_OK(maps_get_ct(&maps, &k, &e));
+	ASSERT_TRUE(e.flags & MAGLB_CT_F_FIN, "the client's own FIN was not recorded");
 	return 0;
 }

@@ -5,8 +5,8 @@
  * (dropped, counted), and one client gets more ports than the probes.
  *
  * Fixture (tests/fixtures/pkt.yaml): one-arm (10.10.0.200), one-arm-wide
- * (.201), one-arm-small (.202); clients 10.10.0.2:40008, 41001, 42000-42005,
- * 43000-43063.
+ * (.201), one-arm-small (.202), one-arm-64 (.203); clients
+ * 10.10.0.2:40008, 41001, 42000-42005, 43000-43063, 48000-48064.
  */
 #include "pkt.h"
 
@@ -41,8 +41,8 @@ PKT_TEST(snat_reply_returns_to_the_client)
 }
 
 /* one-arm-small has 4 ports, and only this test uses it. A new flow
- * probes SNAT_PORT_TRIES (16) ports in a row, more than the range: each
- * free port is found, and past the last every SYN is dropped, counted. */
+ * probes every port of a range this small: each free port is found, and
+ * past the last every SYN is dropped, counted. */
 PKT_TEST(snat_port_range_exhaustion_drops_and_counts)
 {
 	struct pkt_spec syn = { CLIENT, .dst = "10.10.0.202", .dport = 80,
@@ -82,5 +82,54 @@ PKT_TEST(snat_one_client_opens_more_connections_than_port_tries)
 		ASSERT_OK(run_pkt(&syn, "c0", &r));
 		ASSERT_EQ(r.action, XDP_TX);
 	}
+	return 0;
+}
+
+/* One client address, SourceIP (one service hash for all its flows),
+ * as many connections as one-arm-64 has ports: the search, seeded from
+ * the whole 5-tuple and stepping co-prime to the range, finds every one
+ * of them, the last SYN too; one more is dropped, counted. */
+PKT_TEST(snat_one_client_gets_every_port_of_a_range)
+{
+	struct pkt_spec syn = { CLIENT, .dst = "10.10.0.203", .dport = 80,
+				.proto = IPPROTO_TCP, .tcp_flags = TF_SYN };
+	__u64 before = reason_count(MAGLB_DROP_SNAT_EXHAUSTED);
+	unsigned char seen[64] = {};
+	struct maglb_ct_entry e;
+	struct maglb_flow k;
+	struct ct_item it;
+	struct pkt_view v;
+	struct run r;
+	int i, got = 0, fail = -1, last;
+
+	for (i = 0; i < 64; i++) {
+		syn.sport = 48000 + i;
+		if (run_pkt(&syn, "c0", &r) || r.action != XDP_TX ||
+		    pkt_view(r.out, r.out_len, &v)) {
+			if (fail < 0)
+				fail = i;
+			continue;
+		}
+		if (v.sport >= 21000 && v.sport <= 21063 && !seen[v.sport - 21000]++)
+			got++;
+	}
+	syn.sport = 48064;
+	ASSERT_OK(run_pkt(&syn, "c0", &r));
+	last = r.action;
+	/* Put the range back for the next run. */
+	for (i = 0; i <= 64; i++) {
+		client_key("10.10.0.203", 48000 + i, &k);
+		if (maps_get_ct(&maps, &k, &e))
+			continue;
+		it.key = k;
+		it.val = e;
+		ct_partner_key(&it, &k);
+		maps_del_ct(&maps, &k);
+		maps_del_ct(&maps, &it.key);
+	}
+	ASSERT_TRUE(got == 64, "%d of 64 connections got a port of their own "
+		    "(the first to fail: %d)", got, fail);
+	ASSERT_EQ(last, XDP_DROP);
+	ASSERT_EQ(reason_count(MAGLB_DROP_SNAT_EXHAUSTED) - before, 1);
 	return 0;
 }

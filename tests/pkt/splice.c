@@ -4,10 +4,10 @@
  * the handshake ACK, first data opening the backend with the client's
  * ISN, TC turning the backend's SYN-ACK into the stashed request, two-way
  * translation, retransmits and replays, resets, TIME_WAIT, the setup
- * timeout.
+ * timeout, a stranger's SYN on the connection.
  *
  * Fixture (tests/fixtures/pkt.yaml): ck (10.10.0.110); clients
- * 10.10.0.2:45000-45020, 45090.
+ * 10.10.0.2:45000-45023, 45090.
  */
 #include "pkt.h"
 
@@ -380,5 +380,162 @@ PKT_TEST(setup_timeout_answers_the_client_with_a_reset)
 	ASSERT_EQ(v.flags & TF_RST, TF_RST);
 	ASSERT_EQ(v.seq, h.cookie + 1);
 	ASSERT_TRUE(!strcmp(v.dst, "10.10.0.2"), "RST to %s", v.dst);
+	return 0;
+}
+
+/* Entries compare equal but for what any packet of theirs may refresh:
+ * the clock and the next-hop cache. */
+static bool ct_same(struct maglb_ct_entry a, struct maglb_ct_entry b)
+{
+	a.last_seen_ns = b.last_seen_ns = 0;
+	memset(&a.nh, 0, sizeof(a.nh));
+	memset(&b.nh, 0, sizeof(b.nh));
+	a.fast_jiffies = b.fast_jiffies = 0;
+	return !memcmp(&a, &b, sizeof(a));
+}
+
+/* A bare SYN with a spliced connection's 4-tuple, whatever its sequence
+ * number (RFC 5961 section 4): both entries and the stash stay as they
+ * were, the SYN goes on to the backend in its numbers, whose stack answers
+ * it with a challenge ACK; that ACK reaches the client in the client's
+ * numbers, and the connection's next segment is translated as before. */
+PKT_TEST(syn_on_a_spliced_connection_changes_nothing)
+{
+	struct hs h = { .sport = 45021, .isn = 60000, .isn_b = 600000 };
+	const char *req = REQ("syn");
+	struct maglb_ct_entry f0, r0, f1, r1;
+	__u64 b = reason_count(MAGLB_SYN_CHALLENGE_ACK);
+	struct maglb_flow k, rk;
+	struct maglb_splice sp;
+	struct ct_item it;
+	struct pkt_spec s;
+	struct pkt_view v;
+	struct run r;
+
+	if (hs_open(&h, req, &r, &v))
+		return -1;
+	if (hs_splice(&h, &s, &r))
+		return -1;
+	client_key("10.10.0.110", h.sport, &k);
+	ASSERT_OK(maps_get_ct(&maps, &k, &f0));
+	it.key = k;
+	it.val = f0;
+	ct_partner_key(&it, &rk);
+	ASSERT_OK(maps_get_ct(&maps, &rk, &r0));
+	ASSERT_TRUE(f0.flags & MAGLB_CT_F_STASH, "the stash is gone already");
+
+	s = (struct pkt_spec){ CK, .sport = h.sport, .tcp_flags = TF_SYN,
+			       .seq = 0x5eed0000, .opts = syn_opts, .optlen = 20 };
+	ASSERT_OK(run_pkt(&s, "c0", &r));
+	ASSERT_EQ(r.action, XDP_REDIRECT);
+	ASSERT_OK(pkt_view(r.out, r.out_len, &v));
+	ASSERT_TRUE(v.csum_ok, "checksums of the SYN passed on");
+	ASSERT_TRUE(!strcmp(v.dst, h.backend), "SYN to %s, not the backend %s",
+		    v.dst, h.backend);
+	ASSERT_EQ(v.flags, TF_SYN);
+	ASSERT_EQ(v.seq, 0x5eed0000);	/* client -> backend: never translated */
+	ASSERT_EQ(reason_count(MAGLB_SYN_CHALLENGE_ACK) - b, 1);
+	ASSERT_OK(maps_get_ct(&maps, &k, &f1));
+	ASSERT_OK(maps_get_ct(&maps, &rk, &r1));
+	ASSERT_TRUE(ct_same(f0, f1) && ct_same(r0, r1), "the SYN changed an entry");
+	ASSERT_OK(bpf_map_lookup_elem(maps.splice, &k, &sp));
+
+	/* The backend's challenge ACK, in the client's numbers. */
+	s = (struct pkt_spec){ .family = 4, .src = h.backend, .sport = 3000,
+		.dst = "10.10.0.2", .dport = h.sport, .proto = IPPROTO_TCP,
+		.tcp_flags = TF_ACK, .seq = h.isn_b + 1,
+		.ack = h.isn + 1 + strlen(req) };
+	ASSERT_OK(run_pkt(&s, "b0", &r));
+	ASSERT_EQ(r.action, XDP_REDIRECT);
+	ASSERT_OK(pkt_view(r.out, r.out_len, &v));
+	ASSERT_TRUE(!strcmp(v.src, "10.10.0.110") && !strcmp(v.dst, "10.10.0.2"),
+		    "challenge ACK %s -> %s", v.src, v.dst);
+	ASSERT_EQ(v.seq, h.cookie + 1);
+	ASSERT_EQ(v.ack, h.isn + 1 + strlen(req));
+
+	/* The connection goes on: the client's next segment, translated. */
+	s = (struct pkt_spec){ CK, .sport = h.sport, .tcp_flags = TF_ACK | TF_PSH,
+			       .seq = h.isn + 1 + strlen(req), .ack = h.cookie + 1,
+			       .data = "more", .window = 502 };
+	ASSERT_OK(run_pkt(&s, "c0", &r));
+	ASSERT_EQ(r.action, XDP_REDIRECT);
+	ASSERT_OK(pkt_view(r.out, r.out_len, &v));
+	ASSERT_TRUE(v.csum_ok, "checksums client -> backend");
+	ASSERT_TRUE(!strcmp(v.dst, h.backend), "next segment to %s", v.dst);
+	ASSERT_EQ(v.ack, h.isn_b + 1);
+	ASSERT_EQ(v.datalen, 4);
+	return 0;
+}
+
+/* While the backend side still opens there is no backend connection to
+ * answer a SYN: it is dropped, and the setup goes on untouched. */
+PKT_TEST(syn_while_the_backend_opens_is_dropped_and_changes_nothing)
+{
+	struct hs h = { .sport = 45022, .isn = 61000, .isn_b = 610000 };
+	__u64 b = reason_count(MAGLB_DROP_SPLICE_WAIT);
+	struct maglb_ct_entry f0, f1;
+	struct maglb_splice sp;
+	struct maglb_flow k;
+	struct pkt_spec s;
+	struct pkt_view v;
+	struct run r;
+
+	if (hs_open(&h, REQ("wait"), &r, &v))
+		return -1;
+	client_key("10.10.0.110", h.sport, &k);
+	ASSERT_OK(maps_get_ct(&maps, &k, &f0));
+	ASSERT_TRUE(f0.flags & MAGLB_CT_F_PENDING, "not pending");
+	s = (struct pkt_spec){ CK, .sport = h.sport, .tcp_flags = TF_SYN,
+			       .seq = 0x5eed0000, .opts = syn_opts, .optlen = 20 };
+	ASSERT_OK(run_pkt(&s, "c0", &r));
+	ASSERT_EQ(r.action, XDP_DROP);
+	ASSERT_EQ(reason_count(MAGLB_DROP_SPLICE_WAIT) - b, 1);
+	ASSERT_OK(maps_get_ct(&maps, &k, &f1));
+	ASSERT_TRUE(ct_same(f0, f1), "the SYN changed the pending entry");
+	ASSERT_OK(bpf_map_lookup_elem(maps.splice, &k, &sp));
+	/* The backend's SYN-ACK still splices it. */
+	return hs_splice(&h, &s, &r);
+}
+
+/* A stranger's RST on a spliced connection (RFC 5961 section 3): one
+ * ahead of what the client sent is dropped, both entries as they were;
+ * the client's own, at its SND.NXT (the request held and sent), closes. */
+PKT_TEST(rst_on_a_spliced_connection_closes_it_only_when_exact)
+{
+	struct hs h = { .sport = 45023, .isn = 62000, .isn_b = 620000 };
+	__u64 d = reason_count(MAGLB_DROP_RST_OUT_OF_WINDOW);
+	const char *req = REQ("rst");
+	struct maglb_ct_entry f0, r0, f1, r1;
+	struct maglb_flow k, rk;
+	struct ct_item it;
+	struct pkt_spec s;
+	struct pkt_view v;
+	struct run r;
+
+	if (hs_open(&h, req, &r, &v))
+		return -1;
+	if (hs_splice(&h, &s, &r))
+		return -1;
+	client_key("10.10.0.110", h.sport, &k);
+	ASSERT_OK(maps_get_ct(&maps, &k, &f0));
+	it.key = k;
+	it.val = f0;
+	ct_partner_key(&it, &rk);
+	ASSERT_OK(maps_get_ct(&maps, &rk, &r0));
+
+	s = (struct pkt_spec){ CK, .sport = h.sport, .tcp_flags = TF_RST,
+			       .seq = h.isn + 1 + strlen(req) + 3000 };
+	ASSERT_OK(run_pkt(&s, "c0", &r));
+	ASSERT_EQ(r.action, XDP_DROP);
+	ASSERT_EQ(reason_count(MAGLB_DROP_RST_OUT_OF_WINDOW) - d, 1);
+	ASSERT_OK(maps_get_ct(&maps, &k, &f1));
+	ASSERT_OK(maps_get_ct(&maps, &rk, &r1));
+	ASSERT_TRUE(ct_same(f0, f1) && ct_same(r0, r1), "the RST changed an entry");
+
+	s.seq = h.isn + 1 + strlen(req);
+	ASSERT_OK(run_pkt(&s, "c0", &r));
+	ASSERT_EQ(r.action, XDP_REDIRECT);
+	ASSERT_OK(maps_get_ct(&maps, &k, &f1));
+	ASSERT_TRUE(f1.flags & MAGLB_CT_F_RST, "the client's own reset did not close it");
 	return 0;
 }

@@ -2,10 +2,11 @@
 /*
  * sweep.c - the userspace conntrack sweep (user/datapath/sweep.c) on entries the
  * datapath made: abandoned handshakes after closedTimeout, closed then idle
- * connections, each with its reply entry.
+ * connections, each with its reply entry, SYNs the client never ACKed after
+ * synTimeout.
  *
- * Fixture (tests/fixtures/pkt.yaml): web (10.10.0.100), ck (.110); clients
- * 10.10.0.2:44000-44001, 45011.
+ * Fixture (tests/fixtures/pkt.yaml): web (10.10.0.100), ck (.110),
+ * one-arm-wide (.201); clients 10.10.0.2:44000-44001, 45011, 48100-48116.
  */
 #include "pkt.h"
 
@@ -13,7 +14,8 @@ PKT_TEST(sweep_expires_abandoned_handshakes_after_closed_timeout)
 {
 	struct maglb_config cfg = { .ct_tcp_timeout = 21600,
 				    .ct_udp_timeout = 60,
-				    .ct_closed_timeout = 10 };
+				    .ct_closed_timeout = 10,
+				    .ct_syn_timeout = 60 };
 	struct hs h = { .sport = 45011, .isn = 90000 };
 	struct maglb_flow k;
 	struct timespec ts;
@@ -38,7 +40,8 @@ PKT_TEST(sweep_expires_closed_then_idle_connections_in_pairs)
 {
 	struct maglb_config cfg = { .ct_tcp_timeout = 100,
 				    .ct_udp_timeout = 10,
-				    .ct_closed_timeout = 5 };
+				    .ct_closed_timeout = 5,
+				    .ct_syn_timeout = 60 };
 	struct pkt_spec s = { CLIENT, WEB, .tcp_flags = TF_SYN };
 	struct maglb_flow open_k, closed_k, open_r, closed_r;
 	struct ct_item it;
@@ -49,6 +52,10 @@ PKT_TEST(sweep_expires_closed_then_idle_connections_in_pairs)
 	s.sport = 44000;
 	if (send_and_view(&s, "c0", XDP_REDIRECT, &v))
 		return -1;
+	s.tcp_flags = TF_ACK;		/* confirmed: tcpTimeout, not synTimeout */
+	if (send_and_view(&s, "c0", XDP_REDIRECT, &v))
+		return -1;
+	s.tcp_flags = TF_SYN;
 	s.sport = 44001;
 	if (send_and_view(&s, "c0", XDP_REDIRECT, &v))
 		return -1;
@@ -77,5 +84,55 @@ PKT_TEST(sweep_expires_closed_then_idle_connections_in_pairs)
 	ASSERT_TRUE(ct_sweep(&maps, &cfg, now + 101000000000ULL) >= 1, "sweep");
 	ASSERT_TRUE(!ct_has(&open_k) && !ct_has(&open_r),
 		    "idle flow survived tcpTimeout");
+	return 0;
+}
+
+/* 16 SYNs "from" a client that never ACKs (spoofed): each holds an snat
+ * port only for synTimeout, not tcpTimeout. A connection the client
+ * confirmed stays. */
+PKT_TEST(sweep_frees_spoofed_syns_after_syn_timeout)
+{
+	struct maglb_config cfg = { .ct_tcp_timeout = 21600,
+				    .ct_udp_timeout = 60,
+				    .ct_closed_timeout = 10,
+				    .ct_syn_timeout = 60 };
+	struct pkt_spec s = { CLIENT, .dst = "10.10.0.201", .dport = 80,
+			      .proto = IPPROTO_TCP, .tcp_flags = TF_SYN };
+	struct maglb_flow k[17], rk[17];
+	struct ct_item it;
+	struct timespec ts;
+	struct pkt_view v;
+	__u64 now;
+	int i, left;
+
+	for (i = 0; i < 17; i++) {
+		s.sport = 48100 + i;
+		s.tcp_flags = TF_SYN;
+		if (send_and_view(&s, "c0", XDP_TX, &v))
+			return -1;
+		client_key("10.10.0.201", s.sport, &k[i]);
+		it.key = k[i];
+		ASSERT_OK(maps_get_ct(&maps, &k[i], &it.val));
+		ct_partner_key(&it, &rk[i]);
+	}
+	s.tcp_flags = TF_ACK;		/* the last one, confirmed */
+	if (send_and_view(&s, "c0", XDP_TX, &v))
+		return -1;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+	ASSERT_TRUE(ct_sweep(&maps, &cfg, now + 30000000000ULL) >= 0, "sweep");
+	for (i = 0; i < 17; i++)
+		ASSERT_TRUE(ct_has(&k[i]) && ct_has(&rk[i]),
+			    "SYN %d expired before synTimeout", i);
+	ASSERT_TRUE(ct_sweep(&maps, &cfg, now + 61000000000ULL) >= 16, "sweep");
+	for (i = 0, left = 0; i < 16; i++)
+		left += ct_has(&k[i]) + ct_has(&rk[i]);
+	ASSERT_TRUE(left == 0, "%d entries of 16 unanswered SYNs outlived "
+		    "synTimeout", left);
+	ASSERT_TRUE(ct_has(&k[16]) && ct_has(&rk[16]),
+		    "a confirmed connection went with them");
+	maps_del_ct(&maps, &k[16]);
+	maps_del_ct(&maps, &rk[16]);
 	return 0;
 }

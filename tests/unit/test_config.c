@@ -94,6 +94,9 @@ static const struct bad_case bad[] = {
 	{ "bad_duration_is_rejected",
 	  "conntrack: {tcpTimeout: 5d}\nservices: []\n", true,
 	  "conntrack.tcpTimeout: \"5d\": unit must be ms, s, m or h" },
+	{ "bad_syn_timeout_is_rejected",
+	  "conntrack: {synTimeout: 1d}\nservices: []\n", true,
+	  "conntrack.synTimeout: \"1d\": unit must be ms, s, m or h" },
 };
 
 static char fixture[64];
@@ -151,6 +154,7 @@ static int valid_config_gets_documented_defaults(void)
 		    s->backends[1].name);
 	ASSERT_EQ(cfg->ct_tcp_timeout, 21600);
 	ASSERT_EQ(cfg->ct_udp_timeout, 60);
+	ASSERT_EQ(cfg->ct_syn_timeout, 60);
 	config_free(cfg);
 	return 0;
 }

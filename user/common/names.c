@@ -48,6 +48,8 @@ static const char *const reasons[MAGLB_REASON_MAX] = {
 	[MAGLB_ICMP_TOO_BIG] = "icmp_too_big",
 	[MAGLB_DROP_TOO_BIG] = "drop_too_big",
 	[MAGLB_PASS_FIB_FRAG] = "pass_fib_frag",
+	[MAGLB_SYN_CHALLENGE_ACK] = "syn_challenge_ack",
+	[MAGLB_DROP_RST_OUT_OF_WINDOW] = "drop_rst_out_of_window",
 };
 
 const char *reason_name(int r)

@@ -3,7 +3,10 @@
  * sweep.c - decides when a tracked connection is over. A connection is
  * judged by both of its entries together: it is idle only when neither
  * direction has seen a packet for the timeout (a one-way UDP stream keeps
- * its reply entry alive), and closed after an RST, or FINs both ways.
+ * its reply entry alive), and closed after an RST, or FINs both ways. A
+ * connection the client never ACKed (UNCONFIRMED: a SYN made it, spoofed
+ * or not answered) has synTimeout, not tcpTimeout: a stranger's SYNs
+ * cannot hold snat ports or table room for hours.
  */
 #include <netinet/in.h>
 #include <stdlib.h>
@@ -43,6 +46,9 @@ int ct_sweep(const struct maglb_maps *m, const struct maglb_config *cfg,
 			timeout = cfg->ct_closed_timeout;
 		else if (closed)
 			timeout = cfg->ct_closed_timeout;
+		else if ((flags | (have_peer ? peer.flags : 0)) &
+			 MAGLB_CT_F_UNCONFIRMED)
+			timeout = cfg->ct_syn_timeout;
 		else if (it->key.proto == IPPROTO_TCP)
 			timeout = cfg->ct_tcp_timeout;
 		else

@@ -21,13 +21,15 @@ static int parse_conntrack(struct cfg_ctx *c, yaml_node_t *n,
 			   struct maglb_config *cfg)
 {
 	static const char *const fields[] = {
-		"tcpTimeout", "udpTimeout", "closedTimeout", NULL };
+		"tcpTimeout", "udpTimeout", "closedTimeout", "synTimeout", NULL };
 	yaml_node_t *f;
 
-	/* Cilium's defaults: 6h established TCP, 60s UDP, 10s after close. */
+	/* Cilium's defaults: 6h established TCP, 60s UDP, 10s after close,
+	 * 60s for a SYN the client never ACKed (its CT_SYN_TIMEOUT). */
 	cfg->ct_tcp_timeout = 21600;
 	cfg->ct_udp_timeout = 60;
 	cfg->ct_closed_timeout = 10;
+	cfg->ct_syn_timeout = 60;
 	if (!n)
 		return 0;
 	if (cfg_check_fields(c, n, "conntrack", fields))
@@ -41,6 +43,9 @@ static int parse_conntrack(struct cfg_ctx *c, yaml_node_t *n,
 	if ((f = cfg_get(c, n, "closedTimeout")) &&
 	    cfg_duration(c, f, "conntrack.closedTimeout",
 			 &cfg->ct_closed_timeout))
+		return -1;
+	if ((f = cfg_get(c, n, "synTimeout")) &&
+	    cfg_duration(c, f, "conntrack.synTimeout", &cfg->ct_syn_timeout))
 		return -1;
 	return 0;
 }

@@ -91,6 +91,7 @@ struct maglb_config {
 	__u32 ct_tcp_timeout;		/* seconds */
 	__u32 ct_udp_timeout;
 	__u32 ct_closed_timeout;
+	__u32 ct_syn_timeout;		/* a SYN's entry the client never ACKed */
 	bool have_syncookie_key;	/* syncookieKey given */
 	__u64 syncookie_key[2];
 	/* Accepted but not enforced (e.g. an HTTPRoute's hostnames), or
