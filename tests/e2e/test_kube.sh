@@ -310,6 +310,34 @@ sigterm_stops_the_waiting_agent_at_once() {
 	(( t1 - t0 < 1000000000 ))
 }
 
+# A kubeconfig naming an http:// server: every request would carry the
+# bearer token in clear text. Refused with a message, unless the operator
+# says --kube-allow-http.
+plain_http_api_server_is_refused() {
+	local rc
+	stop_all_agents || return 1
+	mkdir -p "$WORK/api-http"
+	cp "$WORK/api/ca.crt" "$WORK/api-http/"
+	kubeapi_kubeconfig "$WORK/api-http" http://127.0.0.1:6443 "$TOKEN"
+	timeout 5 "$MAGLB" --pin-dir "$PIN_DIR" --netns "$(ns node)" agent "${AGENT_FILES[@]}" \
+		--kubeconfig "$WORK/api-http/kubeconfig" >/dev/null 2>"$WORK/http.err"
+	rc=$?
+	tail -1 "$WORK/http.err"
+	[ $rc = 1 ] || { echo "exit status $rc"; return 1; }
+	grep -q "is plain HTTP, where the bearer token would travel in clear text" "$WORK/http.err" ||
+		return 1
+	"$MAGLB" --pin-dir "$PIN_DIR" --netns "$(ns node)" agent "${AGENT_FILES[@]}" \
+		--kubeconfig "$WORK/api-http/kubeconfig" --kube-allow-http >/dev/null 2>>"$AGENT_LOG" &
+	AGENT=$!
+	for _ in $(seq 50); do
+		grep -q 'msg="watching kubernetes" server=http://127.0.0.1:6443' "$AGENT_LOG" && break
+		sleep 0.1
+	done
+	grep -o 'msg="watching kubernetes" server=http://[^ ]*' "$AGENT_LOG" | tail -1
+	grep -q 'msg="watching kubernetes" server=http://127.0.0.1:6443' "$AGENT_LOG" || return 1
+	stop_agent
+}
+
 SA_DIR=/var/run/secrets/kubernetes.io/serviceaccount
 kube_cleanup() {
 	[ -n "${AGENT:-}" ] && kill -TERM "$AGENT" 2>/dev/null
@@ -341,6 +369,7 @@ check gone_status_relists
 check in_cluster_config_is_used
 check unreachable_api_server_keeps_the_pinned_state
 check sigterm_stops_the_waiting_agent_at_once
+check plain_http_api_server_is_refused
 [ -n "${AGENT:-}" ] && stop_agent
 AGENT=
 grep 'level=error' "$AGENT_LOG" | head -3

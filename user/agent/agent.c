@@ -62,6 +62,7 @@ struct agent_opts {
 	const char *metrics;
 	bool kubernetes;		/* Services, EndpointSlices, Gateway API */
 	const char *kubeconfig;		/* else in-cluster */
+	bool kube_allow_http;		/* an http:// server (the token in clear) */
 	const char *lease_ns;		/* the status lease's namespace */
 	const char *identity;		/* our name in it */
 };
@@ -76,6 +77,7 @@ static int parse_agent_opts(int argc, char **argv, const char *use,
 		{ "metrics-address", 'm', CLI_STR, &o->metrics },
 		{ "kubernetes", 0, CLI_FLAG, &o->kubernetes },
 		{ "kubeconfig", 0, CLI_STR, &o->kubeconfig, .also = &o->kubernetes },
+		{ "kube-allow-http", 0, CLI_FLAG, &o->kube_allow_http },
 		{ "lease-namespace", 0, CLI_STR, &o->lease_ns },
 		{ "identity", 0, CLI_STR, &o->identity },
 		{}
@@ -320,7 +322,7 @@ int do_agent(int argc, char **argv)
 	struct pollfd pfd[4];
 
 	rc = parse_agent_opts(argc, argv,
-			      "maglb agent -f FILE [-f FILE...] [--kubernetes] [--kubeconfig PATH]\n"
+			      "maglb agent -f FILE [-f FILE...] [--kubernetes] [--kubeconfig PATH] [--kube-allow-http]\n"
 			      "                   [--lease-namespace NS] [--identity NAME]\n"
 			      "                   [--sweep-interval SECONDS] [--metrics-address [IP]:PORT]",
 			      &a.o);
@@ -346,7 +348,7 @@ int do_agent(int argc, char **argv)
 
 		a.kube_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 		a.kube = a.kube_fd < 0 ? NULL :
-			 kube_start(a.o.kubeconfig, a.kube_fd, err, sizeof(err));
+			 kube_start(a.o.kubeconfig, a.o.kube_allow_http, a.kube_fd, err, sizeof(err));
 		if (!a.kube) {
 			log_event("error", "msg=\"cannot watch kubernetes\" error=\"%s\"",
 				  a.kube_fd < 0 ? strerror(errno) : err);

@@ -101,6 +101,7 @@ struct kube {
 	char token_file[512];
 	char token[4096];		/* a literal token from kubeconfig */
 	bool insecure;
+	bool allow_http;		/* --kube-allow-http */
 	int notify_fd;
 	volatile bool stop;
 	pthread_mutex_t lock;
@@ -331,6 +332,9 @@ static CURL *client(struct kube *k, const char *url, struct curl_slist **hdrs)
 		*hdrs = curl_slist_append(*hdrs, auth);
 	}
 	curl_easy_setopt(h, CURLOPT_URL, url);
+	/* Also here, so that nothing (a redirect, an edited URL) takes the
+	 * token anywhere but where kube_start allowed. */
+	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, k->allow_http ? "https,http" : "https");
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, *hdrs);
 	curl_easy_setopt(h, CURLOPT_USERAGENT, "maglb-agent");
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
@@ -1009,8 +1013,8 @@ static int source_manifests(void *arg, struct cfg_doc **docs, int *n)
 
 /* ---- life ------------------------------------------------------------- */
 
-struct kube *kube_start(const char *kubeconfig, int notify_fd, char *err,
-			size_t errlen)
+struct kube *kube_start(const char *kubeconfig, bool allow_http, int notify_fd,
+			char *err, size_t errlen)
 {
 	struct kube *k = calloc(1, sizeof(*k));
 	int i;
@@ -1023,6 +1027,18 @@ struct kube *kube_start(const char *kubeconfig, int notify_fd, char *err,
 	k->notify_fd = notify_fd;
 	if (kubeconfig ? load_kubeconfig(k, kubeconfig, err, errlen) :
 	    load_in_cluster(k, err, errlen)) {
+		kube_stop(k);
+		return NULL;
+	}
+	/* Every request carries the bearer token: never in clear text,
+	 * unless the operator says so. */
+	k->allow_http = allow_http;
+	if (strncmp(k->server, "https://", 8) &&
+	    (strncmp(k->server, "http://", 7) || !allow_http)) {
+		snprintf(err, errlen, !strncmp(k->server, "http://", 7) ?
+			 "%s: server %s is plain HTTP, where the bearer token would travel in clear text; use https://, or --kube-allow-http to accept it" :
+			 "%s: server %s is not an https:// URL",
+			 kubeconfig ? kubeconfig : "in-cluster config", k->server);
 		kube_stop(k);
 		return NULL;
 	}

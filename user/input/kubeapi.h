@@ -14,8 +14,8 @@ struct kube;
 
 /* Connect with kubeconfig (NULL: in-cluster service account) and start
  * watching. Every change writes 1 to notify_fd (an eventfd). */
-struct kube *kube_start(const char *kubeconfig, int notify_fd, char *err,
-			size_t errlen);
+struct kube *kube_start(const char *kubeconfig, bool allow_http, int notify_fd,
+			char *err, size_t errlen);
 /* Every resource listed at least once (a kind the server does not serve
  * counts as listed): until then a config built from the store would miss
  * backends or Gateways. */
