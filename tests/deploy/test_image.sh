@@ -305,18 +305,17 @@ json.dump({"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
 PY
 	# The Gateway API objects come from the cluster too: the seed's, and
 	# the class it names, with maglb's controller.
-	python3 - "$SEED/gateway.yaml" "$SEED/cookie-policy-route.yaml" "$d" <<'PY'
+	python3 - "$ROOT/tests/fixtures/gatewayclass.yaml" "$SEED/gateway.yaml" \
+		"$SEED/cookie-policy-route.yaml" "$d" <<'PY'
 import json, sys, yaml
-items = [{"apiVersion": "gateway.networking.k8s.io/v1", "kind": "GatewayClass",
-          "metadata": {"name": "tigera-gateway-class"},
-          "spec": {"controllerName": "maglb.dev/gateway-controller"}}]
-for f in sys.argv[1:3]:
+items = []
+for f in sys.argv[1:4]:
     for doc in yaml.safe_load_all(open(f)):
         if doc:
             doc["metadata"].setdefault("namespace", "default")
             items.append(doc)
 json.dump({"apiVersion": "v1", "kind": "List", "items": items},
-          open(sys.argv[3] + "/gateway-api.json", "w"))
+          open(sys.argv[4] + "/gateway-api.json", "w"))
 PY
 	nsx node python3 "$ROOT/tests/kube/apiserver.py" --cert "$d/server.crt" --key "$d/server.key" \
 		--token "$TOKEN" "$d/service.json" "$d/slice.json" "$d/gateway-api.json" \

@@ -125,14 +125,7 @@ pod_logs() {
 # The cluster's GatewayClass, as the tests create it: the seed's class
 # name with maglb's controllerName.
 seed_class_and_steps_1_to_3_apply_verbatim() {
-	kubectl apply -f - <<EOF || return 1
-apiVersion: gateway.networking.k8s.io/v1
-kind: GatewayClass
-metadata:
-  name: tigera-gateway-class
-spec:
-  controllerName: maglb.dev/gateway-controller
-EOF
+	kubectl apply -f "$ROOT/tests/fixtures/gatewayclass.yaml" || return 1
 	kubectl apply -f - < "$SEED/backend.yaml" &&
 	kubectl apply -f - < "$SEED/gateway.yaml" &&
 	cat "$SEED/cookie-policy-route.yaml" | kubectl apply -f - || return 1

@@ -133,14 +133,7 @@ seed_manifests_apply_and_each_object_is_gettable() {
 # declare, and GatewayClass cluster-scoped (no namespace, whatever -n says).
 short_names_and_cluster_scope_resolve() {
 	local out
-	kubectl apply -f - <<-'EOF' || return 1
-	apiVersion: gateway.networking.k8s.io/v1
-	kind: GatewayClass
-	metadata:
-	  name: tigera-gateway-class
-	spec:
-	  controllerName: maglb.io/gateway-controller
-	EOF
+	kubectl apply -f "$ROOT/tests/fixtures/gatewayclass.yaml" || return 1
 	out=$(kubectl get gtw,btp,gc --no-headers -o custom-columns=':kind,:metadata.name') || return 1
 	echo "$out"
 	[ "$(echo $out)" = "Gateway load-balancing-gateway BackendTrafficPolicy cookie-policy GatewayClass tigera-gateway-class" ] ||
@@ -148,7 +141,7 @@ short_names_and_cluster_scope_resolve() {
 	out=$(kubectl -n kube-system get gc tigera-gateway-class -o jsonpath='[{.metadata.namespace}] {.spec.controllerName}') ||
 		return 1
 	echo "gatewayclass from -n kube-system: $out"
-	[ "$out" = "[] maglb.io/gateway-controller" ] || return 1
+	[ "$out" = "[] maglb.dev/gateway-controller" ] || return 1
 	kubectl api-resources --api-group=gateway.networking.k8s.io 2>&1
 	[ "$(api_code GET /apis/gateway.networking.k8s.io/v1/namespaces/default/gatewayclasses/tigera-gateway-class)" = 404 ]
 }
@@ -238,12 +231,12 @@ status_write_is_what_the_seeds_step_5_reads() {
 	api_body GET "$ROUTE" | python3 -c 'import json, sys
 o = json.load(sys.stdin)
 o["status"] = {"parents": [{"parentRef": {"name": "load-balancing-gateway"},
-    "controllerName": "maglb.io/gateway-controller", "conditions": []}]}
+    "controllerName": "maglb.dev/gateway-controller", "conditions": []}]}
 print(json.dumps(o))' > "$WORK/route.json"
 	code=$(api_code PUT "$ROUTE/status" --data-binary @"$WORK/route.json")
 	echo "PUT $ROUTE/status: $code"
 	[ "$code" = 200 ] &&
-		[ "$(kubectl get httproute cookie-route -o jsonpath='{.status.parents[0].controllerName} {.metadata.generation}')" = "maglb.io/gateway-controller 1" ]
+		[ "$(kubectl get httproute cookie-route -o jsonpath='{.status.parents[0].controllerName} {.metadata.generation}')" = "maglb.dev/gateway-controller 1" ]
 }
 
 # A write to /status changes only status; a write to the object itself

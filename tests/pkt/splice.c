@@ -394,6 +394,27 @@ static bool ct_same(struct maglb_ct_entry a, struct maglb_ct_entry b)
 	return !memcmp(&a, &b, sizeof(a));
 }
 
+/* A spliced connection (handshake, first data, the backend's SYN-ACK),
+ * and both of its conntrack entries as they are then: k and rk their
+ * keys, f and rev the entries. */
+static int hs_spliced_entries(struct hs *h, const char *req, struct pkt_spec *s,
+			      struct run *r, struct pkt_view *v,
+			      struct maglb_flow *k, struct maglb_flow *rk,
+			      struct maglb_ct_entry *f, struct maglb_ct_entry *rev)
+{
+	struct ct_item it;
+
+	if (hs_open(h, req, r, v) || hs_splice(h, s, r))
+		return -1;
+	client_key("10.10.0.110", h->sport, k);
+	ASSERT_OK(maps_get_ct(&maps, k, f));
+	it.key = *k;
+	it.val = *f;
+	ct_partner_key(&it, rk);
+	ASSERT_OK(maps_get_ct(&maps, rk, rev));
+	return 0;
+}
+
 /* A bare SYN with a spliced connection's 4-tuple, whatever its sequence
  * number (RFC 5961 section 4): both entries and the stash stay as they
  * were, the SYN goes on to the backend in its numbers, whose stack answers
@@ -407,21 +428,12 @@ PKT_TEST(syn_on_a_spliced_connection_changes_nothing)
 	__u64 b = reason_count(MAGLB_SYN_CHALLENGE_ACK);
 	struct maglb_flow k, rk;
 	struct maglb_splice sp;
-	struct ct_item it;
 	struct pkt_spec s;
 	struct pkt_view v;
 	struct run r;
 
-	if (hs_open(&h, req, &r, &v))
+	if (hs_spliced_entries(&h, req, &s, &r, &v, &k, &rk, &f0, &r0))
 		return -1;
-	if (hs_splice(&h, &s, &r))
-		return -1;
-	client_key("10.10.0.110", h.sport, &k);
-	ASSERT_OK(maps_get_ct(&maps, &k, &f0));
-	it.key = k;
-	it.val = f0;
-	ct_partner_key(&it, &rk);
-	ASSERT_OK(maps_get_ct(&maps, &rk, &r0));
 	ASSERT_TRUE(f0.flags & MAGLB_CT_F_STASH, "the stash is gone already");
 
 	s = (struct pkt_spec){ CK, .sport = h.sport, .tcp_flags = TF_SYN,
@@ -507,21 +519,12 @@ PKT_TEST(rst_on_a_spliced_connection_closes_it_only_when_exact)
 	const char *req = REQ("rst");
 	struct maglb_ct_entry f0, r0, f1, r1;
 	struct maglb_flow k, rk;
-	struct ct_item it;
 	struct pkt_spec s;
 	struct pkt_view v;
 	struct run r;
 
-	if (hs_open(&h, req, &r, &v))
+	if (hs_spliced_entries(&h, req, &s, &r, &v, &k, &rk, &f0, &r0))
 		return -1;
-	if (hs_splice(&h, &s, &r))
-		return -1;
-	client_key("10.10.0.110", h.sport, &k);
-	ASSERT_OK(maps_get_ct(&maps, &k, &f0));
-	it.key = k;
-	it.val = f0;
-	ct_partner_key(&it, &rk);
-	ASSERT_OK(maps_get_ct(&maps, &rk, &r0));
 
 	s = (struct pkt_spec){ CK, .sport = h.sport, .tcp_flags = TF_RST,
 			       .seq = h.isn + 1 + strlen(req) + 3000 };
