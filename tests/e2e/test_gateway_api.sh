@@ -389,12 +389,7 @@ sigterm_hands_the_lease_over_at_once() {
 seed_cleanup_takes_the_service_out_of_the_datapath() {
 	local GATEWAY_LB_DEMO
 	GATEWAY_LB_DEMO=$(cat "$WORK/gateway-address")
-	kubectl delete ServiceAccount backend &&
-	kubectl delete service backend &&
-	kubectl delete deployment backend &&
-	kubectl delete gateway load-balancing-gateway &&
-	kubectl delete BackendTrafficPolicy cookie-policy &&
-	kubectl delete HTTPRoute cookie-route || return 1
+	kubeapi_seed_cleanup || return 1
 	kubectl delete pods -l app=backend >/dev/null	# what the Deployment's deletion does
 	until_eq 10 "" sh -c "'$MAGLB' --pin-dir '$PIN_DIR' --netns '$(ns node)' status --json | python3 -c 'import json, sys
 print(\" \".join(s[\"name\"] for s in json.load(sys.stdin)[\"services\"]))'" || return 1

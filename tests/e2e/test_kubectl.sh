@@ -475,12 +475,7 @@ delete_f_removes_what_apply_f_made() {
 # it is NotFound.
 seed_cleanup_deletes_everything() {
 	local out obj rc=0
-	kubectl delete ServiceAccount backend &&
-	kubectl delete service backend &&
-	kubectl delete deployment backend &&
-	kubectl delete gateway load-balancing-gateway &&
-	kubectl delete BackendTrafficPolicy cookie-policy &&
-	kubectl delete HTTPRoute cookie-route || return 1
+	kubeapi_seed_cleanup || return 1
 	for obj in "${SEED_OBJECTS[@]}"; do
 		# shellcheck disable=SC2086
 		if out=$(kubectl get $obj 2>&1); then

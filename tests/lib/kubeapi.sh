@@ -40,3 +40,14 @@ users:
     token: $token
 EOC
 }
+
+# kubeapi_seed_cleanup: the seed workshop's clean-up step, its kubectl
+# lines verbatim (kubectl and its kubeconfig as the caller has set them).
+kubeapi_seed_cleanup() {
+	kubectl delete ServiceAccount backend &&
+	kubectl delete service backend &&
+	kubectl delete deployment backend &&
+	kubectl delete gateway load-balancing-gateway &&
+	kubectl delete BackendTrafficPolicy cookie-policy &&
+	kubectl delete HTTPRoute cookie-route
+}

@@ -295,6 +295,15 @@ PKT_TEST(backend_reset_during_setup_reaches_the_client)
 	return 0;
 }
 
+/* The backend's ACK of the whole request, from its first byte on. */
+static struct pkt_spec backend_acks_request(const struct hs *h, const char *req)
+{
+	return (struct pkt_spec){ .family = 4, .src = h->backend, .sport = 3000,
+		.dst = "10.10.0.2", .dport = h->sport, .proto = IPPROTO_TCP,
+		.tcp_flags = TF_ACK, .seq = h->isn_b + 1,
+		.ack = h->isn + 1 + strlen(req) };
+}
+
 PKT_TEST(repeated_backend_synack_gets_the_request_again_until_acked)
 {
 	const char *req = REQ("twice");
@@ -317,10 +326,7 @@ PKT_TEST(repeated_backend_synack_gets_the_request_again_until_acked)
 	/* The backend acknowledges the request: the stash goes. */
 	client_key("10.10.0.110", h.sport, &k);
 	ASSERT_OK(bpf_map_lookup_elem(maps.splice, &k, &sp));
-	s = (struct pkt_spec){ .family = 4, .src = h.backend, .sport = 3000,
-		.dst = "10.10.0.2", .dport = h.sport, .proto = IPPROTO_TCP,
-		.tcp_flags = TF_ACK, .seq = h.isn_b + 1,
-		.ack = h.isn + 1 + strlen(req) };
+	s = backend_acks_request(&h, req);
 	ASSERT_OK(run_pkt(&s, "b0", &r));
 	ASSERT_EQ(r.action, XDP_REDIRECT);
 	ASSERT_TRUE(bpf_map_lookup_elem(maps.splice, &k, &sp), "stash kept");
@@ -453,10 +459,7 @@ PKT_TEST(syn_on_a_spliced_connection_changes_nothing)
 	ASSERT_OK(bpf_map_lookup_elem(maps.splice, &k, &sp));
 
 	/* The backend's challenge ACK, in the client's numbers. */
-	s = (struct pkt_spec){ .family = 4, .src = h.backend, .sport = 3000,
-		.dst = "10.10.0.2", .dport = h.sport, .proto = IPPROTO_TCP,
-		.tcp_flags = TF_ACK, .seq = h.isn_b + 1,
-		.ack = h.isn + 1 + strlen(req) };
+	s = backend_acks_request(&h, req);
 	ASSERT_OK(run_pkt(&s, "b0", &r));
 	ASSERT_EQ(r.action, XDP_REDIRECT);
 	ASSERT_OK(pkt_view(r.out, r.out_len, &v));
