@@ -111,7 +111,8 @@ $(ASAN_OUT)/tests/%: $(ASAN_OUT)/tests/%.o $(ASAN_OBJS)
 demo:
 	./scripts/demo.sh
 
-BENCH_BINS := $(OUT)/bench/bench_pkt $(OUT)/bench/bench_maglev $(OUT)/bench/connrate \
+BENCH_BINS := $(OUT)/bench/bench_pkt $(OUT)/bench/bench_maglev $(OUT)/bench/bench_control \
+	      $(OUT)/bench/connrate \
 	      $(OUT)/bench/jitlines
 
 bench: all $(BENCH_BINS)
@@ -144,7 +145,7 @@ $(OUT)/bench/%: $(OUT)/bench/%.o $(LIB_LIBS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $(filter %.o,$^) $(LIB_LIBS) $(LDLIBS) -lm -o $@
 
-$(OUT)/bench/bench_pkt $(OUT)/bench/bench_maglev: $(HARNESS)
+$(OUT)/bench/bench_pkt $(OUT)/bench/bench_maglev $(OUT)/bench/bench_control: $(HARNESS)
 
 $(OUT) $(OUT)/tests $(OUT)/tests/pkt $(OUT)/tests/lib:
 	$(Q)mkdir -p $@

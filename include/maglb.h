@@ -10,8 +10,8 @@
 
 #include <linux/types.h>
 
-#define MAGLB_MAX_SERVICES	256
-#define MAGLB_MAX_BACKENDS	4096
+#define MAGLB_MAX_SERVICES	1024
+#define MAGLB_MAX_BACKENDS	32768
 #define MAGLB_CT_DEFAULT_SIZE	262144
 #define MAGLB_NAME_LEN		48
 #define MAGLB_KEY_NAME_LEN	64	/* cookie/header name, = HTTP_NAME_MAX */

@@ -17,6 +17,8 @@ build/bench/bench_pkt "${PKT_ITER:-100000}"
 echo
 build/bench/bench_maglev
 echo
+build/bench/bench_control "${CT_CONNS:-100000}"
+echo
 scripts/bench/e2e.sh
 gnuplot <<GP
 set terminal pngcairo size 900,480 font "DejaVu Sans,10"

@@ -433,6 +433,13 @@ agent_container_stops_cleanly_and_the_datapath_stays() {
 # ---- run ------------------------------------------------------------------------
 
 mkdir -p "$CACHE"
+# A node as users have it: systemd mounts the BPF filesystem at
+# /sys/fs/bpf on every boot of a Debian 12 node, so the DaemonSet's
+# hostPath volume brings the host's bpffs and the pins outlive the
+# containers. A machine whose init does not (a CI container) would give
+# the init container an empty directory, where attach mounts a bpffs of
+# its own that dies with the container.
+mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf || exit 1
 # The topology's own attach is the init container's job here: record the
 # devices it would attach instead.
 maglb() {

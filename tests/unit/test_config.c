@@ -71,6 +71,18 @@ static const struct bad_case bad[] = {
 	{ "duplicate_backend_is_rejected",
 	  "  backends:\n  - {address: 10.20.1.2, port: 3000}\n  - {address: 10.20.1.2, port: 3000}\n",
 	  false, "backends[1]: duplicate of backends[0]" },
+	{ "duplicate_backend_names_the_first_of_its_kind",
+	  "  backends:\n  - {address: 10.20.1.2, port: 3000}\n  - {address: 10.20.1.3, port: 3000}\n"
+	  "  - {address: 10.20.1.3, port: 3000}\n  - {address: 10.20.1.2, port: 3000}\n",
+	  false, "backends[2]: duplicate of backends[1]" },
+	{ "backend_name_used_twice_is_rejected",
+	  "  backends:\n  - {address: 10.20.1.2, port: 3000, name: a}\n"
+	  "  - {address: 10.20.1.3, port: 3000, name: b}\n  - {address: 10.20.1.4, port: 3000, name: a}\n",
+	  false, "backends[2]: name \"a\" is also used by backends[0]" },
+	{ "backend_named_as_another_backends_address_is_rejected",
+	  "  backends:\n  - {address: 10.20.1.2, port: 3000}\n"
+	  "  - {address: 10.20.1.3, port: 3000, name: \"10.20.1.2:3000\"}\n",
+	  false, "backends[1]: name \"10.20.1.2:3000\" is also used by backends[0]" },
 	{ "missing_backends_is_rejected", "", false,
 	  "services[0].backends: required" },
 	{ "snat_without_address_is_rejected",

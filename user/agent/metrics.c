@@ -174,14 +174,66 @@ static long count_ct(const struct maglb_maps *maps)
 	return n4 < 0 || n6 < 0 ? -1 : n4 + n6;
 }
 
+/* The live backends grouped by service: ids[start[s] .. start[s+1]) are
+ * service s's, in id order, cnt[] their counters (one read per id). */
+struct svc_backends {
+	__u32 start[MAGLB_MAX_SERVICES + 1];
+	__u32 *ids;
+	struct maglb_counters *cnt;
+};
+
+static int svc_backends(const struct maglb_backend *all, struct svc_backends *sb)
+{
+	__u32 id, s, n = 0, fill[MAGLB_MAX_SERVICES] = { 0 };
+
+	memset(sb->start, 0, sizeof(sb->start));
+	for (id = 0; id < MAGLB_MAX_BACKENDS; id++) {
+		s = all[id].svc_id;
+		if ((all[id].flags & MAGLB_BE_F_ACTIVE) && s < MAGLB_MAX_SERVICES) {
+			sb->start[s + 1]++;
+			n++;
+		}
+	}
+	for (s = 0; s < MAGLB_MAX_SERVICES; s++)
+		sb->start[s + 1] += sb->start[s];
+	sb->ids = calloc(n ?: 1, sizeof(*sb->ids));
+	sb->cnt = calloc(n ?: 1, sizeof(*sb->cnt));
+	if (!sb->ids || !sb->cnt) {
+		free(sb->ids);
+		free(sb->cnt);
+		return -ENOMEM;
+	}
+	for (id = 0; id < MAGLB_MAX_BACKENDS; id++) {
+		s = all[id].svc_id;
+		if (!(all[id].flags & MAGLB_BE_F_ACTIVE) || s >= MAGLB_MAX_SERVICES)
+			continue;
+		sb->ids[sb->start[s] + fill[s]++] = id;
+	}
+	return 0;
+}
+
+static void svc_backends_read(const struct metrics_state *st, struct svc_backends *sb)
+{
+	__u32 j;
+
+	for (j = 0; j < sb->start[MAGLB_MAX_SERVICES]; j++)
+		maps_read_counters(st->maps->backend_stats, sb->ids[j], &sb->cnt[j]);
+}
+
+static void svc_backends_free(struct svc_backends *sb)
+{
+	free(sb->ids);
+	free(sb->cnt);
+}
+
 static void render(struct metrics_state *st, struct buf *b, long nct)
 {
 	static const char *const cn[] = { "packets", "bytes", "connections",
 					  "reply_packets", "reply_bytes" };
 	struct svc_item *svcs = NULL;
 	struct maglb_backend *all;
+	struct svc_backends sb;
 	int n, i, k, r;
-	__u32 id;
 
 	n = maps_read_services(st->maps, &svcs);
 	/* the backend table once per scrape, in one batch */
@@ -202,40 +254,48 @@ static void render(struct metrics_state *st, struct buf *b, long nct)
 			    svcs[i].svc.name, vip, ((__u64 *)&c)[k]);
 		}
 	}
-	for (k = 0; k < 5; k++) {
-		char name[96];
+	/* Each service's backends, in id order, and their counters, read
+	 * once: a scan of every id for every service was 10^7 steps a scrape
+	 * at 1000 services. */
+	if (all && svc_backends(all, &sb) == 0) {
+		svc_backends_read(st, &sb);
+		for (k = 0; k < 5; k++) {
+			char name[96];
 
-		snprintf(name, sizeof(name), "maglb_backend_%s_total", cn[k]);
-		help(b, name, "counter", "per backend, client to backend (reply_*: back)");
-		for (i = 0; i < n; i++) {
-			for (id = 0; all && id < MAGLB_MAX_BACKENDS; id++) {
-				const struct maglb_backend *be = &all[id];
-				struct maglb_counters c;
-				char ap[ADDR_STRLEN];
+			snprintf(name, sizeof(name), "maglb_backend_%s_total", cn[k]);
+			help(b, name, "counter", "per backend, client to backend (reply_*: back)");
+			for (i = 0; i < n; i++) {
+				__u32 s = svcs[i].svc.id, j;
 
-				if (!backend_serves(be, svcs[i].svc.id))
-					continue;
-				maps_read_counters(st->maps->backend_stats, id, &c);
-				addr_port_str(&be->addr, be->family, be->port, ap);
-				put(b, "%s{service=\"%s\",backend=\"%s\"} %llu\n",
-				    name, svcs[i].svc.name, ap, ((__u64 *)&c)[k]);
+				for (j = s < MAGLB_MAX_SERVICES ? sb.start[s] : 0;
+				     s < MAGLB_MAX_SERVICES && j < sb.start[s + 1]; j++) {
+					const struct maglb_backend *be = &all[sb.ids[j]];
+					char ap[ADDR_STRLEN];
+
+					addr_port_str(&be->addr, be->family, be->port, ap);
+					put(b, "%s{service=\"%s\",backend=\"%s\"} %llu\n",
+					    name, svcs[i].svc.name, ap,
+					    ((__u64 *)&sb.cnt[j])[k]);
+				}
 			}
 		}
-	}
-	help(b, "maglb_backend_healthy", "gauge",
-	     "1 if the backend may take new connections (health checks)");
-	for (i = 0; i < n; i++) {
-		for (id = 0; all && id < MAGLB_MAX_BACKENDS; id++) {
-			const struct maglb_backend *be = &all[id];
-			char ap[ADDR_STRLEN];
+		help(b, "maglb_backend_healthy", "gauge",
+		     "1 if the backend may take new connections (health checks)");
+		for (i = 0; i < n; i++) {
+			__u32 s = svcs[i].svc.id, j;
 
-			if (!backend_serves(be, svcs[i].svc.id))
-				continue;
-			put(b, "maglb_backend_healthy{service=\"%s\",backend=\"%s\"} %d\n",
-			    svcs[i].svc.name,
-			    addr_port_str(&be->addr, be->family, be->port, ap),
-			    healthy(st->cfg, st->health, svcs[i].svc.name, be));
+			for (j = s < MAGLB_MAX_SERVICES ? sb.start[s] : 0;
+			     s < MAGLB_MAX_SERVICES && j < sb.start[s + 1]; j++) {
+				const struct maglb_backend *be = &all[sb.ids[j]];
+				char ap[ADDR_STRLEN];
+
+				put(b, "maglb_backend_healthy{service=\"%s\",backend=\"%s\"} %d\n",
+				    svcs[i].svc.name,
+				    addr_port_str(&be->addr, be->family, be->port, ap),
+				    healthy(st->cfg, st->health, svcs[i].svc.name, be));
+			}
 		}
+		svc_backends_free(&sb);
 	}
 	help(b, "maglb_packets_total", "counter",
 	     "datapath verdicts by reason (passes, drops, tx, redirect, splice steps)");

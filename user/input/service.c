@@ -16,6 +16,7 @@
 #include <string.h>
 #include <yaml.h>
 #include "common/addr.h"
+#include "common/indexset.h"
 #include "input/service.h"
 #include "model/maglev.h"
 #include "lib/http.h"
@@ -322,6 +323,28 @@ int parse_health(struct cfg_ctx *c, yaml_node_t *n, const char *path,
 	}
 	return 0;
 }
+/* Backends already parsed, for the duplicate checks (indexset.h). */
+struct dup_key {
+	const struct cfg_backend *all;
+	const struct cfg_backend *be;
+};
+
+static bool same_addr(long idx, const void *key)
+{
+	const struct dup_key *k = key;
+	const struct cfg_backend *o = &k->all[idx];
+
+	return !memcmp(&o->addr, &k->be->addr, sizeof(o->addr)) &&
+	       o->port == k->be->port;
+}
+
+static bool same_name(long idx, const void *key)
+{
+	const struct dup_key *k = key;
+
+	return !strcmp(k->all[idx].name, k->be->name);
+}
+
 
 int parse_service(struct cfg_ctx *c, yaml_node_t *n, const char *path,
 		  struct cfg_service *svc)
@@ -339,7 +362,12 @@ int parse_service(struct cfg_ctx *c, yaml_node_t *n, const char *path,
 	yaml_node_t *f;
 	unsigned long v;
 	const char *s;
-	int i, j;
+	struct index_set by_addr = {}, by_name = {};
+	struct dup_key dk;
+	const struct cfg_backend *be;
+	__u32 ha, hn;
+	long ja, jn;
+	int i, rc = -1;
 
 	if (cfg_check_fields(c, n, path, fields))
 		return -1;
@@ -402,8 +430,12 @@ int parse_service(struct cfg_ctx *c, yaml_node_t *n, const char *path,
 		return cfg_fail(c, f, p, "%d backends do not fit tableSize %u",
 			    svc->n_backends, svc->table_size);
 	svc->backends = calloc(svc->n_backends ?: 1, sizeof(*svc->backends));
-	if (!svc->backends)
+	if (!svc->backends || index_set_init(&by_addr, svc->n_backends) ||
+	    index_set_init(&by_name, svc->n_backends)) {
+		index_set_free(&by_addr);
 		return cfg_fail(c, f, p, "out of memory");
+	}
+	dk.all = svc->backends;
 	for (i = 0; i < svc->n_backends; i++) {
 		yaml_node_t *b = yaml_document_get_node(c->doc,
 					f->data.sequence.items.start[i]);
@@ -411,18 +443,32 @@ int parse_service(struct cfg_ctx *c, yaml_node_t *n, const char *path,
 
 		snprintf(bp, sizeof(bp), "%s[%d]", p, i);
 		if (parse_backend(c, b, bp, svc, &svc->backends[i]))
-			return -1;
-		for (j = 0; j < i; j++) {
-			if (!memcmp(&svc->backends[j].addr, &svc->backends[i].addr,
-				    sizeof(union maglb_addr)) &&
-			    svc->backends[j].port == svc->backends[i].port)
-				return cfg_fail(c, b, bp, "duplicate of backends[%d]", j);
-			if (!strcmp(svc->backends[j].name, svc->backends[i].name))
-				return cfg_fail(c, b, bp, "name \"%s\" is also used by backends[%d]",
-					    svc->backends[i].name, j);
+			goto fail;
+		be = &svc->backends[i];
+		ha = index_hash(index_hash(INDEX_HASH_SEED, &be->addr, sizeof(be->addr)),
+				&be->port, sizeof(be->port));
+		hn = index_hash(INDEX_HASH_SEED, be->name, strlen(be->name));
+		dk.be = be;
+		ja = index_set_find(&by_addr, ha, same_addr, &dk);
+		jn = index_set_find(&by_name, hn, same_name, &dk);
+		/* the first earlier backend either way, as a scan would say */
+		if (ja >= 0 && (jn < 0 || ja <= jn)) {
+			cfg_fail(c, b, bp, "duplicate of backends[%ld]", ja);
+			goto fail;
 		}
+		if (jn >= 0) {
+			cfg_fail(c, b, bp, "name \"%s\" is also used by backends[%ld]",
+				 be->name, jn);
+			goto fail;
+		}
+		index_set_add(&by_addr, ha, i);
+		index_set_add(&by_name, hn, i);
 	}
-	return 0;
+	rc = 0;
+fail:
+	index_set_free(&by_addr);
+	index_set_free(&by_name);
+	return rc;
 }
 
 int service_check_unique(struct cfg_ctx *c, yaml_node_t *n, const char *path,

@@ -17,6 +17,7 @@
 #include <string.h>
 #include "common/addr.h"
 #include "model/maglev.h"
+#include "common/indexset.h"
 #include "reconcile/plan.h"
 
 /* The planner's view while it decides: the snapshot's backends as the
@@ -33,6 +34,12 @@ struct work {
 	bool be_removed[MAGLB_MAX_BACKENDS];
 	bool be_close[MAGLB_MAX_BACKENDS];	/* end its connections now */
 	bool svc_taken[MAGLB_MAX_SERVICES];
+	bool be_named[MAGLB_MAX_BACKENDS];	/* by the service being planned */
+	/* The snapshot's live backends by service and address (indexset.h),
+	 * and the free ids in the order alloc_backend_id() gives them out. */
+	struct index_set be_index;
+	__u32 free_ids[MAGLB_MAX_BACKENDS];
+	__u32 n_free, next_free;
 	/* maglb_vip_addrs as the plan leaves it */
 	struct maglb_vip_key *addrs;
 	int n_addrs;
@@ -208,6 +215,9 @@ static const struct plan_vip *live_svc(const struct work *w, const char *name)
 	return NULL;
 }
 
+static bool same_backend(const struct maglb_backend *b, __u32 svc_id,
+			 const struct cfg_backend *c);
+
 static int alloc_svc_id(struct work *w, __u32 *id)
 {
 	__u32 i;
@@ -222,20 +232,84 @@ static int alloc_svc_id(struct work *w, __u32 *id)
 	return -ENOSPC;
 }
 
+/* The free id least often given out (lowest gen), the lowest of those:
+ * an id comes back as late as it can, so that a stale reference to it
+ * (a conntrack entry's backend_gen) is least likely to match. Ids are
+ * only taken while services are planned (plan_removed() frees them
+ * after), so the order is fixed once, in plan_build(). */
 static int alloc_backend_id(struct work *w, __u32 *id)
 {
-	__u32 i, best = MAGLB_NO_BACKEND;
-
-	for (i = 0; i < MAGLB_MAX_BACKENDS; i++) {
-		if (w->be_taken[i])
-			continue;
-		if (best == MAGLB_NO_BACKEND || w->be[i].gen < w->be[best].gen)
-			best = i;
-	}
-	if (best == MAGLB_NO_BACKEND)
+	while (w->next_free < w->n_free &&
+	       w->be_taken[w->free_ids[w->next_free]])
+		w->next_free++;
+	if (w->next_free == w->n_free)
 		return -ENOSPC;
-	w->be_taken[best] = true;
-	*id = best;
+	*id = w->free_ids[w->next_free++];
+	w->be_taken[*id] = true;
+	return 0;
+}
+
+static const struct work *sort_w;	/* qsort has no context argument */
+
+static int by_gen(const void *a, const void *b)
+{
+	__u32 x = *(const __u32 *)a, y = *(const __u32 *)b;
+	__u32 gx = sort_w->be[x].gen, gy = sort_w->be[y].gen;
+
+	if (gx != gy)
+		return gx < gy ? -1 : 1;
+	return x < y ? -1 : x > y;
+}
+
+/* What identifies a live backend for the planner: its service, family,
+ * address and port (same_backend()). */
+static __u32 backend_key_hash(__u32 svc_id, __u8 family,
+			      const union maglb_addr *addr, __u16 port)
+{
+	__u32 h = index_hash(INDEX_HASH_SEED, &svc_id, sizeof(svc_id));
+
+	h = index_hash(h, &family, sizeof(family));
+	h = index_hash(h, addr, sizeof(*addr));
+	return index_hash(h, &port, sizeof(port));
+}
+
+struct backend_want {
+	const struct work *w;
+	__u32 svc_id;
+	const struct cfg_backend *cb;
+};
+
+static bool is_wanted(long id, const void *key)
+{
+	const struct backend_want *k = key;
+
+	return same_backend(&k->w->be[id], k->svc_id, k->cb);
+}
+
+static int index_backends(struct work *w)
+{
+	__u32 b, n = 0;
+	int err;
+
+	for (b = 0; b < MAGLB_MAX_BACKENDS; b++)
+		n += !!(w->be[b].flags & MAGLB_BE_F_ACTIVE);
+	err = index_set_init(&w->be_index, n);
+	if (err)
+		return err;
+	for (b = 0; b < MAGLB_MAX_BACKENDS; b++) {
+		const struct maglb_backend *be = &w->be[b];
+
+		if (be->flags & MAGLB_BE_F_ACTIVE)
+			index_set_add(&w->be_index,
+				      backend_key_hash(be->svc_id, be->family,
+						       &be->addr, ntohs(be->port)),
+				      b);
+		else
+			w->free_ids[w->n_free++] = b;
+	}
+	sort_w = w;
+	qsort(w->free_ids, w->n_free, sizeof(*w->free_ids), by_gen);
+	sort_w = NULL;
 	return 0;
 }
 
@@ -466,11 +540,14 @@ static int plan_service(struct work *w, const struct cfg_service *s)
 		struct maglb_backend be = {};
 
 		ids[i] = MAGLB_NO_BACKEND;
-		for (b = 0; old && b < MAGLB_MAX_BACKENDS; b++) {
-			if (same_backend(&w->be[b], id, cb)) {
-				ids[i] = b;
-				break;
-			}
+		if (old) {
+			const struct backend_want want = { w, id, cb };
+			long found = index_set_find(&w->be_index,
+				backend_key_hash(id, cb->family, &cb->addr, cb->port),
+				is_wanted, &want);
+
+			if (found >= 0)
+				ids[i] = found;
 		}
 		if (ids[i] == MAGLB_NO_BACKEND) {
 			err = alloc_backend_id(w, &ids[i]);
@@ -490,6 +567,7 @@ static int plan_service(struct work *w, const struct cfg_service *s)
 		be.flags = MAGLB_BE_F_ACTIVE;
 		be.svc_id = id;
 		be.weight = cb->weight;
+		w->be_named[ids[i]] = true;
 		err = put_backend(w, ids[i], &be, PLAN_PUT_BACKEND, s->name);
 		if (err)
 			goto out;
@@ -504,17 +582,15 @@ static int plan_service(struct work *w, const struct cfg_service *s)
 
 	/* Backends of this service that the config no longer names. */
 	for (b = 0; old && b < MAGLB_MAX_BACKENDS; b++) {
-		bool keep = false;
-
-		if (!(w->be[b].flags & MAGLB_BE_F_ACTIVE) || w->be[b].svc_id != id)
+		if (!(w->be[b].flags & MAGLB_BE_F_ACTIVE) || w->be[b].svc_id != id ||
+		    w->be_named[b])
 			continue;
-		for (i = 0; i < s->n_backends; i++)
-			keep |= ids[i] == b;
-		if (!keep) {
-			w->be_removed[b] = true;
-			w->be_close[b] = s->close_on_removal;
-		}
+		w->be_removed[b] = true;
+		w->be_close[b] = s->close_on_removal;
 	}
+	for (i = 0; i < s->n_backends; i++)
+		if (ids[i] != MAGLB_NO_BACKEND)
+			w->be_named[ids[i]] = false;
 
 	err = maglev_build(mb, s->n_backends, s->table_size, table);
 	if (err)
@@ -734,6 +810,9 @@ int plan_build(const struct maglb_config *cfg, const struct plan_snapshot *snap,
 			w->svc_taken[w->live[i].svc.id] = true;
 	for (b = 0; b < MAGLB_MAX_BACKENDS; b++)
 		w->be_taken[b] = w->be[b].flags & MAGLB_BE_F_ACTIVE;
+	err = index_backends(w);
+	if (err)
+		goto out;
 
 	if (cfg->have_syncookie_key) {
 		struct maglb_secret key = { cfg->syncookie_key[0],
@@ -768,6 +847,7 @@ out:
 	free(w->live);
 	free(w->addrs);
 	free(w->deleted);
+	index_set_free(&w->be_index);
 	free(w);
 	return err;
 }
