@@ -212,6 +212,7 @@ static void sim_op(struct plan_snapshot *s, const struct plan_op *op)
 		r->slots = malloc(op->ring.size * sizeof(__u32));
 		memcpy(r->slots, op->ring.slots, op->ring.size * sizeof(__u32));
 		r->size = op->ring.size;
+		r->fp = op->ring.fp;
 		break;
 	case PLAN_DEL_RING:
 		if ((r = plan_snapshot_ring(s, op->id))) {

@@ -107,12 +107,15 @@ static __u32 *ring_at(void *base, __u32 i)
 	return (__u32 *)((char *)base + (size_t)i * RING_STRIDE);
 }
 
+/* The fingerprint's two elements, after the header and the slots. */
+#define RING_FP_SLOTS	2
+
 int maps_swap_ring(const struct maglb_maps *m, __u32 svc_id,
-		   const __u32 *slots, __u32 size)
+		   const __u32 *slots, __u32 size, __u64 fp)
 {
 	LIBBPF_OPTS(bpf_map_create_opts, opts,
 		    .map_flags = BPF_F_INNER_MAP | BPF_F_MMAPABLE);
-	__u32 n = size + MAGLB_RING_HDR, i;
+	__u32 n = size + MAGLB_RING_HDR + RING_FP_SLOTS, i;
 	size_t len;
 	void *ring;
 	int fd, err;
@@ -130,6 +133,8 @@ int maps_swap_ring(const struct maglb_maps *m, __u32 svc_id,
 	*ring_at(ring, 0) = size;
 	for (i = 0; i < size; i++)
 		*ring_at(ring, i + MAGLB_RING_HDR) = slots[i];
+	*ring_at(ring, size + MAGLB_RING_HDR) = (__u32)fp;
+	*ring_at(ring, size + MAGLB_RING_HDR + 1) = (__u32)(fp >> 32);
 	munmap(ring, len);
 	/* The ring is live when this returns 0 (the kernel then still waits
 	 * out readers of the old ring before the call comes back). */
@@ -505,6 +510,44 @@ int maps_read_ring(const struct maglb_maps *m, __u32 svc_id, __u32 **slots,
 		err = -ENOMEM;
 	}
 	munmap(ring, len);
+out:
+	close(fd);
+	return err;
+}
+
+int maps_read_ring_head(const struct maglb_maps *m, __u32 svc_id, __u32 *size,
+			__u64 *fp)
+{
+	struct bpf_map_info info = {};
+	__u32 info_len = sizeof(info), inner_id, key = 0, lo, hi;
+	int fd, err = 0;
+
+	*size = 0;
+	*fp = 0;
+	if (bpf_map_lookup_elem(m->rings, &svc_id, &inner_id))
+		return -errno;
+	fd = bpf_map_get_fd_by_id(inner_id);
+	if (fd < 0)
+		return -errno;
+	if (bpf_map_lookup_elem(fd, &key, size) ||
+	    bpf_obj_get_info_by_fd(fd, &info, &info_len)) {
+		err = -errno;
+		goto out;
+	}
+	/* an older release's ring ends at its last slot */
+	if (info.max_entries >= *size + MAGLB_RING_HDR + RING_FP_SLOTS) {
+		key = *size + MAGLB_RING_HDR;
+		if (bpf_map_lookup_elem(fd, &key, &lo)) {
+			err = -errno;
+			goto out;
+		}
+		key++;
+		if (bpf_map_lookup_elem(fd, &key, &hi)) {
+			err = -errno;
+			goto out;
+		}
+		*fp = (__u64)hi << 32 | lo;
+	}
 out:
 	close(fd);
 	return err;

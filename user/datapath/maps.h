@@ -57,8 +57,10 @@ void maps_close(struct maglb_maps *m);
 /* Writers. All return 0 or -errno. */
 int maps_put_backend(const struct maglb_maps *m, __u32 id,
 		     const struct maglb_backend *be);
+/* fp: the table's maglev_fingerprint(), stored in the two elements after
+ * the slots (the datapath reads only the header and slots 1..M). */
 int maps_swap_ring(const struct maglb_maps *m, __u32 svc_id,
-		   const __u32 *slots, __u32 size);
+		   const __u32 *slots, __u32 size, __u64 fp);
 int maps_del_ring(const struct maglb_maps *m, __u32 svc_id);
 int maps_put_service(const struct maglb_maps *m,
 		     const struct maglb_vip_key *k,
@@ -129,6 +131,10 @@ int maps_read_xmit_errs(const struct maglb_maps *m, __u32 ifindex,
 /* The live ring of a service: *slots (malloc'd, size M) and M. */
 int maps_read_ring(const struct maglb_maps *m, __u32 svc_id, __u32 **slots,
 		   __u32 *size);
+/* A ring's size and stored fingerprint (0: none stored), without its
+ * slots. */
+int maps_read_ring_head(const struct maglb_maps *m, __u32 svc_id, __u32 *size,
+			__u64 *fp);
 /* Every conntrack entry; *items is malloc'd. Returns the count or -errno. */
 int maps_read_ct(const struct maglb_maps *m, struct ct_item **items);
 

@@ -125,3 +125,32 @@ cleanup:
 	free(e);
 	return err;
 }
+
+static __u64 fnv64(__u64 h, const void *p, size_t n)
+{
+	const unsigned char *b = p;
+
+	while (n--) {
+		h ^= *b++;
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
+__u64 maglev_fingerprint(const struct maglev_backend *bes, int n, __u32 m)
+{
+	__u64 h = 14695981039346656037ULL;
+	__u32 v = MAGLEV_VERSION;
+	int i;
+
+	h = fnv64(h, &v, sizeof(v));
+	h = fnv64(h, &m, sizeof(m));
+	h = fnv64(h, &n, sizeof(n));
+	for (i = 0; i < n; i++) {
+		/* the name with its NUL, so that names cannot run together */
+		h = fnv64(h, bes[i].name, strlen(bes[i].name) + 1);
+		h = fnv64(h, &bes[i].weight, sizeof(bes[i].weight));
+		h = fnv64(h, &bes[i].id, sizeof(bes[i].id));
+	}
+	return h ? h : 1;
+}

@@ -25,5 +25,14 @@ bool maglev_is_prime(__u32 m);
  */
 int maglev_build(const struct maglev_backend *bes, int n, __u32 m,
 		 __u32 *table);
+/*
+ * What maglev_build() would make of these inputs, in 64 bits: the same
+ * inputs give the same table, so a ring stored with its fingerprint
+ * need not be built again to know it is current (reconcile/plan.c). Never
+ * 0, which means "not known". MAGLEV_VERSION is part of it: bump it when
+ * the build changes what it writes.
+ */
+#define MAGLEV_VERSION	1
+__u64 maglev_fingerprint(const struct maglev_backend *bes, int n, __u32 m);
 
 #endif

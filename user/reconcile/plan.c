@@ -40,6 +40,10 @@ struct work {
 	struct index_set be_index;
 	__u32 free_ids[MAGLB_MAX_BACKENDS];
 	__u32 n_free, next_free;
+	/* The snapshot's live backend ids by service: svc_ids[svc_start[s]
+	 * .. svc_start[s + 1]) are service s's, in id order. */
+	__u32 svc_start[MAGLB_MAX_SERVICES + 1];
+	__u32 svc_ids[MAGLB_MAX_BACKENDS];
 	/* maglb_vip_addrs as the plan leaves it */
 	struct maglb_vip_key *addrs;
 	int n_addrs;
@@ -310,6 +314,23 @@ static int index_backends(struct work *w)
 	sort_w = w;
 	qsort(w->free_ids, w->n_free, sizeof(*w->free_ids), by_gen);
 	sort_w = NULL;
+	/* counting sort by service, ids ascending within each */
+	for (b = 0; b < MAGLB_MAX_BACKENDS; b++)
+		if ((w->be[b].flags & MAGLB_BE_F_ACTIVE) &&
+		    w->be[b].svc_id < MAGLB_MAX_SERVICES)
+			w->svc_start[w->be[b].svc_id + 1]++;
+	for (n = 0; n < MAGLB_MAX_SERVICES; n++)
+		w->svc_start[n + 1] += w->svc_start[n];
+	{
+		__u32 fill[MAGLB_MAX_SERVICES] = { 0 }, s;
+
+		for (b = 0; b < MAGLB_MAX_BACKENDS; b++) {
+			s = w->be[b].svc_id;
+			if ((w->be[b].flags & MAGLB_BE_F_ACTIVE) &&
+			    s < MAGLB_MAX_SERVICES)
+				w->svc_ids[w->svc_start[s] + fill[s]++] = b;
+		}
+	}
 	return 0;
 }
 
@@ -391,14 +412,23 @@ static int put_backend(struct work *w, __u32 id, const struct maglb_backend *be,
 	return 0;
 }
 
-/* Takes table (malloc'd) either way. */
+/* The live ring was built from these inputs: nothing to build. */
+static bool ring_current(const struct work *w, __u32 id, __u32 size, __u64 fp)
+{
+	const struct plan_ring *r = plan_snapshot_ring(w->snap, id);
+
+	return r && r->size == size && r->fp == fp;
+}
+
+/* Takes table (malloc'd) either way. A live ring of unknown inputs (no
+ * fingerprint) is compared slot by slot. */
 static int put_ring(struct work *w, __u32 id, __u32 *table, __u32 size,
-		    const char *svc)
+		    __u64 fp, const char *svc)
 {
 	const struct plan_ring *r = plan_snapshot_ring(w->snap, id);
 	struct plan_op *op;
 
-	if (r && r->size == size &&
+	if (r && r->size == size && !r->fp && r->slots &&
 	    !memcmp(r->slots, table, size * sizeof(*table))) {
 		free(table);
 		return 0;
@@ -409,6 +439,7 @@ static int put_ring(struct work *w, __u32 id, __u32 *table, __u32 size,
 	}
 	op->ring.slots = table;
 	op->ring.size = size;
+	op->ring.fp = fp;
 	return 0;
 }
 
@@ -515,9 +546,10 @@ static int plan_service(struct work *w, const struct cfg_service *s)
 	struct maglev_backend *mb = NULL;
 	struct maglb_service svc;
 	struct maglb_vip_key key;
-	__u32 id, *table = NULL, *ids = NULL, b;
+	__u32 id, *table = NULL, *ids = NULL, b, j;
 	struct plan_op *op;
 	int i, err = 0;
+	__u64 fp;
 
 	if (old) {
 		id = old->svc.id;
@@ -529,8 +561,7 @@ static int plan_service(struct work *w, const struct cfg_service *s)
 
 	ids = calloc(s->n_backends ?: 1, sizeof(*ids));
 	mb = calloc(s->n_backends ?: 1, sizeof(*mb));
-	table = calloc(s->table_size, sizeof(*table));
-	if (!ids || !mb || !table) {
+	if (!ids || !mb) {
 		err = -ENOMEM;
 		goto out;
 	}
@@ -581,7 +612,9 @@ static int plan_service(struct work *w, const struct cfg_service *s)
 	}
 
 	/* Backends of this service that the config no longer names. */
-	for (b = 0; old && b < MAGLB_MAX_BACKENDS; b++) {
+	for (j = old && id < MAGLB_MAX_SERVICES ? w->svc_start[id] : 0;
+	     old && id < MAGLB_MAX_SERVICES && j < w->svc_start[id + 1]; j++) {
+		b = w->svc_ids[j];
 		if (!(w->be[b].flags & MAGLB_BE_F_ACTIVE) || w->be[b].svc_id != id ||
 		    w->be_named[b])
 			continue;
@@ -592,13 +625,20 @@ static int plan_service(struct work *w, const struct cfg_service *s)
 		if (ids[i] != MAGLB_NO_BACKEND)
 			w->be_named[ids[i]] = false;
 
-	err = maglev_build(mb, s->n_backends, s->table_size, table);
-	if (err)
-		goto out;
-	err = put_ring(w, id, table, s->table_size, s->name);
-	table = NULL;
-	if (err)
-		goto out;
+	/* Building a table is the plan's dearest step (1-3 ms at the
+	 * default M): only for a service whose inputs changed. */
+	fp = maglev_fingerprint(mb, s->n_backends, s->table_size);
+	if (!ring_current(w, id, s->table_size, fp)) {
+		table = calloc(s->table_size, sizeof(*table));
+		err = table ? maglev_build(mb, s->n_backends, s->table_size, table) :
+			      -ENOMEM;
+		if (err)
+			goto out;
+		err = put_ring(w, id, table, s->table_size, fp, s->name);
+		table = NULL;
+		if (err)
+			goto out;
+	}
 
 	if (!old && !emit(w, PLAN_RESET_SERVICE_COUNTERS, id, s->name)) {
 		err = -ENOMEM;

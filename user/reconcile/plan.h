@@ -59,6 +59,7 @@ struct plan_op {
 		struct {
 			__u32 *slots;	/* owned by the plan */
 			__u32 size;
+			__u64 fp;	/* maglev_fingerprint() of its inputs */
 		} ring;
 		struct maglb_route_match match;
 		struct maglb_cookie_line line;
@@ -86,6 +87,10 @@ struct plan_vip {
 struct plan_ring {
 	__u32 svc_id;
 	__u32 size;
+	/* maglev_fingerprint() of the inputs it was built from, stored with
+	 * the ring; 0: not known (a ring an older release wrote), and then
+	 * slots holds the table to compare with. */
+	__u64 fp;
 	__u32 *slots;
 };
 
