@@ -44,6 +44,7 @@ struct row {
 	struct step steps[MAX_STEPS];
 	int (*check)(const struct ctx *c);
 	void (*prepare)(struct plan_snapshot *s);	/* the maps before step 0 */
+	void (*between)(struct plan_snapshot *s);	/* and before each later step */
 };
 
 /* The path MTU toward a backend, as if the kernel said so: 1400 toward
@@ -708,6 +709,49 @@ static int check_nothing(const struct ctx *c)
 	return 0;
 }
 
+/* Rings as an older release left them: no fingerprint, slots only. */
+static void forget_fingerprints(struct plan_snapshot *s)
+{
+	int i;
+
+	for (i = 0; i < s->n_rings; i++)
+		s->rings[i].fp = 0;
+}
+
+/* A ring that is not what its fingerprint says: the planner, trusting
+ * the fingerprint, must not look (it builds no table to compare with). */
+static void scramble_slots(struct plan_snapshot *s)
+{
+	int i;
+
+	for (i = 0; i < s->n_rings; i++)
+		s->rings[i].slots[0] ^= 1;
+}
+
+static void stale_fingerprints(struct plan_snapshot *s)
+{
+	int i;
+
+	for (i = 0; i < s->n_rings; i++)
+		s->rings[i].fp ^= 1;
+}
+
+/* The same table again, written because its fingerprint differed. */
+static int check_rebuilt_same(const struct ctx *c)
+{
+	const struct plan_ring *b, *a;
+
+	ASSERT_EQ(c->plan->n, 1);
+	ASSERT_EQ(c->plan->ops[0].kind, PLAN_PUT_RING);
+	b = plan_snapshot_ring(c->before, c->plan->ops[0].id);
+	a = plan_snapshot_ring(c->after, c->plan->ops[0].id);
+	ASSERT_TRUE(a && b && a->size == b->size &&
+		    !memcmp(a->slots, b->slots, a->size * sizeof(__u32)),
+		    "the rebuilt table differs");
+	ASSERT_TRUE(a->fp == (b->fp ^ 1), "the fingerprint was not renewed");
+	return 0;
+}
+
 static int check_close_on_removal(const struct ctx *c)
 {
 	ASSERT_EQ(plan_count(c->plan, PLAN_RETIRE_BACKEND), 1);
@@ -819,6 +863,18 @@ static const struct row rows[] = {
 	    { YAML, WEB("10.0.0.1", B("10.0.1.1") "," B("10.0.1.2")) } }, check_health_up },
 	{ "reapplying_the_seed_plans_nothing",
 	  { { SEED_ROUTED }, { SEED_ROUTED } }, check_nothing },
+	{ "unchanged_inputs_build_no_table",
+	  { { YAML, WEB("10.0.0.1", B("10.0.1.1") "," B("10.0.1.2")) },
+	    { YAML, WEB("10.0.0.1", B("10.0.1.1") "," B("10.0.1.2")) } },
+	  check_nothing, NULL, scramble_slots },
+	{ "ring_without_a_fingerprint_is_compared_slot_by_slot",
+	  { { YAML, WEB("10.0.0.1", B("10.0.1.1") "," B("10.0.1.2")) },
+	    { YAML, WEB("10.0.0.1", B("10.0.1.1") "," B("10.0.1.2")) } },
+	  check_nothing, NULL, forget_fingerprints },
+	{ "ring_whose_fingerprint_differs_is_rebuilt",
+	  { { YAML, WEB("10.0.0.1", B("10.0.1.1") "," B("10.0.1.2")) },
+	    { YAML, WEB("10.0.0.1", B("10.0.1.1") "," B("10.0.1.2")) } },
+	  check_rebuilt_same, NULL, stale_fingerprints },
 	{ "removed_backend_closes_conns_with_close_on_removal",
 	  { { YAML, "services:\n- {name: web, address: 10.0.0.1, port: 80, closeConnectionsOnRemoval: true, backends: ["
 		    B("10.0.1.1") ", " B("10.0.1.2") "]}\n" },
@@ -873,6 +929,8 @@ static int run_row(const struct row *r)
 			snprintf(mark.backend, sizeof(mark.backend), "%s", slash + 1);
 			env.health = &ov;
 		}
+		if (i > 0 && r->between)
+			r->between(s);
 		before = snap_copy(s);
 		if ((rc = plan_build(cfg, s, &env, &p))) {
 			snprintf(test_msg, sizeof(test_msg), "step %d: plan_build: %s",
