@@ -61,6 +61,11 @@ int maps_put_backend(const struct maglb_maps *m, __u32 id,
  * the slots (the datapath reads only the header and slots 1..M). */
 int maps_swap_ring(const struct maglb_maps *m, __u32 svc_id,
 		   const __u32 *slots, __u32 size, __u64 fp);
+/* n rings at once (one RCU wait for all); *failed: the index of the ring
+ * that failed, or -1. */
+int maps_swap_rings(const struct maglb_maps *m, int n, const __u32 *svc_ids,
+		    const __u32 *const *slots, const __u32 *sizes,
+		    const __u64 *fps, int *failed);
 int maps_del_ring(const struct maglb_maps *m, __u32 svc_id);
 int maps_put_service(const struct maglb_maps *m,
 		     const struct maglb_vip_key *k,

@@ -118,9 +118,8 @@ static int op_run(const struct maglb_maps *m, const struct plan_op *op)
 	case PLAN_PUT_BACKEND:
 	case PLAN_RETIRE_BACKEND:
 		return maps_put_backend(m, op->id, &op->be);
-	case PLAN_PUT_RING:
-		return maps_swap_ring(m, op->id, op->ring.slots, op->ring.size,
-				      op->ring.fp);
+	case PLAN_PUT_RING:	/* put_rings(), all at once */
+		return 0;
 	case PLAN_RESET_SERVICE_COUNTERS:
 		return maps_reset_counters(m->svc_stats, op->id);
 	case PLAN_PUT_COOKIE_LINE:
@@ -186,13 +185,64 @@ static int close_conns(const struct maglb_maps *m, const struct plan *p,
 	return n < 0 ? n : 0;
 }
 
+/* The run of PUT_RING ops from i (the plan sorts them together): in one
+ * maps_swap_rings() call. Returns how many ops it took; *bad the failed
+ * one's index, or -1. */
+static int put_rings(const struct maglb_maps *m, const struct plan *p, int i,
+		     int *bad, int *err)
+{
+	int n = 0, j, failed;
+	__u32 *ids, *sizes;
+	const __u32 **slots;
+	__u64 *fps;
+
+	while (i + n < p->n && p->ops[i + n].kind == PLAN_PUT_RING)
+		n++;
+	ids = calloc(n, sizeof(*ids));
+	sizes = calloc(n, sizeof(*sizes));
+	slots = calloc(n, sizeof(*slots));
+	fps = calloc(n, sizeof(*fps));
+	*bad = -1;
+	if (!ids || !sizes || !slots || !fps) {
+		*err = -ENOMEM;
+		*bad = i;
+	} else {
+		for (j = 0; j < n; j++) {
+			ids[j] = p->ops[i + j].id;
+			sizes[j] = p->ops[i + j].ring.size;
+			slots[j] = p->ops[i + j].ring.slots;
+			fps[j] = p->ops[i + j].ring.fp;
+		}
+		*err = maps_swap_rings(m, n, ids, slots, sizes, fps, &failed);
+		if (*err)
+			*bad = i + (failed < 0 ? 0 : failed);
+	}
+	free(ids);
+	free(sizes);
+	free(slots);
+	free(fps);
+	return n;
+}
+
 int plan_execute(const struct maglb_maps *m, const struct plan *p, int *closed)
 {
 	char line[512];
-	int i, err;
+	int i, err, bad;
 
 	*closed = 0;
 	for (i = 0; i < p->n; i++) {
+		if (p->ops[i].kind == PLAN_PUT_RING) {
+			int n = put_rings(m, p, i, &bad, &err);
+
+			if (err) {
+				pr_warn("maglb: apply: %s: %s\n",
+					plan_op_str(&p->ops[bad], line, sizeof(line)),
+					strerror(-err));
+				return err;
+			}
+			i += n - 1;
+			continue;
+		}
 		err = op_run(m, &p->ops[i]);
 		if (err) {
 			pr_warn("maglb: apply: %s: %s\n",
