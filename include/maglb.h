@@ -110,6 +110,8 @@ enum maglb_reason {
 					 * the forwarding verdict */
 	MAGLB_DROP_RST_OUT_OF_WINDOW,	/* RST whose seq no receiver can accept
 					 * (conntrack.h, ct_rst_check) */
+	MAGLB_ROUTE_BAD_REQUEST,	/* routed listener, head refused
+					 * (http.h http_bad): 400 and FIN */
 	MAGLB_REASON_MAX,
 };
 

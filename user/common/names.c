@@ -44,6 +44,7 @@ static const char *const reasons[MAGLB_REASON_MAX] = {
 	[MAGLB_SPLICE_HEAD_DUP] = "splice_head_dup",
 	[MAGLB_SPLICE_HEAD_HELD] = "splice_head_held",
 	[MAGLB_HEAD_TOO_LONG] = "head_too_long",
+	[MAGLB_ROUTE_BAD_REQUEST] = "route_bad_request",
 	[MAGLB_SPLICE_CHUNK] = "splice_chunk",
 	[MAGLB_ICMP_TOO_BIG] = "icmp_too_big",
 	[MAGLB_DROP_TOO_BIG] = "drop_too_big",
