@@ -43,6 +43,7 @@ if ! "${as_user[@]}" test -r tests/fixtures/pkt.yaml -a -x build/tests/test_magl
 fi
 run unit/layers 60 make -s check-layers
 run unit/maglev 120 "${as_user[@]}" build/tests/test_maglev
+run unit/syncookie 120 "${as_user[@]}" build/tests/test_syncookie
 run unit/config 60 "${as_user[@]}" build/tests/test_config
 run unit/gateway 60 "${as_user[@]}" build/tests/test_gateway
 run unit/http 60 "${as_user[@]}" build/tests/test_http
