@@ -7,8 +7,8 @@
  * over 2^26 forgeries is tested in user space on the same code
  * (tests/unit/test_syncookie.c); here a sample goes through XDP.
  *
- * Fixture (tests/fixtures/pkt.yaml): ck (10.10.0.110); clients
- * 10.10.0.2:45400-45406.
+ * Fixture (tests/fixtures/pkt.yaml): ck (10.10.0.110), clients
+ * 10.10.0.2:45400-45406; gw (10.10.0.120): 45407.
  */
 #include <time.h>
 #include "pkt.h"
@@ -229,5 +229,30 @@ PKT_TEST(first_data_whose_replay_bucket_is_full_is_refused_and_counted)
 	ASSERT_EQ(reason_count(MAGLB_DROP_COOKIE_USED_FULL) - full, 1);
 	ASSERT_TRUE(!memcmp(&after, &b, sizeof(b)), "a live record was evicted");
 	ASSERT_TRUE(!ct_has(&k), "opened without a record");
+	return 0;
+}
+
+/*
+ * Our TSval is the cookie's MAC, not a clock: the 404 we answer a head
+ * without a route with keeps the SYN-ACK's TSval, which the client's PAWS
+ * check compares with (a clock reading would look older half the time).
+ */
+PKT_TEST(our_404_keeps_the_synacks_tsval)
+{
+	struct hs h = { .vip = "10.10.0.120", .sport = 45407, .isn = 15000 };
+	struct pkt_spec s;
+	struct pkt_view v;
+	struct run r;
+
+	if (hs_syn(&h))
+		return -1;
+	s = hs_data(&h, "GET /nothing HTTP/1.1\r\nHost: example.com\r\n"
+		    "Accept: text/html,*/*\r\n\r\n");
+	ASSERT_OK(run_pkt(&s, "c0", &r));
+	ASSERT_EQ(r.action, XDP_TX);
+	ASSERT_OK(pkt_view(r.out, r.out_len, &v));
+	ASSERT_EQ(v.flags, TF_ACK | TF_PSH | TF_FIN);
+	ASSERT_EQ(opt32(&v, 8, 2), h.tsval_ours);
+	ASSERT_EQ(opt32(&v, 8, 6), 800);
 	return 0;
 }
