@@ -52,7 +52,7 @@ run unit/plan 60 "${as_user[@]}" build/tests/test_plan
 run unit/status 60 "${as_user[@]}" build/tests/test_status
 # The same suites built with ASAN and UBSan (`make asan-tests`): the
 # config parsers take hostile input, and an overflow must fail here.
-for t in maglev config gateway http cli plan status; do
+for t in maglev syncookie config gateway http cli plan status; do
 	run "unit-asan/$t" 120 "${as_user[@]}" build/asan/tests/test_$t
 done
 run fuzz/http 120 tests/fuzz/run.sh
