@@ -137,8 +137,11 @@ static __always_inline int splice_no_route(CTX *ctx, struct pkt *p,
 	s->ack = isn + 1 + held;
 	s->flags = TCP_F_ACK | TCP_F_PSH | TCP_F_FIN;
 	s->window = splice_mss(p->flow.family);
-	/* Timestamps were agreed in the handshake: keep them (RFC 7323). */
-	seg_ts_opts(s, sc->seg.opts.ts_ok, tsval_now(), sc->seg.opts.tsval);
+	/* Timestamps were agreed in the handshake: keep them (RFC 7323).
+	 * Our TSval stays the SYN-ACK's (the cookie's), which the client
+	 * echoes: a clock reading could look older to its PAWS check. */
+	seg_ts_opts(s, sc->seg.opts.ts_ok, sc->seg.opts.tsecr,
+		    sc->seg.opts.tsval);
 	if (seg_write(ctx, p, s, sc->splice.seg_copy, 64, csum_buf(sc->splice.seg_copy, 64),
 		      &sc->seg.tbuf)) {
 		*why = MAGLB_DROP_SPLICE_UNSUPPORTED;
@@ -302,7 +305,8 @@ static __always_inline int splice_first(CTX *ctx, struct pkt *p,
 	struct maglb_secret *k;
 	struct maglb_splice *sp;
 	struct tcp_opts *o;
-	__u32 zero = 0, isn, cookie, hlen, plen, from;
+	__u32 zero = 0, isn, cookie, hlen, plen, from, slot;
+	__u64 mac;
 	int bits, n;
 	bool done;
 
@@ -369,9 +373,16 @@ static __always_inline int splice_first(CTX *ctx, struct pkt *p,
 		__builtin_memcpy(&sc->splice.ps, sp->parser, sizeof(sc->splice.ps));
 		done = stash_parse(sc, sp->payload, from, from + n);
 	} else {
+		/* The options first: with timestamps, TSecr is half the
+		 * MAC. */
+		if (tcpopt_load(ctx, p->l4_off, hlen, o)) {
+			*why = MAGLB_DROP_SPLICE_UNSUPPORTED;
+			return ACT_DROP;
+		}
 		isn = bpf_ntohl(th->seq) - 1;
 		cookie = bpf_ntohl(th->ack_seq) - 1;
-		bits = cookie_check(&p->flow, isn, cookie, k, &sc->splice.syncookie);
+		bits = cookie_check(&p->flow, isn, cookie, o->ts_ok, o->tsecr, k,
+				    &sc->splice.syncookie, &mac, &slot);
 		if (bits < 0 && plen) {
 			/* Data we hold nothing for: a head whose stash was
 			 * lost (evicted, or timed out), or a cookie that aged
@@ -392,10 +403,6 @@ static __always_inline int splice_first(CTX *ctx, struct pkt *p,
 			*why = MAGLB_DROP_HANDSHAKE_ACK;
 			return ACT_DROP;
 		}
-		if (tcpopt_load(ctx, p->l4_off, hlen, o)) {
-			*why = MAGLB_DROP_SPLICE_UNSUPPORTED;
-			return ACT_DROP;
-		}
 		/* The first segment: a stash of its own replaces any older
 		 * one of this 4-tuple (the client has moved on from it). */
 		sp = &sc->splice.sp;
@@ -403,6 +410,14 @@ static __always_inline int splice_first(CTX *ctx, struct pkt *p,
 		if (n) {
 			*why = n;
 			return ACT_DROP;
+		}
+		/* Once per handshake: a copy of this segment, sent after the
+		 * connection closed, would open another (syncookie.h). */
+		n = cookie_mark_used(mac, slot);
+		if (n) {
+			*why = n;
+			return splice_rst_client(ctx, p, &p->flow, cookie, true,
+						 sc, why);
 		}
 		stash_init(sp, isn, cookie, bits, o, th, plen, now);
 		/* No room to hold it (or evicted at once): fail closed. */

@@ -51,6 +51,8 @@ static const char *const reasons[MAGLB_REASON_MAX] = {
 	[MAGLB_PASS_FIB_FRAG] = "pass_fib_frag",
 	[MAGLB_SYN_CHALLENGE_ACK] = "syn_challenge_ack",
 	[MAGLB_DROP_RST_OUT_OF_WINDOW] = "drop_rst_out_of_window",
+	[MAGLB_DROP_COOKIE_REPLAY] = "drop_cookie_replay",
+	[MAGLB_DROP_COOKIE_USED_FULL] = "drop_cookie_used_full",
 };
 
 const char *reason_name(int r)
