@@ -188,7 +188,7 @@ static __always_inline int splice_open(CTX *ctx, struct pkt *p,
 			__u32 isn = sp->isn_client, cookie = sp->isn_cookie;
 			__u32 held = sp->have;
 
-			bpf_map_delete_elem(&maglb_splice, &p->flow);
+			stash_release(&p->flow, &sc->splice.src_key);
 			return splice_no_route(ctx, p, svc, isn, cookie, held,
 					       plen, sc, why);
 		}
@@ -266,7 +266,7 @@ static __always_inline int splice_open(CTX *ctx, struct pkt *p,
 	sp->state = MAGLB_STASH_OPENING;
 	return splice_send_syn(ctx, p, sp, fwd, sc, why);
 forget:
-	bpf_map_delete_elem(&maglb_splice, &p->flow);
+	stash_release(&p->flow, &sc->splice.src_key);
 	return ACT_DROP;
 }
 
@@ -325,9 +325,8 @@ static __always_inline int splice_first(CTX *ctx, struct pkt *p,
 		 * which only the client knows: a stranger's is not. */
 		if (now - sp->created_ns > splice_timeout_ns) {
 			cookie = sp->isn_cookie;
-			bpf_map_delete_elem(&maglb_splice, &p->flow);
-			return splice_rst_client(ctx, p, &p->flow, cookie, true,
-						 sc, why);
+			stash_release(&p->flow, &sc->splice.src_key);
+			goto reset;
 		}
 		if (!plen) {
 			*why = MAGLB_DROP_HANDSHAKE_ACK;
@@ -361,9 +360,7 @@ static __always_inline int splice_first(CTX *ctx, struct pkt *p,
 			 * retransmitting for minutes. The RST's seq is the
 			 * sender's own ACK: only the holder of our cookie
 			 * can have sent one the client accepts. */
-			cookie = bpf_ntohl(th->ack_seq) - 1;
-			return splice_rst_client(ctx, p, &p->flow, cookie, true,
-						 sc, why);
+			goto reset;
 		}
 		if (bits < 0) {
 			*why = MAGLB_DROP_BAD_COOKIE;
@@ -385,15 +382,26 @@ static __always_inline int splice_first(CTX *ctx, struct pkt *p,
 			*why = n;
 			return ACT_DROP;
 		}
+		/* One address may not crowd out everyone's handshakes. An
+		 * older stash of this 4-tuple is counted already. (Looked
+		 * up again, not kept from above: a value live across the
+		 * checksum and the stores below cost the verifier 40k more
+		 * instructions.) */
+		if (!bpf_map_lookup_elem(&maglb_splice, &p->flow) &&
+		    !stash_src_take(&p->flow, &sc->splice.src_key,
+				    &sc->splice.src_val, now)) {
+			*why = MAGLB_SPLICE_SOURCE_LIMIT;
+			goto reset;
+		}
 		stash_init(sp, isn, cookie, bits, o, th, plen, now);
-		/* No room to hold it (or evicted at once): fail closed. */
-		if (bpf_map_update_elem(&maglb_splice, &p->flow, sp, BPF_ANY))
-			return splice_rst_client(ctx, p, &p->flow, cookie, true,
-						 sc, why);
-		sp = bpf_map_lookup_elem(&maglb_splice, &p->flow);
-		if (!sp)
-			return splice_rst_client(ctx, p, &p->flow, cookie, true,
-						 sc, why);
+		/* No room to hold it (or evicted at once): fail closed, and
+		 * give its count back (a rare path: a replaced stash's
+		 * count may go back with it, erring towards letting in). */
+		if (bpf_map_update_elem(&maglb_splice, &p->flow, sp, BPF_ANY) ||
+		    !(sp = bpf_map_lookup_elem(&maglb_splice, &p->flow))) {
+			stash_src_put(&p->flow, &sc->splice.src_key);
+			goto reset;
+		}
 		done = parse_head(sc, svc, sp);
 	}
 	if (!done && sp->have < MAGLB_HEAD_MAX) {
@@ -404,6 +412,10 @@ static __always_inline int splice_first(CTX *ctx, struct pkt *p,
 	if (!done)
 		count_reason(MAGLB_HEAD_TOO_LONG, p->len);
 	return splice_open(ctx, p, svc, sp, sc, plen, now, why);
+reset:
+	/* One RST for every way the stream cannot be held (the verifier
+	 * walks this once, not once per cause). cookie: our ISN. */
+	return splice_rst_client(ctx, p, &p->flow, cookie, true, sc, why);
 }
 
 #ifndef MAGLB_TC

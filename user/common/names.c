@@ -50,6 +50,9 @@ static const char *const reasons[MAGLB_REASON_MAX] = {
 	[MAGLB_PASS_FIB_FRAG] = "pass_fib_frag",
 	[MAGLB_SYN_CHALLENGE_ACK] = "syn_challenge_ack",
 	[MAGLB_DROP_RST_OUT_OF_WINDOW] = "drop_rst_out_of_window",
+	[MAGLB_SPLICE_SOURCE_LIMIT] = "splice_source_limit",
+	[MAGLB_SPLICE_STASH_LOST] = "splice_stash_lost",
+	[MAGLB_SPLICE_RST_BACKEND] = "splice_rst_backend",
 };
 
 const char *reason_name(int r)
