@@ -80,31 +80,22 @@ static __always_inline void stash_src_key(struct maglb_stash_src_key *k,
 		k->addr.v6[1] = client->saddr.v6[1];	/* the /64 */
 }
 
-/*
- * These three are global functions: the verifier checks each once, on
- * its own, rather than at every call site and for every state there
- * (inlined, they cost maglb_splice_first a sixth more instructions).
- * Pointers into the scratch may cross; NULL must be checked.
- */
-
 /* 1 if client may hold one more stash (counted), 0 if its source holds
  * the most it may. k, v: scratch. */
-__noinline int stash_src_take(const struct maglb_flow *client,
-			      struct maglb_stash_src_key *k,
-			      struct maglb_stash_src *v, __u64 now)
+static __always_inline int stash_src_take(const struct maglb_flow *client,
+					  struct maglb_stash_src_key *k,
+					  struct maglb_stash_src *v, __u64 now)
 {
 	struct maglb_stash_src *c;
 
-	if (!client || !k || !v)
-		return 1;
 	stash_src_key(k, client);
 	c = bpf_map_lookup_elem(&maglb_stash_src, k);
 	if (!c) {
 		v->n = 1;
 		v->pad = 0;
 		v->since_ns = now;
-		/* Lost a race with another CPU's first stash of this
-		 * source: let this one in uncounted. */
+		/* Should another CPU's first stash of this source get
+		 * in first, this one goes uncounted (NOEXIST fails). */
 		bpf_map_update_elem(&maglb_stash_src, k, v, BPF_NOEXIST);
 		return 1;
 	}
@@ -118,8 +109,9 @@ __noinline int stash_src_take(const struct maglb_flow *client,
 	return 1;
 }
 
-static __always_inline void stash_src_give(const struct maglb_flow *client,
-					   struct maglb_stash_src_key *k)
+/* Give back what stash_src_take() took. */
+static __always_inline void stash_src_put(const struct maglb_flow *client,
+					  struct maglb_stash_src_key *k)
 {
 	struct maglb_stash_src *c;
 
@@ -129,23 +121,13 @@ static __always_inline void stash_src_give(const struct maglb_flow *client,
 		__sync_fetch_and_add(&c->n, -1);
 }
 
-/* Give back what stash_src_take() took. */
-__noinline int stash_src_put(const struct maglb_flow *client,
-			     struct maglb_stash_src_key *k)
-{
-	if (client && k)
-		stash_src_give(client, k);
-	return 0;
-}
-
 /* Delete client's stash, and give its count back if it was still there
  * (a stash the LRU evicted, or another CPU deleted, is not ours to give). */
-__noinline int stash_release(const struct maglb_flow *client,
-			     struct maglb_stash_src_key *k)
+static __always_inline void stash_release(const struct maglb_flow *client,
+					  struct maglb_stash_src_key *k)
 {
-	if (client && k && !bpf_map_delete_elem(&maglb_splice, client))
-		stash_src_give(client, k);
-	return 0;
+	if (!bpf_map_delete_elem(&maglb_splice, client))
+		stash_src_put(client, k);
 }
 
 /*
