@@ -6,9 +6,10 @@
  * them; the per-source bound and its counter. Every packet these tests
  * send is checked: when it raises drop_no_state, what came out is an RST.
  *
- * Fixture (tests/fixtures/pkt.yaml): ck (10.10.0.110); clients
- * 10.10.0.2:45400-45402; flood sources 10.12.0.1-10.12.78.32 and
- * 10.13.0.1-10.13.0.2 (any port), whose state each test removes.
+ * Fixture (tests/fixtures/pkt.yaml): ck (10.10.0.110), ck6
+ * (fd00:10::110); clients 10.10.0.2:45400-45402; flood sources
+ * 10.12.0.1-10.12.78.32, 10.13.0.1-10.13.0.2 and fd00:1x::5eed:0:N (any
+ * port), whose state each test removes.
  */
 #include <time.h>
 #include "pkt.h"
@@ -46,12 +47,13 @@ static int run_checked(const struct pkt_spec *s, const char *dev, struct run *r)
 static int is_client_rst(const struct run *r, const char *src,
 			 unsigned short sport, unsigned int cookie)
 {
+	const char *vip = strchr(src, ':') ? "fd00:10::110" : "10.10.0.110";
 	struct pkt_view v;
 
 	ASSERT_EQ(r->action, XDP_TX);
 	ASSERT_OK(pkt_view(r->out, r->out_len, &v));
 	ASSERT_TRUE(v.csum_ok, "RST checksums");
-	ASSERT_TRUE(!strcmp(v.src, "10.10.0.110") && !strcmp(v.dst, src),
+	ASSERT_TRUE(!strcmp(v.src, vip) && !strcmp(v.dst, src),
 		    "RST %s -> %s", v.src, v.dst);
 	ASSERT_EQ(v.dport, sport);
 	ASSERT_EQ(v.flags, TF_RST);
@@ -66,7 +68,9 @@ enum outcome { OPENED, RESET };
 static int flood_one(const char *src, unsigned short sport, unsigned int isn,
 		     enum outcome *out)
 {
-	struct pkt_spec s = { .family = 4, .src = src, .dst = "10.10.0.110",
+	bool v6 = strchr(src, ':');
+	struct pkt_spec s = { .family = v6 ? 6 : 4, .src = src,
+			      .dst = v6 ? "fd00:10::110" : "10.10.0.110",
 			      .sport = sport, .dport = 80, .proto = IPPROTO_TCP,
 			      .tcp_flags = TF_SYN, .seq = isn, .opts = syn_opts,
 			      .optlen = 20 };
@@ -101,7 +105,19 @@ static bool flood_addr(const union maglb_addr *a)
 {
 	__u32 h = ntohl(a->v4);
 
+	if (a->v6[2] == htonl(0x5eed) && ntohl(a->v6[0]) >> 16 == 0xfd00)
+		return true;					/* ::5eed:0:N */
 	return (h >> 16) == 0x0a0c || (h >> 16) == 0x0a0d;	/* 10.12, 10.13 */
+}
+
+/* The /64s of the IPv6 sources, fd00:10::/64 and fd00:11::/64, as the
+ * per-source counts key them. */
+static bool flood_64(const struct maglb_stash_src_key *k)
+{
+	__u32 w = ntohl(k->addr.v6[0]);
+
+	return k->family == MAGLB_AF_INET6 && !k->addr.v6[1] &&
+	       (w == 0xfd000010 || w == 0xfd000011);
 }
 
 /* Remove every stash, conntrack entry and source count of the flood. */
@@ -133,7 +149,8 @@ static void flood_cleanup(void)
 	while (!bpf_map_get_next_key(maps.stash_src, prev, &snext)) {
 		sk = snext;
 		prev = &sk;
-		if (flood_addr(&sk.addr) && !bpf_map_delete_elem(maps.stash_src, &sk))
+		if ((flood_addr(&sk.addr) || flood_64(&sk)) &&
+		    !bpf_map_delete_elem(maps.stash_src, &sk))
 			prev = NULL;	/* start again: the key is gone */
 	}
 }
@@ -343,6 +360,45 @@ PKT_TEST(source_bound_refuses_with_a_reset_and_gives_back_on_release)
 		goto out;
 	if (o != OPENED) {
 		fprintf(stderr, "  no room after a release\n");
+		goto out;
+	}
+	err = 0;
+out:
+	flood_cleanup();
+	return err;
+}
+
+/* An IPv6 address counts by its /64, which one host may hold whole:
+ * fd00:10::5eed:0:1 .. :32 use up their /64's share, another address of
+ * it is refused, an address of another /64 is not. */
+PKT_TEST(ipv6_sources_are_bounded_by_their_64)
+{
+	__u64 lim = reason_count(MAGLB_SPLICE_SOURCE_LIMIT), t0 = now_ns();
+	char src[INET6_ADDRSTRLEN];
+	int i, err = -1;
+	enum outcome o;
+
+	for (i = 1; i <= MAGLB_STASH_PER_SOURCE; i++) {
+		snprintf(src, sizeof(src), "fd00:10::5eed:0:%x", i);
+		if (flood_one(src, 3000 + i, 1000 * i + 77, &o))
+			goto out;
+		if (o != OPENED) {
+			fprintf(stderr, "  %s refused\n", src);
+			goto out;
+		}
+	}
+	if (flood_one("fd00:10::5eed:0:99", 3100, 5, &o))
+		goto out;
+	if (now_ns() - t0 < 1000000000ULL &&
+	    (o != RESET || reason_count(MAGLB_SPLICE_SOURCE_LIMIT) - lim != 1)) {
+		fprintf(stderr, "  another address of the /64: %s\n",
+			o == RESET ? "reset" : "opened");
+		goto out;
+	}
+	if (flood_one("fd00:11::5eed:0:1", 3101, 6, &o))
+		goto out;
+	if (o != OPENED) {
+		fprintf(stderr, "  another /64 was refused\n");
 		goto out;
 	}
 	err = 0;
