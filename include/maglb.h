@@ -119,6 +119,8 @@ enum maglb_reason {
 					 * answered with an RST */
 	MAGLB_SPLICE_RST_BACKEND,	/* setup abandoned: RST sent to the
 					 * backend, which holds our SYN */
+	MAGLB_SPLICE_CLIENT_RST,	/* client RST on a head being collected,
+					 * at its exact next byte: stash freed */
 	MAGLB_REASON_MAX,
 };
 

@@ -287,15 +287,27 @@ static __always_inline int splice_first(CTX *ctx, struct pkt *p,
 	int bits, n;
 	bool done;
 
-	if ((p->tcp_flags & (TCP_F_SYN | TCP_F_RST)) ||
-	    !(p->tcp_flags & TCP_F_ACK)) {
-		*why = MAGLB_DROP_NO_STATE;
-		return ACT_DROP;
-	}
 	k = bpf_map_lookup_elem(&maglb_secret, &zero);
 	sc = bpf_map_lookup_elem(&maglb_scratch, &zero);
 	if (!k || !sc) {
 		*why = MAGLB_DROP_SPLICE_UNSUPPORTED;
+		return ACT_DROP;
+	}
+	if ((p->tcp_flags & (TCP_F_SYN | TCP_F_RST)) ||
+	    !(p->tcp_flags & TCP_F_ACK)) {
+		/* The client gives up a head we are collecting: its RST, at
+		 * exactly the next byte we expect (RFC 5961 3: no stranger's
+		 * guess), frees the stash and its source's count. */
+		sp = bpf_map_lookup_elem(&maglb_splice, &p->flow);
+		*why = MAGLB_DROP_NO_STATE;
+		if ((p->tcp_flags & TCP_F_RST) && sp &&
+		    sp->state == MAGLB_STASH_COLLECTING) {
+			*why = MAGLB_DROP_RST_OUT_OF_WINDOW;
+			if (bpf_ntohl(th->seq) == sp->isn_client + 1 + sp->have) {
+				stash_release(&p->flow, &sc->splice.src_key);
+				*why = MAGLB_SPLICE_CLIENT_RST;
+			}
+		}
 		return ACT_DROP;
 	}
 	/* A FIN with no connection (after our 404, or a stale one): reset

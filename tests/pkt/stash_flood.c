@@ -7,7 +7,7 @@
  * send is checked: when it raises drop_no_state, what came out is an RST.
  *
  * Fixture (tests/fixtures/pkt.yaml): ck (10.10.0.110), ck6
- * (fd00:10::110); clients 10.10.0.2:45400-45402; flood sources
+ * (fd00:10::110); clients 10.10.0.2:45400-45403; flood sources
  * 10.12.0.1-10.12.78.32, 10.13.0.1-10.13.0.2 and fd00:1x::5eed:0:N (any
  * port), whose state each test removes.
  */
@@ -405,4 +405,56 @@ PKT_TEST(ipv6_sources_are_bounded_by_their_64)
 out:
 	flood_cleanup();
 	return err;
+}
+
+/* The count of 10.10.0.2, the clients' address. */
+static int client_count(void)
+{
+	struct maglb_stash_src_key k = { .family = MAGLB_AF_INET };
+	struct maglb_stash_src v;
+
+	inet_pton(AF_INET, "10.10.0.2", &k.addr.v4);
+	return bpf_map_lookup_elem(maps.stash_src, &k, &v) ? -1 : v.n;
+}
+
+/* A client that gives up a head still being collected (no backend yet)
+ * sends an RST at the next byte we expect: the stash goes, and its count
+ * with it. A stranger's RST, one byte off, changes nothing. */
+PKT_TEST(client_reset_while_collecting_frees_the_stash_and_its_count)
+{
+	const char *part = "GET /cookie HTTP/1.1\r\nHost: www.example.com\r\n";
+	struct hs h = { .sport = 45403, .isn = 1600000 };
+	struct maglb_splice sp;
+	struct maglb_flow k;
+	struct pkt_spec s;
+	struct run r;
+	__u64 b;
+	int n;
+
+	if (hs_syn(&h))
+		return -1;
+	s = hs_data(&h, part);
+	ASSERT_OK(run_checked(&s, "c0", &r));
+	ASSERT_EQ(r.action, XDP_TX);		/* held and acknowledged */
+	client_key("10.10.0.110", h.sport, &k);
+	ASSERT_OK(bpf_map_lookup_elem(maps.splice, &k, &sp));
+	n = client_count();
+	ASSERT_TRUE(n >= 1, "count %d after a stash", n);
+	s = (struct pkt_spec){ CK, .sport = h.sport, .tcp_flags = TF_RST | TF_ACK,
+			       .seq = h.isn + 1 + strlen(part) + 1,
+			       .ack = h.cookie + 1 };
+	b = reason_count(MAGLB_DROP_RST_OUT_OF_WINDOW);
+	ASSERT_OK(run_checked(&s, "c0", &r));
+	ASSERT_EQ(r.action, XDP_DROP);
+	ASSERT_EQ(reason_count(MAGLB_DROP_RST_OUT_OF_WINDOW) - b, 1);
+	ASSERT_OK(bpf_map_lookup_elem(maps.splice, &k, &sp));
+	ASSERT_EQ(client_count(), n);
+	s.seq--;
+	b = reason_count(MAGLB_SPLICE_CLIENT_RST);
+	ASSERT_OK(run_checked(&s, "c0", &r));
+	ASSERT_EQ(r.action, XDP_DROP);
+	ASSERT_EQ(reason_count(MAGLB_SPLICE_CLIENT_RST) - b, 1);
+	ASSERT_TRUE(bpf_map_lookup_elem(maps.splice, &k, &sp), "the stash stayed");
+	ASSERT_EQ(client_count(), n - 1);
+	return 0;
 }

@@ -53,6 +53,7 @@ static const char *const reasons[MAGLB_REASON_MAX] = {
 	[MAGLB_SPLICE_SOURCE_LIMIT] = "splice_source_limit",
 	[MAGLB_SPLICE_STASH_LOST] = "splice_stash_lost",
 	[MAGLB_SPLICE_RST_BACKEND] = "splice_rst_backend",
+	[MAGLB_SPLICE_CLIENT_RST] = "splice_client_rst",
 };
 
 const char *reason_name(int r)
