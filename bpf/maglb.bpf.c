@@ -261,7 +261,7 @@ static __always_inline enum xdp_class classify(struct pkt *p,
 		case SYN_REUSE:
 			reply_key(&sc->l4.key2, &p->flow, ct);
 			ct_delete(&sc->l4.key2, &sc->l4.k4);
-			bpf_map_delete_elem(&maglb_splice, &p->flow);
+			stash_release(&p->flow, &sc->splice.src_key);
 			ct_delete(&p->flow, &sc->l4.k4);
 			f->ct = ct = NULL;
 			break;

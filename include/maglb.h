@@ -117,6 +117,17 @@ enum maglb_reason {
 					 * opened a connection already */
 	MAGLB_DROP_COOKIE_USED_FULL,	/* first data whose replay record has no
 					 * free cell: refused, not evicted */
+	/* The splice fails closed (bpf/lib/stash.h) */
+	MAGLB_SPLICE_SOURCE_LIMIT,	/* first data refused: its source holds
+					 * MAGLB_STASH_PER_SOURCE stashes already;
+					 * RST sent to the client */
+	MAGLB_SPLICE_STASH_LOST,	/* a setup whose stash is gone (evicted
+					 * from maglb_splice): its segment is
+					 * answered with an RST */
+	MAGLB_SPLICE_RST_BACKEND,	/* setup abandoned: RST sent to the
+					 * backend, which holds our SYN */
+	MAGLB_SPLICE_CLIENT_RST,	/* client RST on a head being collected,
+					 * at its exact next byte: stash freed */
 	MAGLB_REASON_MAX,
 };
 
@@ -381,6 +392,30 @@ struct maglb_handoff {
 #define MAGLB_STASH_BUF		(MAGLB_HEAD_MAX + MAGLB_SEG_BUF)
 #define MAGLB_PARSER_BYTES	448	/* >= BPF's struct http_parser */
 #define MAGLB_SPLICE_WSCALE	7	/* window scale we promise clients */
+
+/*
+ * The per-source bound on stashes (bpf/lib/stash.h): one client address
+ * (an IPv6 one by its /64, which one host may hold whole) holds at most
+ * this many in maglb_splice at once, so that it cannot evict the others'
+ * handshakes. A stash lives a round trip or two to the pod, so even a big
+ * NAT in front of many clients rarely has more than a few in flight.
+ */
+#define MAGLB_STASH_PER_SOURCE	32
+#define MAGLB_STASH_SOURCES	16384	/* maglb_stash_src entries */
+
+/* maglb_stash_src key: a client address, IPv6 cut to its /64. */
+struct maglb_stash_src_key {
+	union maglb_addr addr;
+	__u8 family;		/* enum maglb_family */
+	__u8 pad[7];
+};
+
+/* maglb_stash_src value. */
+struct maglb_stash_src {
+	__s32 n;		/* stashes held (may dip below 0 in a race) */
+	__u32 pad;
+	__u64 since_ns;		/* when n last rose from 0 */
+};
 
 enum maglb_stash_state {
 	MAGLB_STASH_COLLECTING = 0,	/* head not complete: no backend yet */

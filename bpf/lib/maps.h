@@ -162,6 +162,17 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } maglb_splice SEC(".maps");
 
+/* Client address -> how many maglb_splice entries it holds: the
+ * per-source bound (stash.h). An LRU: a source forgotten under pressure
+ * starts again from 0, which errs towards letting it in. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, MAGLB_STASH_SOURCES);
+	__type(key, struct maglb_stash_src_key);
+	__type(value, struct maglb_stash_src);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} maglb_stash_src SEC(".maps");
+
 /* Each listener's HTTP route matches, in precedence order (route.h). */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);

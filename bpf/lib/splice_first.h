@@ -209,7 +209,7 @@ static __always_inline int splice_open(CTX *ctx, struct pkt *p,
 			__u32 isn = sp->isn_client, cookie = sp->isn_cookie;
 			__u32 held = sp->have;
 
-			bpf_map_delete_elem(&maglb_splice, &p->flow);
+			stash_release(&p->flow, &sc->splice.src_key);
 			return splice_no_route(ctx, p, svc, isn, cookie, held,
 					       plen, sc->splice.ps.bad != 0,
 					       sc, why);
@@ -288,7 +288,7 @@ static __always_inline int splice_open(CTX *ctx, struct pkt *p,
 	sp->state = MAGLB_STASH_OPENING;
 	return splice_send_syn(ctx, p, sp, fwd, sc, why);
 forget:
-	bpf_map_delete_elem(&maglb_splice, &p->flow);
+	stash_release(&p->flow, &sc->splice.src_key);
 	return ACT_DROP;
 }
 
@@ -308,17 +308,29 @@ static __always_inline int splice_first(CTX *ctx, struct pkt *p,
 	__u32 zero = 0, isn, cookie, hlen, plen, from, slot;
 	__u64 mac;
 	int bits, n;
-	bool done;
+	bool done, took;
 
-	if ((p->tcp_flags & (TCP_F_SYN | TCP_F_RST)) ||
-	    !(p->tcp_flags & TCP_F_ACK)) {
-		*why = MAGLB_DROP_NO_STATE;
-		return ACT_DROP;
-	}
 	k = bpf_map_lookup_elem(&maglb_secret, &zero);
 	sc = bpf_map_lookup_elem(&maglb_scratch, &zero);
 	if (!k || !sc) {
 		*why = MAGLB_DROP_SPLICE_UNSUPPORTED;
+		return ACT_DROP;
+	}
+	if ((p->tcp_flags & (TCP_F_SYN | TCP_F_RST)) ||
+	    !(p->tcp_flags & TCP_F_ACK)) {
+		/* The client gives up a head we are collecting: its RST, at
+		 * exactly the next byte we expect (RFC 5961 3: no stranger's
+		 * guess), frees the stash and its source's count. */
+		sp = bpf_map_lookup_elem(&maglb_splice, &p->flow);
+		*why = MAGLB_DROP_NO_STATE;
+		if ((p->tcp_flags & TCP_F_RST) && sp &&
+		    sp->state == MAGLB_STASH_COLLECTING) {
+			*why = MAGLB_DROP_RST_OUT_OF_WINDOW;
+			if (bpf_ntohl(th->seq) == sp->isn_client + 1 + sp->have) {
+				stash_release(&p->flow, &sc->splice.src_key);
+				*why = MAGLB_SPLICE_CLIENT_RST;
+			}
+		}
 		return ACT_DROP;
 	}
 	/* A FIN with no connection (after our 404, or a stale one): reset
@@ -348,9 +360,8 @@ static __always_inline int splice_first(CTX *ctx, struct pkt *p,
 		 * which only the client knows: a stranger's is not. */
 		if (now - sp->created_ns > splice_timeout_ns) {
 			cookie = sp->isn_cookie;
-			bpf_map_delete_elem(&maglb_splice, &p->flow);
-			return splice_rst_client(ctx, p, &p->flow, cookie, true,
-						 sc, why);
+			stash_release(&p->flow, &sc->splice.src_key);
+			goto reset;
 		}
 		if (!plen) {
 			*why = MAGLB_DROP_HANDSHAKE_ACK;
@@ -391,9 +402,7 @@ static __always_inline int splice_first(CTX *ctx, struct pkt *p,
 			 * retransmitting for minutes. The RST's seq is the
 			 * sender's own ACK: only the holder of our cookie
 			 * can have sent one the client accepts. */
-			cookie = bpf_ntohl(th->ack_seq) - 1;
-			return splice_rst_client(ctx, p, &p->flow, cookie, true,
-						 sc, why);
+			goto reset;
 		}
 		if (bits < 0) {
 			*why = MAGLB_DROP_BAD_COOKIE;
@@ -411,23 +420,38 @@ static __always_inline int splice_first(CTX *ctx, struct pkt *p,
 			*why = n;
 			return ACT_DROP;
 		}
+		/* One address may not crowd out everyone's handshakes. An
+		 * older stash of this 4-tuple is counted already. (Looked
+		 * up again, not kept from above: a value live across the
+		 * checksum and the stores below cost the verifier 40k more
+		 * instructions.) */
+		took = !bpf_map_lookup_elem(&maglb_splice, &p->flow);
+		if (took && !stash_src_take(&p->flow, &sc->splice.src_key,
+					    &sc->splice.src_val, now)) {
+			*why = MAGLB_SPLICE_SOURCE_LIMIT;
+			goto reset;
+		}
 		/* Once per handshake: a copy of this segment, sent after the
-		 * connection closed, would open another (syncookie.h). */
+		 * connection closed, would open another (syncookie.h). After
+		 * the source bound, so that a refused first data is not
+		 * marked and its retransmit may still come in; the count it
+		 * took goes back if it is a replay. */
 		n = cookie_mark_used(mac, slot);
 		if (n) {
+			if (took)
+				stash_src_put(&p->flow, &sc->splice.src_key);
 			*why = n;
-			return splice_rst_client(ctx, p, &p->flow, cookie, true,
-						 sc, why);
+			goto reset;
 		}
 		stash_init(sp, isn, cookie, bits, o, th, plen, now);
-		/* No room to hold it (or evicted at once): fail closed. */
-		if (bpf_map_update_elem(&maglb_splice, &p->flow, sp, BPF_ANY))
-			return splice_rst_client(ctx, p, &p->flow, cookie, true,
-						 sc, why);
-		sp = bpf_map_lookup_elem(&maglb_splice, &p->flow);
-		if (!sp)
-			return splice_rst_client(ctx, p, &p->flow, cookie, true,
-						 sc, why);
+		/* No room to hold it (or evicted at once): fail closed, and
+		 * give its count back (a rare path: a replaced stash's
+		 * count may go back with it, erring towards letting in). */
+		if (bpf_map_update_elem(&maglb_splice, &p->flow, sp, BPF_ANY) ||
+		    !(sp = bpf_map_lookup_elem(&maglb_splice, &p->flow))) {
+			stash_src_put(&p->flow, &sc->splice.src_key);
+			goto reset;
+		}
 		done = parse_head(sc, svc, sp);
 	}
 	if (!done && sp->have < MAGLB_HEAD_MAX) {
@@ -438,6 +462,10 @@ static __always_inline int splice_first(CTX *ctx, struct pkt *p,
 	if (!done)
 		count_reason(MAGLB_HEAD_TOO_LONG, p->len);
 	return splice_open(ctx, p, svc, sp, sc, plen, now, why);
+reset:
+	/* One RST for every way the stream cannot be held (the verifier
+	 * walks this once, not once per cause). cookie: our ISN. */
+	return splice_rst_client(ctx, p, &p->flow, cookie, true, sc, why);
 }
 
 #ifndef MAGLB_TC

@@ -19,6 +19,8 @@ struct splice_scratch {
 	struct maglb_key_block key;	/* the head's key, to be hashed */
 	__u8 seg_copy[MAGLB_SEG_BUF];	/* a held segment being checked
 					 * (stash.h); our 404 (splice_first.h) */
+	struct maglb_stash_src_key src_key;	/* the per-source bound (stash.h) */
+	struct maglb_stash_src src_val;
 };
 
 #endif /* MAGLB_BPF_SPLICE_SCRATCH_H */

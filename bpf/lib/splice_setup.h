@@ -77,17 +77,53 @@ static __always_inline int splice_pending_do(CTX *ctx, struct pkt *p,
 		rev = ct_lookup(reply, &sc->l4.k4);
 	}
 	sp = bpf_map_lookup_elem(&maglb_splice, client);
+	/* The client gives up: its RST goes on to the backend, which holds
+	 * our SYN (and may have answered it), so that neither side is left
+	 * half-open. Client -> backend sequence numbers are the same. */
+	if (!(ct->flags & MAGLB_CT_F_REPLY) && (p->tcp_flags & TCP_F_RST)) {
+		struct seg *s = &sc->seg.seg;
+
+		if (!fwd || !rev) {
+			splice_forget(client, reply, sc);
+			*why = MAGLB_DROP_NO_STATE;
+			return ACT_DROP;
+		}
+		seg_to_backend(s, fwd);
+		s->seq = bpf_ntohl(th->seq);
+		s->flags = TCP_F_RST;
+		if (seg_write(ctx, p, s, NULL, 0, 0, &sc->seg.tbuf)) {
+			*why = MAGLB_DROP_SPLICE_UNSUPPORTED;
+			return ACT_DROP;
+		}
+		count_reason(MAGLB_SPLICE_RST_BACKEND, p->len);
+		splice_forget(client, reply, sc);
+		return forward_to_backend(ctx, p, fwd, why, &sc->l4.fib);
+	}
 	if (!sp || !fwd || !rev) {
-		/* The client is waiting for a setup whose state is gone:
-		 * tell it (its ACK is our cookie + 1), and forget the rest. */
-		if (!(ct->flags & MAGLB_CT_F_REPLY) &&
-		    !(p->tcp_flags & TCP_F_RST)) {
-			splice_forget(client, reply, &sc->l4.k4);
+		/* A setup whose stash is gone (the LRU evicted it under a
+		 * flood of handshakes). The client is told at once (its ACK
+		 * is our cookie + 1), and the rest forgotten. */
+		*why = MAGLB_SPLICE_STASH_LOST;
+		if (!(ct->flags & MAGLB_CT_F_REPLY)) {
+			splice_forget(client, reply, sc);
 			return splice_rst_client(ctx, p, client,
 						 bpf_ntohl(th->ack_seq) - 1, true,
 						 sc, why);
 		}
-		*why = MAGLB_DROP_NO_STATE;
+		/* The backend's answer: it holds our SYN and would be left
+		 * half-open, so it gets an RST (its ACK is the client's ISN
+		 * + 1). One packet makes one packet: the entries stay, and
+		 * the client's next segment gets its RST as above. Never an
+		 * RST for an RST. */
+		if ((p->tcp_flags & (TCP_F_RST | TCP_F_ACK)) == TCP_F_ACK) {
+			struct seg *s = &sc->seg.seg;
+
+			seg_answer(s, &p->flow);
+			s->seq = bpf_ntohl(th->ack_seq);
+			s->flags = TCP_F_RST;
+			count_reason(MAGLB_SPLICE_RST_BACKEND, p->len);
+			return send_back(ctx, p, sc);
+		}
 		return ACT_DROP;
 	}
 
@@ -95,15 +131,10 @@ static __always_inline int splice_pending_do(CTX *ctx, struct pkt *p,
 		__u32 hlen = th->doff * 4, plen, off;
 		int n;
 
-		if (p->tcp_flags & TCP_F_RST) {
-			splice_forget(client, reply, &sc->l4.k4);
-			*why = MAGLB_DROP_NO_STATE;
-			return ACT_DROP;
-		}
 		if (now - sp->created_ns > splice_timeout_ns) {
 			__u32 isn_cookie = sp->isn_cookie;
 
-			splice_forget(client, reply, &sc->l4.k4);
+			splice_forget(client, reply, sc);
 			return splice_rst_client(ctx, p, client, isn_cookie,
 						 true, sc, why);
 		}
@@ -142,7 +173,7 @@ wait:
 	if (p->tcp_flags & TCP_F_RST) {
 		__u32 isn_cookie = sp->isn_cookie;
 
-		splice_forget(client, reply, &sc->l4.k4);
+		splice_forget(client, reply, sc);
 		return splice_rst_client(ctx, p, client, isn_cookie, false, sc,
 					 why);
 	}
@@ -275,7 +306,7 @@ static __always_inline int splice_stash_do(CTX *ctx, struct pkt *p,
 			return -1;
 		ack_off = bpf_ntohl(th->ack_seq) - sp->isn_client - 1;
 		if ((__s32)(ack_off - sp->have) >= 0) {
-			bpf_map_delete_elem(&maglb_splice, client);
+			stash_release(client, &sc->splice.src_key);
 			ct->flags &= ~MAGLB_CT_F_STASH;
 			fwd = ct_lookup(client, &sc->l4.k4);
 			if (fwd)

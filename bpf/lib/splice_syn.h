@@ -15,9 +15,6 @@
 #include "syncookie.h"
 #include "tcpseg.h"
 
-/* How long a client may wait for the backend handshake; set by the loader. */
-const volatile __u64 splice_timeout_ns = 5000000000ULL;
-
 static __always_inline __u16 splice_mss(__u8 family)
 {
 	/* Ethernet MTU less headers; never more than we can stash. */
@@ -170,9 +167,11 @@ static __always_inline int splice_rst_client(CTX *ctx, struct pkt *p,
 
 static __always_inline void splice_forget(const struct maglb_flow *client,
 					  const struct maglb_flow *reply,
-					  struct maglb_flow4 *k4)
+					  struct maglb_scratch *sc)
 {
-	bpf_map_delete_elem(&maglb_splice, client);
+	struct maglb_flow4 *k4 = &sc->l4.k4;
+
+	stash_release(client, &sc->splice.src_key);
 	ct_delete(client, k4);
 	ct_delete(reply, k4);
 }

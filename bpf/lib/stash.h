@@ -28,6 +28,17 @@
  * into one packet. A pod answers a new connection's first segments at
  * once (Linux's quick-ack mode), so a 4 KiB head costs two more round
  * trips on the node's own network.
+ *
+ * Failing closed. maglb_splice is an LRU: a flood of handshakes that
+ * never finish makes room for new ones by evicting the oldest, which may
+ * be a live setup. Every later packet of such a setup is then answered
+ * with an RST (splice_setup.h, splice_first.h), so no client waits on a
+ * stash that is gone. And one client address holds at most
+ * MAGLB_STASH_PER_SOURCE stashes (maglb_stash_src, below): past that its
+ * first data gets an RST at once, so one address cannot evict everyone's
+ * handshakes. The syncookie has already shown that the address is the
+ * client's (it received our SYN-ACK), so counting by address means
+ * something.
  */
 #ifndef MAGLB_BPF_STASH_H
 #define MAGLB_BPF_STASH_H
@@ -41,6 +52,83 @@
 
 _Static_assert(sizeof(struct http_parser) <= MAGLB_PARSER_BYTES,
 	       "maglb_splice.parser holds the head parser");
+
+/* How long a client may wait for the backend handshake, and so how long
+ * a stash may live while the backend opens; set by the loader. */
+const volatile __u64 splice_timeout_ns = 5000000000ULL;
+
+/*
+ * The per-source count (maglb_stash_src). Taken when a stash is stored,
+ * given back when one is deleted by us; bpf_map_delete_elem() says which
+ * CPU deleted it, so a stash is given back once. A stash the LRU evicts is
+ * never given back, and nothing can tell us: so a count that has not been
+ * 0 for splice_timeout_ns starts again from 0 (no setup of a client that
+ * has come back lives longer than that; the evicted ones are dead). A
+ * source can thus open at most MAGLB_STASH_PER_SOURCE stashes per
+ * splice_timeout_ns beyond those it finishes. The read and the add are
+ * not one atomic step (a fetch-and-add needs BPF ISA v3): CPUs that race
+ * on one source may each pass, so the bound can be overrun by one per
+ * CPU at most.
+ */
+static __always_inline void stash_src_key(struct maglb_stash_src_key *k,
+					  const struct maglb_flow *client)
+{
+	__builtin_memset(k, 0, sizeof(*k));
+	k->family = client->family;
+	k->addr.v6[0] = client->saddr.v6[0];
+	if (client->family != MAGLB_AF_INET)
+		k->addr.v6[1] = client->saddr.v6[1];	/* the /64 */
+}
+
+/* 1 if client may hold one more stash (counted), 0 if its source holds
+ * the most it may. k, v: scratch. */
+static __always_inline int stash_src_take(const struct maglb_flow *client,
+					  struct maglb_stash_src_key *k,
+					  struct maglb_stash_src *v, __u64 now)
+{
+	struct maglb_stash_src *c;
+
+	stash_src_key(k, client);
+	c = bpf_map_lookup_elem(&maglb_stash_src, k);
+	if (!c) {
+		v->n = 1;
+		v->pad = 0;
+		v->since_ns = now;
+		/* Should another CPU's first stash of this source get
+		 * in first, this one goes uncounted (NOEXIST fails). */
+		bpf_map_update_elem(&maglb_stash_src, k, v, BPF_NOEXIST);
+		return 1;
+	}
+	if (c->n <= 0 || now - c->since_ns > splice_timeout_ns) {
+		c->n = 0;
+		c->since_ns = now;
+	}
+	if (c->n >= MAGLB_STASH_PER_SOURCE)
+		return 0;
+	__sync_fetch_and_add(&c->n, 1);
+	return 1;
+}
+
+/* Give back what stash_src_take() took. */
+static __always_inline void stash_src_put(const struct maglb_flow *client,
+					  struct maglb_stash_src_key *k)
+{
+	struct maglb_stash_src *c;
+
+	stash_src_key(k, client);
+	c = bpf_map_lookup_elem(&maglb_stash_src, k);
+	if (c && c->n > 0)
+		__sync_fetch_and_add(&c->n, -1);
+}
+
+/* Delete client's stash, and give its count back if it was still there
+ * (a stash the LRU evicted, or another CPU deleted, is not ours to give). */
+static __always_inline void stash_release(const struct maglb_flow *client,
+					  struct maglb_stash_src_key *k)
+{
+	if (!bpf_map_delete_elem(&maglb_splice, client))
+		stash_src_put(client, k);
+}
 
 /*
  * Our receive window while we hold the stream: up to MAGLB_HEAD_MAX. With

@@ -53,6 +53,10 @@ static const char *const reasons[MAGLB_REASON_MAX] = {
 	[MAGLB_DROP_RST_OUT_OF_WINDOW] = "drop_rst_out_of_window",
 	[MAGLB_DROP_COOKIE_REPLAY] = "drop_cookie_replay",
 	[MAGLB_DROP_COOKIE_USED_FULL] = "drop_cookie_used_full",
+	[MAGLB_SPLICE_SOURCE_LIMIT] = "splice_source_limit",
+	[MAGLB_SPLICE_STASH_LOST] = "splice_stash_lost",
+	[MAGLB_SPLICE_RST_BACKEND] = "splice_rst_backend",
+	[MAGLB_SPLICE_CLIENT_RST] = "splice_client_rst",
 };
 
 const char *reason_name(int r)

@@ -28,6 +28,7 @@
 	X(handoff)			\
 	X(progs)			\
 	X(splice)			\
+	X(stash_src)			\
 	X(matches)			\
 	X(cookies)			\
 	X(secret)			\
