@@ -52,9 +52,9 @@ USER_OBJS   := $(foreach l,$(LAYERS),$(call layer_objs,$(l)))
 # What the tests and benches link: everything below the CLI.
 LIB_LIBS    := $(filter-out $(OUT)/user/libcli.a,$(LINK_LIBS))
 
-TESTS     := test_maglev test_config test_gateway test_http test_cli test_plan test_status test_pkt
+TESTS     := test_maglev test_syncookie test_config test_gateway test_http test_cli test_plan test_status test_pkt
 # Without root and without BPF: what `make check` runs.
-UNIT_TESTS := test_maglev test_config test_gateway test_http test_cli test_plan test_status
+UNIT_TESTS := test_maglev test_syncookie test_config test_gateway test_http test_cli test_plan test_status
 TEST_BINS := $(patsubst %,$(OUT)/tests/%,$(TESTS))
 # The packet tests: every tests/pkt/*.c, one binary (main.c runs what the
 # others register), on the shared harness (tests/lib/harness.c).

@@ -110,6 +110,13 @@ enum maglb_reason {
 					 * the forwarding verdict */
 	MAGLB_DROP_RST_OUT_OF_WINDOW,	/* RST whose seq no receiver can accept
 					 * (conntrack.h, ct_rst_check) */
+	MAGLB_ROUTE_BAD_REQUEST,	/* routed listener, head refused
+					 * (http.h http_bad): 400 and FIN */
+	/* Syncookie replay (bpf/lib/syncookie.h): refused with an RST */
+	MAGLB_DROP_COOKIE_REPLAY,	/* first data of a handshake whose cookie
+					 * opened a connection already */
+	MAGLB_DROP_COOKIE_USED_FULL,	/* first data whose replay record has no
+					 * free cell: refused, not evicted */
 	MAGLB_REASON_MAX,
 };
 
@@ -421,11 +428,26 @@ struct maglb_cookie_line {
 	char text[MAGLB_COOKIE_LINE_MAX];
 };
 
-/* maglb_secret value: the syncookie key. Same key, same cookies: every
- * node with it accepts the others' handshakes. */
+/* maglb_secret value: the syncookie master key. Same key, same cookies:
+ * every node with it accepts the others' handshakes. The key each slot
+ * uses is derived from it (include/maglb_syncookie.h). */
 struct maglb_secret {
 	__u64 k0;
 	__u64 k1;
+};
+
+/*
+ * maglb_cookie_used value: one bucket of replay records (bpf/lib/
+ * syncookie.h). A cell is (slot << 32 | fingerprint) of a handshake whose
+ * first data opened a connection; 0 is empty. Buckets [0, N) hold even
+ * slots, [N, 2N) odd ones, so a cell is only reused by a cookie two slots
+ * younger, when the one it records no longer verifies.
+ */
+#define MAGLB_COOKIE_USED_BUCKETS	131072	/* per slot parity */
+#define MAGLB_COOKIE_USED_WAYS		8
+
+struct maglb_cookie_used {
+	__u64 cell[MAGLB_COOKIE_USED_WAYS];
 };
 
 /* maglb_svc_stats and maglb_backend_stats value (per CPU). */

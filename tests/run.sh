@@ -43,6 +43,7 @@ if ! "${as_user[@]}" test -r tests/fixtures/pkt.yaml -a -x build/tests/test_magl
 fi
 run unit/layers 60 make -s check-layers
 run unit/maglev 120 "${as_user[@]}" build/tests/test_maglev
+run unit/syncookie 120 "${as_user[@]}" build/tests/test_syncookie
 run unit/config 60 "${as_user[@]}" build/tests/test_config
 run unit/gateway 60 "${as_user[@]}" build/tests/test_gateway
 run unit/http 60 "${as_user[@]}" build/tests/test_http
@@ -51,7 +52,7 @@ run unit/plan 60 "${as_user[@]}" build/tests/test_plan
 run unit/status 60 "${as_user[@]}" build/tests/test_status
 # The same suites built with ASAN and UBSan (`make asan-tests`): the
 # config parsers take hostile input, and an overflow must fail here.
-for t in maglev config gateway http cli plan status; do
+for t in maglev syncookie config gateway http cli plan status; do
 	run "unit-asan/$t" 120 "${as_user[@]}" build/asan/tests/test_$t
 done
 run fuzz/http 120 tests/fuzz/run.sh

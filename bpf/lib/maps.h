@@ -180,7 +180,7 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } maglb_cookies SEC(".maps");
 
-/* The syncookie key; the agent writes it. */
+/* The syncookie master key; attach and the agent write it. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
@@ -188,5 +188,15 @@ struct {
 	__type(value, struct maglb_secret);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } maglb_secret SEC(".maps");
+
+/* Syncookie replay records, 2 x 131072 buckets of 8 (16 MB): fixed, so a
+ * flood fills cells but never evicts a live one (bpf/lib/syncookie.h).
+ * Not pinned: an upgrade starts empty, see docs/splicing.md. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2 * MAGLB_COOKIE_USED_BUCKETS);
+	__type(key, __u32);
+	__type(value, struct maglb_cookie_used);
+} maglb_cookie_used SEC(".maps");
 
 #endif /* MAGLB_BPF_MAPS_H */

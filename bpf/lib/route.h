@@ -99,10 +99,13 @@ static __always_inline bool path_fits(const struct maglb_route_match *m,
 	    !head_eq((const __u64 *)ps->path, (const __u64 *)m->path, len))
 		return false;
 	/* PathPrefix matches whole segments: /cookie is /cookie or
-	 * /cookie/..., not /cookies. */
+	 * /cookie/..., not /cookies. The path is normalised (http.h) and
+	 * may be longer than the bytes kept: byte 64 is kept apart, so a
+	 * 64-byte prefix is checked exactly too. */
 	return m->path_match == MAGLB_MATCH_EXACT || n == len ||
 	       m->path[buf_idx(len - 1, MAGLB_MATCH_LEN)] == '/' ||
-	       ps->path[buf_idx(len, MAGLB_MATCH_LEN)] == '/';
+	       (len < MAGLB_MATCH_LEN ?
+		ps->path[buf_idx(len, MAGLB_MATCH_LEN)] : ps->path_over) == '/';
 }
 
 /* A callback: the verifier sees one match at a time. */

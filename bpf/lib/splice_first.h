@@ -79,11 +79,14 @@ static __always_inline bool parse_head(struct maglb_scratch *sc,
 	http_init(&sc->splice.ps, svc->hash_type == MAGLB_HASH_COOKIE ?
 		  HTTP_MODE_COOKIE : HTTP_MODE_HEADER, svc->key_name,
 		  svc->key_len);
+	/* A listener with routes: the whole head is checked (route.h). */
+	sc->splice.ps.routes = svc->n_matches != 0;
 	return stash_parse(sc, sp->payload, 0, sp->have);
 }
 
 /*
- * No route for this request. Envoy answers 404 and closes; so do we, from
+ * No route for this request, or one no route may be picked for (bad: a
+ * head http.h refuses). Envoy answers 404 (400) and closes; so do we, from
  * the client's own segment: the response, then FIN, with the cookie's
  * sequence numbers. The listener may ask for a reset instead, and a
  * segment too short to hold the response gets one too (XDP cannot grow a
@@ -93,7 +96,8 @@ static __always_inline bool parse_head(struct maglb_scratch *sc,
 static __always_inline int splice_no_route(CTX *ctx, struct pkt *p,
 					   const struct maglb_service *listener,
 					   __u32 isn, __u32 cookie, __u32 held,
-					   __u32 plen, struct maglb_scratch *sc,
+					   __u32 plen, bool bad,
+					   struct maglb_scratch *sc,
 					   enum maglb_reason *why)
 {
 	/* "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n"
@@ -104,7 +108,8 @@ static __always_inline int splice_no_route(CTX *ctx, struct pkt *p,
 
 	seg_answer(s, &p->flow);
 	s->seq = cookie + 1;
-	if ((listener->flags & MAGLB_SVC_F_NO_MATCH_RESET) || plen < 64) {
+	if ((!bad && (listener->flags & MAGLB_SVC_F_NO_MATCH_RESET)) ||
+	    plen < 64) {
 		s->flags = TCP_F_RST;
 		*why = MAGLB_ROUTE_RESET;
 		return send_back(ctx, p, sc);
@@ -117,17 +122,32 @@ static __always_inline int splice_no_route(CTX *ctx, struct pkt *p,
 	w[5] = 0x656e6e6f430a0d30ULL;
 	w[6] = 0x63203a6e6f697463ULL;
 	w[7] = 0x0a0d0a0d65736f6cULL;
+	if (bad) {
+		/* "HTTP/1.1 400 Bad Request\r\nContent-Length:0\r\n"
+		 * "Connection:close\r\n\r\n": 64 bytes too, without the
+		 * optional spaces after the colons */
+		w[1] = 0x6461422030303420ULL;
+		w[2] = 0x7473657571655220ULL;
+		w[3] = 0x6e65746e6f430a0dULL;
+		w[4] = 0x6874676e654c2d74ULL;
+		w[5] = 0x6e6e6f430a0d303aULL;
+		w[6] = 0x633a6e6f69746365ULL;
+		w[7] = 0x0a0d0a0d65736f6cULL;
+	}
 	s->ack = isn + 1 + held;
 	s->flags = TCP_F_ACK | TCP_F_PSH | TCP_F_FIN;
 	s->window = splice_mss(p->flow.family);
-	/* Timestamps were agreed in the handshake: keep them (RFC 7323). */
-	seg_ts_opts(s, sc->seg.opts.ts_ok, tsval_now(), sc->seg.opts.tsval);
+	/* Timestamps were agreed in the handshake: keep them (RFC 7323).
+	 * Our TSval stays the SYN-ACK's (the cookie's), which the client
+	 * echoes: a clock reading could look older to its PAWS check. */
+	seg_ts_opts(s, sc->seg.opts.ts_ok, sc->seg.opts.tsecr,
+		    sc->seg.opts.tsval);
 	if (seg_write(ctx, p, s, sc->splice.seg_copy, 64, csum_buf(sc->splice.seg_copy, 64),
 		      &sc->seg.tbuf)) {
 		*why = MAGLB_DROP_SPLICE_UNSUPPORTED;
 		return ACT_DROP;
 	}
-	*why = MAGLB_ROUTE_NOT_FOUND;
+	*why = bad ? MAGLB_ROUTE_BAD_REQUEST : MAGLB_ROUTE_NOT_FOUND;
 	return egress_back(ctx, p);
 }
 
@@ -183,14 +203,16 @@ static __always_inline int splice_open(CTX *ctx, struct pkt *p,
 		vk->port = p->flow.dport;
 		vk->proto = p->flow.proto;
 		vk->family = p->flow.family;
-		r = route_pick(&sc->splice.ps, &sc->route, svc);
+		r = sc->splice.ps.bad ? NULL :
+		    route_pick(&sc->splice.ps, &sc->route, svc);
 		if (!r) {
 			__u32 isn = sp->isn_client, cookie = sp->isn_cookie;
 			__u32 held = sp->have;
 
 			bpf_map_delete_elem(&maglb_splice, &p->flow);
 			return splice_no_route(ctx, p, svc, isn, cookie, held,
-					       plen, sc, why);
+					       plen, sc->splice.ps.bad != 0,
+					       sc, why);
 		}
 		/* The listener's parse looked for the key most routes use
 		 * (the agent's choice); this route may want another. */
@@ -283,7 +305,8 @@ static __always_inline int splice_first(CTX *ctx, struct pkt *p,
 	struct maglb_secret *k;
 	struct maglb_splice *sp;
 	struct tcp_opts *o;
-	__u32 zero = 0, isn, cookie, hlen, plen, from;
+	__u32 zero = 0, isn, cookie, hlen, plen, from, slot;
+	__u64 mac;
 	int bits, n;
 	bool done;
 
@@ -350,9 +373,16 @@ static __always_inline int splice_first(CTX *ctx, struct pkt *p,
 		__builtin_memcpy(&sc->splice.ps, sp->parser, sizeof(sc->splice.ps));
 		done = stash_parse(sc, sp->payload, from, from + n);
 	} else {
+		/* The options first: with timestamps, TSecr is half the
+		 * MAC. */
+		if (tcpopt_load(ctx, p->l4_off, hlen, o)) {
+			*why = MAGLB_DROP_SPLICE_UNSUPPORTED;
+			return ACT_DROP;
+		}
 		isn = bpf_ntohl(th->seq) - 1;
 		cookie = bpf_ntohl(th->ack_seq) - 1;
-		bits = cookie_check(&p->flow, isn, cookie, k, &sc->splice.syncookie);
+		bits = cookie_check(&p->flow, isn, cookie, o->ts_ok, o->tsecr, k,
+				    &sc->splice.syncookie, &mac, &slot);
 		if (bits < 0 && plen) {
 			/* Data we hold nothing for: a head whose stash was
 			 * lost (evicted, or timed out), or a cookie that aged
@@ -373,10 +403,6 @@ static __always_inline int splice_first(CTX *ctx, struct pkt *p,
 			*why = MAGLB_DROP_HANDSHAKE_ACK;
 			return ACT_DROP;
 		}
-		if (tcpopt_load(ctx, p->l4_off, hlen, o)) {
-			*why = MAGLB_DROP_SPLICE_UNSUPPORTED;
-			return ACT_DROP;
-		}
 		/* The first segment: a stash of its own replaces any older
 		 * one of this 4-tuple (the client has moved on from it). */
 		sp = &sc->splice.sp;
@@ -384,6 +410,14 @@ static __always_inline int splice_first(CTX *ctx, struct pkt *p,
 		if (n) {
 			*why = n;
 			return ACT_DROP;
+		}
+		/* Once per handshake: a copy of this segment, sent after the
+		 * connection closed, would open another (syncookie.h). */
+		n = cookie_mark_used(mac, slot);
+		if (n) {
+			*why = n;
+			return splice_rst_client(ctx, p, &p->flow, cookie, true,
+						 sc, why);
 		}
 		stash_init(sp, isn, cookie, bits, o, th, plen, now);
 		/* No room to hold it (or evicted at once): fail closed. */

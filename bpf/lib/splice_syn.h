@@ -63,11 +63,6 @@ static __always_inline struct tcphdr *tcp_hdr(const struct pkt *p)
 }
 
 
-static __always_inline __u32 tsval_now(void)
-{
-	return bpf_ktime_get_ns() >> 20;	/* ~1 ms ticks */
-}
-
 /* Reply to the sender itself: swap MACs and send back out. */
 static __always_inline int send_back(CTX *ctx, struct pkt *p,
 				     struct maglb_scratch *sc)
@@ -86,7 +81,7 @@ static __always_inline int splice_syn(CTX *ctx, struct pkt *p,
 	struct tcp_opts *o = &sc->seg.opts;
 	struct seg *s = &sc->seg.seg;
 	struct maglb_secret *k;
-	__u32 zero = 0, isn, bits;
+	__u32 zero = 0, isn, bits, tsval;
 	__u16 mss;
 
 	k = bpf_map_lookup_elem(&maglb_secret, &zero);
@@ -102,14 +97,18 @@ static __always_inline int splice_syn(CTX *ctx, struct pkt *p,
 	if (o->mss && o->mss < mss)
 		mss = o->mss;
 	seg_answer(s, &p->flow);
-	s->seq = cookie_make(&p->flow, isn, bits, k, &sc->splice.syncookie);
+	/* With timestamps our TSval is 32 more MAC bits, echoed back as
+	 * TSecr (maglb_syncookie.h). Later TSvals of ours continue from it:
+	 * the backend's are shifted onto it (splice_setup.h). */
+	s->seq = cookie_make(&p->flow, isn, bits, o->ts_ok, k,
+			     &sc->splice.syncookie, &tsval);
 	s->ack = isn + 1;
 	s->flags = TCP_F_SYN | TCP_F_ACK;
 	/* A window that ends where the stash does (stash.h): the whole
 	 * head comes at once, and nothing past what we can hold. */
 	s->window = MAGLB_HEAD_MAX;
 	seg_syn_opts(s, mss, o->sack_ok, o->ts_ok,
-		     tsval_now(), o->tsval,
+		     tsval, o->tsval,
 		     o->wscale == WSCALE_NONE ? WSCALE_NONE : MAGLB_SPLICE_WSCALE);
 	*why = MAGLB_SYNCOOKIE_SENT;
 	return send_back(ctx, p, sc);

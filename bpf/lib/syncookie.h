@@ -1,22 +1,46 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
  * syncookie.h - our own keyed SYN cookies, so that a SYN costs no state and
- * any node holding the same key (maglb_secret) accepts the handshake.
+ * any node holding the same master key (maglb_secret) accepts the
+ * handshake. The MAC, its format and the per-slot keys are in
+ * include/maglb_syncookie.h (shared with the unit tests); this adds the
+ * clock and the replay record.
  *
- * cookie = SipHash-2-4(key, addresses, ports, client ISN, t, bits)[31:9]
- *          | sack << 8 | (t & 3) << 6 | mss_idx << 4 | wscale
- * t counts 2^36 ns (~69 s) of TAI time, which NTP keeps equal across nodes;
- * a cookie is accepted in its own slot and the next. The low 9 bits carry
- * the client's SYN options (wscale 15 = none) and are covered by the MAC.
- * The 23-bit MAC means a blind forger needs ~4M tries per connection.
+ * Replay: a cookie verifies for up to two slots, and the first data that
+ * proves it is in the clear, so it can be captured and sent again after
+ * the connection closed. The first data that opens a connection marks its
+ * handshake used in maglb_cookie_used until the cookie can no longer
+ * verify; a second one is refused (and reset). The table is a fixed array
+ * of 8-way buckets: a full bucket refuses the new connection rather than
+ * forget a live record (fail closed), and both refusals are counted.
+ * Records are per node.
  */
 #ifndef MAGLB_BPF_SYNCOOKIE_H
 #define MAGLB_BPF_SYNCOOKIE_H
 
 #include "maglb.h"
+#include "maps.h"
 
-#define COOKIE_T_SHIFT	36
-#define COOKIE_WS_NONE	15
+/* Three SipHash runs (the slot key, then the MAC) inlined into each path
+ * that reaches them cost the XDP program ~110k verified instructions; as a
+ * global function the verifier checks them once. */
+struct cookie_in;
+__u64 cookie_mac_global(const struct cookie_in *in,
+			const struct maglb_secret *master);
+#define MAGLB_COOKIE_MAC_BLOCK cookie_mac_global
+#include "maglb_syncookie.h"
+
+__noinline __u64 cookie_mac_global(const struct cookie_in *in,
+				   const struct maglb_secret *master)
+{
+	/* Never NULL at run time; the test is the verifier's. ~0 is no
+	 * MAC's value that a check can be steered to: see cookie_check_at. */
+	if (!in || !master)
+		return ~0ULL;
+	return cookie_mac_block(in, master);
+}
+
+#define COOKIE_WS_NONE	MAGLB_COOKIE_WS_NONE
 
 /* MSS values a cookie can carry: the largest not above the client's. A
  * switch, not a static const table: clang 14 gives such a table a .rodata
@@ -35,103 +59,60 @@ static __always_inline __u16 cookie_mss(__u32 idx)
 	}
 }
 
-#define SIP_ROTL(x, b) (((x) << (b)) | ((x) >> (64 - (b))))
-#define SIP_ROUND(v0, v1, v2, v3) do {					\
-	v0 += v1; v1 = SIP_ROTL(v1, 13); v1 ^= v0; v0 = SIP_ROTL(v0, 32); \
-	v2 += v3; v3 = SIP_ROTL(v3, 16); v3 ^= v2;			\
-	v0 += v3; v3 = SIP_ROTL(v3, 21); v3 ^= v0;			\
-	v2 += v1; v1 = SIP_ROTL(v1, 17); v1 ^= v2; v2 = SIP_ROTL(v2, 32); \
-} while (0)
-
-struct cookie_in {
-	union maglb_addr saddr;
-	union maglb_addr daddr;
-	__be16 sport;
-	__be16 dport;
-	__u32 isn;
-	__u32 t;
-	__u32 bits;
-};
-
-/* SipHash-2-4 over 6 words (48 bytes). */
-static __always_inline __u64 siphash48(const __u64 *m, const struct maglb_secret *k)
-{
-	__u64 v0 = k->k0 ^ 0x736f6d6570736575ULL;
-	__u64 v1 = k->k1 ^ 0x646f72616e646f6dULL;
-	__u64 v2 = k->k0 ^ 0x6c7967656e657261ULL;
-	__u64 v3 = k->k1 ^ 0x7465646279746573ULL;
-	__u64 b = 48ULL << 56;
-	int i;
-
-#pragma unroll
-	for (i = 0; i < 6; i++) {
-		v3 ^= m[i];
-		SIP_ROUND(v0, v1, v2, v3);
-		SIP_ROUND(v0, v1, v2, v3);
-		v0 ^= m[i];
-	}
-	v3 ^= b;
-	SIP_ROUND(v0, v1, v2, v3);
-	SIP_ROUND(v0, v1, v2, v3);
-	v0 ^= b;
-	v2 ^= 0xff;
-	SIP_ROUND(v0, v1, v2, v3);
-	SIP_ROUND(v0, v1, v2, v3);
-	SIP_ROUND(v0, v1, v2, v3);
-	SIP_ROUND(v0, v1, v2, v3);
-	return v0 ^ v1 ^ v2 ^ v3;
-}
-
-/* in: 48 bytes of working memory (scratch). */
-static __always_inline __u32 cookie_mac(const struct maglb_flow *f, __u32 isn,
-					__u32 t, __u32 bits,
-					const struct maglb_secret *k,
-					struct cookie_in *in)
-{
-	in->saddr = f->saddr;
-	in->daddr = f->daddr;
-	in->sport = f->sport;
-	in->dport = f->dport;
-	in->isn = isn;
-	in->t = t;
-	in->bits = bits;
-	return (__u32)siphash48((const __u64 *)in, k);
-}
-
+/* TAI, not the boot clock: NTP keeps it equal across nodes. */
 static __always_inline __u32 cookie_now(void)
 {
-	return bpf_ktime_get_tai_ns() >> COOKIE_T_SHIFT;
+	return bpf_ktime_get_tai_ns() >> MAGLB_COOKIE_T_SHIFT;
 }
 
 static __always_inline __u32 cookie_make(const struct maglb_flow *f, __u32 isn,
-					 __u32 opt_bits,
+					 __u32 opt_bits, int ts,
 					 const struct maglb_secret *k,
-					 struct cookie_in *in)
+					 struct cookie_in *in, __u32 *tsval)
 {
-	__u32 t = cookie_now(), bits = opt_bits | (t & 3) << 6;
-
-	return (cookie_mac(f, isn, t, bits, k, in) & 0xFFFFFE00) | bits;
+	return cookie_make_at(f, isn, opt_bits, ts, cookie_now(), k, in, tsval);
 }
 
-/* Valid cookies return their option bits (>= 0); forgeries return -1. */
 static __always_inline int cookie_check(const struct maglb_flow *f, __u32 isn,
-					__u32 cookie,
+					__u32 cookie, int ts, __u32 tsecr,
 					const struct maglb_secret *k,
-					struct cookie_in *in)
+					struct cookie_in *in, __u64 *mac,
+					__u32 *slot)
 {
-	__u32 bits = cookie & 0x1FF, now = cookie_now(), t;
-	int i;
+	return cookie_check_at(f, isn, cookie, ts, tsecr, cookie_now(), k, in,
+			       mac, slot);
+}
 
+/*
+ * Mark the handshake (mac, slot t) used. 0: recorded now; otherwise the
+ * reason to refuse it. A plain read then write, no compare-and-swap (that
+ * needs -mcpu=v3 for the whole object): RSS puts every copy of one
+ * 4-tuple on one queue, so two copies are not checked at once.
+ */
+static __always_inline int cookie_mark_used(__u64 mac, __u32 t)
+{
+	__u32 idx = cookie_used_bucket(mac, t);
+	__u64 mark = cookie_used_mark(mac, t), c;
+	struct maglb_cookie_used *b;
+	int i, free = -1;
+
+	b = bpf_map_lookup_elem(&maglb_cookie_used, &idx);
+	if (!b)
+		return MAGLB_DROP_COOKIE_USED_FULL;
 #pragma unroll
-	for (i = 0; i < 2; i++) {
-		t = now - i;
-		if ((t & 3) != ((bits >> 6) & 3))
-			continue;
-		if ((cookie_mac(f, isn, t, bits, k, in) & 0xFFFFFE00) ==
-		    (cookie & 0xFFFFFE00))
-			return bits;
+	for (i = 0; i < MAGLB_COOKIE_USED_WAYS; i++) {
+		c = b->cell[i];
+		if (c == mark)
+			return MAGLB_DROP_COOKIE_REPLAY;
+		/* A cell of this parity but another slot is two or more slots
+		 * old: its cookie no longer verifies. */
+		if (free < 0 && (c >> 32) != t)
+			free = i;
 	}
-	return -1;
+	if (free < 0)
+		return MAGLB_DROP_COOKIE_USED_FULL;
+	b->cell[free & (MAGLB_COOKIE_USED_WAYS - 1)] = mark;
+	return 0;
 }
 
 static __always_inline __u32 cookie_opt_bits(__u16 mss, __u8 wscale,

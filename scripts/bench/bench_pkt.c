@@ -279,18 +279,25 @@ static void forget_flow(const char *src, unsigned short sport)
 	maps_del_ct(&maps, &it.key);
 }
 
+/* The ISN of the latest handshake: each a new one, since rows reuse
+ * 4-tuples and the first data of a handshake opens one connection only
+ * (the syncookie's replay record, bpf/lib/syncookie.h). */
+static unsigned int client_isn = 1000;
+
 static int handshake(const char *src, unsigned short sport, unsigned int *ack,
 		     unsigned char ts[12])
 {
 	struct pkt_spec syn = { .family = 4, .src = src,
 		.dst = "10.10.0.110", .dport = 80, .proto = IPPROTO_TCP,
-		.tcp_flags = TF_SYN, .seq = 1000, .sport = sport,
+		.tcp_flags = TF_SYN, .sport = sport,
 		.opts = syn_opts, .optlen = 20 };
 	const unsigned char ts0[12] = { 1, 1, 8, 10, 0, 0, 0x03, 0x10 };
 	struct pkt_view v;
 	struct run r;
 
 	forget_flow(src, sport);
+	client_isn += 65536;
+	syn.seq = client_isn;
 	if (run_pkt(&syn, "c0", &r) || r.action != XDP_TX ||
 	    pkt_view(r.out, r.out_len, &v))
 		return -1;
@@ -308,7 +315,7 @@ static int head_segment(const char *src, unsigned short sport, unsigned int ack,
 	char data[1500];
 	struct pkt_spec d = { .family = 4, .src = src, .dst = "10.10.0.110",
 		.dport = 80, .proto = IPPROTO_TCP, .tcp_flags = TF_ACK | TF_PSH,
-		.seq = 1001 + off, .ack = ack, .sport = sport, .opts = ts,
+		.seq = client_isn + 1 + off, .ack = ack, .sport = sport, .opts = ts,
 		.optlen = 12, .data = data, .window = 502 };
 
 	if (len >= (int)sizeof(data))
@@ -406,7 +413,7 @@ static int make_spliced_flow(void)
 		struct pkt_spec sa = { .family = 4, .src = v.dst, .sport = 3000,
 			.dst = "10.10.0.2", .dport = 20000 + (999999 % 40000),
 			.proto = IPPROTO_TCP, .tcp_flags = TF_SYN | TF_ACK,
-			.seq = 555555, .ack = 1001, .opts = bopts, .optlen = 20 };
+			.seq = 555555, .ack = client_isn + 1, .opts = bopts, .optlen = 20 };
 
 		if (run_tc(&sa, "b0", &r) || r.action != 7) {
 			fprintf(stderr, "bench: backend SYN-ACK gave TC action %d\n",
@@ -417,7 +424,7 @@ static int make_spliced_flow(void)
 		 * what follows is the steady state. */
 		sa.tcp_flags = TF_ACK;
 		sa.seq = 555556;
-		sa.ack = 1001 + strlen(head600);
+		sa.ack = client_isn + 1 + strlen(head600);
 		sa.optlen = 0;
 		if (run_pkt(&sa, "b0", &r) || r.action != XDP_REDIRECT) {
 			fprintf(stderr, "bench: backend ACK gave action %d\n",
@@ -429,7 +436,7 @@ static int make_spliced_flow(void)
 		struct pkt_spec d = { .family = 4, .src = "10.10.0.2",
 			.dst = "10.10.0.110", .dport = 80, .proto = IPPROTO_TCP,
 			.sport = 20000 + (999999 % 40000),
-			.tcp_flags = TF_ACK, .seq = 1001 + strlen(head600),
+			.tcp_flags = TF_ACK, .seq = client_isn + 1 + strlen(head600),
 			.ack = cookie + 1 + 1000, .opts = ts, .optlen = 12,
 			.payload = 100 };
 

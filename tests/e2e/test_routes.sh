@@ -201,6 +201,145 @@ EOF
 	return $ok
 }
 
+# The route maglb picks is the one the backend's own reading of the
+# request implies. The backend's view comes from a real nginx (1.22, the
+# pods' server) in the client's namespace that answers "$host $uri" for a
+# raw request target: its decoded, slash-merged, dot-free path. That view
+# decides the pods expected (www.example.com: /cookie/... is the seed's
+# route, pods 0-4, the rest the wildcard's 5-8); a request nginx refuses
+# must get our 400. Rows marked 400 are refused by our choice where
+# nginx would serve: an absolute-form authority that is not the Host, a
+# duplicate Host, an encoded slash (bpf/lib/http.h says why). The oracle
+# runs in the topology's namespace, so e2e_stop ends it with the pods.
+oracle_up() {
+	mkdir -p "$WORK/oracle"
+	cat > "$WORK/oracle/nginx.conf" <<CONF
+worker_processes 1;
+pid $WORK/oracle/nginx.pid;
+error_log $WORK/oracle/error.log;
+events { worker_connections 64; }
+http {
+	access_log off;
+	client_body_temp_path $WORK/oracle;
+	proxy_temp_path $WORK/oracle;
+	fastcgi_temp_path $WORK/oracle;
+	uwsgi_temp_path $WORK/oracle;
+	scgi_temp_path $WORK/oracle;
+	server {
+		listen 127.0.0.1:18080;
+		location / { default_type text/plain; return 200 "\$host \$uri"; }
+	}
+}
+CONF
+	nsx client ip link set lo up
+	nsx client nginx -c "$WORK/oracle/nginx.conf" -p "$WORK/oracle" -q
+}
+
+oracle_down() {
+	local pid
+	pid=$(cat "$WORK/oracle/nginx.pid" 2>/dev/null) && kill "$pid" 2>/dev/null
+	return 0
+}
+
+# A head with two Host headers, which curl will not send: one write of
+# the whole head (a last segment under 64 bytes would get a reset, not
+# the 400: XDP cannot grow a frame), printing what curl's -w and -o would.
+two_hosts() {	# HOST TARGET HOST2 ADDR:PORT
+	nsx client timeout 5 python3 - "$@" "$WORK/body" <<'PY'
+import socket, sys
+host, target, host2, addr, body = sys.argv[1:6]
+ip, port = addr.rsplit(":", 1)
+s = socket.create_connection((ip.strip("[]"), int(port)), timeout=4)
+s.sendall(("GET %s HTTP/1.1\r\nHost: %s\r\nHost: %s\r\n"
+           "Connection: close\r\n\r\n" % (target, host, host2)).encode())
+got = b""
+while True:
+    try:
+        b = s.recv(4096)
+    except ConnectionResetError:
+        break
+    if not b:
+        break
+    got += b
+head, _, rest = got.partition(b"\r\n\r\n")
+open(body, "wb").write(rest)
+print(head.split(b" ")[1].decode() if head.startswith(b"HTTP/") else "none", end="")
+PY
+}
+
+# raw HOST TARGET [HOST2] [ADDR]: curl sends TARGET as it is
+raw() {
+	local out code
+	if [ -n "${3:-}" ]; then
+		local addr=${4:-$VIP}
+		[[ $addr == *:* ]] || addr=$addr:80
+		out=$(two_hosts "$1" "$2" "$3" "$addr" 2>&1)
+	else
+		out=$(nsx client curl -g -sS --max-time 5 --path-as-is --request-target "$2" \
+			-o "$WORK/body" -w '%{http_code}' -H "Host: $1" "http://${4:-$VIP}/" 2>&1)
+	fi
+	code=$?
+	if [ $code -ne 0 ]; then
+		echo "curl exit $code"
+	elif [ "$out" = 200 ]; then
+		cat "$WORK/body"
+	else
+		echo "HTTP $out"
+	fi
+}
+
+# The pods an nginx view ("host uri") implies, as "lo hi"; 400 for none.
+view_pods() {
+	local host=${1%% *} uri=${1#* }
+	if [ "$1" = "HTTP 400" ]; then
+		echo 400
+	elif [ "$host" = www.example.com ] && [[ $uri == /cookie || $uri == /cookie/* ]]; then
+		echo "0 4"
+	else
+		echo "5 8"
+	fi
+}
+
+requests_take_the_route_the_backends_view_implies() {
+	local target dup want view pods got ok=0
+	oracle_up || return 1
+	while read -r target dup want; do
+		[ "$dup" = - ] && dup=
+		view=$(raw www.example.com "$target" "$dup" 127.0.0.1:18080)
+		pods=$want
+		[ "$want" = view ] && pods=$(view_pods "$view")
+		got=$(raw www.example.com "$target" "$dup")
+		echo "$target${dup:+ (and Host: $dup)}: nginx sees \"$view\", want ${pods/ /-}, got $got"
+		if [ "$pods" = 400 ]; then
+			[ "$got" = "HTTP 400" ] || ok=1
+		else
+			in_range "$got" ${pods% *} ${pods#* } || ok=1
+		fi
+	done <<EOF
+/cookie/x - view
+/x/../cookie - view
+//cookie - view
+/%63ookie - view
+/cookie/./x - view
+/./cookie - view
+/a//../cookie/x - view
+/x/%2e%2e/cookie - view
+/.. - view
+/%2e%2e/cookie - view
+/cookie%00 - view
+/cookie%zz - view
+/cookie?q=/../x - view
+http://www.example.com/cookie/x - view
+http://WWW.example.com:80/cookie - view
+http://admin.example.com/cookie - 400
+http://www.example.com:8080/cookie - 400
+/cookie admin.example.com 400
+/x%2F..%2Fcookie - 400
+EOF
+	oracle_down
+	return $ok
+}
+
 keepalive_load_through_routes_has_no_errors() {
 	nsx client wrk -t2 -c16 -d3s -H "Host: www.example.com" -H "Cookie: FooBar=1.2.3.4" \
 		"http://$VIP/cookie" > "$WORK/wrk.txt" 2>&1
@@ -215,6 +354,7 @@ check seed_requests_land_where_lookup_says
 check requests_reach_the_route_their_host_and_path_match
 check ipv6_requests_reach_the_route_their_host_and_path_match
 check unmatched_request_gets_404_at_once
+check requests_take_the_route_the_backends_view_implies
 check unmatched_request_gets_reset_when_configured
 check seed_route_made_plain_serves_after_one_apply
 check keepalive_load_through_routes_has_no_errors

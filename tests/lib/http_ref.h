@@ -17,8 +17,81 @@ struct http_ref {
 	char value[HTTP_KEY_MAX];
 	int value_len;
 	int have_path, path_len, have_host, host_len, line_done;
-	char path[HTTP_PATH_MAX], host[HTTP_HOST_MAX];
+	char path[HTTP_PATH_MAX + 1], host[HTTP_HOST_MAX];
+	/* for a parser with routes: the head's end was seen, the target is
+	 * in origin form, and whether the head must be refused */
+	int head_done, origin, bad;
 };
+
+/* RFC 3986 the plain way, nginx's order: decode every escape, split at
+ * '/', drop empty and "." segments, pop for "..". The result's first
+ * HTTP_PATH_MAX + 1 bytes go to r->path, its length to r->path_len. */
+static inline void ref_norm(const char *p, int n, struct http_ref *r)
+{
+	char *dec = malloc(n + 1), *out = malloc(n + 2), *seg;
+	int *starts = malloc(sizeof(int) * (n + 1));
+	int i, k = 0, depth = 0, len = 0, last_dir = 0;
+
+	for (i = 0; i < n; i++) {
+		if (p[i] != '%') {
+			dec[k++] = p[i];
+			continue;
+		}
+		if (i + 2 >= n) {
+			r->bad = 1;
+			goto out;
+		}
+		if (!isxdigit((unsigned char)p[i + 1]) || !isxdigit((unsigned char)p[i + 2])) {
+			r->bad = 1;
+			goto out;
+		}
+		char hx[3] = { p[i + 1], p[i + 2], 0 };
+		int v = (int)strtol(hx, NULL, 16);
+
+		if (v == '/' || v == '\\' || v == 0) {
+			r->bad = 1;
+			goto out;
+		}
+		dec[k++] = (char)v;
+		i += 2;
+	}
+	dec[k] = 0;
+	/* dec starts with '/' (origin form): walk its segments */
+	seg = dec + 1;
+	for (;;) {
+		char *end = strchr(seg, '/');
+		int sl = end ? end - seg : (int)strlen(seg);
+
+		last_dir = 0;
+		if (sl == 0 || (sl == 1 && seg[0] == '.')) {
+			last_dir = 1;
+		} else if (sl == 2 && seg[0] == '.' && seg[1] == '.') {
+			if (!depth) {
+				r->bad = 1;
+				goto out;
+			}
+			len = starts[--depth];
+			last_dir = 1;
+		} else {
+			starts[depth++] = len;
+			out[len++] = '/';
+			memcpy(out + len, seg, sl);
+			len += sl;
+		}
+		if (!end)
+			break;
+		seg = end + 1;
+	}
+	if (!len || last_dir)
+		out[len++] = '/';
+	r->path_len = len;
+	memcpy(r->path, out, len > HTTP_PATH_MAX + 1 ? HTTP_PATH_MAX + 1 : len);
+out:
+	free(dec);
+	free(out);
+	free(starts);
+}
+
 
 /* Request path and first Host of the complete lines of buf (no '\r'). */
 static inline void ref_route(char *buf, size_t n, struct http_ref *r)
@@ -40,12 +113,16 @@ static inline void ref_route(char *buf, size_t n, struct http_ref *r)
 				while (q < end && *q != '?' && *q != '#')
 					q++;
 				r->have_path = 1;
-				r->path_len = q - sp - 1 > HTTP_PATH_MAX ?
-					      HTTP_PATH_MAX : q - sp - 1;
-				memcpy(r->path, sp + 1, r->path_len);
+				r->origin = q > sp + 1 && sp[1] == '/';
+				if (r->origin)
+					ref_norm(sp + 1, q - sp - 1, r);
 			}
 		} else if (next == line) {
+			r->head_done = 1;
 			return;			/* end of head */
+		} else if (r->have_host && next - line >= 5 &&
+			   !strncasecmp(line, "host:", 5)) {
+			r->bad = 1;		/* a second Host */
 		} else if (!r->have_host && next - line >= 5 &&
 			   !strncasecmp(line, "host:", 5)) {
 			char *v = line + 5, *colon;
@@ -55,6 +132,10 @@ static inline void ref_route(char *buf, size_t n, struct http_ref *r)
 				v++;
 			colon = memchr(v, ':', next - v);
 			k = (colon ? colon : next) - v;
+			while (k > 0 && (v[k - 1] == ' ' || v[k - 1] == '\t'))
+				k--;
+			if (k > HTTP_HOST_MAX)
+				r->bad = 1;	/* too long to match */
 			if (k > HTTP_HOST_MAX)
 				k = HTTP_HOST_MAX;
 			while (k > 0 && (v[k - 1] == ' ' || v[k - 1] == '\t'))

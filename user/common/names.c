@@ -44,12 +44,15 @@ static const char *const reasons[MAGLB_REASON_MAX] = {
 	[MAGLB_SPLICE_HEAD_DUP] = "splice_head_dup",
 	[MAGLB_SPLICE_HEAD_HELD] = "splice_head_held",
 	[MAGLB_HEAD_TOO_LONG] = "head_too_long",
+	[MAGLB_ROUTE_BAD_REQUEST] = "route_bad_request",
 	[MAGLB_SPLICE_CHUNK] = "splice_chunk",
 	[MAGLB_ICMP_TOO_BIG] = "icmp_too_big",
 	[MAGLB_DROP_TOO_BIG] = "drop_too_big",
 	[MAGLB_PASS_FIB_FRAG] = "pass_fib_frag",
 	[MAGLB_SYN_CHALLENGE_ACK] = "syn_challenge_ack",
 	[MAGLB_DROP_RST_OUT_OF_WINDOW] = "drop_rst_out_of_window",
+	[MAGLB_DROP_COOKIE_REPLAY] = "drop_cookie_replay",
+	[MAGLB_DROP_COOKIE_USED_FULL] = "drop_cookie_used_full",
 };
 
 const char *reason_name(int r)

@@ -40,6 +40,30 @@ int route_read_hostname(struct cfg_ctx *c, yaml_node_t *n, const char *path,
 	return 0;
 }
 
+/* v (starting with '/') has no escape, no empty, "." or ".." segment
+ * (but may end in '/'). */
+static bool route_path_normal(const char *v)
+{
+	const char *s = v;
+
+	if (strchr(v, '%'))
+		return false;
+	while (*s == '/') {
+		const char *e = strchr(s + 1, '/');
+		size_t n;
+
+		if (!e)
+			e = s + strlen(s);
+		n = e - s - 1;
+
+		if ((n == 0 && *e) || (n == 1 && s[1] == '.') ||
+		    (n == 2 && s[1] == '.' && s[2] == '.'))
+			return false;
+		s = e;
+	}
+	return true;
+}
+
 int route_read_path(struct cfg_ctx *c, yaml_node_t *pm, const char *path,
 		     struct cfg_match *m)
 {
@@ -57,6 +81,12 @@ int route_read_path(struct cfg_ctx *c, yaml_node_t *pm, const char *path,
 	if (v[0] != '/' || strlen(v) > MAGLB_MATCH_LEN || strpbrk(v, "?# \t"))
 		return cfg_fail(c, pm, p, "\"%s\": a path of 1..%d characters starting with /",
 				v, MAGLB_MATCH_LEN);
+	/* Requests are matched with their path normalised (bpf/lib/http.h):
+	 * a value that is not normalised itself could never match. */
+	if (!route_path_normal(v))
+		return cfg_fail(c, pm, p, "\"%s\": not a normalised path (no %%-escapes, "
+				"\"//\", \".\" or \"..\" segments): requests are matched normalised",
+				v);
 	/* PathPrefix "/" is every path: Gateway API's default match. */
 	if (!strcmp(type, "PathPrefix") && !strcmp(v, "/"))
 		return 0;
