@@ -7,13 +7,18 @@
  * checks for splicing, cookies, SYN reuse and close flags; here all of that
  * is replaced by one test on the entry.
  *
- * The entry's fast_jiffies says when the full path last confirmed it: the
- * next hop fresh (forward.h, NH_CACHE_NS) and last_seen_ns refreshed. For
- * FAST_JIFFIES after that, packets come here. jiffies (bpf_jiffies64) is a
- * plain load once the verifier inlines it, where a nanosecond clock is a
- * helper call of ~20-60 ns on this class of machine. 64 jiffies is 64 ms at
- * HZ=1000 and 640 ms at HZ=100, so a flow's last_seen_ns lags by at most
- * that beyond CT_TOUCH_NS, and a changed next hop reaches it as late.
+ * The entry's fast_jiffies says when it was last confirmed: the next hop
+ * fresh (forward.h, NH_CACHE_NS) and last_seen_ns refreshed. For
+ * FAST_JIFFIES after that, packets come here on one jiffies compare:
+ * bpf_jiffies64 is a plain load once the verifier inlines it, where a
+ * nanosecond clock is a helper call. 64 jiffies is 64 ms at HZ=1000 and
+ * 640 ms at HZ=100, so a flow's last_seen_ns lags by at most that beyond
+ * CT_TOUCH_NS, and a changed next hop reaches it as late.
+ * Past FAST_JIFFIES the fast path confirms the entry itself (fast_renew):
+ * one coarse clock read, and while the next hop is fresh the entry's
+ * clock moves on and the packet stays here. A slow flow (a packet every
+ * second, say) used to take the whole full path for each packet; now only
+ * a flow idle past NH_CACHE_NS goes there, for its bpf_fib_lookup.
  */
 #ifndef MAGLB_BPF_FASTPATH_H
 #define MAGLB_BPF_FASTPATH_H
@@ -40,15 +45,32 @@ static __always_inline bool fast_entry(const struct maglb_ct_entry *e)
 	return !(e->flags & ~FAST_FLAGS);
 }
 
-static __always_inline bool fast_ok(const struct maglb_ct_entry *e,
+/* What the full path would do for this entry's packet (ct_touch,
+ * forward_cached, fast_confirm) when its next hop is still fresh: move
+ * last_seen_ns on and confirm it again. False: the full path's job. */
+static __always_inline bool fast_renew(struct maglb_ct_entry *e,
+				       const struct pkt *p)
+{
+	__u64 now = bpf_ktime_get_coarse_ns();
+
+	if (!nh_fresh(&e->nh, p, now))
+		return false;
+	if (now - e->last_seen_ns > CT_TOUCH_NS)
+		e->last_seen_ns = now;
+	e->fast_jiffies = bpf_jiffies64();
+	return true;
+}
+
+static __always_inline bool fast_ok(struct maglb_ct_entry *e,
 				    const struct pkt *p)
 {
 	/* SYN (4-tuple reuse), FIN and RST change the entry: full path. */
 	if (p->tcp_flags & (TCP_F_SYN | TCP_F_FIN | TCP_F_RST))
 		return false;
-	return fast_entry(e) &&
-	       bpf_jiffies64() - e->fast_jiffies < FAST_JIFFIES &&
-	       pkt_l3_len(p) <= e->nh.len_ok;
+	if (!fast_entry(e) || pkt_l3_len(p) > e->nh.len_ok)
+		return false;
+	return bpf_jiffies64() - e->fast_jiffies < FAST_JIFFIES ||
+	       fast_renew(e, p);
 }
 
 /* The full path calls this once the entry is confirmed (see above); a new

@@ -491,3 +491,64 @@ PKT_TEST(fin_out_of_order_is_not_recorded_and_the_syn_after_it_changes_nothing)
 	ASSERT_TRUE(e.flags & MAGLB_CT_F_FIN, "the client's own FIN was not recorded");
 	return 0;
 }
+
+/*
+ * A slow flow: its entry's fast window (FAST_JIFFIES) has passed when its
+ * next packet comes. The fast path renews the entry itself while the next
+ * hop is fresh (bpf/lib/fastpath.h, fast_renew): the cached next hop is
+ * used and last_seen_ns moves on, or the sweep would end a flow that is
+ * alive. Past NH_CACHE_NS, the next hop is looked up again.
+ */
+static const struct slow_case {
+	const char *name;
+	__u64 nh_age_ns;	/* how old the entry's next hop is */
+	bool cached;		/* its (marked) MAC is used */
+} slow_cases[] = {
+	{ "slow_flow_with_a_fresh_next_hop_keeps_it_and_stays_alive", 10000000ULL, true },
+	{ "slow_flow_past_the_next_hop_cache_looks_it_up_again", 2000000000ULL, false },
+};
+
+static int check_slow_case(const struct slow_case *c, int idx)
+{
+	static const __u8 mark[6] = { 0x02, 0, 0, 0, 0xee, 0xee };
+	struct pkt_spec s = { CLIENT, .sport = (unsigned short)(41500 + idx), WEB,
+			      .tcp_flags = TF_SYN };
+	struct maglb_ct_entry e;
+	struct maglb_flow k = {};
+	struct timespec ts;
+	struct pkt_view v;
+	struct run r;
+	__u64 now;
+
+	if (send_and_view(&s, "c0", XDP_REDIRECT, &v))
+		return -1;
+	s.tcp_flags = TF_ACK;
+	s.seq = 1001;
+	if (send_and_view(&s, "c0", XDP_REDIRECT, &v))
+		return -1;
+	client_key("10.10.0.100", s.sport, &k);
+	ASSERT_OK(maps_get_ct(&maps, &k, &e));
+	ASSERT_EQ(e.flags & MAGLB_CT_F_UNCONFIRMED, 0);
+	/* the datapath's clock: bpf_ktime_get_coarse_ns() */
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	now = ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+	e.fast_jiffies = 0;			/* its window long past */
+	e.last_seen_ns = now - 30000000000ULL;	/* seen 30 s ago */
+	e.nh.time_ns = now - c->nh_age_ns;
+	memcpy(e.nh.dmac, mark, sizeof(mark));
+	ASSERT_OK(maps_put_ct(&maps, &k, &e, BPF_EXIST));
+	s.payload = 100;
+	ASSERT_OK(run_pkt(&s, "c0", &r));
+	ASSERT_EQ(r.action, XDP_REDIRECT);
+	ASSERT_TRUE(!memcmp(r.out, mark, sizeof(mark)) == c->cached,
+		    "destination MAC %02x:%02x:%02x:%02x:%02x:%02x: the cached next hop was %s",
+		    r.out[0], r.out[1], r.out[2], r.out[3], r.out[4], r.out[5],
+		    c->cached ? "not used" : "used past its time");
+	ASSERT_OK(maps_get_ct(&maps, &k, &e));
+	ASSERT_TRUE(e.last_seen_ns + 5000000000ULL > now,
+		    "last_seen_ns not renewed: %llu ns behind",
+		    (unsigned long long)(now - e.last_seen_ns));
+	ASSERT_TRUE(e.fast_jiffies != 0, "the entry was not confirmed again");
+	return 0;
+}
+PKT_TABLE(slow_cases, check_slow_case);
