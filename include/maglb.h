@@ -12,7 +12,13 @@
 
 #define MAGLB_MAX_SERVICES	256
 #define MAGLB_MAX_BACKENDS	4096
+/* Conntrack map entries when nothing says otherwise; a connection takes
+ * two (forward and reply), so conntrack.maxEntries (connections) defaults
+ * to half of it. attach sets the maps' size from maxEntries. */
 #define MAGLB_CT_DEFAULT_SIZE	262144
+#define MAGLB_CT_DEFAULT_CONNS	(MAGLB_CT_DEFAULT_SIZE / 2)
+#define MAGLB_CT_MIN_CONNS	1024
+#define MAGLB_CT_MAX_CONNS	16777216	/* 2^25 entries, ~8 GiB a map */
 #define MAGLB_NAME_LEN		48
 #define MAGLB_KEY_NAME_LEN	64	/* cookie/header name, = HTTP_NAME_MAX */
 /* Cilium allows 251..131071; Envoy up to 5,000,011. We follow Envoy. */
@@ -110,6 +116,8 @@ enum maglb_reason {
 					 * the forwarding verdict */
 	MAGLB_DROP_RST_OUT_OF_WINDOW,	/* RST whose seq no receiver can accept
 					 * (conntrack.h, ct_rst_check) */
+	MAGLB_DROP_CT_FULL,		/* new flow refused: the conntrack is
+					 * full (conntrack.h, ct_create) */
 	MAGLB_REASON_MAX,
 };
 

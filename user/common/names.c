@@ -50,6 +50,7 @@ static const char *const reasons[MAGLB_REASON_MAX] = {
 	[MAGLB_PASS_FIB_FRAG] = "pass_fib_frag",
 	[MAGLB_SYN_CHALLENGE_ACK] = "syn_challenge_ack",
 	[MAGLB_DROP_RST_OUT_OF_WINDOW] = "drop_rst_out_of_window",
+	[MAGLB_DROP_CT_FULL] = "drop_ct_full",
 };
 
 const char *reason_name(int r)
