@@ -31,9 +31,17 @@
 #define CT_PRESSURE_HIGH	900
 #define CT_PRESSURE_LOW		800
 
-/* An open-addressing index of the items read: key -> item index + 1. */
+/* An open-addressing index of the items read: key -> item index + 1,
+ * with 32 more bits of the key's hash beside it, so that a probe reads
+ * an item (a cache miss into a table of 2M) only when it likely is the
+ * one. */
+struct ct_slot {
+	__u32 item;	/* index + 1; 0: empty */
+	__u32 tag;
+};
+
 struct ct_index {
-	__u32 *slot;
+	struct ct_slot *slot;
 	__u32 mask;
 };
 
@@ -43,11 +51,14 @@ static __u64 flow_hash(const struct maglb_flow *k)
 	__u64 h = 0x9e3779b97f4a7c15ULL;
 	size_t i;
 
-	for (i = 0; i < sizeof(*k) / 8; i++) {
-		h ^= w[i];
-		h *= 0xff51afd7ed558ccdULL;
-		h ^= h >> 33;
-	}
+	for (i = 0; i < sizeof(*k) / 8; i++)
+		h = (h ^ w[i]) * 0x100000001b3ULL + (h >> 29);
+	/* murmur3's finalizer: every key bit reaches the low bits */
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 33;
 	return h;
 }
 
@@ -62,11 +73,12 @@ static int index_build(struct ct_index *ix, const struct ct_item *items, int n)
 		return -1;
 	ix->mask = size - 1;
 	for (i = 0; i < (__u32)n; i++) {
-		__u32 h = flow_hash(&items[i].key) & ix->mask;
+		__u64 h = flow_hash(&items[i].key);
+		__u32 s = h & ix->mask;
 
-		while (ix->slot[h])
-			h = (h + 1) & ix->mask;
-		ix->slot[h] = i + 1;
+		while (ix->slot[s].item)
+			s = (s + 1) & ix->mask;
+		ix->slot[s] = (struct ct_slot){ i + 1, h >> 32 };
 	}
 	return 0;
 }
@@ -74,11 +86,13 @@ static int index_build(struct ct_index *ix, const struct ct_item *items, int n)
 static int index_find(const struct ct_index *ix, const struct ct_item *items,
 		      const struct maglb_flow *k)
 {
-	__u32 h = flow_hash(k) & ix->mask;
+	__u64 h = flow_hash(k);
+	__u32 s = h & ix->mask;
 
-	for (; ix->slot[h]; h = (h + 1) & ix->mask)
-		if (!memcmp(&items[ix->slot[h] - 1].key, k, sizeof(*k)))
-			return ix->slot[h] - 1;
+	for (; ix->slot[s].item; s = (s + 1) & ix->mask)
+		if (ix->slot[s].tag == (__u32)(h >> 32) &&
+		    !memcmp(&items[ix->slot[s].item - 1].key, k, sizeof(*k)))
+			return ix->slot[s].item - 1;
 	return -1;
 }
 
