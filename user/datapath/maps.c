@@ -510,25 +510,24 @@ out:
 	return err;
 }
 
-/* Appends one map's entries to *arr (n of cap used), keys as maglb_flow,
- * by batch lookups: one syscall per CT_BATCH entries, where a walk by
+/* Calls fn on each entry of one map, keys as maglb_flow, by batch
+ * lookups: one syscall per CT_BATCH entries, where a walk by
  * bpf_map_get_next_key() made two per entry (1 s per 262k). The cursor is
  * a bucket, so an entry deleted meanwhile does not restart the walk. */
 #define CT_BATCH	8192
 
-static int read_ct_map(int fd, size_t key_size, struct ct_item **arr, int *n,
-		       int *cap)
+static int walk_ct_map(int fd, size_t key_size, ct_walk_fn fn, void *arg)
 {
 	size_t chunk = CT_BATCH;
 	char *keys = NULL;
 	struct maglb_ct_entry *vals = NULL;
 	__u64 in = 0, out = 0;	/* a hash map's cursor: a u32 bucket */
 	bool first = true;
+	struct ct_item it;
 	int err = 0;
 
 	for (;;) {
 		__u32 count = chunk, i;
-		struct ct_item *tmp;
 		int rc;
 
 		if (!keys) {
@@ -554,30 +553,16 @@ static int read_ct_map(int fd, size_t key_size, struct ct_item **arr, int *n,
 			err = -errno;
 			break;
 		}
-		if (*n + (int)count > *cap) {
-			int ncap = *cap ? *cap : 1024;
-
-			while (ncap < *n + (int)count)
-				ncap *= 2;
-			tmp = realloc(*arr, ncap * sizeof(**arr));
-			if (!tmp) {
-				err = -ENOMEM;
-				break;
-			}
-			*arr = tmp;
-			*cap = ncap;
-		}
-		for (i = 0; i < count; i++) {
-			struct ct_item *it = &(*arr)[(*n)++];
-
+		for (i = 0; i < count && !err; i++) {
 			if (key_size == sizeof(struct maglb_flow4))
-				maglb_flow_of4(&it->key, (struct maglb_flow4 *)
+				maglb_flow_of4(&it.key, (struct maglb_flow4 *)
 					       (keys + i * key_size));
 			else
-				memcpy(&it->key, keys + i * key_size, key_size);
-			it->val = vals[i];
+				memcpy(&it.key, keys + i * key_size, key_size);
+			it.val = vals[i];
+			err = fn(&it, arg);
 		}
-		if (rc)		/* ENOENT: that was the last bucket */
+		if (rc || err)	/* ENOENT: that was the last bucket */
 			break;
 		in = out;
 		first = false;
@@ -587,21 +572,47 @@ static int read_ct_map(int fd, size_t key_size, struct ct_item **arr, int *n,
 	return err;
 }
 
+int maps_walk_ct(const struct maglb_maps *m, ct_walk_fn fn, void *arg)
+{
+	int err = walk_ct_map(m->ct4, sizeof(struct maglb_flow4), fn, arg);
+
+	return err ? err : walk_ct_map(m->ct6, sizeof(struct maglb_flow), fn,
+				       arg);
+}
+
+struct ct_arr {
+	struct ct_item *arr;
+	int n, cap;
+};
+
+static int ct_arr_add(const struct ct_item *it, void *arg)
+{
+	struct ct_arr *a = arg;
+
+	if (a->n == a->cap) {
+		int cap = a->cap ? a->cap * 2 : 1024;
+		struct ct_item *tmp = realloc(a->arr, cap * sizeof(*tmp));
+
+		if (!tmp)
+			return -ENOMEM;
+		a->arr = tmp;
+		a->cap = cap;
+	}
+	a->arr[a->n++] = *it;
+	return 0;
+}
+
 int maps_read_ct(const struct maglb_maps *m, struct ct_item **items)
 {
-	struct ct_item *arr = NULL;
-	int n = 0, cap = 0, err;
+	struct ct_arr a = {};
+	int err = maps_walk_ct(m, ct_arr_add, &a);
 
-	err = read_ct_map(m->ct4, sizeof(struct maglb_flow4), &arr, &n, &cap);
-	if (!err)
-		err = read_ct_map(m->ct6, sizeof(struct maglb_flow), &arr, &n,
-				  &cap);
 	if (err) {
-		free(arr);
+		free(a.arr);
 		return err;
 	}
-	*items = arr;
-	return n;
+	*items = a.arr;
+	return a.n;
 }
 
 /* Deletes keys[0..n) (each key_size bytes) from fd in batches; a key gone

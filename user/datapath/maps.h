@@ -131,6 +131,10 @@ int maps_read_ring(const struct maglb_maps *m, __u32 svc_id, __u32 **slots,
 		   __u32 *size);
 /* Every conntrack entry; *items is malloc'd. Returns the count or -errno. */
 int maps_read_ct(const struct maglb_maps *m, struct ct_item **items);
+/* fn on every conntrack entry (a batch read; nothing held but a chunk);
+ * a non-zero return from fn stops the walk and is returned. */
+typedef int (*ct_walk_fn)(const struct ct_item *it, void *arg);
+int maps_walk_ct(const struct maglb_maps *m, ct_walk_fn fn, void *arg);
 /* Delete n conntrack keys (either family) in batches. */
 int maps_del_ct_batch(const struct maglb_maps *m, const struct maglb_flow *k,
 		      __u32 n);

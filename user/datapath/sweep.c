@@ -18,8 +18,10 @@
  * finished).
  *
  * Cost: the table is read by batch lookups (one syscall per 8192
- * entries), each entry's partner is found in an in-memory index of what
- * was read (no syscall per entry), and the deletions go out in batches.
+ * entries) into compact records (what the sweep judges by: 100 bytes an
+ * entry, not the 200 of a whole ct_item), each entry's partner is found in
+ * an in-memory index of what was read (no syscall per entry), and the
+ * deletions go out in batches.
  */
 #include <netinet/in.h>
 #include <stdlib.h>
@@ -30,6 +32,43 @@
 /* Per mille of a map's max_entries. */
 #define CT_PRESSURE_HIGH	900
 #define CT_PRESSURE_LOW		800
+
+/* One entry, as much of it as the sweep needs. */
+struct sw_item {
+	struct maglb_flow key;
+	struct maglb_flow pk;		/* its partner's key */
+	__u64 last_seen_ns;
+	__u64 created_ns;
+	__u32 flags;
+};
+
+struct sw_arr {
+	struct sw_item *v;
+	int n, cap;
+};
+
+static int sw_add(const struct ct_item *it, void *arg)
+{
+	struct sw_arr *a = arg;
+	struct sw_item *x;
+
+	if (a->n == a->cap) {
+		int cap = a->cap ? a->cap * 2 : 4096;
+		struct sw_item *tmp = realloc(a->v, cap * sizeof(*tmp));
+
+		if (!tmp)
+			return -1;
+		a->v = tmp;
+		a->cap = cap;
+	}
+	x = &a->v[a->n++];
+	x->key = it->key;
+	ct_partner_key(it, &x->pk);
+	x->last_seen_ns = it->val.last_seen_ns;
+	x->created_ns = it->val.created_ns;
+	x->flags = it->val.flags;
+	return 0;
+}
 
 /* An open-addressing index of the items read: key -> item index + 1,
  * with 32 more bits of the key's hash beside it, so that a probe reads
@@ -62,7 +101,7 @@ static __u64 flow_hash(const struct maglb_flow *k)
 	return h;
 }
 
-static int index_build(struct ct_index *ix, const struct ct_item *items, int n)
+static int index_build(struct ct_index *ix, const struct sw_item *items, int n)
 {
 	__u32 size = 16, i;
 
@@ -83,7 +122,7 @@ static int index_build(struct ct_index *ix, const struct ct_item *items, int n)
 	return 0;
 }
 
-static int index_find(const struct ct_index *ix, const struct ct_item *items,
+static int index_find(const struct ct_index *ix, const struct sw_item *items,
 		      const struct maglb_flow *k)
 {
 	__u64 h = flow_hash(k);
@@ -116,18 +155,19 @@ struct ct_dels {
 	__u32 n;
 };
 
-static void del_add(struct ct_dels *d, const struct ct_item *items, int i,
-		    int peer, const struct maglb_flow *pk)
+static void del_add(struct ct_dels *d, const struct sw_item *items, int i,
+		    int peer)
 {
 	d->k[d->n++] = items[i].key;
 	if (peer >= 0)
-		d->k[d->n++] = *pk;
+		d->k[d->n++] = items[i].pk;
 }
 
 int ct_sweep(const struct maglb_maps *m, const struct maglb_config *cfg,
 	     __u64 now)
 {
-	struct ct_item *items = NULL;
+	struct sw_arr a = {};
+	struct sw_item *items;
 	struct ct_cand *cand = NULL;
 	struct ct_dels dels = {};
 	struct ct_index ix = {};
@@ -135,9 +175,12 @@ int ct_sweep(const struct maglb_maps *m, const struct maglb_config *cfg,
 	long live[2] = {}, cap[2];
 	int i, n, deleted = 0, err = 0;
 
-	n = maps_read_ct(m, &items);
-	if (n < 0)
-		return n;
+	if (maps_walk_ct(m, sw_add, &a)) {
+		free(a.v);
+		return -1;
+	}
+	items = a.v;
+	n = a.n;
 	if (maps_ct_max_entries(m, &max4, &max6))
 		max4 = max6 = 0;	/* no pressure step */
 	cap[0] = max4;
@@ -149,24 +192,22 @@ int ct_sweep(const struct maglb_maps *m, const struct maglb_config *cfg,
 		goto out;
 	}
 	for (i = 0; i < n; i++) {
-		const struct ct_item *it = &items[i];
-		const struct maglb_ct_entry *peer = NULL;
-		struct maglb_flow pk;
+		const struct sw_item *it = &items[i];
+		const struct sw_item *peer = NULL;
 		bool closed;
-		__u64 seen = it->val.last_seen_ns, timeout;
-		__u32 flags = it->val.flags, both;
+		__u64 seen = it->last_seen_ns, timeout;
+		__u32 flags = it->flags, both;
 		int p, fam = it->key.family != MAGLB_AF_INET;
 
 		live[fam]++;
-		ct_partner_key(it, &pk);
-		p = index_find(&ix, items, &pk);
+		p = index_find(&ix, items, &it->pk);
 		/* Each connection once: at its lower-indexed entry. */
 		if (p >= 0 && p < i)
 			continue;
 		if (p == i)
 			p = -1;
 		if (p >= 0) {
-			peer = &items[p].val;
+			peer = &items[p];
 			if (peer->last_seen_ns > seen)
 				seen = peer->last_seen_ns;
 			flags |= peer->flags & MAGLB_CT_F_RST;
@@ -191,12 +232,12 @@ int ct_sweep(const struct maglb_maps *m, const struct maglb_config *cfg,
 			/* Its age: the older entry's (both are made at once). */
 			if (both & (MAGLB_CT_F_UNCONFIRMED | MAGLB_CT_F_PENDING))
 				cand[n_cand++] = (struct ct_cand){
-					peer && peer->created_ns < it->val.created_ns ?
-					peer->created_ns : it->val.created_ns,
+					peer && peer->created_ns < it->created_ns ?
+					peer->created_ns : it->created_ns,
 					i, p };
 			continue;
 		}
-		del_add(&dels, items, i, p, &pk);
+		del_add(&dels, items, i, p);
 		live[fam] -= 1 + (p >= 0);
 		deleted++;
 	}
@@ -211,9 +252,8 @@ int ct_sweep(const struct maglb_maps *m, const struct maglb_config *cfg,
 
 		qsort(cand, n_cand, sizeof(*cand), by_age);
 		for (c = 0; c < n_cand; c++) {
-			const struct ct_item *it = &items[cand[c].item];
+			const struct sw_item *it = &items[cand[c].item];
 			int fam = it->key.family != MAGLB_AF_INET;
-			struct maglb_flow pk;
 
 			if (!want[fam])
 				continue;
@@ -221,8 +261,7 @@ int ct_sweep(const struct maglb_maps *m, const struct maglb_config *cfg,
 				want[fam] = false;
 				continue;
 			}
-			ct_partner_key(it, &pk);
-			del_add(&dels, items, cand[c].item, cand[c].peer, &pk);
+			del_add(&dels, items, cand[c].item, cand[c].peer);
 			live[fam] -= 1 + (cand[c].peer >= 0);
 			deleted++;
 		}
