@@ -177,3 +177,33 @@ int bench_nat_redirect(struct xdp_md *ctx)
 	__builtin_memcpy(p.eth->h_source, e->nh.smac, ETH_ALEN);
 	return bpf_redirect_map(&bench_tx_ports, e->nh.ifindex, XDP_PASS);
 }
+
+/* The cache-miss floor of the scale rows (bench_pkt's "conntrack scale"):
+ * maglb_ct4's shape as it is now (a preallocated hash, 16-byte key, the
+ * entry as value) with as many slots as the scaled conntrack, of which
+ * bench_pkt fills the keys the 1M-flow row visits. A call looks its
+ * packet's flow up and reads the entry's first and last cache lines (what
+ * the established path reads at least): the memory cost of a random
+ * visit and nothing else. max_entries is set by bench_pkt before load. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MAGLB_CT_DEFAULT_SIZE);
+	__type(key, struct maglb_flow4);
+	__type(value, struct maglb_ct_entry);
+} bench_ct4_big SEC(".maps");
+
+SEC("xdp")
+int bench_ct4_read(struct xdp_md *ctx)
+{
+	struct maglb_ct_entry *e;
+	struct maglb_flow4 k;
+	struct pkt p = {};
+
+	if (parse_packet(ctx, &p) != PARSE_OK)
+		return XDP_PASS;
+	maglb_flow4_of(&k, &p.flow);
+	e = bpf_map_lookup_elem(&bench_ct4_big, &k);
+	if (!e)
+		return XDP_PASS;
+	return e->flags + (__u32)e->last_seen_ns == 0xffffffff ? XDP_PASS : XDP_TX;
+}

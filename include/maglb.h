@@ -12,7 +12,13 @@
 
 #define MAGLB_MAX_SERVICES	1024
 #define MAGLB_MAX_BACKENDS	32768
+/* Conntrack map entries when nothing says otherwise; a connection takes
+ * two (forward and reply), so conntrack.maxEntries (connections) defaults
+ * to half of it. attach sets the maps' size from maxEntries. */
 #define MAGLB_CT_DEFAULT_SIZE	262144
+#define MAGLB_CT_DEFAULT_CONNS	(MAGLB_CT_DEFAULT_SIZE / 2)
+#define MAGLB_CT_MIN_CONNS	1024
+#define MAGLB_CT_MAX_CONNS	16777216	/* 2^25 entries, ~8 GiB a map */
 #define MAGLB_NAME_LEN		48
 #define MAGLB_KEY_NAME_LEN	64	/* cookie/header name, = HTTP_NAME_MAX */
 /* Cilium allows 251..131071; Envoy up to 5,000,011. We follow Envoy. */
@@ -128,6 +134,8 @@ enum maglb_reason {
 					 * backend, which holds our SYN */
 	MAGLB_SPLICE_CLIENT_RST,	/* client RST on a head being collected,
 					 * at its exact next byte: stash freed */
+	MAGLB_DROP_CT_FULL,		/* new flow refused: the conntrack is
+					 * full (conntrack.h, ct_create) */
 	MAGLB_REASON_MAX,
 };
 

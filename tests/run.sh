@@ -57,6 +57,9 @@ for t in maglev syncookie config gateway http cli plan status; do
 done
 run fuzz/http 120 tests/fuzz/run.sh
 run pkt/xdp 120 build/tests/test_pkt
+# A million connections through test_run (tests/pkt/ct.c): its own stage,
+# since its conntrack (2M entries a family, ~1.2 GiB) is sized for it.
+run pkt/ct-scale 300 env MAGLB_TEST_CT_CONNS=1048576 build/tests/test_pkt -t ct_scale_
 # Headroom on this machine's kernel, as the guests print theirs.
 run verifier/host 300 bash -c 'build/qemu/verifier_stats build/maglb.bpf.o build/maglb_tc.bpf.o |
 	sed "s#^#INFO kernel-$(uname -r | cut -d. -f1,2)/#"; exit ${PIPESTATUS[0]}'

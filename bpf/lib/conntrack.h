@@ -5,8 +5,12 @@
  * the client's flow, and the reply one keyed by the flow the backend sends
  * back. Established connections are served from here and never look at
  * the Maglev ring again, so they keep their backend whatever the table
- * becomes. The agent sweeps idle and closed entries; the LRU bounds memory
- * if it cannot keep up.
+ * becomes. The maps are plain hashes sized by the operator
+ * (conntrack.maxEntries): a full table refuses a new flow, counted as
+ * drop_ct_full, and never evicts a live connection for it. A connection
+ * has both entries or none: ct_create removes the first when the second
+ * does not fit. The agent sweeps idle and closed entries, and under
+ * pressure the unconfirmed ones first (user/datapath/sweep.c).
  */
 #ifndef MAGLB_BPF_CONNTRACK_H
 #define MAGLB_BPF_CONNTRACK_H
@@ -21,6 +25,9 @@
  * when nearly full (at 99% taken, 0.99^256: 1 SYN in 13). Bounded, since
  * every probe of a full range is a failed map update. */
 #define SNAT_PORT_TRIES		256
+/* bpf_map_update_elem() on a hash map with no free element: the kernel's
+ * -E2BIG (uapi errno 7; BPF programs have no errno.h). */
+#define CT_ERR_FULL		(-7)
 
 /* The snat port search (ct_create, snat_probe): the next port to try, as
  * an offset from min, and the step, co-prime to the range. */
@@ -267,8 +274,11 @@ static __noinline long snat_probe(__u32 i, void *data)
 
 	l4->fwd.nat_sport = bpf_htons((__u16)(s->min + s->cur));
 	l4->key1.dport = l4->fwd.nat_sport;	/* as reply_key() */
-	if (!ct_update(&l4->key1, &l4->rev, BPF_NOEXIST, &l4->k4)) {
-		s->found = 1;
+	long err = ct_update(&l4->key1, &l4->rev, BPF_NOEXIST, &l4->k4);
+
+	if (!err || err == CT_ERR_FULL) {
+		/* Full: no other port can fit either; stop probing. */
+		s->found = err ? 2 : 1;
 		return 1;
 	}
 	s->cur += s->stride;
@@ -345,6 +355,8 @@ static __always_inline int ct_create(const struct pkt *p,
 		reply_key(&l4->key1, &p->flow, fwd);
 		bpf_loop(range < SNAT_PORT_TRIES ? range : SNAT_PORT_TRIES,
 			 snat_probe, &w, 0);
+		if (s->found == 2)
+			return MAGLB_DROP_CT_FULL;
 		if (!s->found)
 			return MAGLB_DROP_SNAT_EXHAUSTED;
 	} else {
@@ -352,9 +364,15 @@ static __always_inline int ct_create(const struct pkt *p,
 		fwd->nat_saddr = p->flow.saddr;
 		fwd->nat_sport = p->flow.sport;
 		reply_key(&l4->key1, &p->flow, fwd);
-		ct_update(&l4->key1, revp, BPF_ANY, &l4->k4);
+		if (ct_update(&l4->key1, revp, BPF_ANY, &l4->k4))
+			return MAGLB_DROP_CT_FULL;
 	}
-	ct_update(&p->flow, fwd, BPF_ANY, &l4->k4);
+	/* Both or neither: a reply entry without its forward one would hold
+	 * its slot (and snat port) with nothing to find it by but the sweep. */
+	if (ct_update(&p->flow, fwd, BPF_ANY, &l4->k4)) {
+		ct_delete(&l4->key1, &l4->k4);
+		return MAGLB_DROP_CT_FULL;
+	}
 	return 0;
 }
 

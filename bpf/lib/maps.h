@@ -75,9 +75,13 @@ struct {
 
 /* Connection affinity: flow as it arrives -> the rewrite to apply, one
  * map per family (the smaller IPv4 key is cheaper per lookup). Reached
- * only through ct_lookup/ct_update/ct_delete (conntrack.h). */
+ * only through ct_lookup/ct_update/ct_delete (conntrack.h). A plain
+ * preallocated hash, not an LRU: a full table refuses a new flow
+ * (drop_ct_full) instead of evicting a live connection for it; the agent's
+ * sweep frees entries (user/datapath/sweep.c). max_entries is set at
+ * attach from conntrack.maxEntries (two entries per connection). */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, MAGLB_CT_DEFAULT_SIZE);
 	__type(key, struct maglb_flow4);
 	__type(value, struct maglb_ct_entry);
@@ -85,7 +89,7 @@ struct {
 } maglb_ct4 SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, MAGLB_CT_DEFAULT_SIZE);
 	__type(key, struct maglb_flow);
 	__type(value, struct maglb_ct_entry);

@@ -8,6 +8,7 @@
  */
 #include "harness.h"
 #include "bench.skel.h"
+#include "datapath/sweep.h"
 
 #define N_DEFAULT 100000
 
@@ -502,6 +503,256 @@ static int fill_nat_floor(struct bench_bpf *b)
 	return 0;
 }
 
+/* ---- conntrack scale: cost against the flows tracked and the fill ------ */
+
+/* The scale rows' conntrack: conntrack.maxEntries = 1Mi connections (2Mi
+ * entries a map), as harness.c sizes it from MAGLB_TEST_CT_CONNS. */
+#define SCALE_CONNS	1048576
+#define SCALE_FLOWS	1000000
+#define EST_NET		0x64400000U	/* 100.64.0.0/10: established clients */
+#define NEW_NET		0xc6120000U	/* 198.18.0.0/15: the new-flow rows' */
+#define SCALE_ROUNDS	5
+#define SCALE_CALLS	30000
+
+static __u8 est_pkt[256], syn_pkt[256];
+static int est_len, syn_len;
+static __u32 est_open;	/* clients EST_NET + [0, est_open) are open */
+static __u32 new_next;	/* the next NEW_NET client a new-flow row takes */
+
+static void set_saddr(__u8 *buf, __u32 a)
+{
+	__be32 v = htonl(a);
+
+	memcpy(buf + 14 + 12, &v, 4);	/* no IP options; not checksummed */
+}
+
+static __u32 xorshift(__u32 *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 17;
+	*x ^= *x << 5;
+	return *x;
+}
+
+/* Open established clients up to `to` (SYN, then the client's ACK, which
+ * confirms); stops at the first SYN refused (a full table). */
+static int scale_open(__u32 to)
+{
+	__u64 ns;
+	int act;
+
+	for (; est_open < to; est_open++) {
+		set_saddr(syn_pkt, EST_NET + est_open);
+		if (run_once(prog_fd, syn_pkt, syn_len, "c0", 0, &ns, &act))
+			return -1;
+		if (act == XDP_DROP)
+			return 0;	/* drop_ct_full */
+		set_saddr(est_pkt, EST_NET + est_open);
+		if (act != XDP_REDIRECT ||
+		    run_once(prog_fd, est_pkt, est_len, "c0", 0, &ns, &act) ||
+		    act != XDP_REDIRECT) {
+			fprintf(stderr, "bench: scale flow %u: action %d\n",
+				est_open, act);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Every conntrack entry gone: the table at 0%. */
+static int scale_clear(void)
+{
+	struct ct_item *items = NULL;
+	struct maglb_flow *k;
+	int n = maps_read_ct(&maps, &items), i, err;
+
+	if (n < 0)
+		return -1;
+	k = malloc((n ? n : 1) * sizeof(*k));
+	for (i = 0; k && i < n; i++)
+		k[i] = items[i].key;
+	err = k ? maps_del_ct_batch(&maps, k, n) : -1;
+	free(k);
+	free(items);
+	est_open = 0;
+	return err;
+}
+
+struct scale_row {
+	const char *name;
+	double ns, above;
+};
+
+/* SCALE_CALLS calls of fd in SCALE_ROUNDS rounds, each after as many of
+ * the XDP_TX baseline: n_flows > 0 visits EST_NET + a random one of
+ * [0, n_flows) per call; 0 opens a new NEW_NET client per call. */
+static int scale_measure(struct scale_row *row, int fd, __u32 n_flows,
+			 int want, int tx_fd)
+{
+	static __u64 samples[SCALE_CALLS / SCALE_ROUNDS];	/* not main's */
+	int per = SCALE_CALLS / SCALE_ROUNDS, r, i, act, bad = 0;
+	double v[SCALE_ROUNDS], d[SCALE_ROUNDS];
+	__u32 rnd = 2463534242U;
+	__u8 *pkt = n_flows ? est_pkt : syn_pkt;
+	int len = n_flows ? est_len : syn_len;
+
+	for (r = 0; r < SCALE_ROUNDS; r++) {
+		double tx;
+
+		for (i = 0; i < per; i++)
+			if (run_once(tx_fd, pkt, len, "c0", 0, &samples[i], NULL))
+				return -1;
+		qsort(samples, per, sizeof(*samples), cmp_u64);
+		tx = samples[per / 2];
+		for (i = 0; i < per; i++) {
+			set_saddr(pkt, n_flows ? EST_NET + xorshift(&rnd) % n_flows :
+					     NEW_NET + new_next++);
+			if (run_once(fd, pkt, len, "c0", 0, &samples[i], &act))
+				return -1;
+			bad += act != want;
+		}
+		qsort(samples, per, sizeof(*samples), cmp_u64);
+		v[r] = samples[per / 2];
+		d[r] = v[r] - tx;
+	}
+	if (bad)
+		fprintf(stderr, "%s: %d of %d runs not action %d\n", row->name,
+			bad, per * SCALE_ROUNDS, want);
+	row->ns = median_d(v, SCALE_ROUNDS);
+	row->above = median_d(d, SCALE_ROUNDS);
+	return 0;
+}
+
+/* Connections tracked now: entries / 2. */
+static __u32 ct_conns(void)
+{
+	struct ct_item *items = NULL;
+	int n = maps_read_ct(&maps, &items);
+
+	free(items);
+	return n > 0 ? n / 2 : 0;
+}
+
+static double sweep_ms(int *freed, double *read_ms)
+{
+	struct maglb_config cfg = { .ct_tcp_timeout = 21600,
+				    .ct_udp_timeout = 60,
+				    .ct_closed_timeout = 10,
+				    .ct_syn_timeout = 60 };
+	struct timespec a, b;
+
+	struct ct_item *items = NULL;
+	int n;
+
+	/* The read alone first: how much of the sweep it is. */
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	n = maps_read_ct(&maps, &items);
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	free(items);
+	*read_ms = (b.tv_sec - a.tv_sec) * 1e3 + (b.tv_nsec - a.tv_nsec) / 1e6;
+	if (n < 0)
+		return -1;
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	*freed = ct_sweep(&maps, &cfg, a.tv_sec * 1000000000ULL + a.tv_nsec);
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	return (b.tv_sec - a.tv_sec) * 1e3 + (b.tv_nsec - a.tv_nsec) / 1e6;
+}
+
+/* bench_ct4_big holds the keys of the 1M-flow row's clients. */
+static int fill_floor(struct bench_bpf *b)
+{
+	int fd = bpf_map__fd(b->maps.bench_ct4_big);
+	enum { CHUNK = 8192 };
+	static struct maglb_flow4 keys[CHUNK];
+	static struct maglb_ct_entry vals[CHUNK];
+	__u32 i, j, n;
+
+	for (i = 0; i < SCALE_FLOWS; i += n) {
+		n = SCALE_FLOWS - i < CHUNK ? SCALE_FLOWS - i : CHUNK;
+		for (j = 0; j < n; j++) {
+			keys[j] = (struct maglb_flow4){
+				.saddr = htonl(EST_NET + i + j),
+				.sport = htons(40000), .dport = htons(80),
+				.proto = IPPROTO_TCP };
+			inet_pton(AF_INET, "10.10.0.100", &keys[j].daddr);
+		}
+		if (bpf_map_update_batch(fd, keys, vals, &n, NULL))
+			return -1;
+	}
+	return 0;
+}
+
+static int scale_rows(struct bench_bpf *b)
+{
+	struct pkt_spec est = { .family = 4, .src = "100.64.0.0", .sport = 40000,
+				.dst = "10.10.0.100", .dport = 80,
+				.proto = IPPROTO_TCP, .tcp_flags = TF_ACK,
+				.payload = 100 };
+	struct pkt_spec syn = est;
+	static const __u32 flows[] = { 1, 1000, 100000, SCALE_FLOWS };
+	struct scale_row rows[12] = {};
+	int tx = bpf_program__fd(b->progs.bench_tx), nr = 0, i, freed[2];
+	double sweep[2], rd[2];
+	__u32 n_sweep[2];
+	char name[80];
+
+	syn.tcp_flags = TF_SYN;
+	syn.payload = 0;
+	est_len = pkt_build(&est, est_pkt, sizeof(est_pkt));
+	syn_len = pkt_build(&syn, syn_pkt, sizeof(syn_pkt));
+	if (harness_ct_conns() != SCALE_CONNS || scale_clear())
+		return -1;
+	rows[nr].name = "new flow, conntrack 0% full";
+	if (scale_measure(&rows[nr++], prog_fd, 0, XDP_REDIRECT, tx) ||
+	    scale_clear() || scale_open(100000))
+		return -1;
+	n_sweep[0] = ct_conns();
+	sweep[0] = sweep_ms(&freed[0], &rd[0]);
+	if (scale_open(SCALE_CONNS / 2))
+		return -1;
+	rows[nr].name = "new flow, conntrack 50% full";
+	if (scale_measure(&rows[nr++], prog_fd, 0, XDP_REDIRECT, tx) ||
+	    scale_open(SCALE_CONNS * 2))	/* until refused */
+		return -1;
+	rows[nr].name = "new flow, conntrack 100% full (refused)";
+	if (scale_measure(&rows[nr++], prog_fd, 0, XDP_DROP, tx))
+		return -1;
+	/* Full, with the 50% row's SYNs unconfirmed: pressure frees them. */
+	n_sweep[1] = ct_conns();
+	sweep[1] = sweep_ms(&freed[1], &rd[1]);
+	if (est_open < SCALE_FLOWS) {
+		fprintf(stderr, "bench: only %u scale flows fit\n", est_open);
+		return -1;
+	}
+	for (i = 0; i < 4; i++) {
+		snprintf(name, sizeof(name), "established, %u flows, random order",
+			 flows[i]);
+		rows[nr].name = strdup(name);
+		if (scale_measure(&rows[nr++], prog_fd, flows[i], XDP_REDIRECT, tx))
+			return -1;
+	}
+	if (fill_floor(b))
+		return -1;
+	rows[nr].name = "cache-miss floor: read 1M random entries, same map shape";
+	if (scale_measure(&rows[nr++], bpf_program__fd(b->progs.bench_ct4_read),
+			  SCALE_FLOWS, XDP_TX, tx))
+		return -1;
+	printf("\nConntrack scale (conntrack.maxEntries %u: %u entries a map; "
+	       "%d calls a row in %d rounds, each after as many XDP_TX calls)\n\n",
+	       SCALE_CONNS, 2 * SCALE_CONNS, SCALE_CALLS, SCALE_ROUNDS);
+	printf("| %-56s | %7s | %12s |\n", "case", "ns", "ns above TX");
+	printf("|----------------------------------------------------------|---------|--------------|\n");
+	for (i = 0; i < nr; i++)
+		printf("| %-56s | %7.0f | %12.0f |\n", rows[i].name, rows[i].ns,
+		       rows[i].above);
+	printf("\nsweep (ct_sweep, nothing expired; of it, the batch read): "
+	       "%u connections %.0f ms (read %.0f ms, freed %d); "
+	       "%u connections, table full, %.0f ms (read %.0f ms, freed %d unconfirmed)\n",
+	       n_sweep[0], sweep[0], rd[0], freed[0], n_sweep[1], sweep[1], rd[1],
+	       freed[1]);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct bench_bpf *base;
@@ -526,12 +777,17 @@ int main(int argc, char **argv)
 		 "theme=dark; FooBar=1.2.3.4\r\n\r\n");
 	make_head(head1400, 1400);
 	make_head(head4096, 4096);
+	/* The conntrack sized for the scale rows (harness.c reads it); a
+	 * profile of a new-flow case (profile.sh) may ask for more room. */
+	setenv("MAGLB_TEST_CT_CONNS", "1048576", 0);
 	if (setup_fixture(FIXTURE)) {
 		fprintf(stderr, "bench: setup failed\n");
 		return 1;
 	}
-	base = bench_bpf__open_and_load();
-	if (!base || fill_nat_floor(base))
+	base = bench_bpf__open();
+	if (!base ||
+	    bpf_map__set_max_entries(base->maps.bench_ct4_big, 2 * SCALE_CONNS) ||
+	    bench_bpf__load(base) || fill_nat_floor(base))
 		return 1;
 
 	struct bench_case cases[] = {
@@ -740,6 +996,13 @@ int main(int argc, char **argv)
 		else
 			printf("| %-54s | %7.0f | %12.0f | %13.0f |\n",
 			       cases[i].name, res[i], above[i], above[i] - parse);
+	if (only < 0 || getenv("BENCH_SCALE")) {
+		fflush(stdout);
+		if (scale_rows(base)) {
+			fprintf(stderr, "bench: the conntrack scale rows failed\n");
+			return 1;
+		}
+	}
 	bench_bpf__destroy(base);
 	return 0;
 }

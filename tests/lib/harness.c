@@ -104,6 +104,13 @@ static int find_fixture(const char *name)
 	return -ENOENT;
 }
 
+__u32 harness_ct_conns(void)
+{
+	const char *e = getenv("MAGLB_TEST_CT_CONNS");
+
+	return e && atoi(e) > 0 ? (__u32)atoi(e) : HARNESS_CT_CONNS;
+}
+
 /* The namespace and the programs, their maps empty. */
 static int setup_programs(void)
 {
@@ -126,6 +133,11 @@ static int setup_programs(void)
 		bpf_map__set_pin_path(map, NULL);
 	/* Short enough for a test to outwait. */
 	skel->rodata->splice_timeout_ns = 1000000000ULL;
+	/* The conntrack at a size a flood can fill in a test's time
+	 * (tests/pkt/ct.c); MAGLB_TEST_CT_CONNS for the million stage. */
+	err = maps_set_ct_size(skel->obj, harness_ct_conns());
+	if (err)
+		return err;
 	err = maglb_bpf__load(skel);
 	if (err)
 		return err;

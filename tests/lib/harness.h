@@ -44,6 +44,10 @@ extern char fixture_path[4096];
 /* Build the namespace, load the programs, apply a config: the YAML text
  * given, or tests/fixtures/NAME (found from the binary's path, harness.c).
  * 0 or an error, said on stderr. */
+/* Connections the test conntrack holds (conntrack.maxEntries): 32768,
+ * i.e. 65536 entries a map, unless MAGLB_TEST_CT_CONNS says otherwise. */
+#define HARNESS_CT_CONNS	32768
+__u32 harness_ct_conns(void);
 int setup(const char *yaml);
 int setup_fixture(const char *name);
 void teardown(void);

@@ -109,6 +109,12 @@ static const struct bad_case bad[] = {
 	{ "bad_syn_timeout_is_rejected",
 	  "conntrack: {synTimeout: 1d}\nservices: []\n", true,
 	  "conntrack.synTimeout: \"1d\": unit must be ms, s, m or h" },
+	{ "ct_max_entries_below_the_minimum_is_rejected",
+	  "conntrack: {maxEntries: 100}\nservices: []\n", true,
+	  "conntrack.maxEntries: 100 is out of range 1024..16777216" },
+	{ "ct_max_entries_must_be_a_number",
+	  "conntrack: {maxEntries: 1M}\nservices: []\n", true,
+	  "conntrack.maxEntries: \"1M\" is not a whole number" },
 };
 
 static char fixture[64];
@@ -167,6 +173,13 @@ static int valid_config_gets_documented_defaults(void)
 	ASSERT_EQ(cfg->ct_tcp_timeout, 21600);
 	ASSERT_EQ(cfg->ct_udp_timeout, 60);
 	ASSERT_EQ(cfg->ct_syn_timeout, 60);
+	ASSERT_EQ(cfg->ct_max_entries, 131072);	/* connections */
+	config_free(cfg);
+	cfg = load("conntrack: {maxEntries: 1048576}\nservices: []\n", err,
+		   sizeof(err));
+	unlink(fixture);
+	ASSERT_TRUE(cfg, "rejected: %s", err);
+	ASSERT_EQ(cfg->ct_max_entries, 1048576);
 	config_free(cfg);
 	return 0;
 }

@@ -218,6 +218,17 @@ static void reload(struct agent *a, bool force)
 	log_event("info", "msg=\"config applied\" file=%s services=%d backends=%d services_added=%d services_removed=%d backends_added=%d backends_removed=%d conns_closed=%d",
 		  file, st.services, st.backends, st.svc_added, st.svc_removed,
 		  st.be_added, st.be_removed, st.ct_closed);
+	{
+		/* maxEntries is fixed when attach makes the maps: a config
+		 * that differs takes effect only at the next detach + attach. */
+		__u32 max4, max6;
+
+		if (!maps_ct_max_entries(&a->maps, &max4, &max6) &&
+		    (max4 != cfg->ct_max_entries * 2 ||
+		     max6 != cfg->ct_max_entries * 2))
+			log_event("warn", "msg=\"conntrack.maxEntries differs from the live maps; it applies at the next attach after a detach\" file=%s maxEntries=%u live_ct4=%u live_ct6=%u",
+				  file, cfg->ct_max_entries, max4 / 2, max6 / 2);
+	}
 	neigh_warm(cfg);
 	config_free(a->cfg);
 	free(a->applied);

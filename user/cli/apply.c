@@ -153,8 +153,16 @@ int do_apply(int argc, char **argv)
 		return 1;
 	}
 	rc = apply_config(&m, cfg, &st);
-	if (!rc)
+	if (!rc) {
+		__u32 max4, max6;
+
 		neigh_warm(cfg);
+		if (!maps_ct_max_entries(&m, &max4, &max6) &&
+		    (max4 != cfg->ct_max_entries * 2 ||
+		     max6 != cfg->ct_max_entries * 2))
+			pr_warn("maglb: note: conntrack.maxEntries is %u, the live maps hold %u connections; it applies at the next attach after a detach\n",
+				cfg->ct_max_entries, max4 / 2);
+	}
 	if (!rc)
 		printf("applied %s: %d services, %d backends (services +%d -%d, backends +%d -%d, connections closed %d)\n",
 		       file, st.services, st.backends, st.svc_added,

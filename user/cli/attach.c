@@ -29,6 +29,8 @@
 #include "datapath/egress.h"
 #include "datapath/kernel.h"
 #include "datapath/maps.h"
+#include "input/load.h"
+#include "model/config.h"
 #include "maglb.skel.h"
 #include "maglb_tc.skel.h"
 #include "maglb_trace.skel.h"
@@ -284,14 +286,75 @@ static const char *retired_pin_present(void)
 	return NULL;
 }
 
+/*
+ * The conntrack's size is fixed when its maps are made. A pin from before
+ * (an LRU of an older release, or another maxEntries) is checked here,
+ * before libbpf would fail on it with a bare EINVAL: with no device
+ * attached it is replaced (its entries belong to no one); with devices
+ * attached it is refused, naming the pin and the fix. want: the entries
+ * asked for, 0 = whatever the pin has (no size given: keep it).
+ * Returns 0 (pin reusable, or gone), or 1 (refused).
+ */
+static int ct_pin_check(const char *name, __u32 key_size, __u32 want,
+			bool attached)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	char path[512], why[160];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", pin_dir, name);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return 0;	/* nothing pinned: attach makes it */
+	if (bpf_obj_get_info_by_fd(fd, &info, &len)) {
+		close(fd);
+		return 0;	/* let libbpf say what is wrong */
+	}
+	close(fd);
+	if (info.type != BPF_MAP_TYPE_HASH)
+		snprintf(why, sizeof(why), "is of map type %u (an older release's LRU), not a hash",
+			 info.type);
+	else if (info.key_size != key_size ||
+		 info.value_size != sizeof(struct maglb_ct_entry))
+		snprintf(why, sizeof(why), "has %u-byte keys and %u-byte values, this release %u and %zu",
+			 info.key_size, info.value_size, key_size,
+			 sizeof(struct maglb_ct_entry));
+	else if (want && info.max_entries != want)
+		snprintf(why, sizeof(why), "holds %u entries (%u connections), conntrack.maxEntries asks %u connections",
+			 info.max_entries, info.max_entries / 2, want / 2);
+	else
+		return 0;
+	if (attached) {
+		pr_warn("maglb: attach: %s %s; its tracked connections cannot carry over: run `maglb detach` on every device (it drops them) and attach again, or attach without --config/--ct-max-entries to keep it\n",
+			path, why);
+		return 1;
+	}
+	if (unlink(path)) {
+		pr_warn("maglb: attach: %s %s and cannot be removed: %m\n", path, why);
+		return 1;
+	}
+	pr_info("maglb: attach: %s %s; no device was attached, so it is made anew\n",
+		path, why);
+	return 0;
+}
+
+static int links_left(void);
+
 int do_attach(int argc, char **argv)
 {
-	const char *mode_name = "native";
+	const char *mode_name = "native", *cfg_file = NULL;
+	long ct_max = 0;
 	struct cli_opt opts[] = {
 		{ "mode", 'm', CLI_STR, &mode_name },
+		{ "config", 'f', CLI_STR, &cfg_file },
+		{ "ct-max-entries", 0, CLI_LONG, &ct_max, MAGLB_CT_MIN_CONNS,
+		  MAGLB_CT_MAX_CONNS },
 		{}
 	};
-	const char *use = "maglb attach DEV... [--mode native|generic]";
+	const char *use = "maglb attach DEV... [--mode native|generic] [--config FILE] [--ct-max-entries CONNECTIONS]";
+	__u32 ct_conns = 0, max4 = 0, max6 = 0;
+	bool attached;
 	LIBBPF_OPTS(bpf_object_open_opts, oopts);
 	struct maglb_bpf *skel = NULL;
 	struct maglb_tc_bpf *tc = NULL;
@@ -316,6 +379,21 @@ int do_attach(int argc, char **argv)
 		pr_warn("maglb: attach: name at least one device\n");
 		return 2;
 	}
+	/* conntrack.maxEntries from the config, unless --ct-max-entries
+	 * says otherwise; neither: the pinned maps' size, or the default. */
+	if (cfg_file && !ct_max) {
+		char err[CFG_ERR_LEN];
+		struct maglb_config *cfg = config_load(cfg_file, err, sizeof(err));
+
+		if (!cfg) {
+			pr_warn("maglb: attach: invalid config: %s\n", err);
+			return 1;
+		}
+		ct_conns = cfg->ct_max_entries;
+		config_free(cfg);
+	} else if (ct_max) {
+		ct_conns = ct_max;
+	}
 	if (kernel_check("attach") || ensure_bpffs())
 		return 1;
 	old_pin = retired_pin_present();
@@ -331,11 +409,25 @@ int do_attach(int argc, char **argv)
 		return 1;
 	}
 
+	attached = links_left() > 0;
+	if (ct_pin_check("maglb_ct4", sizeof(struct maglb_flow4), ct_conns * 2,
+			 attached) ||
+	    ct_pin_check("maglb_ct6", sizeof(struct maglb_flow), ct_conns * 2,
+			 attached))
+		return 1;
+
 	oopts.pin_root_path = pin_dir;
 	skel = maglb_bpf__open_opts(&oopts);
 	if (!skel) {
 		pr_warn("maglb: attach: opening BPF object: %m\n");
 		return 1;
+	}
+	/* Pins that exist keep their size (checked above); new ones get it. */
+	err = maps_set_ct_size(skel->obj, ct_conns ? ct_conns :
+			       MAGLB_CT_DEFAULT_CONNS);
+	if (err) {
+		pr_warn("maglb: attach: sizing the conntrack: %s\n", strerror(-err));
+		goto cleanup;
 	}
 	/* See maglb_tx_ports in bpf/lib/maps.h for why this one is manual. */
 	snprintf(tx_pin, sizeof(tx_pin), "%s/maglb_tx_ports", pin_dir);
@@ -369,6 +461,14 @@ int do_attach(int argc, char **argv)
 	if (err) {
 		pr_warn("maglb: attach: setting up maps: %s\n", strerror(-err));
 		goto cleanup;
+	}
+	/* What the operator pays for maxEntries: preallocated, so all of it
+	 * from now on, as the kernel counts it (fdinfo memlock). */
+	if (!maps_ct_max_entries(&m, &max4, &max6)) {
+		long long b4 = maps_memlock(m.ct4), b6 = maps_memlock(m.ct6);
+
+		pr_info("maglb: conntrack: %u connections (maglb_ct4 %u entries, %.1f MiB; maglb_ct6 %u entries, %.1f MiB)\n",
+			max4 / 2, max4, b4 / 1048576.0, max6, b6 / 1048576.0);
 	}
 	tc = maglb_tc_bpf__open();
 	err = tc ? maps_share(skel->obj, tc->obj) : -errno;

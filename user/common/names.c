@@ -57,6 +57,7 @@ static const char *const reasons[MAGLB_REASON_MAX] = {
 	[MAGLB_SPLICE_STASH_LOST] = "splice_stash_lost",
 	[MAGLB_SPLICE_RST_BACKEND] = "splice_rst_backend",
 	[MAGLB_SPLICE_CLIENT_RST] = "splice_client_rst",
+	[MAGLB_DROP_CT_FULL] = "drop_ct_full",
 };
 
 const char *reason_name(int r)

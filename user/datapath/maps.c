@@ -614,52 +614,204 @@ out:
 	return err;
 }
 
-/* Appends one map's entries to *arr (n of cap used), keys as maglb_flow. */
-static int read_ct_map(int fd, size_t key_size, struct ct_item **arr, int *n,
-		       int *cap)
-{
-	union {
-		struct maglb_flow f;
-		struct maglb_flow4 f4;
-	} key, next;
-	struct ct_item *tmp, *it;
-	void *prev = NULL;
+/* Calls fn on each entry of one map, keys as maglb_flow, by batch
+ * lookups: one syscall per CT_BATCH entries, where a walk by
+ * bpf_map_get_next_key() made two per entry (1 s per 262k). The cursor is
+ * a bucket, so an entry deleted meanwhile does not restart the walk. */
+#define CT_BATCH	8192
 
-	while (!bpf_map_get_next_key(fd, prev, &next)) {
-		memcpy(&key, &next, key_size);
-		prev = &key;
-		if (*n == *cap) {
-			*cap = *cap ? *cap * 2 : 1024;
-			tmp = realloc(*arr, *cap * sizeof(**arr));
-			if (!tmp)
-				return -ENOMEM;
-			*arr = tmp;
+static int walk_ct_map(int fd, size_t key_size, ct_walk_fn fn, void *arg)
+{
+	size_t chunk = CT_BATCH;
+	char *keys = NULL;
+	struct maglb_ct_entry *vals = NULL;
+	__u64 in = 0, out = 0;	/* a hash map's cursor: a u32 bucket */
+	bool first = true;
+	struct ct_item it;
+	int err = 0;
+
+	for (;;) {
+		__u32 count = chunk, i;
+		int rc;
+
+		if (!keys) {
+			keys = malloc(chunk * key_size);
+			vals = malloc(chunk * sizeof(*vals));
+			if (!keys || !vals) {
+				err = -ENOMEM;
+				break;
+			}
 		}
-		it = &(*arr)[*n];
-		/* The entry may have been evicted since: skip it then. */
-		if (bpf_map_lookup_elem(fd, &key, &it->val))
+		rc = bpf_map_lookup_batch(fd, first ? NULL : &in, &out, keys,
+					  vals, &count, NULL);
+		if (rc && errno == ENOSPC && !count) {
+			/* One bucket holds more than chunk: a bigger one. */
+			chunk *= 2;
+			free(keys);
+			free(vals);
+			keys = NULL;
+			vals = NULL;
 			continue;
-		if (key_size == sizeof(key.f4))
-			maglb_flow_of4(&it->key, &key.f4);
-		else
-			it->key = key.f;
-		(*n)++;
+		}
+		if (rc && errno != ENOENT) {
+			err = -errno;
+			break;
+		}
+		for (i = 0; i < count && !err; i++) {
+			if (key_size == sizeof(struct maglb_flow4))
+				maglb_flow_of4(&it.key, (struct maglb_flow4 *)
+					       (keys + i * key_size));
+			else
+				memcpy(&it.key, keys + i * key_size, key_size);
+			it.val = vals[i];
+			err = fn(&it, arg);
+		}
+		if (rc || err)	/* ENOENT: that was the last bucket */
+			break;
+		in = out;
+		first = false;
 	}
+	free(keys);
+	free(vals);
+	return err;
+}
+
+int maps_walk_ct(const struct maglb_maps *m, ct_walk_fn fn, void *arg)
+{
+	int err = walk_ct_map(m->ct4, sizeof(struct maglb_flow4), fn, arg);
+
+	return err ? err : walk_ct_map(m->ct6, sizeof(struct maglb_flow), fn,
+				       arg);
+}
+
+struct ct_arr {
+	struct ct_item *arr;
+	int n, cap;
+};
+
+static int ct_arr_add(const struct ct_item *it, void *arg)
+{
+	struct ct_arr *a = arg;
+
+	if (a->n == a->cap) {
+		int cap = a->cap ? a->cap * 2 : 1024;
+		struct ct_item *tmp = realloc(a->arr, cap * sizeof(*tmp));
+
+		if (!tmp)
+			return -ENOMEM;
+		a->arr = tmp;
+		a->cap = cap;
+	}
+	a->arr[a->n++] = *it;
 	return 0;
 }
 
 int maps_read_ct(const struct maglb_maps *m, struct ct_item **items)
 {
-	struct ct_item *arr = NULL;
-	int n = 0, cap = 0;
+	struct ct_arr a = {};
+	int err = maps_walk_ct(m, ct_arr_add, &a);
 
-	if (read_ct_map(m->ct4, sizeof(struct maglb_flow4), &arr, &n, &cap) ||
-	    read_ct_map(m->ct6, sizeof(struct maglb_flow), &arr, &n, &cap)) {
-		free(arr);
+	if (err) {
+		free(a.arr);
+		return err;
+	}
+	*items = a.arr;
+	return a.n;
+}
+
+/* Deletes keys[0..n) (each key_size bytes) from fd in batches; a key gone
+ * meanwhile (the datapath or another sweep) is stepped over. */
+static int del_batch(int fd, const char *keys, size_t key_size, __u32 n)
+{
+	__u32 done = 0;
+
+	while (done < n) {
+		__u32 count = n - done;
+
+		if (!bpf_map_delete_batch(fd, keys + done * key_size, &count,
+					  NULL))
+			return 0;
+		if (errno != ENOENT)
+			return -errno;
+		done += count + 1;	/* count deleted, then the missing one */
+	}
+	return 0;
+}
+
+int maps_del_ct_batch(const struct maglb_maps *m, const struct maglb_flow *k,
+		      __u32 n)
+{
+	struct maglb_flow4 *k4 = malloc((n ? n : 1) * sizeof(*k4));
+	struct maglb_flow *k6 = malloc((n ? n : 1) * sizeof(*k6));
+	__u32 i, n4 = 0, n6 = 0;
+	int err;
+
+	if (!k4 || !k6) {
+		free(k4);
+		free(k6);
 		return -ENOMEM;
 	}
-	*items = arr;
-	return n;
+	for (i = 0; i < n; i++) {
+		if (k[i].family == MAGLB_AF_INET)
+			maglb_flow4_of(&k4[n4++], &k[i]);
+		else
+			k6[n6++] = k[i];
+	}
+	err = del_batch(m->ct4, (const char *)k4, sizeof(*k4), n4);
+	if (!err)
+		err = del_batch(m->ct6, (const char *)k6, sizeof(*k6), n6);
+	free(k4);
+	free(k6);
+	return err;
+}
+
+int maps_set_ct_size(struct bpf_object *obj, __u32 conns)
+{
+	struct bpf_map *m4 = bpf_object__find_map_by_name(obj, "maglb_ct4");
+	struct bpf_map *m6 = bpf_object__find_map_by_name(obj, "maglb_ct6");
+
+	if (!m4 || !m6)
+		return -ENOENT;
+	if (bpf_map__set_max_entries(m4, conns * 2) ||
+	    bpf_map__set_max_entries(m6, conns * 2))
+		return -errno;
+	return 0;
+}
+
+int maps_ct_max_entries(const struct maglb_maps *m, __u32 *max4, __u32 *max6)
+{
+	struct bpf_map_info info;
+	__u32 len = sizeof(info);
+
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(m->ct4, &info, &len))
+		return -errno;
+	*max4 = info.max_entries;
+	memset(&info, 0, sizeof(info));
+	len = sizeof(info);
+	if (bpf_obj_get_info_by_fd(m->ct6, &info, &len))
+		return -errno;
+	*max6 = info.max_entries;
+	return 0;
+}
+
+long long maps_memlock(int fd)
+{
+	char path[64], line[128];
+	long long v = -1;
+	FILE *f;
+
+	/* The kernel's own count of what the map holds (map_mem_usage(),
+	 * 6.4+: every preallocated element); older kernels estimate. */
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "memlock: %lld", &v) == 1)
+			break;
+	fclose(f);
+	return v;
 }
 
 static int by_svc_name(const void *a, const void *b)

@@ -143,6 +143,20 @@ int maps_read_ring_head(const struct maglb_maps *m, __u32 svc_id, __u32 *size,
 			__u64 *fp);
 /* Every conntrack entry; *items is malloc'd. Returns the count or -errno. */
 int maps_read_ct(const struct maglb_maps *m, struct ct_item **items);
+/* fn on every conntrack entry (a batch read; nothing held but a chunk);
+ * a non-zero return from fn stops the walk and is returned. */
+typedef int (*ct_walk_fn)(const struct ct_item *it, void *arg);
+int maps_walk_ct(const struct maglb_maps *m, ct_walk_fn fn, void *arg);
+/* Delete n conntrack keys (either family) in batches. */
+int maps_del_ct_batch(const struct maglb_maps *m, const struct maglb_flow *k,
+		      __u32 n);
+/* Before load: both conntrack maps hold conns connections (2 entries
+ * each: conntrack.maxEntries counts connections). */
+int maps_set_ct_size(struct bpf_object *obj, __u32 conns);
+/* The live maps' max_entries (entries, not connections). */
+int maps_ct_max_entries(const struct maglb_maps *m, __u32 *max4, __u32 *max6);
+/* A map's memory as the kernel counts it (fdinfo memlock), or -1. */
+long long maps_memlock(int fd);
 
 struct svc_item {
 	struct maglb_vip_key key;

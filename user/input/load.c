@@ -21,7 +21,8 @@ static int parse_conntrack(struct cfg_ctx *c, yaml_node_t *n,
 			   struct maglb_config *cfg)
 {
 	static const char *const fields[] = {
-		"tcpTimeout", "udpTimeout", "closedTimeout", "synTimeout", NULL };
+		"tcpTimeout", "udpTimeout", "closedTimeout", "synTimeout",
+		"maxEntries", NULL };
 	yaml_node_t *f;
 
 	/* Cilium's defaults: 6h established TCP, 60s UDP, 10s after close,
@@ -30,6 +31,7 @@ static int parse_conntrack(struct cfg_ctx *c, yaml_node_t *n,
 	cfg->ct_udp_timeout = 60;
 	cfg->ct_closed_timeout = 10;
 	cfg->ct_syn_timeout = 60;
+	cfg->ct_max_entries = MAGLB_CT_DEFAULT_CONNS;
 	if (!n)
 		return 0;
 	if (cfg_check_fields(c, n, "conntrack", fields))
@@ -47,6 +49,16 @@ static int parse_conntrack(struct cfg_ctx *c, yaml_node_t *n,
 	if ((f = cfg_get(c, n, "synTimeout")) &&
 	    cfg_duration(c, f, "conntrack.synTimeout", &cfg->ct_syn_timeout))
 		return -1;
+	/* Connections, not map entries: each takes a forward and a reply
+	 * entry, so the maps get twice this (attach, maps_set_ct_size). */
+	if ((f = cfg_get(c, n, "maxEntries"))) {
+		unsigned long v;
+
+		if (cfg_uint(c, f, "conntrack.maxEntries", MAGLB_CT_MIN_CONNS,
+			     MAGLB_CT_MAX_CONNS, &v))
+			return -1;
+		cfg->ct_max_entries = v;
+	}
 	return 0;
 }
 

@@ -92,6 +92,8 @@ struct maglb_config {
 	__u32 ct_udp_timeout;
 	__u32 ct_closed_timeout;
 	__u32 ct_syn_timeout;		/* a SYN's entry the client never ACKed */
+	__u32 ct_max_entries;		/* conntrack.maxEntries: connections
+					 * (two map entries each) */
 	bool have_syncookie_key;	/* syncookieKey given */
 	__u64 syncookie_key[2];
 	/* Accepted but not enforced (e.g. an HTTPRoute's hostnames), or

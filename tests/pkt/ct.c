@@ -1,0 +1,319 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * ct.c - the conntrack as a bounded table (bpf/lib/conntrack.h,
+ * user/datapath/sweep.c): a SYN flood fills it and is refused
+ * (drop_ct_full) while idle established connections keep both entries and
+ * their backend; a full table refuses and counts, a connection has both
+ * entries or none; the sweep under pressure frees unconfirmed connections,
+ * oldest first, and leaves confirmed ones. ct_scale_* (its own stage in
+ * tests/run.sh, with MAGLB_TEST_CT_CONNS=1048576): a million connections
+ * opened through test_run are all tracked.
+ *
+ * The harness sizes the conntrack to HARNESS_CT_CONNS connections.
+ * Fixture (tests/fixtures/pkt.yaml): web (10.10.0.100); clients
+ * 10.10.0.2:50000-50249, and every address of 100.64.0.0/10 (the flood's,
+ * removed again by each test).
+ */
+#include "pkt.h"
+
+#define FLOOD_NET	0x64400000U	/* 100.64.0.0/10 */
+#define FLOOD_MASK	0xffc00000U
+
+static bool in_flood(__be32 a)
+{
+	return (ntohl(a) & FLOOD_MASK) == FLOOD_NET;
+}
+
+/* Removes every entry to or from 100.64.0.0/10; the count left or -1. */
+static int flood_forget(void)
+{
+	struct ct_item *items = NULL;
+	struct maglb_flow *k;
+	int n = maps_read_ct(&maps, &items), i, m = 0, err;
+
+	if (n < 0)
+		return -1;
+	k = malloc((n ? n : 1) * sizeof(*k));
+	for (i = 0; k && i < n; i++)
+		if (items[i].key.family == MAGLB_AF_INET &&
+		    (in_flood(items[i].key.saddr.v4) ||
+		     in_flood(items[i].key.daddr.v4)))
+			k[m++] = items[i].key;
+	err = k ? maps_del_ct_batch(&maps, k, m) : -1;
+	free(k);
+	free(items);
+	return err;
+}
+
+/* Entries in both conntrack maps now, by batch read. */
+static int ct_count(void)
+{
+	struct ct_item *items = NULL;
+	int n = maps_read_ct(&maps, &items);
+
+	free(items);
+	return n;
+}
+
+static void flood_addr(char *buf, size_t len, __u32 i)
+{
+	__u32 a = FLOOD_NET | (i & ~FLOOD_MASK);
+
+	snprintf(buf, len, "%u.%u.%u.%u", a >> 24, (a >> 16) & 255,
+		 (a >> 8) & 255, a & 255);
+}
+
+/* One packet from 100.64.0.0/10 + i to web: its verdict, or -1. */
+static int flood_send(__u32 i, unsigned short sport, unsigned char flags,
+		      struct run *r)
+{
+	static struct xdp_md ctx;
+	char src[32];
+	struct pkt_spec s = { .family = 4, .src = src, WEB, .sport = sport,
+			      .tcp_flags = flags, .seq = 1000, .ack = 1 };
+
+	if (!ctx.ingress_ifindex)
+		ctx.ingress_ifindex = if_nametoindex("c0");
+	flood_addr(src, sizeof(src), i);
+	if (run_fd(prog_fd, &s, &ctx, sizeof(ctx), r))
+		return -1;
+	return r->action;
+}
+
+/* A client connection's two keys and where its backend is. */
+struct conn {
+	struct maglb_flow fwd, rev;
+	char backend[64];
+	unsigned short bport;
+	__u64 created_ns;
+};
+
+/* The whole handshake through test_run: the client's SYN, the backend's
+ * SYN-ACK (the reply direction), the client's ACK. */
+static int open_established(unsigned short sport, struct conn *c)
+{
+	struct pkt_spec syn = { CLIENT, WEB, .sport = sport, .tcp_flags = TF_SYN,
+				.seq = 7000 };
+	struct pkt_spec back = { .family = 4, .dst = "10.10.0.2", .dport = sport,
+				 .proto = IPPROTO_TCP,
+				 .tcp_flags = TF_SYN | TF_ACK, .seq = 9000,
+				 .ack = 7001 };
+	struct ct_item it;
+	struct pkt_view v;
+
+	if (send_and_view(&syn, "c0", XDP_REDIRECT, &v))
+		return -1;
+	snprintf(c->backend, sizeof(c->backend), "%s", v.dst);
+	c->bport = v.dport;
+	back.src = c->backend;
+	back.sport = c->bport;
+	if (send_and_view(&back, "b0", XDP_REDIRECT, &v))
+		return -1;
+	syn.tcp_flags = TF_ACK;
+	syn.seq = 7001;
+	syn.ack = 9001;
+	if (send_and_view(&syn, "c0", XDP_REDIRECT, &v))
+		return -1;
+	client_key("10.10.0.100", sport, &c->fwd);
+	it.key = c->fwd;
+	ASSERT_OK(maps_get_ct(&maps, &c->fwd, &it.val));
+	ASSERT_TRUE(!(it.val.flags & MAGLB_CT_F_UNCONFIRMED),
+		    "port %u: the client's ACK did not confirm it", sport);
+	ct_partner_key(&it, &c->rev);
+	ASSERT_TRUE(ct_has(&c->rev), "port %u: no reply entry", sport);
+	c->created_ns = it.val.created_ns;
+	return 0;
+}
+
+#define N_IDLE		250
+#define N_FLOOD		200000
+
+PKT_TEST(idle_established_connections_survive_a_random_source_syn_flood)
+{
+	static struct conn conns[N_IDLE];
+	__u64 full0 = reason_count(MAGLB_DROP_CT_FULL);
+	__u32 i, dropped = 0, seed = 12345;
+	struct run r;
+
+	for (i = 0; i < N_IDLE; i++)
+		if (open_established(50000 + i, &conns[i]))
+			return -1;
+	/* Random sources and ports over 100.64.0.0/10: 200k SYNs, more than
+	 * six times what the table holds. */
+	for (i = 0; i < N_FLOOD; i++) {
+		int act;
+
+		seed = seed * 1103515245 + 12345;
+		act = flood_send(seed >> 10, 1024 + (seed & 0x3ff) * 61,
+				 TF_SYN, &r);
+		ASSERT_TRUE(act >= 0, "test_run");
+		dropped += act == XDP_DROP;
+	}
+	ASSERT_TRUE(dropped > 0, "a flood of %d SYNs into %u connections' room refused none",
+		    N_FLOOD, harness_ct_conns());
+	ASSERT_EQ(reason_count(MAGLB_DROP_CT_FULL) - full0, dropped);
+	for (i = 0; i < N_IDLE; i++) {
+		struct pkt_spec data = { CLIENT, WEB, .sport = 50000 + i,
+					 .tcp_flags = TF_ACK | TF_PSH,
+					 .seq = 7001, .ack = 9001,
+					 .payload = 100 };
+		struct maglb_ct_entry e;
+		struct pkt_view v;
+
+		/* Both entries, the very ones the handshake made. */
+		ASSERT_TRUE(!maps_get_ct(&maps, &conns[i].fwd, &e) &&
+			    e.created_ns == conns[i].created_ns,
+			    "connection %u: forward entry evicted by the flood", i);
+		ASSERT_TRUE(ct_has(&conns[i].rev),
+			    "connection %u: reply entry evicted by the flood", i);
+		if (send_and_view(&data, "c0", XDP_REDIRECT, &v))
+			return -1;
+		ASSERT_TRUE(!strcmp(v.dst, conns[i].backend) &&
+			    v.dport == conns[i].bport,
+			    "connection %u: went to %s:%u, not its %s:%u", i,
+			    v.dst, v.dport, conns[i].backend, conns[i].bport);
+	}
+	for (i = 0; i < N_IDLE; i++) {
+		maps_del_ct(&maps, &conns[i].fwd);
+		maps_del_ct(&maps, &conns[i].rev);
+	}
+	ASSERT_OK(flood_forget());
+	return 0;
+}
+
+PKT_TEST(full_table_refuses_and_counts_and_the_sweep_frees_unconfirmed_first)
+{
+	struct maglb_config cfg = { .ct_tcp_timeout = 21600,
+				    .ct_udp_timeout = 60,
+				    .ct_closed_timeout = 10,
+				    .ct_syn_timeout = 60 };
+	__u32 conns = harness_ct_conns(), n_conf = conns / 2, i, n_syn = 0;
+	__u64 full0 = reason_count(MAGLB_DROP_CT_FULL), base_ns = 1;
+	struct ct_item *items = NULL;
+	struct timespec ts;
+	struct run r;
+	int n, left_conf = 0, left_unconf = 0, base = ct_count();
+	__u32 oldest_left = ~0U;
+
+	ASSERT_TRUE(base >= 0 && (__u32)base < conns, "%d entries before the test", base);
+	/* Half the room: confirmed connections (SYN, then the client's ACK). */
+	for (i = 0; i < n_conf; i++) {
+		ASSERT_EQ(flood_send(i, 40000, TF_SYN, &r), XDP_REDIRECT);
+		ASSERT_EQ(flood_send(i, 40000, TF_ACK, &r), XDP_REDIRECT);
+	}
+	/* The rest: SYNs only, until one is refused. */
+	for (i = n_conf; i < 2 * conns; i++) {
+		int act = flood_send(i, 40000, TF_SYN, &r);
+
+		if (act == XDP_DROP)
+			break;
+		ASSERT_EQ(act, XDP_REDIRECT);
+		n_syn++;
+	}
+	ASSERT_TRUE(i < 2 * conns, "the table never filled (%u SYNs)", n_syn);
+	ASSERT_EQ(reason_count(MAGLB_DROP_CT_FULL) - full0, 1);
+	/* Both entries or neither: every connection holds two. */
+	n = ct_count();
+	ASSERT_TRUE((n - base) % 2 == 0, "%d entries: a connection with one",
+		    n - base);
+	ASSERT_EQ((__u32)(n - base) / 2, n_conf + n_syn);
+	/* Deterministic ages (the datapath's clock is coarse): the i-th SYN
+	 * of the unconfirmed ones is the i-th oldest. */
+	n = maps_read_ct(&maps, &items);
+	ASSERT_TRUE(n > 0, "read");
+	for (i = 0; i < (__u32)n; i++) {
+		struct ct_item *it = &items[i];
+
+		if (!in_flood(it->key.saddr.v4) ||
+		    !(it->val.flags & MAGLB_CT_F_UNCONFIRMED))
+			continue;
+		it->val.created_ns = base_ns + (ntohl(it->key.saddr.v4) & ~FLOOD_MASK);
+		ASSERT_OK(maps_put_ct(&maps, &it->key, &it->val, BPF_EXIST));
+	}
+	free(items);
+	items = NULL;
+
+	/* Nothing has timed out: only the pressure step deletes. */
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ASSERT_TRUE(ct_sweep(&maps, &cfg, ts.tv_sec * 1000000000ULL +
+			     ts.tv_nsec) > 0, "the sweep under pressure freed nothing");
+	n = maps_read_ct(&maps, &items);
+	ASSERT_TRUE(n > 0, "read");
+	for (i = 0; i < (__u32)n; i++) {
+		struct ct_item *it = &items[i];
+		__u32 idx = ntohl(it->key.saddr.v4) & ~FLOOD_MASK;
+
+		if (!in_flood(it->key.saddr.v4))
+			continue;
+		if (it->val.flags & MAGLB_CT_F_UNCONFIRMED) {
+			left_unconf++;
+			if (idx < oldest_left)
+				oldest_left = idx;
+		} else {
+			left_conf++;
+		}
+	}
+	free(items);
+	ASSERT_EQ((__u32)left_conf, n_conf);
+	ASSERT_TRUE(left_unconf > 0 && (__u32)left_unconf < n_syn,
+		    "%d of %u unconfirmed left", left_unconf, n_syn);
+	/* Oldest first: the ones left are the last n sent. */
+	ASSERT_EQ(oldest_left, n_conf + n_syn - left_unconf);
+	ASSERT_TRUE((__u64)(ct_count() - base) * 10 <= (__u64)conns * 2 * 8,
+		    "the table is still above 80%%");
+	/* Room again: a new flow is taken. */
+	ASSERT_EQ(flood_send(2 * conns + 1, 40000, TF_SYN, &r), XDP_REDIRECT);
+	ASSERT_OK(flood_forget());
+	return 0;
+}
+
+#define N_SCALE		1000000
+
+static int by_flow(const void *a, const void *b)
+{
+	return memcmp(a, b, sizeof(struct maglb_flow));
+}
+
+PKT_TEST(ct_scale_a_million_connections_opened_are_all_tracked)
+{
+	struct ct_item *items = NULL;
+	struct maglb_flow *rev;
+	__u32 i, n_fwd = 0, n_rev = 0, paired = 0;
+	struct run r;
+	int n;
+
+	ASSERT_TRUE(harness_ct_conns() >= N_SCALE,
+		    "run with MAGLB_TEST_CT_CONNS=1048576 (the table holds %u)",
+		    harness_ct_conns());
+	for (i = 0; i < N_SCALE; i++) {
+		ASSERT_EQ(flood_send(i, 40001, TF_SYN, &r), XDP_REDIRECT);
+		ASSERT_EQ(flood_send(i, 40001, TF_ACK, &r), XDP_REDIRECT);
+	}
+	n = maps_read_ct(&maps, &items);
+	ASSERT_TRUE(n >= 2 * N_SCALE, "%d entries for %d connections", n,
+		    N_SCALE);
+	rev = malloc(n * sizeof(*rev));
+	ASSERT_TRUE(rev != NULL, "malloc");
+	for (i = 0; i < (__u32)n; i++)
+		if (in_flood(items[i].key.daddr.v4))
+			rev[n_rev++] = items[i].key;
+	qsort(rev, n_rev, sizeof(*rev), by_flow);
+	for (i = 0; i < (__u32)n; i++) {
+		struct maglb_flow pk;
+
+		if (!in_flood(items[i].key.saddr.v4))
+			continue;
+		n_fwd++;
+		ASSERT_TRUE(!(items[i].val.flags & MAGLB_CT_F_UNCONFIRMED),
+			    "an ACKed connection is unconfirmed");
+		ct_partner_key(&items[i], &pk);
+		paired += !!bsearch(&pk, rev, n_rev, sizeof(*rev), by_flow);
+	}
+	free(rev);
+	free(items);
+	ASSERT_EQ(n_fwd, N_SCALE);
+	ASSERT_EQ(n_rev, N_SCALE);
+	ASSERT_EQ(paired, N_SCALE);
+	ASSERT_OK(flood_forget());
+	return 0;
+}
