@@ -7,6 +7,7 @@
  * a bare XDP_TX and above a parse-only program, measured in the same run.
  */
 #include "harness.h"
+#include <arpa/inet.h>
 #include "bench.skel.h"
 #include "datapath/sweep.h"
 
@@ -326,13 +327,30 @@ static int head_segment(const char *src, unsigned short sport, unsigned int ack,
 	return pkt_build(&d, buf, 4096);
 }
 
+/* The client of call i: one address holds at most MAGLB_STASH_PER_SOURCE
+ * stashes (bpf/lib/stash.h), and a stash of a call lives on (its backend
+ * never answers here), so the calls come from many clients, as a node's
+ * new connections do: net.X.Y, a new address every 16 calls. The spliced
+ * flow (i = 999999) keeps the row's own address. */
+static const char *client_of(const char *src, int net, int i, char *buf, size_t len)
+{
+	unsigned int a = (unsigned int)i / 16;
+
+	if (i == 999999)
+		return src;
+	snprintf(buf, len, "10.%d.%u.%u", net, (a >> 8) & 0xff, a & 0xff);
+	return buf;
+}
+
 static int first_data_of(__u8 *buf, int *len, int i, const char *src,
 			 const char *head)
 {
 	unsigned short sport = 20000 + (i % 40000);
 	unsigned char ts[12];
 	unsigned int ack;
+	char cb[32];
 
+	src = client_of(src, head == head600 ? 11 : 12, i, cb, sizeof(cb));
 	if (handshake(src, sport, &ack, ts))
 		return -1;
 	*len = head_segment(src, sport, ack, ts, head, 0, strlen(head), buf);
@@ -358,13 +376,15 @@ static int first_data_prepare_4096(__u8 *buf, int *len, int i)
 	int off, total = strlen(head4096);
 	unsigned char ts[12];
 	unsigned int ack;
+	char cb[32];
+	const char *src = client_of("10.10.6.2", 13, i, cb, sizeof(cb));
 
-	if (handshake("10.10.6.2", sport, &ack, ts))
+	if (handshake(src, sport, &ack, ts))
 		return -1;
 	for (n_segs = 0, off = 0; off < total && n_segs < MAX_SEGS; n_segs++) {
 		int l = total - off < 1448 ? total - off : 1448;
 
-		seg_len[n_segs] = head_segment("10.10.6.2", sport, ack, ts,
+		seg_len[n_segs] = head_segment(src, sport, ack, ts,
 					       head4096, off, l, seg_buf[n_segs]);
 		if (seg_len[n_segs] <= 0)
 			return -1;
@@ -444,6 +464,62 @@ static int make_spliced_flow(void)
 		spliced_len = pkt_build(&d, spliced, sizeof(spliced));
 	}
 	return 0;
+}
+
+/*
+ * A slow flow: each packet comes after the entry's fast window
+ * (FAST_JIFFIES, bpf/lib/fastpath.h) has passed, as for a flow that sends
+ * a packet every second. Before each call (untimed) the entry is made to
+ * look so: fast_jiffies and last_seen_ns long past, its next hop fresh
+ * (the fast path renews the entry itself) or past NH_CACHE_NS (the full
+ * path looks the next hop up again). The flow is opened on first use.
+ */
+static int slow_prepare(__u8 *buf, int *len, unsigned short sport, bool nh_stale)
+{
+	struct pkt_spec s = { .family = 4, .src = "10.10.0.2", .sport = sport,
+			      .dst = "10.10.0.100", .dport = 80,
+			      .proto = IPPROTO_TCP, .tcp_flags = TF_ACK,
+			      .payload = 100 };
+	struct maglb_flow k = { .sport = htons(sport), .dport = htons(80),
+				.proto = IPPROTO_TCP, .family = MAGLB_AF_INET };
+	struct maglb_ct_entry e;
+	struct timespec ts;
+	struct run r;
+	__u64 now;
+
+	inet_pton(AF_INET, s.src, &k.saddr);
+	inet_pton(AF_INET, s.dst, &k.daddr);
+	if (maps_get_ct(&maps, &k, &e)) {
+		s.tcp_flags = TF_SYN;
+		if (run_pkt(&s, "c0", &r))
+			return -1;
+		s.tcp_flags = TF_ACK;
+		s.seq = 1001;
+		if (run_pkt(&s, "c0", &r) || maps_get_ct(&maps, &k, &e))
+			return -1;
+	}
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	now = ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+	e.fast_jiffies = 0;
+	e.last_seen_ns = now - 2000000000ULL;
+	e.nh.time_ns = nh_stale ? 0 : now - 10000000ULL;
+	if (maps_put_ct(&maps, &k, &e, BPF_EXIST))
+		return -1;
+	s.seq = 1001;
+	*len = pkt_build(&s, buf, 4096);
+	return *len > 0 ? 0 : -1;
+}
+
+static int slow_fresh_prepare(__u8 *buf, int *len, int i)
+{
+	(void)i;
+	return slow_prepare(buf, len, 46000, false);
+}
+
+static int slow_stale_prepare(__u8 *buf, int *len, int i)
+{
+	(void)i;
+	return slow_prepare(buf, len, 46001, true);
 }
 
 static int spliced_prepare(__u8 *buf, int *len, int i)
@@ -917,6 +993,12 @@ int main(int argc, char **argv)
 		    .dport = 80, .proto = IPPROTO_TCP, .tcp_flags = TF_ACK, .payload = 100 },
 		  "c0", 0, XDP_PASS, .eg_dev = "c0", .eg_path = MAGLB_PATH_TC,
 		  .open_sport = 44000 },
+		/* Slow flows (slow_prepare): the established row's packet
+		 * when its fast window has passed. */
+		{ "established, slow flow (fast path renews it)", prog_fd,
+		  {}, "c0", 0, XDP_REDIRECT, .prepare = slow_fresh_prepare },
+		{ "established, slow flow past the next-hop cache (fib lookup)", prog_fd,
+		  {}, "c0", 0, XDP_REDIRECT, .prepare = slow_stale_prepare },
 	};
 	int nc = sizeof(cases) / sizeof(cases[0]);
 	double res[MAX_CASES], above[MAX_CASES], per[ROUNDS][MAX_CASES];
