@@ -30,6 +30,7 @@
 #include "datapath/kernel.h"
 #include "datapath/maps.h"
 #include "input/load.h"
+#include "input/source.h"
 #include "model/config.h"
 #include "maglb.skel.h"
 #include "maglb_tc.skel.h"
@@ -341,6 +342,15 @@ static int ct_pin_check(const char *name, __u32 key_size, __u32 want,
 
 static int links_left(void);
 
+/* The Gateway API objects of an API server not asked yet: none. */
+static int no_manifests(void *arg, struct cfg_doc **docs, int *n)
+{
+	(void)arg;
+	(void)docs;
+	(void)n;
+	return 0;
+}
+
 int do_attach(int argc, char **argv)
 {
 	const char *mode_name = "native", *cfg_file = NULL;
@@ -382,8 +392,13 @@ int do_attach(int argc, char **argv)
 	/* conntrack.maxEntries from the config, unless --ct-max-entries
 	 * says otherwise; neither: the pinned maps' size, or the default. */
 	if (cfg_file && !ct_max) {
+		/* Read as the agent with --kubernetes reads it, before the API
+		 * server has given it any object: the DaemonSet's maglb.yaml
+		 * has a gateway block whose Gateways come from there. */
+		const struct cfg_source api = { .manifests = no_manifests };
 		char err[CFG_ERR_LEN];
-		struct maglb_config *cfg = config_load(cfg_file, err, sizeof(err));
+		struct maglb_config *cfg = config_load_files(&cfg_file, 1, &api,
+							     err, sizeof(err));
 
 		if (!cfg) {
 			pr_warn("maglb: attach: invalid config: %s\n", err);
