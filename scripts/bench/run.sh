@@ -13,7 +13,8 @@ command -v gnuplot >/dev/null || {
 }
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), kernel $(uname -r), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
 echo
-build/bench/bench_pkt "${PKT_ITER:-100000}"
+build/bench/bench_pkt "${PKT_ITER:-100000}" | tee build/bench/pkt.txt
+scripts/bench/plot_flows.sh build/bench/pkt.txt build/bench/flows.png
 echo
 build/bench/bench_maglev
 echo
@@ -36,4 +37,4 @@ set key autotitle columnhead
 plot "build/bench/e2e.tsv" using 2:xtic(1) title "keep-alive", '' using 3 title "Connection: close"
 GP
 echo
-echo "chart: build/bench/e2e.png (copy it to docs/perf-e2e.png for docs/performance.md)"
+echo "charts: build/bench/e2e.png and build/bench/flows.png (copy them to docs/perf-e2e.png and docs/perf-flows.png for docs/performance.md)"
