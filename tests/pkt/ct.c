@@ -267,6 +267,69 @@ PKT_TEST(full_table_refuses_and_counts_and_the_sweep_frees_unconfirmed_first)
 	return 0;
 }
 
+/* At a high rate of short connections, closed ones (in their
+ * closedTimeout) are most of the table: under pressure they go first,
+ * before unconfirmed ones, and confirmed ones never. */
+PKT_TEST(sweep_under_pressure_frees_closed_connections_before_unconfirmed)
+{
+	struct maglb_config cfg = { .ct_tcp_timeout = 21600,
+				    .ct_udp_timeout = 60,
+				    .ct_closed_timeout = 10,
+				    .ct_syn_timeout = 60 };
+	__u32 conns = harness_ct_conns(), n_conf = conns / 2,
+	      n_closed = conns * 3 / 10, i, n_syn = 0;
+	int n, left_conf = 0, left_unconf = 0, left_closed = 0, base = ct_count();
+	struct ct_item *items = NULL;
+	struct timespec ts;
+	struct run r;
+
+	ASSERT_TRUE(base >= 0 && (__u32)base < conns, "%d entries before the test", base);
+	for (i = 0; i < n_conf + n_closed; i++) {
+		ASSERT_EQ(flood_send(i, 40002, TF_SYN, &r), XDP_REDIRECT);
+		ASSERT_EQ(flood_send(i, 40002, TF_ACK, &r), XDP_REDIRECT);
+		/* at the client's exact next byte: the connection is over */
+		if (i >= n_conf)
+			ASSERT_EQ(flood_send(i, 40002, TF_RST, &r), XDP_REDIRECT);
+	}
+	for (i = n_conf + n_closed; i < 2 * conns; i++) {
+		int act = flood_send(i, 40002, TF_SYN, &r);
+
+		if (act == XDP_DROP)
+			break;
+		ASSERT_EQ(act, XDP_REDIRECT);
+		n_syn++;
+	}
+	ASSERT_TRUE(i < 2 * conns, "the table never filled (%u SYNs)", n_syn);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ASSERT_TRUE(ct_sweep(&maps, &cfg, ts.tv_sec * 1000000000ULL +
+			     ts.tv_nsec) > 0, "the sweep under pressure freed nothing");
+	n = maps_read_ct(&maps, &items);
+	ASSERT_TRUE(n > 0, "read");
+	for (i = 0; i < (__u32)n; i++) {
+		const struct ct_item *it = &items[i];
+		__u32 idx = ntohl(it->key.saddr.v4) & ~FLOOD_MASK;
+
+		if (!in_flood(it->key.saddr.v4) || (it->val.flags & MAGLB_CT_F_REPLY))
+			continue;
+		if (it->val.flags & MAGLB_CT_F_UNCONFIRMED)
+			left_unconf++;
+		else if (idx >= n_conf)
+			left_closed++;
+		else
+			left_conf++;
+	}
+	free(items);
+	printf("  # %u confirmed, %u closed, %u unconfirmed; left %d, %d, %d\n",
+	       n_conf, n_closed, n_syn, left_conf, left_closed, left_unconf);
+	ASSERT_EQ((__u32)left_conf, n_conf);
+	ASSERT_EQ((__u32)left_unconf, n_syn);
+	ASSERT_TRUE((__u32)left_closed < n_closed, "no closed connection was freed");
+	ASSERT_TRUE((__u64)(ct_count() - base) * 10 <= (__u64)conns * 2 * 8,
+		    "the table is still above 80%%");
+	ASSERT_OK(flood_forget());
+	return 0;
+}
+
 #define N_SCALE		1000000
 
 static int by_flow(const void *a, const void *b)

@@ -9,8 +9,9 @@
  * cannot hold snat ports or table room for hours.
  *
  * Under pressure (a family's map above CT_PRESSURE_HIGH of its
- * max_entries) the sweep also deletes unconfirmed connections before their
- * synTimeout, oldest first, until the map is down to CT_PRESSURE_LOW: the
+ * max_entries) the sweep also deletes closed connections, then
+ * unconfirmed ones, before their timeouts, oldest first within each,
+ * until the map is down to CT_PRESSURE_LOW: the
  * datapath refuses new flows at full (drop_ct_full) and never evicts, so
  * this is what makes room for new connections during a SYN flood while
  * established ones stay. "Unconfirmed" here is UNCONFIRMED (a SYN the
@@ -135,17 +136,24 @@ static int index_find(const struct ct_index *ix, const struct sw_item *items,
 	return -1;
 }
 
-/* A connection still standing, unconfirmed: a candidate under pressure. */
+/* A connection still standing that may go under pressure: a closed one
+ * (FINs both ways or an RST, in its closedTimeout) first, then an
+ * unconfirmed or pending one; oldest first within each. A connection
+ * that closed is what Linux's conntrack drops early too: at a high rate
+ * of short connections they are most of the table. */
 struct ct_cand {
 	__u64 created_ns;
+	int cls;		/* 0 closed, 1 unconfirmed or pending */
 	int item;
 	int peer;
 };
 
-static int by_age(const void *a, const void *b)
+static int by_class_and_age(const void *a, const void *b)
 {
 	const struct ct_cand *x = a, *y = b;
 
+	if (x->cls != y->cls)
+		return x->cls - y->cls;
 	return x->created_ns < y->created_ns ? -1 :
 	       x->created_ns > y->created_ns;
 }
@@ -230,11 +238,12 @@ int ct_sweep(const struct maglb_maps *m, const struct maglb_config *cfg,
 			timeout = cfg->ct_udp_timeout;
 		if (now < seen || now - seen <= timeout * 1000000000ULL) {
 			/* Its age: the older entry's (both are made at once). */
-			if (both & (MAGLB_CT_F_UNCONFIRMED | MAGLB_CT_F_PENDING))
+			if (closed ||
+			    (both & (MAGLB_CT_F_UNCONFIRMED | MAGLB_CT_F_PENDING)))
 				cand[n_cand++] = (struct ct_cand){
 					peer && peer->created_ns < it->created_ns ?
 					peer->created_ns : it->created_ns,
-					i, p };
+					closed ? 0 : 1, i, p };
 			continue;
 		}
 		del_add(&dels, items, i, p);
@@ -250,7 +259,7 @@ int ct_sweep(const struct maglb_maps *m, const struct maglb_config *cfg,
 			cap[1] && live[1] * 1000 > cap[1] * CT_PRESSURE_HIGH };
 		__u32 c;
 
-		qsort(cand, n_cand, sizeof(*cand), by_age);
+		qsort(cand, n_cand, sizeof(*cand), by_class_and_age);
 		for (c = 0; c < n_cand; c++) {
 			const struct sw_item *it = &items[cand[c].item];
 			int fam = it->key.family != MAGLB_AF_INET;
