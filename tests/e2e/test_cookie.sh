@@ -128,7 +128,13 @@ wrk_keepalive_and_close_have_no_errors() {
 		nsx client wrk -t2 -c16 -d4s -H "Cookie: FooBar=wrk" "${hdr[@]}" \
 			"http://$V/cookie" > "$WORK/wrk.txt" 2>&1
 		echo "$mode: $(grep -E 'Requests/sec' "$WORK/wrk.txt")"
-		grep -qE "Socket errors|Non-2xx" "$WORK/wrk.txt" && { cat "$WORK/wrk.txt"; return 1; }
+		if grep -qE "Socket errors|Non-2xx" "$WORK/wrk.txt"; then
+			cat "$WORK/wrk.txt"
+			# which verdicts the datapath gave, to tell a reset we sent
+			# (and why) from one the pod sent
+			maglb stats | grep -E "drop_|splice_|rst|reset|limit|cookie_" | grep -vE " 0( |$)"
+			return 1
+		fi
 		grep -q "requests in" "$WORK/wrk.txt" || return 1
 	done
 }

@@ -24,7 +24,7 @@ struct cmd {
 };
 
 static const struct cmd cmds[] = {
-	{ "attach", do_attach, "DEV... [--mode native|generic]  load and attach, pin links and maps" },
+	{ "attach", do_attach, "DEV... [--mode native|generic] [--config F|--ct-max-entries N]  load and attach, pin links and maps" },
 	{ "detach", do_detach, "DEV...                          detach; the last one removes the pins" },
 	{ "status", do_status, "[--json]                        attachments, services, backends" },
 	{ "apply", do_apply, "-f CONFIG [--check]             apply a config once; --check: print the plan only" },
