@@ -1,9 +1,12 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-"""synflood.py DST PORT SECONDS - SYNs from random source addresses (in
-DST's /64 for IPv6, anywhere for IPv4) and ports, as fast as one core
-sends them through a raw socket; hping3 --flood --rand-source, which has
-no IPv6. Prints how many it sent."""
+"""synflood.py DST PORT SECONDS [SOURCES] - SYNs from random source
+addresses (in DST's /64 for IPv6, anywhere for IPv4) and ports, as fast as
+one core sends them through a raw socket; hping3 --flood --rand-source,
+which has no IPv6. SOURCES: draw the (address, port) pairs from a pool of
+that many, so that the flood's connections fit a conntrack that refuses
+new flows when full (its SYNs then repeat on their entries). Prints how
+many it sent."""
 import ipaddress
 import os
 import random
@@ -36,18 +39,25 @@ def main():
     s = socket.socket(socket.AF_INET6 if v6 else socket.AF_INET, socket.SOCK_RAW,
                       socket.IPPROTO_RAW)
     net = int(d) & ~((1 << 64) - 1) if v6 else 0
+    pool = int(sys.argv[4]) if len(sys.argv) > 4 else 0
+    pairs = [(os.urandom(8) if v6 else os.urandom(4), random.randint(1024, 65535))
+             for _ in range(pool)]
     end, n = time.time() + secs, 0
     while time.time() < end:
         for _ in range(256):
-            sport = random.randint(1024, 65535)
+            if pool:
+                r, sport = pairs[random.randrange(pool)]
+            else:
+                r, sport = None, random.randint(1024, 65535)
             if v6:
-                src = ipaddress.IPv6Address(net | random.getrandbits(64)).packed
+                low = int.from_bytes(r, "big") if r else random.getrandbits(64)
+                src = ipaddress.IPv6Address(net | low).packed
                 pseudo = src + d.packed + struct.pack("!IxxxB", 20, 6)
                 tcp = tcp_syn(src, d.packed, sport, dport, pseudo)
                 ip = struct.pack("!IHBB", 6 << 28, 20, 6, 64) + src + d.packed
                 s.sendto(ip + tcp, (dst, 0))
             else:
-                src = os.urandom(4)
+                src = r if r else os.urandom(4)
                 pseudo = src + d.packed + struct.pack("!xBH", 6, 20)
                 tcp = tcp_syn(src, d.packed, sport, dport, pseudo)
                 ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 40, 0, 0, 64, 6, 0,
