@@ -14,6 +14,7 @@
  * (bench_maglev's apply row shows that with flows).
  */
 #include "harness.h"
+#include "benchutil.h"
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -26,20 +27,6 @@
 
 #define ROUNDS 5
 
-static double now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-static int cmp_d(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
 
 static double median(double *v, int n)
 {

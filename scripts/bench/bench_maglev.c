@@ -6,25 +6,12 @@
  * loaded datapath, seen by new flows run through the program meanwhile.
  */
 #include "harness.h"
+#include "benchutil.h"
 #include <arpa/inet.h>
 #include <pthread.h>
 #include <time.h>
 #include "model/maglev.h"
 
-static double now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-static int cmp_d(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
 
 static char names[1000][32];
 

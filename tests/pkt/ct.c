@@ -181,12 +181,34 @@ PKT_TEST(idle_established_connections_survive_a_random_source_syn_flood)
 	return 0;
 }
 
+/* The pressure tests' timeouts: none of them passes during a test. */
+static const struct maglb_config sweep_cfg = { .ct_tcp_timeout = 21600,
+					       .ct_udp_timeout = 60,
+					       .ct_closed_timeout = 10,
+					       .ct_syn_timeout = 60 };
+
+/* SYNs of flood clients from, from + 1, ... until the full table refuses
+ * one; *n: how many it took. */
+static int syns_until_refused(__u32 from, unsigned short sport, __u32 *n)
+{
+	__u32 conns = harness_ct_conns(), i;
+	struct run r;
+
+	*n = 0;
+	for (i = from; i < 2 * conns; i++) {
+		int act = flood_send(i, sport, TF_SYN, &r);
+
+		if (act == XDP_DROP)
+			return 0;
+		ASSERT_EQ(act, XDP_REDIRECT);
+		(*n)++;
+	}
+	snprintf(test_msg, sizeof(test_msg), "the table never filled (%u SYNs)", *n);
+	return -1;
+}
+
 PKT_TEST(full_table_refuses_and_counts_and_the_sweep_frees_unconfirmed_first)
 {
-	struct maglb_config cfg = { .ct_tcp_timeout = 21600,
-				    .ct_udp_timeout = 60,
-				    .ct_closed_timeout = 10,
-				    .ct_syn_timeout = 60 };
 	__u32 conns = harness_ct_conns(), n_conf = conns / 2, i, n_syn = 0;
 	__u64 full0 = reason_count(MAGLB_DROP_CT_FULL), base_ns = 1;
 	struct ct_item *items = NULL;
@@ -202,15 +224,7 @@ PKT_TEST(full_table_refuses_and_counts_and_the_sweep_frees_unconfirmed_first)
 		ASSERT_EQ(flood_send(i, 40000, TF_ACK, &r), XDP_REDIRECT);
 	}
 	/* The rest: SYNs only, until one is refused. */
-	for (i = n_conf; i < 2 * conns; i++) {
-		int act = flood_send(i, 40000, TF_SYN, &r);
-
-		if (act == XDP_DROP)
-			break;
-		ASSERT_EQ(act, XDP_REDIRECT);
-		n_syn++;
-	}
-	ASSERT_TRUE(i < 2 * conns, "the table never filled (%u SYNs)", n_syn);
+	ASSERT_OK(syns_until_refused(n_conf, 40000, &n_syn));
 	ASSERT_EQ(reason_count(MAGLB_DROP_CT_FULL) - full0, 1);
 	/* Both entries or neither: every connection holds two. */
 	n = ct_count();
@@ -235,7 +249,7 @@ PKT_TEST(full_table_refuses_and_counts_and_the_sweep_frees_unconfirmed_first)
 
 	/* Nothing has timed out: only the pressure step deletes. */
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	ASSERT_TRUE(ct_sweep(&maps, &cfg, ts.tv_sec * 1000000000ULL +
+	ASSERT_TRUE(ct_sweep(&maps, &sweep_cfg, ts.tv_sec * 1000000000ULL +
 			     ts.tv_nsec) > 0, "the sweep under pressure freed nothing");
 	n = maps_read_ct(&maps, &items);
 	ASSERT_TRUE(n > 0, "read");
@@ -272,10 +286,6 @@ PKT_TEST(full_table_refuses_and_counts_and_the_sweep_frees_unconfirmed_first)
  * before unconfirmed ones, and confirmed ones never. */
 PKT_TEST(sweep_under_pressure_frees_closed_connections_before_unconfirmed)
 {
-	struct maglb_config cfg = { .ct_tcp_timeout = 21600,
-				    .ct_udp_timeout = 60,
-				    .ct_closed_timeout = 10,
-				    .ct_syn_timeout = 60 };
 	__u32 conns = harness_ct_conns(), n_conf = conns / 2,
 	      n_closed = conns * 3 / 10, i, n_syn = 0;
 	int n, left_conf = 0, left_unconf = 0, left_closed = 0, base = ct_count();
@@ -291,17 +301,9 @@ PKT_TEST(sweep_under_pressure_frees_closed_connections_before_unconfirmed)
 		if (i >= n_conf)
 			ASSERT_EQ(flood_send(i, 40002, TF_RST, &r), XDP_REDIRECT);
 	}
-	for (i = n_conf + n_closed; i < 2 * conns; i++) {
-		int act = flood_send(i, 40002, TF_SYN, &r);
-
-		if (act == XDP_DROP)
-			break;
-		ASSERT_EQ(act, XDP_REDIRECT);
-		n_syn++;
-	}
-	ASSERT_TRUE(i < 2 * conns, "the table never filled (%u SYNs)", n_syn);
+	ASSERT_OK(syns_until_refused(n_conf + n_closed, 40002, &n_syn));
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	ASSERT_TRUE(ct_sweep(&maps, &cfg, ts.tv_sec * 1000000000ULL +
+	ASSERT_TRUE(ct_sweep(&maps, &sweep_cfg, ts.tv_sec * 1000000000ULL +
 			     ts.tv_nsec) > 0, "the sweep under pressure freed nothing");
 	n = maps_read_ct(&maps, &items);
 	ASSERT_TRUE(n > 0, "read");

@@ -456,6 +456,19 @@ PKT_TABLE(rst_cases, check_rst_case);
 /* A FIN from nowhere the client has got to is passed on but not recorded,
  * so a SYN after it still changes nothing (blind FIN, then SYN, was a
  * teardown); the client's own FIN, in order, is recorded. */
+/* s's SYN (seq 1000), then the client's ACK, both forwarded: a
+ * confirmed connection; s is left the ACK. */
+static int handshake_and_ack(struct pkt_spec *s, struct pkt_view *v)
+{
+	s->tcp_flags = TF_SYN;
+	s->seq = 1000;
+	if (send_and_view(s, "c0", XDP_REDIRECT, v))
+		return -1;
+	s->tcp_flags = TF_ACK;
+	s->seq = 1001;
+	return send_and_view(s, "c0", XDP_REDIRECT, v);
+}
+
 PKT_TEST(fin_out_of_order_is_not_recorded_and_the_syn_after_it_changes_nothing)
 {
 	struct pkt_spec s = { CLIENT, WEB, .sport = 48216, .seq = 1000,
@@ -464,11 +477,7 @@ PKT_TEST(fin_out_of_order_is_not_recorded_and_the_syn_after_it_changes_nothing)
 	struct maglb_flow k;
 	struct pkt_view v;
 
-	if (send_and_view(&s, "c0", XDP_REDIRECT, &v))
-		return -1;
-	s.tcp_flags = TF_ACK;
-	s.seq = 1001;
-	if (send_and_view(&s, "c0", XDP_REDIRECT, &v))
+	if (handshake_and_ack(&s, &v))
 		return -1;
 	s.tcp_flags = TF_FIN | TF_ACK;
 	s.seq = 1001 + 0x40000000;
@@ -520,11 +529,7 @@ static int check_slow_case(const struct slow_case *c, int idx)
 	struct run r;
 	__u64 now;
 
-	if (send_and_view(&s, "c0", XDP_REDIRECT, &v))
-		return -1;
-	s.tcp_flags = TF_ACK;
-	s.seq = 1001;
-	if (send_and_view(&s, "c0", XDP_REDIRECT, &v))
+	if (handshake_and_ack(&s, &v))
 		return -1;
 	client_key("10.10.0.100", s.sport, &k);
 	ASSERT_OK(maps_get_ct(&maps, &k, &e));

@@ -220,6 +220,17 @@ static void svc_backends_read(const struct metrics_state *st, struct svc_backend
 		maps_read_counters(st->maps->backend_stats, sb->ids[j], &sb->cnt[j]);
 }
 
+/* Service s's part of sb: [*from, *to); empty for an id out of range. */
+static void svc_range(const struct svc_backends *sb, __u32 s, __u32 *from,
+		      __u32 *to)
+{
+	*from = *to = 0;
+	if (s < MAGLB_MAX_SERVICES) {
+		*from = sb->start[s];
+		*to = sb->start[s + 1];
+	}
+}
+
 static void svc_backends_free(struct svc_backends *sb)
 {
 	free(sb->ids);
@@ -265,10 +276,10 @@ static void render(struct metrics_state *st, struct buf *b, long nct)
 			snprintf(name, sizeof(name), "maglb_backend_%s_total", cn[k]);
 			help(b, name, "counter", "per backend, client to backend (reply_*: back)");
 			for (i = 0; i < n; i++) {
-				__u32 s = svcs[i].svc.id, j;
+				__u32 j, to;
 
-				for (j = s < MAGLB_MAX_SERVICES ? sb.start[s] : 0;
-				     s < MAGLB_MAX_SERVICES && j < sb.start[s + 1]; j++) {
+				svc_range(&sb, svcs[i].svc.id, &j, &to);
+				for (; j < to; j++) {
 					const struct maglb_backend *be = &all[sb.ids[j]];
 					char ap[ADDR_STRLEN];
 
@@ -282,10 +293,10 @@ static void render(struct metrics_state *st, struct buf *b, long nct)
 		help(b, "maglb_backend_healthy", "gauge",
 		     "1 if the backend may take new connections (health checks)");
 		for (i = 0; i < n; i++) {
-			__u32 s = svcs[i].svc.id, j;
+			__u32 j, to;
 
-			for (j = s < MAGLB_MAX_SERVICES ? sb.start[s] : 0;
-			     s < MAGLB_MAX_SERVICES && j < sb.start[s + 1]; j++) {
+			svc_range(&sb, svcs[i].svc.id, &j, &to);
+			for (; j < to; j++) {
 				const struct maglb_backend *be = &all[sb.ids[j]];
 				char ap[ADDR_STRLEN];
 

@@ -538,21 +538,31 @@ int maps_read_reason(const struct maglb_maps *m, enum maglb_reason r,
 			  sizeof(*sum) / sizeof(__u64));
 }
 
+/* An fd of service svc_id's live ring, or -errno. */
+static int ring_fd(const struct maglb_maps *m, __u32 svc_id)
+{
+	__u32 inner_id;
+	int fd;
+
+	if (bpf_map_lookup_elem(m->rings, &svc_id, &inner_id))
+		return -errno;
+	fd = bpf_map_get_fd_by_id(inner_id);
+	return fd < 0 ? -errno : fd;
+}
+
 int maps_read_ring(const struct maglb_maps *m, __u32 svc_id, __u32 **slots,
 		   __u32 *size)
 {
-	__u32 inner_id, key = 0, i, n;
+	__u32 key = 0, i, n;
 	size_t len;
 	void *ring;
 	int fd, err = 0;
 
 	*slots = NULL;
 	*size = 0;
-	if (bpf_map_lookup_elem(m->rings, &svc_id, &inner_id))
-		return -errno;
-	fd = bpf_map_get_fd_by_id(inner_id);
+	fd = ring_fd(m, svc_id);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	if (bpf_map_lookup_elem(fd, &key, &n)) {
 		err = -errno;
 		goto out;
@@ -580,16 +590,14 @@ int maps_read_ring_head(const struct maglb_maps *m, __u32 svc_id, __u32 *size,
 			__u64 *fp)
 {
 	struct bpf_map_info info = {};
-	__u32 info_len = sizeof(info), inner_id, key = 0, lo, hi;
+	__u32 info_len = sizeof(info), key = 0, lo, hi;
 	int fd, err = 0;
 
 	*size = 0;
 	*fp = 0;
-	if (bpf_map_lookup_elem(m->rings, &svc_id, &inner_id))
-		return -errno;
-	fd = bpf_map_get_fd_by_id(inner_id);
+	fd = ring_fd(m, svc_id);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	if (bpf_map_lookup_elem(fd, &key, size) ||
 	    bpf_obj_get_info_by_fd(fd, &info, &info_len)) {
 		err = -errno;
