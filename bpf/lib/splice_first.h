@@ -445,10 +445,17 @@ static __always_inline int splice_first(CTX *ctx, struct pkt *p,
 		}
 		stash_init(sp, isn, cookie, bits, o, th, plen, now);
 		/* No room to hold it (or evicted at once): fail closed, and
-		 * give its count back (a rare path: a replaced stash's
-		 * count may go back with it, erring towards letting in). */
-		if (bpf_map_update_elem(&maglb_splice, &p->flow, sp, BPF_ANY) ||
-		    !(sp = bpf_map_lookup_elem(&maglb_splice, &p->flow))) {
+		 * give back the count it holds. A failed update left an
+		 * older stash of this 4-tuple in place with its count, so
+		 * only what this segment took goes back; a stored one that
+		 * was evicted at once had replaced the older stash, whose
+		 * count is then nobody's. */
+		if (bpf_map_update_elem(&maglb_splice, &p->flow, sp, BPF_ANY)) {
+			if (took)
+				stash_src_put(&p->flow, &sc->splice.src_key);
+			goto reset;
+		}
+		if (!(sp = bpf_map_lookup_elem(&maglb_splice, &p->flow))) {
 			stash_src_put(&p->flow, &sc->splice.src_key);
 			goto reset;
 		}
