@@ -668,6 +668,20 @@ static __always_inline int http_step_one(struct http_parser *ps, char c)
 	return 1;
 }
 
+/* A byte that leaves the parser as it is: the rest of a header line we
+ * do not read, or of a cookie we do not want. Most of a browser's head is
+ * such bytes (User-Agent, Accept-*, other cookies), so http_feed tests
+ * this inline and calls http_step only for the others: the call and the
+ * state machine's switch cost more than the byte (a 600-byte head: 9.5
+ * against 4.2 us before routes made the parser read the whole head). */
+static __always_inline int http_ignores(const struct http_parser *ps, char c)
+{
+	__u8 st = ps->state;
+
+	return (st == HS_SKIP_LINE && c != '\n') ||
+	       (st == HS_C_SKIP && c != ';' && c != '\n');
+}
+
 /*
  * http_step: one byte. In BPF a global function, which the verifier
  * checks once, on its own: inlined, the normaliser's branches times the
@@ -687,6 +701,14 @@ static inline int http_step(struct http_parser *ps, char c)
 	return http_step_one(ps, c);
 }
 #endif
+
+/* Feed one byte, as http_step does: every caller's way in. */
+static __always_inline int http_feed(struct http_parser *ps, char c)
+{
+	if (http_ignores(ps, c))
+		return 0;
+	return http_step(ps, c);
+}
 
 /*
  * Prepare to look for cookie `name` (mode COOKIE) or header `name` (mode

@@ -232,6 +232,12 @@ static __always_inline int stash_take(CTX *ctx, const struct pkt *p,
 	return n;
 }
 
+/* Head bytes per http_loop_cb call. More than HTTP_CHUNK: most bytes
+ * only pass http_feed's inline test, so the bpf_loop call per chunk is
+ * a large part of their cost; the callback is verified once, so a longer
+ * chunk costs the verifier its length, not more states. */
+#define HEAD_CHUNK	32
+
 struct http_loop {
 	struct http_parser *ps;
 	const __u8 *buf;	/* a maglb_splice payload */
@@ -246,13 +252,13 @@ static __noinline long http_loop_cb(__u32 i, void *data)
 	__u32 j, at;
 
 #pragma unroll
-	for (j = 0; j < HTTP_CHUNK; j++) {
-		at = l->from + i * HTTP_CHUNK + j;
+	for (j = 0; j < HEAD_CHUNK; j++) {
+		at = l->from + i * HEAD_CHUNK + j;
 		if (at >= l->to)
 			return 1;
 		/* The mask, not the test above, is what the verifier can
 		 * use. A callback must return exactly 0 or 1. */
-		if (http_step(l->ps, l->buf[buf_idx(at, MAGLB_HEAD_MAX)])) {
+		if (http_feed(l->ps, l->buf[buf_idx(at, MAGLB_HEAD_MAX)])) {
 			l->done = 1;
 			return 1;
 		}
@@ -270,7 +276,7 @@ static __always_inline bool stash_parse(struct maglb_scratch *sc,
 				  .from = from, .to = to };
 
 	if (to > from)
-		bpf_loop((to - from + HTTP_CHUNK - 1) / HTTP_CHUNK,
+		bpf_loop((to - from + HEAD_CHUNK - 1) / HEAD_CHUNK,
 			 http_loop_cb, &loop, 0);
 	return loop.done;
 }

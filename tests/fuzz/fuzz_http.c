@@ -20,7 +20,7 @@ static const char *const names[] = { "FooBar", "a", "session-id", "x-user" };
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char name[HTTP_NAME_MAX] = {};
-	struct http_parser ps;
+	struct http_parser ps, one;
 	struct http_ref ref;
 	const char *head;
 	size_t i, n;
@@ -42,8 +42,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	http_init(&ps, mode, name, strlen(name));
 	ps.routes = routes;
 	for (i = 0; i < n; i++)
-		if (http_step(&ps, head[i]))
+		if (http_feed(&ps, head[i]))
 			break;
+	/* http_feed skips the bytes the state machine ignores: the state
+	 * must be the one byte-by-byte http_step reaches. */
+	http_init(&one, mode, name, strlen(name));
+	one.routes = routes;
+	for (i = 0; i < n; i++)
+		if (http_step(&one, head[i]))
+			break;
+	if (memcmp(&one, &ps, sizeof(ps))) {
+		fprintf(stderr, "skip disagreement: http_feed and http_step end in other states\n");
+		abort();
+	}
 	http_ref_parse(head, n, mode, name, &ref);
 	/* With routes: a head the reference read to its end, in origin form,
 	 * is refused by both or by neither; and a refused one stops the

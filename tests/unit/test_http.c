@@ -74,7 +74,7 @@ static int run(const struct http_case *c)
 	strncpy(name, c->key, sizeof(name) - 1);
 	http_init(&ps, c->mode, name, strlen(c->key));
 	for (i = 0; i < n; i++)
-		if (http_step(&ps, c->head[i]))
+		if (http_feed(&ps, c->head[i]))
 			break;
 	ASSERT_EQ(ps.result, c->result);
 	if (c->value) {
@@ -98,7 +98,7 @@ static int long_values_keep_the_first_128_bytes(void)
 		head[n++] = 'v';
 	n += snprintf(head + n, sizeof(head) - n, "\r\n\r\n");
 	http_init(&ps, HTTP_MODE_COOKIE, name, 1);
-	for (i = 0; i < n && !http_step(&ps, head[i]); i++)
+	for (i = 0; i < n && !http_feed(&ps, head[i]); i++)
 		;
 	ASSERT_EQ(ps.result, HTTP_FOUND);
 	ASSERT_EQ(ps.value_len, HTTP_KEY_MAX);
@@ -136,7 +136,7 @@ static int route_facts_are_recorded(void)
 
 		http_init(&ps, HTTP_MODE_COOKIE, name, 6);
 		for (i = 0; i < strlen(r->head); i++)
-			if (http_step(&ps, r->head[i]))
+			if (http_feed(&ps, r->head[i]))
 				break;
 		ASSERT_EQ(ps.have_path, r->path != NULL);
 		if (r->path)

@@ -24,7 +24,7 @@ int request_key_hash(const struct maglb_service *svc, const char *req,
 	memcpy(name, svc->key_name, sizeof(name) - 1);
 	http_init(&ps, svc->hash_type == MAGLB_HASH_COOKIE ? HTTP_MODE_COOKIE :
 		  HTTP_MODE_HEADER, name, svc->key_len);
-	for (i = 0; i < len && !http_step(&ps, req[i]); i++)
+	for (i = 0; i < len && !http_feed(&ps, req[i]); i++)
 		;
 	if (ps.result != HTTP_FOUND)
 		return -1;
