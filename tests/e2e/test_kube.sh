@@ -225,6 +225,34 @@ gone_status_relists() {
 	relists_on gone-status 'msg="resource version gone, listing again" kind=EndpointSlice' ready
 }
 
+# A list's pages are one snapshot, as in Kubernetes: a write between two
+# pages is not in the second (the watch from the list's version brings
+# it), and a continue token from before a compaction is a 410 (the client
+# lists again). Without this a client could take page 1 before a change
+# and page 2 after it, and watch from a version past the change it missed.
+api_get() {	# PATH: status code, then the body
+	nsx node curl -sS --max-time 5 --cacert "$WORK/api/ca.crt" \
+		-H "Authorization: Bearer $TOKEN" -w '\n%{http_code}\n' "https://127.0.0.1:6443$1"
+}
+list_pages_are_one_snapshot() {
+	local url=/apis/discovery.k8s.io/v1/endpointslices?limit=1 p1 p2 tok
+	p1=$(api_get "$url") || return 1
+	tok=$(sed '$d' <<<"$p1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["metadata"]["continue"])') || return 1
+	push_slices	# both slices get a new resourceVersion
+	p2=$(api_get "$url&continue=$tok") || return 1
+	sed '$d' <<<"$p2" | python3 -c 'import json, sys
+p1, p2 = json.loads(sys.argv[1]), json.load(sys.stdin)
+o = p2["items"][0]["metadata"]
+print("page 1 rv=%s, page 2 rv=%s, %s rv=%s" % (p1["metadata"]["resourceVersion"],
+      p2["metadata"]["resourceVersion"], o["name"], o["resourceVersion"]))
+assert p2["metadata"]["resourceVersion"] == p1["metadata"]["resourceVersion"]
+assert int(o["resourceVersion"]) <= int(p1["metadata"]["resourceVersion"])' "$(sed '$d' <<<"$p1")" || return 1
+	ctl expire >/dev/null
+	p2=$(api_get "$url&continue=$tok")
+	echo "after a compaction: HTTP $(tail -1 <<<"$p2")"
+	[ "$(tail -1 <<<"$p2")" = 410 ]
+}
+
 # The pod's service account: KUBERNETES_SERVICE_HOST/PORT and the token
 # and CA under /var/run/secrets (bind-mounted in a private mount ns).
 in_cluster_config_is_used() {
@@ -370,6 +398,7 @@ check in_cluster_config_is_used
 check unreachable_api_server_keeps_the_pinned_state
 check sigterm_stops_the_waiting_agent_at_once
 check plain_http_api_server_is_refused
+check list_pages_are_one_snapshot
 [ -n "${AGENT:-}" ] && stop_agent
 AGENT=
 grep 'level=error' "$AGENT_LOG" | head -3

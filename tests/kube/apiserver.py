@@ -9,8 +9,8 @@ HTTPS with a bearer token. What it serves:
               client-side validation then skips every kind, as it does
               for CRDs without a schema)
   kinds       the KINDS table below, one line each
-  verbs       create (POST), get, list (limit/continue pages,
-              labelSelector, fieldSelector), watch, update (PUT),
+  verbs       create (POST), get, list (limit/continue pages, all read
+              at the first page's version; labelSelector, fieldSelector), watch, update (PUT),
               patch (merge, strategic, JSON patch), delete,
               deletecollection, and the status subresource of the kinds
               marked so (GET/PUT/PATCH NAME/status); pods/NAME/log
@@ -439,6 +439,16 @@ class State:
         self.gone_status = False
         self.page = page
         self.log = []
+        self.snapshots = {}     # (rv, kind, ns, selectors) -> a paged list's objects
+
+    SNAPSHOTS = 64
+
+    def snapshot(self, rv, what, items):
+        """Keep a paged list's objects for its continue tokens (the newest
+        SNAPSHOTS lists; an older token is a 410, as after a compaction)."""
+        self.snapshots[(rv,) + what] = items
+        while len(self.snapshots) > self.SNAPSHOTS:
+            del self.snapshots[next(iter(self.snapshots))]
 
     def commit(self, kind, typ, obj):
         """Store (or remove) obj under a new resourceVersion; a watch event.
@@ -825,19 +835,32 @@ class Api(BaseHTTPRequestHandler):
 
     def list(self, kind, ns, q):
         st = self.server.state
-        with st.cond:
-            items = st.select(kind, ns, q)
-            rv = st.rv
-        # continue names the last object returned (RV.base64 of its
-        # namespace and name), so a page is the same whatever was deleted
-        # since: kubectl delete -l deletes each page before the next
+        # continue is RV.base64(namespace, name of the last object sent).
+        # As in Kubernetes, every page of one list is read at the first
+        # page's resourceVersion: a write between pages shows up in the
+        # watch from that version, never half in the list (a client that
+        # took page 1 before a change and page 2 after it would otherwise
+        # miss the change). Past a compaction the token is a 410.
         token = q.get("continue") or ""
-        if token:
-            try:
-                after = json.loads(base64.urlsafe_b64decode(token.split(".", 1)[1]))
-            except (ValueError, IndexError):
-                raise ApiError(400, "invalid continue token %r" % token)
-            items = [o for o in items if key_of(o) > tuple(after)]
+        with st.cond:
+            if token:
+                try:
+                    snap_rv, enc = token.split(".", 1)
+                    snap_rv = int(snap_rv)
+                    after = tuple(json.loads(base64.urlsafe_b64decode(enc)))
+                except (ValueError, TypeError):
+                    raise ApiError(400, "invalid continue token %r" % token)
+                snap = st.snapshots.get((snap_rv, kind.kind, ns, q.get("labelSelector"),
+                                         q.get("fieldSelector")))
+                if snap is None or snap_rv < st.compacted:
+                    raise ApiError(410, "The provided continue parameter is too old to "
+                                   "display a consistent list result. You can start a "
+                                   "new list without the continue parameter.")
+                items = [o for o in snap if key_of(o) > after]
+                rv = snap_rv
+            else:
+                items = copy.deepcopy(st.select(kind, ns, q))
+                rv = st.rv
         limit = min(int(q.get("limit") or 500) or 500, st.page)
         page = [o if kind.crd else {k: v for k, v in o.items()
                                     if k not in ("kind", "apiVersion")}
@@ -846,6 +869,10 @@ class Api(BaseHTTPRequestHandler):
         if limit < len(items):
             meta["continue"] = "%d.%s" % (rv, base64.urlsafe_b64encode(
                 json.dumps(key_of(page[-1])).encode()).decode())
+            if not token:
+                with st.cond:
+                    st.snapshot(rv, (kind.kind, ns, q.get("labelSelector"),
+                                     q.get("fieldSelector")), items)
             meta["remainingItemCount"] = len(items) - limit
         if self.wants_table():
             return self.reply(200, table(kind, items[:limit], meta))
