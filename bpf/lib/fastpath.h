@@ -18,7 +18,8 @@
  * one coarse clock read, and while the next hop is fresh the entry's
  * clock moves on and the packet stays here. A slow flow (a packet every
  * second, say) used to take the whole full path for each packet; now only
- * a flow idle past NH_CACHE_NS goes there, for its bpf_fib_lookup.
+ * a flow idle past NH_CACHE_NS whose backend has no fresh next hop
+ * either (forward.h, nh_adopt) goes there, for its bpf_fib_lookup.
  */
 #ifndef MAGLB_BPF_FASTPATH_H
 #define MAGLB_BPF_FASTPATH_H
@@ -49,11 +50,11 @@ static __always_inline bool fast_entry(const struct maglb_ct_entry *e)
  * forward_cached, fast_confirm) when its next hop is still fresh: move
  * last_seen_ns on and confirm it again. False: the full path's job. */
 static __always_inline bool fast_renew(struct maglb_ct_entry *e,
-				       const struct pkt *p)
+				       __u32 l3_len)
 {
 	__u64 now = bpf_ktime_get_coarse_ns();
 
-	if (!nh_fresh(&e->nh, p, now))
+	if (!nh_fresh_for(&e->nh, l3_len, now) && !nh_adopt(e, l3_len, now))
 		return false;
 	if (now - e->last_seen_ns > CT_TOUCH_NS)
 		e->last_seen_ns = now;
@@ -64,13 +65,16 @@ static __always_inline bool fast_renew(struct maglb_ct_entry *e,
 static __always_inline bool fast_ok(struct maglb_ct_entry *e,
 				    const struct pkt *p)
 {
+	__u32 l3_len;
+
 	/* SYN (4-tuple reuse), FIN and RST change the entry: full path. */
 	if (p->tcp_flags & (TCP_F_SYN | TCP_F_FIN | TCP_F_RST))
 		return false;
-	if (!fast_entry(e) || pkt_l3_len(p) > e->nh.len_ok)
+	l3_len = pkt_l3_len(p);
+	if (!fast_entry(e) || l3_len > e->nh.len_ok)
 		return false;
 	return bpf_jiffies64() - e->fast_jiffies < FAST_JIFFIES ||
-	       fast_renew(e, p);
+	       fast_renew(e, l3_len);
 }
 
 /* The full path calls this once the entry is confirmed (see above); a new

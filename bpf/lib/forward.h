@@ -83,11 +83,18 @@ static __always_inline int nh_send(CTX *ctx, struct pkt *p,
 			   reason);
 }
 
+/* c may send a packet of l3_len bytes now. */
+static __always_inline bool nh_fresh_for(const struct maglb_nh *c,
+					 __u32 l3_len, __u64 now)
+{
+	return c->ifindex && now - c->time_ns < NH_CACHE_NS &&
+	       l3_len <= c->len_ok;
+}
+
 static __always_inline bool nh_fresh(const struct maglb_nh *c,
 				     const struct pkt *p, __u64 now)
 {
-	return c->ifindex && now - c->time_ns < NH_CACHE_NS &&
-	       pkt_l3_len(p) <= c->len_ok;
+	return nh_fresh_for(c, pkt_l3_len(p), now);
 }
 
 /*
@@ -148,6 +155,59 @@ static __always_inline struct maglb_nh *backend_nh(__u32 id, __u32 gen)
 		b->gen = gen;
 	}
 	return &b->nh;
+}
+
+/*
+ * A plain NAT forward entry goes where its backend's new flows go: the
+ * same destination after the rewrite, so one bpf_fib_lookup a second per
+ * backend can serve all its connections (at a million flows, each one's
+ * own cache is stale at almost every visit, and a lookup costs more than
+ * the rest of the packet). The cache of e's backend, or NULL: a reply
+ * entry (toward a client: no shared cache), another kind of entry, or an
+ * id that now names another backend. Read only: the full path's
+ * backend_nh() empties a cache whose gen moved on.
+ */
+static __always_inline struct maglb_nh *entry_backend_nh(const struct maglb_ct_entry *e)
+{
+	struct maglb_backend_nh *b;
+	__u32 id = e->backend_id;
+
+	if (e->flags & ~(MAGLB_CT_F_SNAT | MAGLB_CT_F_FIN | MAGLB_CT_F_RST |
+			 MAGLB_CT_F_SEQ | MAGLB_CT_F_UNCONFIRMED))
+		return NULL;
+	b = bpf_map_lookup_elem(&maglb_backend_nh, &id);
+	return b && b->gen == e->backend_gen ? &b->nh : NULL;
+}
+
+/* e's own next hop is stale: take its backend's, if that one is fresh
+ * for a packet of l3_len bytes (a length, not the packet: the fast path's
+ * packet pointers are no longer known to the verifier here). It keeps the
+ * backend's time_ns, so it is never older than NH_CACHE_NS from the
+ * lookup that made it. */
+static __always_inline bool nh_adopt(struct maglb_ct_entry *e,
+				     __u32 l3_len, __u64 now)
+{
+	struct maglb_nh *b = entry_backend_nh(e);
+
+	if (!b || !nh_fresh_for(b, l3_len, now))
+		return false;
+	e->nh = *b;
+	return true;
+}
+
+/* After the full path looked e's next hop up for a packet of l3_len
+ * bytes (time_ns is now): the backend's cache gets it too, when that one
+ * is stale. A length: the send has made the packet pointers stale. */
+static __always_inline void nh_share(const struct maglb_ct_entry *e,
+				     __u32 l3_len, __u64 now)
+{
+	struct maglb_nh *b;
+
+	if (e->nh.time_ns != now || !e->nh.ifindex)
+		return;
+	b = entry_backend_nh(e);
+	if (b && !nh_fresh_for(b, l3_len, now))
+		*b = e->nh;
 }
 
 /* A segment we built toward fwd's backend (delayed binding's SYN and first

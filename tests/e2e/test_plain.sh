@@ -34,15 +34,18 @@ FASTPATH_ROWS=(
 )
 
 fast_path_only_where_the_peer_runs_xdp() {
-	local row dev path want before=() got n=0 ok=0
-	xdp_pass_on be0 eth0 || return 1
+	local row dev path want before=() got n=0 ok=0 tc0
 	write_config "$CFG" nat Tuple 0 1
-	maglb apply -f "$CFG" >/dev/null || return 1	# apply probes the devices again
-	# A next hop cached before the probe keeps the egress flags it was
-	# looked up with for NH_CACHE_NS (bpf/lib/forward.h): the earlier
-	# checks' flows to backend-0 filled one, and for up to 1 s its new
-	# flows would still go by TC.
-	sleep 1.1
+	maglb apply -f "$CFG" >/dev/null || return 1
+	# Flows to backend-0 by TC just before: its next-hop cache now holds
+	# TC's flags, for NH_CACHE_NS (bpf/lib/forward.h).
+	tc0=$(egress_packets be0 "$PATH_TC")
+	seed_requests 9.9.9.8 20 >/dev/null
+	(($(egress_packets be0 "$PATH_TC") > tc0)) || { echo "no flow to backend-0 before"; return 1; }
+	xdp_pass_on be0 eth0 || return 1
+	# apply probes the devices again, and empties the backends' next hops
+	# when a device's flags change: new flows see the new flags at once
+	maglb apply -f "$CFG" >/dev/null || return 1
 	for row in "${FASTPATH_ROWS[@]}"; do
 		read -r dev path want <<<"$row"
 		before+=("$(egress_packets "$dev" "$path")")

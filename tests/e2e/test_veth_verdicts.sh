@@ -57,8 +57,23 @@ force_frames() {	# node-dev
 	# in the updating process's netns, so update from the node's
 	nsenter --net="/run/netns/$NODE" bpftool map update pinned "$PIN_DIR/maglb_tx_ports" \
 		key hex $(le32 "$(ifx "$NODE" "$1")") value hex $(le32 "$(ifx "$NODE" "$1")") $(le32 0)
-	# the next hop toward the backend remembers the old flags for 1 s
-	sleep 1.1
+	# and, as the agent does when it writes a device's flags, empty the
+	# next hops toward the backends, which keep the flags they saw
+	forget_backend_nh
+}
+
+# Every non-empty maglb_backend_nh entry zeroed, in one bpftool run.
+forget_backend_nh() {
+	bpftool -j map dump pinned "$PIN_DIR/maglb_backend_nh" | python3 -c '
+import json, sys
+zero = " ".join(["00"] * 40)
+for e in json.load(sys.stdin):
+    if e["formatted"]["value"]["nh"]["ifindex"]:
+        k = e["formatted"]["key"]
+        print("map update pinned %s key %d %d %d %d value %s" % (sys.argv[1],
+              k & 255, k >> 8 & 255, k >> 16 & 255, k >> 24, zero))' \
+		"$PIN_DIR/maglb_backend_nh" > "$WORK/forget.batch" &&
+		bpftool batch file "$WORK/forget.batch" >/dev/null
 }
 
 peer_state() {	# ns dev state

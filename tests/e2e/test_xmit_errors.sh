@@ -65,7 +65,6 @@ probe_grants() {	# node-dev
 	"$MAGLB" --pin-dir "$PIN_DIR" --netns "$NODE" apply -f "$WORK/maglb.yaml" >/dev/null || return 1
 	f=$(eg_flags "$1")
 	[ "$f" -ge 0 ] && [ $((f & 3)) -eq 3 ] || { echo "the probe gave $1 flags $f"; return 1; }
-	sleep 1.1	# next hops remember a device's flags for NH_CACHE_NS
 }
 
 # FIELD of a node device's maglb_xmit_errs, summed over CPUs (0: no entry).
@@ -135,7 +134,10 @@ demotes() {
 	[ $((f & 8)) -ne 0 ] || { echo "$dev not DEMOTED"; return 1; }
 	[ $((f & flag)) -eq 0 ] || { echo "$dev still takes $verdict frames"; return 1; }
 	[ "$(xmit_err "$dev" demotions)" = 1 ] || { echo "demotions is not 1"; return 1; }
-	sleep 1.1	# the next hops forget the old flags
+	# The tracing program's demotion leaves the next hops as they are
+	# (only the agent's probe empties them): they forget the old flags
+	# within NH_CACHE_NS.
+	sleep 1.1
 	n=$(answered "$vip" 5)
 	echo "after the demotion: $n of 5 answered"
 	[ "$n" = 5 ]

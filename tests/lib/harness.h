@@ -79,13 +79,7 @@ static inline int set_egress(const char *dev, __u32 flags)
 /* Forget every backend's next hop, and with it the egress flags it keeps. */
 static inline int forget_backend_nh(void)
 {
-	struct maglb_backend_nh none = {};
-	__u32 id;
-
-	for (id = 0; id < MAGLB_MAX_BACKENDS; id++)
-		if (bpf_map_update_elem(maps.backend_nh, &id, &none, BPF_ANY))
-			return -errno;
-	return 0;
+	return maps_forget_backend_nh(&maps);
 }
 
 /* Linux's SYN options: MSS 1460, SACK-permitted, TS 777/0, NOP, WS 7. */

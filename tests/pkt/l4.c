@@ -506,26 +506,42 @@ PKT_TEST(fin_out_of_order_is_not_recorded_and_the_syn_after_it_changes_nothing)
  * next packet comes. The fast path renews the entry itself while the next
  * hop is fresh (bpf/lib/fastpath.h, fast_renew): the cached next hop is
  * used and last_seen_ns moves on, or the sweep would end a flow that is
- * alive. Past NH_CACHE_NS, the next hop is looked up again.
+ * alive. Past NH_CACHE_NS the entry takes its backend's next hop, if that
+ * one is fresh (forward.h, nh_adopt: one lookup a second per backend, not
+ * per flow); else it is looked up again, and the backend's cache gets the
+ * result too (nh_share).
  */
+enum slow_mac { SLOW_ENTRY_MAC, SLOW_BACKEND_MAC, SLOW_LOOKED_UP };
+
 static const struct slow_case {
 	const char *name;
 	__u64 nh_age_ns;	/* how old the entry's next hop is */
-	bool cached;		/* its (marked) MAC is used */
+	__u64 be_age_ns;	/* how old its backend's is */
+	enum slow_mac mac;	/* the (marked) MAC the packet leaves with */
 } slow_cases[] = {
-	{ "slow_flow_with_a_fresh_next_hop_keeps_it_and_stays_alive", 10000000ULL, true },
-	{ "slow_flow_past_the_next_hop_cache_looks_it_up_again", 2000000000ULL, false },
+	{ "slow_flow_with_a_fresh_next_hop_keeps_it_and_stays_alive",
+	  10000000ULL, 10000000ULL, SLOW_ENTRY_MAC },
+	{ "slow_flow_past_the_next_hop_cache_takes_its_backends_fresh_one",
+	  2000000000ULL, 10000000ULL, SLOW_BACKEND_MAC },
+	{ "slow_flow_past_both_next_hop_caches_looks_it_up_for_both",
+	  2000000000ULL, 2000000000ULL, SLOW_LOOKED_UP },
 };
 
 static int check_slow_case(const struct slow_case *c, int idx)
 {
-	static const __u8 mark[6] = { 0x02, 0, 0, 0, 0xee, 0xee };
+	static const __u8 marks[][6] = {
+		[SLOW_ENTRY_MAC] = { 0x02, 0, 0, 0, 0xee, 0xee },
+		[SLOW_BACKEND_MAC] = { 0x02, 0, 0, 0, 0xbe, 0xbe },
+	};
+	static const char *const what[] = { "the entry's", "the backend's", "a looked-up" };
 	struct pkt_spec s = { CLIENT, .sport = (unsigned short)(41500 + idx), WEB,
 			      .tcp_flags = TF_SYN };
+	struct maglb_backend_nh bnh;
 	struct maglb_ct_entry e;
 	struct maglb_flow k = {};
 	struct timespec ts;
 	struct pkt_view v;
+	enum slow_mac got;
 	struct run r;
 	__u64 now;
 
@@ -540,20 +556,36 @@ static int check_slow_case(const struct slow_case *c, int idx)
 	e.fast_jiffies = 0;			/* its window long past */
 	e.last_seen_ns = now - 30000000000ULL;	/* seen 30 s ago */
 	e.nh.time_ns = now - c->nh_age_ns;
-	memcpy(e.nh.dmac, mark, sizeof(mark));
+	memcpy(e.nh.dmac, marks[SLOW_ENTRY_MAC], 6);
 	ASSERT_OK(maps_put_ct(&maps, &k, &e, BPF_EXIST));
+	/* The backend's cache, as its handshake left it, aged and marked. */
+	ASSERT_OK(bpf_map_lookup_elem(maps.backend_nh, &e.backend_id, &bnh));
+	ASSERT_TRUE(bnh.nh.ifindex == e.nh.ifindex, "the handshake left no backend next hop");
+	bnh.nh.time_ns = now - c->be_age_ns;
+	memcpy(bnh.nh.dmac, marks[SLOW_BACKEND_MAC], 6);
+	ASSERT_OK(bpf_map_update_elem(maps.backend_nh, &e.backend_id, &bnh, BPF_EXIST));
 	s.payload = 100;
 	ASSERT_OK(run_pkt(&s, "c0", &r));
 	ASSERT_EQ(r.action, XDP_REDIRECT);
-	ASSERT_TRUE(!memcmp(r.out, mark, sizeof(mark)) == c->cached,
-		    "destination MAC %02x:%02x:%02x:%02x:%02x:%02x: the cached next hop was %s",
+	for (got = SLOW_ENTRY_MAC; got < SLOW_LOOKED_UP; got++)
+		if (!memcmp(r.out, marks[got], 6))
+			break;
+	ASSERT_TRUE(got == c->mac,
+		    "destination MAC %02x:%02x:%02x:%02x:%02x:%02x: %s next hop, want %s",
 		    r.out[0], r.out[1], r.out[2], r.out[3], r.out[4], r.out[5],
-		    c->cached ? "not used" : "used past its time");
+		    what[got], what[c->mac]);
 	ASSERT_OK(maps_get_ct(&maps, &k, &e));
 	ASSERT_TRUE(e.last_seen_ns + 5000000000ULL > now,
 		    "last_seen_ns not renewed: %llu ns behind",
 		    (unsigned long long)(now - e.last_seen_ns));
 	ASSERT_TRUE(e.fast_jiffies != 0, "the entry was not confirmed again");
+	if (c->mac == SLOW_LOOKED_UP) {
+		/* one lookup, for the backend's other flows too */
+		ASSERT_OK(bpf_map_lookup_elem(maps.backend_nh, &e.backend_id, &bnh));
+		ASSERT_TRUE(bnh.nh.time_ns == e.nh.time_ns && !memcmp(bnh.nh.dmac, e.nh.dmac, 6),
+			    "the backend's next hop was not refreshed by the lookup (%llu ns old)",
+			    (unsigned long long)(now - bnh.nh.time_ns));
+	}
 	return 0;
 }
 PKT_TABLE(slow_cases, check_slow_case);

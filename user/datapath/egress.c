@@ -543,6 +543,7 @@ struct probe {
 	struct links links;	/* this netns's devices */
 	struct netns_map ns;
 	struct xdp_features xf;
+	bool changed;		/* a device's entry was written or removed */
 };
 
 static const struct link *find_link(const struct links *ls, int ifindex)
@@ -830,6 +831,7 @@ static void probe_dev(struct probe *p, const struct link *l,
 			strerror(-err));
 		return;
 	}
+	p->changed = true;
 	if (!(e.flags & MAGLB_EG_F_REDIRECT) && in_list(tx, n_tx, l->ifindex))
 		maps_del_tx_port(p->m, l->ifindex);
 	if (!log)
@@ -857,6 +859,7 @@ static void drop_vanished(struct probe *p)
 		maps_del_tx_port(p->m, v[i]);
 		maps_del_egress(p->m, v[i]);
 		maps_del_egress_counters(p->m, v[i]);
+		p->changed = true;
 	}
 	free(v);
 }
@@ -899,6 +902,11 @@ int egress_probe(const struct maglb_maps *m, bool log_changes)
 			  log_changes);
 	drop_vanished(&p);
 	drop_stale_tx_ports(&p);
+	/* New flows then look their next hop up with the flags just
+	 * written, not a second later (NH_CACHE_NS, bpf/lib/forward.h).
+	 * Established flows keep theirs until it ages out. */
+	if (p.changed && (i = maps_forget_backend_nh(m)))
+		pr_warn("maglb: egress: emptying maglb_backend_nh: %s\n", strerror(-i));
 out:
 	free(tx);
 	free(p.links.v);

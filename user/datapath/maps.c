@@ -88,6 +88,30 @@ int maps_put_backend(const struct maglb_maps *m, __u32 id,
 	return upd(m->backends, &id, be, BPF_ANY);
 }
 
+/* Every backend's next-hop cache emptied: a device's egress flags
+ * changed, and the caches keep the flags they were looked up with
+ * (bpf/lib/forward.h). One batch where the kernel takes it. */
+int maps_forget_backend_nh(const struct maglb_maps *m)
+{
+	__u32 *ids = calloc(MAGLB_MAX_BACKENDS, sizeof(*ids)), n = MAGLB_MAX_BACKENDS, i;
+	struct maglb_backend_nh *none = calloc(MAGLB_MAX_BACKENDS, sizeof(*none));
+	int err = 0;
+
+	if (!ids || !none) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < n; i++)
+		ids[i] = i;
+	if (bpf_map_update_batch(m->backend_nh, ids, none, &n, NULL))
+		for (i = 0; i < MAGLB_MAX_BACKENDS && !err; i++)
+			err = upd(m->backend_nh, &i, none, BPF_ANY);
+out:
+	free(ids);
+	free(none);
+	return err;
+}
+
 /* A ring's storage as mapped memory. Array elements are 8-byte aligned,
  * so slot i's __u32 sits at i * RING_STRIDE. */
 #define RING_STRIDE	8

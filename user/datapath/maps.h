@@ -58,6 +58,7 @@ void maps_close(struct maglb_maps *m);
 /* Writers. All return 0 or -errno. */
 int maps_put_backend(const struct maglb_maps *m, __u32 id,
 		     const struct maglb_backend *be);
+int maps_forget_backend_nh(const struct maglb_maps *m);
 /* fp: the table's maglev_fingerprint(), stored in the two elements after
  * the slots (the datapath reads only the header and slots 1..M). */
 int maps_swap_ring(const struct maglb_maps *m, __u32 svc_id,
