@@ -112,7 +112,7 @@ demo:
 	./scripts/demo.sh
 
 BENCH_BINS := $(OUT)/bench/bench_pkt $(OUT)/bench/bench_maglev $(OUT)/bench/bench_control \
-	      $(OUT)/bench/connrate \
+	      $(OUT)/bench/connrate $(OUT)/bench/bench_replay \
 	      $(OUT)/bench/jitlines
 
 bench: all $(BENCH_BINS)

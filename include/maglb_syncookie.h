@@ -197,11 +197,12 @@ MAGLB_INLINE int cookie_check_at(const struct maglb_flow *f, __u32 isn,
 	return bits;
 }
 
-/* The replay record of a verified handshake (bpf/lib/syncookie.h): which
- * bucket of maglb_cookie_used, and the cell value that marks it used. */
-MAGLB_INLINE __u32 cookie_used_bucket(__u64 mac, __u32 t)
+/* The replay record of a verified handshake (bpf/lib/syncookie.h): its
+ * two candidate buckets of maglb_cookie_used (choice 0 or 1, from
+ * disjoint bits of the MAC), and the cell value that marks it used. */
+MAGLB_INLINE __u32 cookie_used_bucket(__u64 mac, __u32 t, int choice)
 {
-	__u64 h = mac ^ (mac >> 29);
+	__u64 h = choice ? mac >> 47 : mac ^ (mac >> 29);
 
 	return (t & 1) * MAGLB_COOKIE_USED_BUCKETS +
 	       (__u32)(h & (MAGLB_COOKIE_USED_BUCKETS - 1));

@@ -18,6 +18,8 @@ scripts/bench/plot_flows.sh build/bench/pkt.txt build/bench/flows.png
 echo
 build/bench/bench_maglev
 echo
+build/bench/bench_replay
+echo
 build/bench/bench_control "${CT_CONNS:-100000}"
 echo
 scripts/bench/e2e.sh

@@ -189,23 +189,42 @@ PKT_TEST(first_data_replayed_after_close_and_sweep_is_refused)
 }
 
 /*
- * A bucket whose 8 cells hold live records of this slot: the next
- * handshake that lands there is refused (fail closed) and counted, and
- * none of the records is lost.
+ * A handshake's replay record has two candidate buckets (syncookie.h,
+ * cookie_mark_used). One whose 8 cells hold live records of this slot
+ * leaves the other; when both are full the next handshake that lands
+ * there is refused (fail closed) and counted, and none of the records is
+ * lost. A record in either bucket stops a replay.
  */
-PKT_TEST(first_data_whose_replay_bucket_is_full_is_refused_and_counted)
+static const struct used_full_case {
+	const char *name;
+	bool full[2];		/* candidate buckets filled beforehand */
+} used_full_cases[] = {
+	{ "first_data_whose_replay_buckets_are_both_full_is_refused_and_counted",
+	  { true, true } },
+	{ "first_data_whose_first_replay_bucket_is_full_is_recorded_in_its_second",
+	  { true, false } },
+	{ "first_data_whose_second_replay_bucket_is_full_is_recorded_in_its_first",
+	  { false, true } },
+};
+
+static int check_used_full(const struct used_full_case *c, int idx)
 {
-	struct hs h = { .sport = 45406, .isn = 14000 };
+	struct maglb_config cfg = { .ct_tcp_timeout = 21600, .ct_udp_timeout = 60,
+				    .ct_closed_timeout = 10, .ct_syn_timeout = 60 };
+	struct hs h = { .sport = (unsigned short)(45406 + idx), .isn = 14000 + 1000 * idx };
 	__u64 full = reason_count(MAGLB_DROP_COOKIE_USED_FULL);
+	__u64 replay = reason_count(MAGLB_DROP_COOKIE_REPLAY);
 	int fd = bpf_map__fd(skel->maps.maglb_cookie_used);
-	struct maglb_cookie_used b, saved, after;
+	struct maglb_cookie_used b[2], saved[2], after[2];
+	bool refused = c->full[0] && c->full[1];
 	struct cookie_in in;
 	struct maglb_flow k;
+	struct timespec ts;
 	struct pkt_spec s;
 	struct pkt_view v;
-	__u32 t, idx, i;
+	__u32 t, id[2], i, j;
 	struct run r;
-	__u64 mac;
+	__u64 mac, mark;
 
 	if (hs_syn(&h))
 		return -1;
@@ -214,23 +233,54 @@ PKT_TEST(first_data_whose_replay_bucket_is_full_is_refused_and_counted)
 	mac = cookie_mac(&k, h.isn, t, (h.cookie & MAGLB_COOKIE_OPT_MASK) |
 			 MAGLB_COOKIE_TS_BIT, &test_key, &in);
 	ASSERT_EQ((__u32)(mac >> 32), h.tsval_ours);	/* the SYN-ACK's slot */
-	idx = cookie_used_bucket(mac, t);
-	ASSERT_OK(bpf_map_lookup_elem(fd, &idx, &saved));
-	for (i = 0; i < MAGLB_COOKIE_USED_WAYS; i++)
-		b.cell[i] = (__u64)t << 32 | (0x1000 + 2 * i + 1);
-	ASSERT_OK(bpf_map_update_elem(fd, &idx, &b, BPF_ANY));
+	mark = cookie_used_mark(mac, t);
+	for (j = 0; j < 2; j++) {
+		id[j] = cookie_used_bucket(mac, t, j);
+		ASSERT_OK(bpf_map_lookup_elem(fd, &id[j], &saved[j]));
+		b[j] = saved[j];
+		for (i = 0; c->full[j] && i < MAGLB_COOKIE_USED_WAYS; i++)
+			b[j].cell[i] = (__u64)t << 32 | (0x1000 + 16 * j + 2 * i + 1);
+		ASSERT_OK(bpf_map_update_elem(fd, &id[j], &b[j], BPF_ANY));
+	}
+	ASSERT_TRUE(id[0] != id[1], "one bucket twice: pick another port");
 	s = hs_data(&h, REQ("1.2.3.4"));
 	ASSERT_OK(run_pkt(&s, "c0", &r));
-	ASSERT_OK(bpf_map_lookup_elem(fd, &idx, &after));
-	ASSERT_OK(bpf_map_update_elem(fd, &idx, &saved, BPF_ANY));
-	ASSERT_EQ(r.action, XDP_TX);
+	for (j = 0; j < 2; j++)
+		ASSERT_OK(bpf_map_lookup_elem(fd, &id[j], &after[j]));
 	ASSERT_OK(pkt_view(r.out, r.out_len, &v));
+	if (refused) {
+		for (j = 0; j < 2; j++)
+			ASSERT_OK(bpf_map_update_elem(fd, &id[j], &saved[j], BPF_ANY));
+		ASSERT_EQ(r.action, XDP_TX);
+		ASSERT_EQ(v.flags, TF_RST);
+		ASSERT_EQ(reason_count(MAGLB_DROP_COOKIE_USED_FULL) - full, 1);
+		ASSERT_TRUE(!memcmp(after, b, sizeof(b)), "a live record was evicted");
+		ASSERT_TRUE(!ct_has(&k), "opened without a record");
+		return 0;
+	}
+	/* Opened (our SYN to the backend), recorded in the bucket with room. */
+	ASSERT_EQ(r.action, XDP_REDIRECT);
+	ASSERT_EQ(v.flags, TF_SYN);
+	j = c->full[0];		/* the one with room */
+	ASSERT_TRUE(!memcmp(&after[!j], &b[!j], sizeof(b[0])), "the full bucket changed");
+	for (i = 0; i < MAGLB_COOKIE_USED_WAYS && after[j].cell[i] != mark; i++)
+		;
+	ASSERT_TRUE(i < MAGLB_COOKIE_USED_WAYS, "no record in bucket %u", j);
+	/* The connection ends and is swept; its first data again is a replay. */
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ASSERT_TRUE(ct_sweep(&maps, &cfg, ts.tv_sec * 1000000000ULL +
+			     ts.tv_nsec + 11000000000ULL) >= 1, "sweep");
+	bpf_map_delete_elem(bpf_map__fd(skel->maps.maglb_splice), &k);
+	ASSERT_OK(run_pkt(&s, "c0", &r));
+	for (j = 0; j < 2; j++)
+		ASSERT_OK(bpf_map_update_elem(fd, &id[j], &saved[j], BPF_ANY));
+	ASSERT_OK(pkt_view(r.out, r.out_len, &v));
+	ASSERT_EQ(r.action, XDP_TX);
 	ASSERT_EQ(v.flags, TF_RST);
-	ASSERT_EQ(reason_count(MAGLB_DROP_COOKIE_USED_FULL) - full, 1);
-	ASSERT_TRUE(!memcmp(&after, &b, sizeof(b)), "a live record was evicted");
-	ASSERT_TRUE(!ct_has(&k), "opened without a record");
+	ASSERT_EQ(reason_count(MAGLB_DROP_COOKIE_REPLAY) - replay, 1);
 	return 0;
 }
+PKT_TABLE(used_full_cases, check_used_full);
 
 /*
  * Our TSval is the cookie's MAC, not a clock: the 404 we answer a head
