@@ -115,9 +115,18 @@ PKT_TEST(sweep_frees_spoofed_syns_after_syn_timeout)
 		ASSERT_OK(maps_get_ct(&maps, &k[i], &it.val));
 		ct_partner_key(&it, &rk[i]);
 	}
-	s.tcp_flags = TF_ACK;		/* the last one, confirmed */
+	/* The last one, confirmed: its backend (on the client side, one-arm)
+	 * answers, and the client acknowledges that. */
+	if (l4_syn_ack(&v, "c0", L4_BACKEND_ISN, XDP_TX))
+		return -1;
+	s.tcp_flags = TF_ACK;
+	s.seq = 1001;
+	s.ack = L4_BACKEND_ISN + 1;
 	if (send_and_view(&s, "c0", XDP_TX, &v))
 		return -1;
+	ASSERT_OK(maps_get_ct(&maps, &k[16], &it.val));
+	ASSERT_TRUE(!(it.val.flags & MAGLB_CT_F_UNCONFIRMED),
+		    "the client's ACK of the SYN-ACK did not confirm it");
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	now = ts.tv_sec * 1000000000ULL + ts.tv_nsec;
