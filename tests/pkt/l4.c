@@ -244,8 +244,13 @@ PKT_TEST(established_flow_keeps_backend_when_it_is_removed)
 	if (send_and_view(&s, "c0", XDP_REDIRECT, &v))
 		return -1;
 	snprintf(was, sizeof(was), "%s", v.dst);
+	/* an established flow: the backend answered before it went */
+	if (l4_syn_ack(&v, "b0", L4_BACKEND_ISN, XDP_REDIRECT))
+		return -1;
 	ASSERT_OK(apply_yaml(without_backend(was, false)));
 	s.tcp_flags = TF_ACK;
+	s.seq = 1001;
+	s.ack = L4_BACKEND_ISN + 1;
 	s.payload = 50;
 	if (send_and_view(&s, "c0", XDP_REDIRECT, &v))
 		return -1;
@@ -271,11 +276,14 @@ PKT_TEST(close_on_removal_moves_established_flows)
 	struct pkt_view v;
 	char was[64];
 
-	if (send_and_view(&s, "c0", XDP_REDIRECT, &v))
+	if (send_and_view(&s, "c0", XDP_REDIRECT, &v) ||
+	    l4_syn_ack(&v, "b0", L4_BACKEND_ISN, XDP_REDIRECT))
 		return -1;
 	snprintf(was, sizeof(was), "%s", v.dst);
 	ASSERT_OK(apply_yaml(without_backend(was, true)));
 	s.tcp_flags = TF_ACK;
+	s.seq = 1001;
+	s.ack = L4_BACKEND_ISN + 1;
 	if (send_and_view(&s, "c0", XDP_REDIRECT, &v))
 		return -1;
 	ASSERT_TRUE(strcmp(v.dst, was), "flow still on removed backend %s", was);
