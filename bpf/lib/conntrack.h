@@ -113,8 +113,10 @@ static __always_inline bool ct_closed(const struct maglb_ct_entry *e)
  *   - further before: no receiver's window reaches it: dropped.
  * An RST on a SEQ-less entry (no segment but a SYN seen that way yet: the
  * backend refusing the SYN) is not judged: it closes, as before. SYNs are
- * not tracked (a stranger's SYN on a live entry changes nothing); the
- * first other segment sets seq_next. A segment moves it on only when it
+ * not tracked (a stranger's SYN on a live entry changes nothing), but for
+ * the backend's first SYN-ACK of a connection still unconfirmed, which
+ * sets seq_next (ct_syn_ack_record, below); otherwise the first other
+ * segment sets it. A segment moves it on only when it
  * starts at most CT_SEQ_SLACK past it, so a blind segment far ahead
  * cannot (within the slack a lucky one can: the entry then lingers until
  * tcpTimeout after the real reset; it is never torn down).
