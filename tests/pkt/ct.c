@@ -460,7 +460,7 @@ static const struct confirm_case {
  * full path would, and moves fast_jiffies: then it is tried again.
  */
 static int takes_fast_path(const struct maglb_flow *k, const struct pkt_spec *s,
-			   int act, bool *fast)
+			   const char *dev, int act, bool *fast)
 {
 	struct maglb_ct_entry e, e1;
 	struct pkt_view v;
@@ -470,7 +470,7 @@ static int takes_fast_path(const struct maglb_flow *k, const struct pkt_spec *s,
 		ASSERT_OK(maps_get_ct(&maps, k, &e));
 		e.last_seen_ns -= 30000000000ULL;
 		ASSERT_OK(maps_put_ct(&maps, k, &e, BPF_EXIST));
-		if (send_and_view(s, "c0", act, &v))
+		if (send_and_view(s, dev, act, &v))
 			return -1;
 		ASSERT_OK(maps_get_ct(&maps, k, &e1));
 		*fast = e1.last_seen_ns == e.last_seen_ns;
@@ -546,10 +546,21 @@ static int check_confirm_case(const struct confirm_case *c, int idx)
 	/* Data from the client, as a confirmed flow's goes: by the fast path. */
 	s.tcp_flags = TF_ACK | TF_PSH;
 	s.payload = 10;
-	if (takes_fast_path(&it.key, &s, act, &fast))
+	if (takes_fast_path(&it.key, &s, "c0", act, &fast))
 		return -1;
 	ASSERT_TRUE(fast == c->confirmed, "the fast path %s it",
 		    fast ? "took" : "did not take");
+	/* The reply direction's entry, SYN-ACK recorded or not, is the fast
+	 * path's either way. */
+	b.src = syn.dst;
+	b.dst = syn.src;
+	b.sport = syn.dport;
+	b.dport = syn.sport;
+	b.seq = isn_b + 1 + c->data;
+	b.payload = 10;
+	if (takes_fast_path(&rk, &b, bdev, act, &fast))
+		return -1;
+	ASSERT_TRUE(fast, "the backend's data did not take the fast path");
 	maps_del_ct(&maps, &it.key);
 	maps_del_ct(&maps, &rk);
 	return 0;
