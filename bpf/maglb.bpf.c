@@ -91,8 +91,9 @@ static __always_inline int l4_new_flow(struct pkt *p,
 		return MAGLB_DROP_NO_BACKEND;
 	nh = backend_nh(be_id, be->gen);
 	*nhp = nh;
-	/* A connection a SYN opens is unconfirmed until the client ACKs:
-	 * a spoofed SYN's entry (and its snat port) goes after synTimeout. */
+	/* A connection a SYN opens is unconfirmed until the client ACKs
+	 * the backend's SYN-ACK (conntrack.h, ct_acks_syn_ack): a spoofed
+	 * SYN's entry (and its snat port) goes after synTimeout. */
 	rc = ct_create(p, svc, be_id, be, hash, now,
 		       nh && nh_fresh(nh, p, now) ? nh : NULL, &sc->l4,
 		       (p->tcp_flags & (TCP_F_SYN | TCP_F_ACK)) == TCP_F_SYN ?
@@ -323,7 +324,8 @@ static __always_inline bool splice_path(struct xdp_md *ctx, struct pkt *p,
 		*action = splice_ct(ctx, f->ct, &reason);
 		break;
 	default:	/* CT_STASH */
-		if (!ct_touch(ctx, f->ct, p, f->now)) {
+		/* Spliced: never UNCONFIRMED, no handshake step (NULL). */
+		if (!ct_touch(ctx, f->ct, p, f->now, NULL)) {
 			*action = XDP_DROP;
 			reason = MAGLB_DROP_RST_OUT_OF_WINDOW;
 			break;
@@ -436,7 +438,7 @@ static __always_inline int l4_path(struct xdp_md *ctx, struct pkt *p,
 		return l4_forward(ctx, p, &f->sc->l4.fwd, f->sc, nh, f->now,
 				  true);
 	}
-	if (cls == CT_L4 && !ct_touch(ctx, ct, p, f->now))
+	if (cls == CT_L4 && !ct_touch(ctx, ct, p, f->now, &f->sc->l4))
 		return verdict(ctx, MAGLB_DROP_RST_OUT_OF_WINDOW, XDP_DROP,
 			       p->len);
 	rc = cookie_step(ctx, p, ct, f->sc);

@@ -299,10 +299,14 @@ struct maglb_backend {
 						 * the other side's ack/sack_add,
 						 * include cookie_len */
 #define MAGLB_CT_F_UNCONFIRMED	(1U << 9)	/* forward, TCP: made by a SYN, no
-						 * ACK from the client yet; the
+						 * ACK of the backend's SYN-ACK
+						 * from the client yet; the
 						 * sweep gives it synTimeout */
 #define MAGLB_CT_F_SEQ		(1U << 10)	/* seq_next holds this direction's
 						 * SND.NXT */
+#define MAGLB_CT_F_SYN_ACK	(1U << 11)	/* reply, TCP: the backend's
+						 * SYN-ACK is recorded in
+						 * syn_ack_next */
 
 /* A next hop from bpf_fib_lookup(), kept for reuse (bpf/lib/forward.h). */
 struct maglb_nh {
@@ -362,7 +366,12 @@ struct maglb_ct_entry {
 	 * translation), host order. Only an RST carrying it closes the
 	 * entry (bpf/lib/conntrack.h, ct_touch). */
 	__u32 seq_next;
-	__u32 pad2;
+	/* Reply, with MAGLB_CT_F_SYN_ACK: the backend's ISN + 1, from the
+	 * first SYN-ACK of a connection still UNCONFIRMED. Only an ACK from
+	 * the client in [syn_ack_next, seq_next], which a blind spoofer
+	 * cannot know, confirms the forward entry (bpf/lib/conntrack.h,
+	 * ct_acks_syn_ack). Host order. */
+	__u32 syn_ack_next;
 };
 
 /* maglb_handoff: how TC (maglb_tc.bpf.c) knows which packets XDP passed

@@ -113,8 +113,10 @@ static __always_inline bool ct_closed(const struct maglb_ct_entry *e)
  *   - further before: no receiver's window reaches it: dropped.
  * An RST on a SEQ-less entry (no segment but a SYN seen that way yet: the
  * backend refusing the SYN) is not judged: it closes, as before. SYNs are
- * not tracked (a stranger's SYN on a live entry changes nothing); the
- * first other segment sets seq_next. A segment moves it on only when it
+ * not tracked (a stranger's SYN on a live entry changes nothing), but for
+ * the backend's first SYN-ACK of a connection still unconfirmed, which
+ * sets seq_next (ct_syn_ack_record, below); otherwise the first other
+ * segment sets it. A segment moves it on only when it
  * starts at most CT_SEQ_SLACK past it, so a blind segment far ahead
  * cannot (within the slack a lucky one can: the entry then lingers until
  * tcpTimeout after the real reset; it is never torn down).
@@ -193,19 +195,104 @@ static __always_inline void ct_seq_advance(struct maglb_ct_entry *e,
 		e->seq_next = end;
 }
 
+/* The key of an entry's partner: the reply entry's from a forward one,
+ * and, the same formula run back, the forward entry's from a reply one
+ * (its nat_* fields are the client's flow as it arrived). */
+static __always_inline void reply_key(struct maglb_flow *rk,
+				      const struct maglb_flow *f,
+				      const struct maglb_ct_entry *fwd)
+{
+	rk->saddr = fwd->nat_daddr;
+	rk->daddr = fwd->nat_saddr;
+	rk->sport = fwd->nat_dport;
+	rk->dport = fwd->nat_sport;
+	rk->proto = f->proto;
+	rk->family = f->family;
+	rk->pad = 0;
+}
+
+/*
+ * Confirming a connection a SYN made (UNCONFIRMED, l4_new_flow). A blind
+ * spoofer who sends a SYN from someone else's address can send the ACK
+ * after it as well: any bare ACK used to confirm, and its entry then held
+ * its slot (and snat port) for tcpTimeout and was never evicted first.
+ * What it cannot send is an ACK of the backend's SYN-ACK, which went to
+ * the address it spoofed. So the reply entry records that SYN-ACK
+ * (ct_syn_ack_record) and only a client ACK in [ISN + 1, seq_next] of
+ * the backend confirms (ct_acks_syn_ack): the handshake's last ACK, or a
+ * later one once the backend has sent data. An ACK before any SYN-ACK
+ * was seen confirms nothing; a later one can. Both steps look up the
+ * partner entry, so they run only while the forward entry is unconfirmed
+ * (a SYN-ACK on a reply entry is one lookup per connection): established
+ * flows pay one flag test. l4 is per-CPU scratch for the partner's key;
+ * NULL on the spliced path, whose entries have their own handshake and
+ * are never UNCONFIRMED.
+ */
+
+/* A SYN-ACK on reply entry e: the backend answering the SYN of a
+ * connection still unconfirmed, for the first time. Anything else
+ * changes nothing: on a confirmed connection (or one picked up mid-stream)
+ * a stranger's SYN-ACK would move seq_next where the backend's segments
+ * and its real RST no longer reach (SYNs are not tracked, above). The
+ * first one wins: the backend's retransmits carry the same ISN. seq_next
+ * starts at its end even when a segment set it before: nothing the
+ * backend sends precedes its SYN-ACK, so that was a stranger's. Returns
+ * the flags to add. */
+static __always_inline __u32 ct_syn_ack_record(struct maglb_ct_entry *e,
+					       const struct pkt *p,
+					       const struct tcphdr *th,
+					       struct l4_scratch *l4)
+{
+	const struct maglb_ct_entry *fwd;
+	__u32 seq;
+
+	if ((e->flags & (MAGLB_CT_F_REPLY | MAGLB_CT_F_SYN_ACK)) !=
+	    MAGLB_CT_F_REPLY)
+		return 0;
+	reply_key(&l4->key2, &p->flow, e);
+	fwd = ct_lookup(&l4->key2, &l4->k4);
+	if (!fwd || !(fwd->flags & MAGLB_CT_F_UNCONFIRMED))
+		return 0;
+	seq = bpf_ntohl(th->seq);
+	e->syn_ack_next = seq + 1;
+	e->seq_next = seq + tcp_seq_len(p, th);
+	return MAGLB_CT_F_SYN_ACK | MAGLB_CT_F_SEQ;
+}
+
+/* A bare ACK on unconfirmed forward entry e: true when it acknowledges
+ * the backend's SYN-ACK, and no further than the backend has sent
+ * (serial-number compares, RFC 1982: the numbers wrap). */
+static __always_inline bool ct_acks_syn_ack(const struct maglb_ct_entry *e,
+					    const struct pkt *p,
+					    const struct tcphdr *th,
+					    struct l4_scratch *l4)
+{
+	const struct maglb_ct_entry *rev;
+	__u32 ack = bpf_ntohl(th->ack_seq);
+
+	reply_key(&l4->key2, &p->flow, e);
+	rev = ct_lookup(&l4->key2, &l4->k4);
+	return rev && (rev->flags & MAGLB_CT_F_SYN_ACK) &&
+	       (__s32)(ack - rev->syn_ack_next) >= 0 &&
+	       (__s32)(rev->seq_next - ack) >= 0;
+}
+
 /*
  * Per-packet bookkeeping of the full path; writes only when something
- * changed, to keep the shared entry's cache line clean. The client's
- * first ACK confirms a forward entry a SYN made: it leaves synTimeout for
- * tcpTimeout (user/datapath/sweep.c), and the fast path may take it.
+ * changed, to keep the shared entry's cache line clean. The client's ACK
+ * of the backend's SYN-ACK confirms a forward entry a SYN made (above):
+ * it leaves synTimeout for tcpTimeout (user/datapath/sweep.c), and the
+ * fast path may take it. l4: scratch for that, NULL where no entry is
+ * unconfirmed (above).
  * Returns false for a packet to drop: an RST out of the window (above).
  */
 static __always_inline bool ct_touch(CTX *ctx, struct maglb_ct_entry *e,
-				     const struct pkt *p, __u64 now)
+				     const struct pkt *p, __u64 now,
+				     struct l4_scratch *l4)
 {
 	struct tcphdr *th = pkt_tcp(ctx, p);
 	__u8 tcp_flags = p->tcp_flags;
-	__u32 flags;
+	__u32 flags, set = 0, clear = 0;
 
 	if (th && (tcp_flags & TCP_F_RST)) {
 		enum ct_rst r = ct_rst_judge(e, bpf_ntohl(th->seq));
@@ -220,32 +307,23 @@ static __always_inline bool ct_touch(CTX *ctx, struct maglb_ct_entry *e,
 		if ((tcp_flags & TCP_F_FIN) && !ct_fin_in_order(e, p, th))
 			tcp_flags &= ~TCP_F_FIN;
 		ct_seq_advance(e, p, th);
+		if (l4 && (e->flags & MAGLB_CT_F_UNCONFIRMED) &&
+		    (tcp_flags & TCP_F_ACK) && ct_acks_syn_ack(e, p, th, l4))
+			clear = MAGLB_CT_F_UNCONFIRMED;
+	} else if (th && l4 && (tcp_flags & TCP_F_ACK)) {
+		/* a SYN-ACK */
+		set = ct_syn_ack_record(e, p, th, l4);
 	}
-	flags = e->flags;
+	flags = (e->flags | set) & ~clear;
 	if (tcp_flags & TCP_F_RST)
 		flags |= MAGLB_CT_F_RST;
 	if (tcp_flags & TCP_F_FIN)
 		flags |= MAGLB_CT_F_FIN;
-	if ((p->tcp_flags & (TCP_F_SYN | TCP_F_ACK | TCP_F_RST)) == TCP_F_ACK)
-		flags &= ~MAGLB_CT_F_UNCONFIRMED;
 	if (flags != e->flags)
 		e->flags = flags;
 	if (now - e->last_seen_ns > CT_TOUCH_NS)
 		e->last_seen_ns = now;
 	return true;
-}
-
-static __always_inline void reply_key(struct maglb_flow *rk,
-				      const struct maglb_flow *f,
-				      const struct maglb_ct_entry *fwd)
-{
-	rk->saddr = fwd->nat_daddr;
-	rk->daddr = fwd->nat_saddr;
-	rk->sport = fwd->nat_dport;
-	rk->dport = fwd->nat_sport;
-	rk->proto = f->proto;
-	rk->family = f->family;
-	rk->pad = 0;
 }
 
 /* Primes above 65535: each is co-prime to every range size (1..65535),

@@ -265,13 +265,20 @@ static double cpu_ms(void)
 	       ru.ru_stime.tv_sec * 1e3 + ru.ru_stime.tv_usec / 1e3;
 }
 
-/* n connections through the XDP program: each client's SYN, then its
- * ACK (which confirms the entry, as a real handshake does). */
+/* n connections through the XDP program: each client's SYN, the
+ * backend's SYN-ACK (ISN 5000) back through b0, then the client's ACK of
+ * it, which confirms the entry as a real handshake does (only an ACK of
+ * the SYN-ACK confirms: bpf/lib/conntrack.h). */
 static int open_conns(int n)
 {
 	struct xdp_md ctx = { .ingress_ifindex = if_nametoindex("c0") };
+	struct xdp_md bctx = { .ingress_ifindex = if_nametoindex("b0") };
 	struct pkt_spec sp = { .family = 4, .dst = "10.10.0.100", .dport = 80,
 			       .proto = IPPROTO_TCP };
+	struct pkt_spec sa = { .family = 4, .proto = IPPROTO_TCP,
+			       .tcp_flags = TF_SYN | TF_ACK, .seq = 5000,
+			       .ack = 1001 };
+	struct pkt_view v;
 	struct run r;
 	char src[32];
 	int i, k;
@@ -281,11 +288,21 @@ static int open_conns(int n)
 			 (i >> 8) & 0xff, i & 0xff);
 		sp.src = src;
 		sp.sport = 20000 + (i & 0x3ff);
-		for (k = 0; k < 2; k++) {
+		for (k = 0; k < 3; k++) {
+			if (k == 1) {
+				/* the backend the SYN went to answers it */
+				if (pkt_view(r.out, r.out_len, &v))
+					return -1;
+				sa.src = v.dst;
+				sa.sport = v.dport;
+				sa.dst = src;
+				sa.dport = sp.sport;
+			}
 			sp.tcp_flags = k ? TF_ACK : TF_SYN;
 			sp.seq = k ? 1001 : 1000;
-			sp.ack = k ? 5000 : 0;
-			if (run_fd(prog_fd, &sp, &ctx, sizeof(ctx), &r) ||
+			sp.ack = k ? 5001 : 0;
+			if (run_fd(prog_fd, k == 1 ? &sa : &sp,
+				   k == 1 ? &bctx : &ctx, sizeof(ctx), &r) ||
 			    r.action != XDP_REDIRECT) {
 				fprintf(stderr, "bench: connection %d: action %d\n",
 					i, r.action);
@@ -372,6 +389,8 @@ int main(int argc, char **argv)
 
 	if (setup("services: []\n") ||
 	    system("ip route add 10.128.0.0/9 via 10.20.1.2 dev b0") ||
+	    /* the agent rows' clients (open_conns), for their SYN-ACKs */
+	    system("ip route add 10.64.0.0/10 via 10.10.0.2 dev c0") ||
 	    pthread_create(&th, NULL, watch, NULL))
 		return 1;
 	printf("apply -> live for a one-backend change (tableSize 65537; ms, medians of %d)\n\n"

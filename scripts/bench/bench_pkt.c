@@ -118,6 +118,35 @@ static int seg_len[MAX_SEGS], n_segs;
 
 #define EG_ALL	(MAGLB_EG_F_REDIRECT | MAGLB_EG_F_TX)
 
+/* The backends' ISN in the L4 handshakes the rows open. */
+#define BACKEND_ISN	9000
+
+/*
+ * The backend's SYN-ACK to the client SYN r holds as it left (to the
+ * backend, from the client or the snat address), in through dev, the
+ * backend's side: the reply entry records it, and only a client ACK of
+ * BACKEND_ISN + 1 confirms the connection (bpf/lib/conntrack.h,
+ * ct_acks_syn_ack), which then takes the fast path. Where it goes from
+ * here is no row's concern.
+ */
+static int backend_syn_ack(const struct run *r, const char *dev)
+{
+	struct pkt_spec b = { .proto = IPPROTO_TCP, .tcp_flags = TF_SYN | TF_ACK,
+			      .seq = BACKEND_ISN };
+	struct pkt_view v;
+	struct run out;
+
+	if (pkt_view(r->out, r->out_len, &v))
+		return -1;
+	b.family = v.family;
+	b.src = v.dst;
+	b.dst = v.src;
+	b.sport = v.dport;
+	b.dport = v.sport;
+	b.ack = v.seq + 1;
+	return run_pkt(&b, dev, &out);
+}
+
 static __u64 egress_packets(const char *dev, enum maglb_path path)
 {
 	struct maglb_reason_counters sum = {};
@@ -142,7 +171,12 @@ static int egress_begin(const struct bench_case *c, struct pkt_spec *spec,
 	spec->sport = c->open_sport + round;
 	syn = *spec;
 	syn.tcp_flags = TF_SYN;
-	return run_pkt(&syn, c->dev, &r);
+	syn.seq = 1000;
+	syn.payload = 0;
+	/* the backend is behind eg_dev; the rows' ACKs acknowledge it */
+	spec->seq = 1001;
+	spec->ack = BACKEND_ISN + 1;
+	return run_pkt(&syn, c->dev, &r) || backend_syn_ack(&r, c->eg_dev);
 }
 
 /* Back to every XDP frame taken, for the cases that follow. */
@@ -500,12 +534,19 @@ static int slow_prepare(__u8 *buf, int *len, unsigned short sport, enum slow_nh 
 	inet_pton(AF_INET, s.dst, &k.daddr);
 	if (maps_get_ct(&maps, &k, &e)) {
 		s.tcp_flags = TF_SYN;
-		if (run_pkt(&s, "c0", &r))
+		s.payload = 0;
+		if (run_pkt(&s, "c0", &r) || backend_syn_ack(&r, "b0"))
 			return -1;
 		s.tcp_flags = TF_ACK;
 		s.seq = 1001;
+		s.ack = BACKEND_ISN + 1;
+		s.payload = 100;
 		if (run_pkt(&s, "c0", &r) || maps_get_ct(&maps, &k, &e))
 			return -1;
+		if (e.flags & MAGLB_CT_F_UNCONFIRMED) {
+			fprintf(stderr, "bench: slow flow %u unconfirmed\n", sport);
+			return -1;
+		}
 	}
 	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
 	now = ts.tv_sec * 1000000000ULL + ts.tv_nsec;
@@ -524,6 +565,7 @@ static int slow_prepare(__u8 *buf, int *len, unsigned short sport, enum slow_nh 
 	if (maps_put_ct(&maps, &k, &e, BPF_EXIST))
 		return -1;
 	s.seq = 1001;
+	s.ack = BACKEND_ISN + 1;
 	*len = pkt_build(&s, buf, 4096);
 	return *len > 0 ? 0 : -1;
 }
@@ -581,7 +623,8 @@ static int spliced_prepare(__u8 *buf, int *len, int i)
 	return 0;
 }
 
-/* Open the flows of the established (6), reply (7) and snat (8) cases. */
+/* Open the flows of the established (6), reply (7) and snat (8) cases:
+ * SYN and the backend's SYN-ACK; the rows' first ACK of it confirms. */
 static int open_flows(struct bench_case *cases)
 {
 	static char backend[64];
@@ -600,12 +643,22 @@ static int open_flows(struct bench_case *cases)
 	snat = cases[8].spec;
 
 	syn.tcp_flags = TF_SYN;
-	if (run_pkt(&syn, "c0", &r) || pkt_view(r.out, r.out_len, &v))
+	syn.payload = 0;
+	if (run_pkt(&syn, "c0", &r) || pkt_view(r.out, r.out_len, &v) ||
+	    backend_syn_ack(&r, "b0"))
 		return -1;
 	snprintf(backend, sizeof(backend), "%s", v.dst);
+	cases[6].spec.seq = 1001;
+	cases[6].spec.ack = BACKEND_ISN + 1;
 	cases[7].spec.src = backend;
+	cases[7].spec.seq = BACKEND_ISN + 1;
+	cases[7].spec.ack = 1001;
+	cases[8].spec.seq = 1001;
+	cases[8].spec.ack = BACKEND_ISN + 1;
 	snat.tcp_flags = TF_SYN;
-	return run_pkt(&snat, "c0", &r);
+	snat.payload = 0;
+	/* one-arm: the backend is on the client side */
+	return run_pkt(&snat, "c0", &r) || backend_syn_ack(&r, "c0");
 }
 
 /* bench_nat_redirect's entry and devmap: toward "b0", as an established
@@ -662,8 +715,50 @@ static __u32 xorshift(__u32 *x)
 	return *x;
 }
 
-/* Open established clients up to `to` (SYN, then the client's ACK, which
- * confirms); stops at the first SYN refused (a full table). */
+/* The backend's SYN-ACK to scale client a's SYN (seq 1000), from the
+ * backend its forward entry names, in through b0: the reply entry records
+ * it, and only a client ACK of it confirms (conntrack.h). Its verdict, or
+ * -1. Not run_once: that caches one device, c0 here. */
+static int scale_syn_ack(__u32 a)
+{
+	static unsigned int b0;
+	char be[INET_ADDRSTRLEN], cl[INET_ADDRSTRLEN];
+	struct maglb_flow k = { .family = MAGLB_AF_INET, .proto = IPPROTO_TCP,
+				.sport = htons(40000), .dport = htons(80) };
+	struct pkt_spec s = { .family = 4, .src = be, .dst = cl,
+			      .dport = 40000, .proto = IPPROTO_TCP,
+			      .tcp_flags = TF_SYN | TF_ACK,
+			      .seq = BACKEND_ISN, .ack = 1001 };
+	struct in_addr ca = { htonl(a) };
+	struct maglb_ct_entry e;
+	__u8 in[256], out[256];
+	struct xdp_md ctx = {};
+	int len;
+
+	if (!b0)
+		b0 = if_nametoindex("b0");
+	k.saddr.v4 = ca.s_addr;
+	inet_pton(AF_INET, "10.10.0.100", &k.daddr);
+	if (maps_get_ct(&maps, &k, &e))
+		return -1;
+	inet_ntop(AF_INET, &e.nat_daddr.v4, be, sizeof(be));
+	inet_ntop(AF_INET, &ca, cl, sizeof(cl));
+	s.sport = ntohs(e.nat_dport);
+	len = pkt_build(&s, in, sizeof(in));
+	ctx.data_end = len;
+	ctx.ingress_ifindex = b0;
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = in, .data_size_in = len,
+		    .data_out = out, .data_size_out = sizeof(out),
+		    .ctx_in = &ctx, .ctx_size_in = sizeof(ctx), .repeat = 1);
+
+	if (bpf_prog_test_run_opts(prog_fd, &o))
+		return -1;
+	return o.retval;
+}
+
+/* Open established clients up to `to` (SYN, the backend's SYN-ACK, then
+ * the client's ACK of it, which confirms); stops at the first SYN refused
+ * (a full table). */
 static int scale_open(__u32 to)
 {
 	__u64 ns;
@@ -675,6 +770,8 @@ static int scale_open(__u32 to)
 			return -1;
 		if (act == XDP_DROP)
 			return 0;	/* drop_ct_full */
+		if (act == XDP_REDIRECT)
+			act = scale_syn_ack(EST_NET + est_open);
 		set_saddr(est_pkt, EST_NET + est_open);
 		if (act != XDP_REDIRECT ||
 		    run_once(prog_fd, est_pkt, est_len, "c0", 0, &ns, &act) ||
@@ -815,6 +912,7 @@ static int scale_rows(struct bench_bpf *b)
 	struct pkt_spec est = { .family = 4, .src = "100.64.0.0", .sport = 40000,
 				.dst = "10.10.0.100", .dport = 80,
 				.proto = IPPROTO_TCP, .tcp_flags = TF_ACK,
+				.seq = 1001, .ack = BACKEND_ISN + 1,
 				.payload = 100 };
 	struct pkt_spec syn = est;
 	static const __u32 flows[] = { 1, 1000, 100000, SCALE_FLOWS };
@@ -825,6 +923,8 @@ static int scale_rows(struct bench_bpf *b)
 	char name[80];
 
 	syn.tcp_flags = TF_SYN;
+	syn.seq = 1000;
+	syn.ack = 0;
 	syn.payload = 0;
 	est_len = pkt_build(&est, est_pkt, sizeof(est_pkt));
 	syn_len = pkt_build(&syn, syn_pkt, sizeof(syn_pkt));

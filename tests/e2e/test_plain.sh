@@ -107,5 +107,6 @@ for MODE in nat snat; do
 	check seed_cookie_requests_land_on_the_lookup_backend
 	check ipv6_requests_all_land_on_the_lookup_backend
 	check ipv6_cookie_requests_land_on_the_lookup_backend
+	check l4_connections_end_up_confirmed
 done
 LABEL=plain check fast_path_only_where_the_peer_runs_xdp

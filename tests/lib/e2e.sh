@@ -137,6 +137,34 @@ lands_on_lookup_backend() {	# 4|6
 seed_sourceip_requests_all_land_on_the_lookup_backend() { lands_on_lookup_backend 4; }
 ipv6_requests_all_land_on_the_lookup_backend() { lands_on_lookup_backend 6; }
 
+# ct_l4_conns MASK: forward entries of plain L4 TCP connections in both
+# conntrack maps (not reply, spliced or binding ones, and none an RST
+# closed, such as a refused SYN's), those with every bit of MASK set.
+# MAGLB_CT_F_*: REPLY 1, RST 4, SPLICE 16, PENDING 32, UNCONFIRMED 512.
+ct_l4_conns() {
+	cat <(bpftool map dump pinned "$PIN_DIR/maglb_ct4") \
+	    <(bpftool map dump pinned "$PIN_DIR/maglb_ct6") |
+		jq -s --argjson m "$1" '
+			def bit($b): ((.value.flags / $b) | floor) % 2 == 1;
+			[.[][] | select(.key.proto == 6 and (bit(1) or bit(4) or bit(16) or bit(32) | not))
+			       | select($m == 0 or bit($m))] | length'
+}
+
+# Real TCP connections through the L4 path end up confirmed: the client's
+# ACK of the backend's SYN-ACK clears UNCONFIRMED (bpf/lib/conntrack.h,
+# ct_acks_syn_ack); one left unconfirmed would be ended by the agent's
+# sweep after synTimeout (60 s), and never take the fast path.
+l4_connections_end_up_confirmed() {
+	local all unconf
+	write_config "$CFG" "$MODE" SourceIP
+	maglb apply -f "$CFG" >/dev/null || return 1
+	seed_requests 5.6.7.8 5
+	seed_requests 5.6.7.8 5 "[$VIP6]"
+	all=$(ct_l4_conns 0) && unconf=$(ct_l4_conns 512) || return 1
+	echo "$all L4 TCP connections in the conntrack, $unconf of them unconfirmed"
+	[ "$all" -ge 10 ] && [ "$unconf" = 0 ]
+}
+
 seed_tuple_requests_spread_over_backends() {
 	write_config "$CFG" "$MODE" Tuple
 	maglb apply -f "$CFG" >/dev/null || return 1

@@ -17,6 +17,9 @@ const struct maglb_secret test_key = { 0x0706050403020100ULL,
 				       0x0f0e0d0c0b0a0908ULL };
 char fixture_path[4096];
 
+/* 100.64.0.0/10, the conntrack tests' and the scale bench's many
+ * clients, is routed through the client 10.10.0.2: their backends'
+ * SYN-ACKs go back out of c0 as the real clients' do. */
 static const char *topology =
 	"set -e\n"
 	"ip link set lo up\n"
@@ -34,6 +37,7 @@ static const char *topology =
 	"  ip neigh add 10.20.1.$i lladdr 02:00:00:00:b0:0$i dev b0 nud permanent\n"
 	"  ip neigh add fd00:20::$i lladdr 02:00:00:00:b0:0$i dev b0 nud permanent\n"
 	"done\n"
+	"ip route add 100.64.0.0/10 via 10.10.0.2 dev c0\n"
 	"sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1\n";
 
 static int apply_file(const char *path)

@@ -121,6 +121,45 @@ int check_case(const struct pkt_case *c, int idx)
 	return 0;
 }
 
+/* The backend's SYN-ACK to the client SYN that left as *syn (what the
+ * rewrite made of it: the backend is its destination, and its source is
+ * the client or the snat address and port). In through dev, with ISN
+ * isn_b, acknowledging the SYN; it must leave as want_action. The reply
+ * entry records it, and a client ACK of isn_b + 1 then confirms the
+ * connection (bpf/lib/conntrack.h, ct_acks_syn_ack). */
+int l4_syn_ack(const struct pkt_view *syn, const char *dev,
+	       unsigned int isn_b, int want_action)
+{
+	struct pkt_spec b = { .family = syn->family, .src = syn->dst,
+			      .dst = syn->src, .sport = syn->dport,
+			      .dport = syn->sport, .proto = IPPROTO_TCP,
+			      .tcp_flags = TF_SYN | TF_ACK, .seq = isn_b,
+			      .ack = syn->seq + 1 };
+	struct pkt_view v;
+
+	return send_and_view(&b, dev, want_action, &v);
+}
+
+/* A whole L4 handshake, every segment leaving as want_action: s's SYN
+ * (at s->seq, 0 meaning 1000, as pkt_build) in through c0, the backend's
+ * SYN-ACK (ISN L4_BACKEND_ISN) in through bdev, the client's ACK of it.
+ * s is left the ACK, *v its view: the connection is confirmed. */
+int l4_handshake(struct pkt_spec *s, const char *bdev, int want_action,
+		 struct pkt_view *v)
+{
+	unsigned int isn = s->seq ? s->seq : 1000;
+
+	s->tcp_flags = TF_SYN;
+	s->seq = isn;
+	if (send_and_view(s, "c0", want_action, v) ||
+	    l4_syn_ack(v, bdev, L4_BACKEND_ISN, want_action))
+		return -1;
+	s->tcp_flags = TF_ACK;
+	s->seq = isn + 1;
+	s->ack = L4_BACKEND_ISN + 1;
+	return send_and_view(s, "c0", want_action, v);
+}
+
 const __u8 *view_opt(const struct pkt_view *v, int kind)
 {
 	int i = 0;

@@ -140,10 +140,17 @@ PKT_TEST(established_fast_path_matches_the_full_path)
 	client_key("10.10.0.100", s.sport, &k);
 	ASSERT_OK(maps_get_ct(&maps, &k, &e));
 	ASSERT_TRUE(e.fast_jiffies != 0, "a new flow to a known backend starts unconfirmed");
+	/* The backend answers; the client's ACK of that is the first packet
+	 * the fast path could take. */
+	if (l4_syn_ack(&v, "b0", L4_BACKEND_ISN, XDP_REDIRECT))
+		return -1;
 	/* Unconfirm it: the next packet takes the full path and confirms. */
+	ASSERT_OK(maps_get_ct(&maps, &k, &e));
 	e.fast_jiffies = 0;
 	ASSERT_OK(maps_put_ct(&maps, &k, &e, BPF_EXIST));
 	s.tcp_flags = TF_ACK;
+	s.seq = 1001;
+	s.ack = L4_BACKEND_ISN + 1;
 	s.payload = 100;
 	ASSERT_OK(run_pkt(&s, "c0", &full));
 	ASSERT_OK(maps_get_ct(&maps, &k, &e));
@@ -237,8 +244,13 @@ PKT_TEST(established_flow_keeps_backend_when_it_is_removed)
 	if (send_and_view(&s, "c0", XDP_REDIRECT, &v))
 		return -1;
 	snprintf(was, sizeof(was), "%s", v.dst);
+	/* an established flow: the backend answered before it went */
+	if (l4_syn_ack(&v, "b0", L4_BACKEND_ISN, XDP_REDIRECT))
+		return -1;
 	ASSERT_OK(apply_yaml(without_backend(was, false)));
 	s.tcp_flags = TF_ACK;
+	s.seq = 1001;
+	s.ack = L4_BACKEND_ISN + 1;
 	s.payload = 50;
 	if (send_and_view(&s, "c0", XDP_REDIRECT, &v))
 		return -1;
@@ -264,11 +276,14 @@ PKT_TEST(close_on_removal_moves_established_flows)
 	struct pkt_view v;
 	char was[64];
 
-	if (send_and_view(&s, "c0", XDP_REDIRECT, &v))
+	if (send_and_view(&s, "c0", XDP_REDIRECT, &v) ||
+	    l4_syn_ack(&v, "b0", L4_BACKEND_ISN, XDP_REDIRECT))
 		return -1;
 	snprintf(was, sizeof(was), "%s", v.dst);
 	ASSERT_OK(apply_yaml(without_backend(was, true)));
 	s.tcp_flags = TF_ACK;
+	s.seq = 1001;
+	s.ack = L4_BACKEND_ISN + 1;
 	if (send_and_view(&s, "c0", XDP_REDIRECT, &v))
 		return -1;
 	ASSERT_TRUE(strcmp(v.dst, was), "flow still on removed backend %s", was);
@@ -313,10 +328,16 @@ static int check_syn_case(const struct syn_case *c, int idx)
 	for (i = 0; i < 2 && c->before[i]; i++) {
 		s.tcp_flags = c->before[i];
 		s.seq = 1000 + !!i;
+		s.ack = i ? L4_BACKEND_ISN + 1 : 0;
 		if (send_and_view(&s, "c0", XDP_REDIRECT, &v))
 			return -1;
-		if (!i)
-			snprintf(first, sizeof(first), "%s", v.dst);
+		if (i)
+			continue;
+		snprintf(first, sizeof(first), "%s", v.dst);
+		/* The backend's SYN-ACK, for the client segment after it. */
+		if (c->before[1] &&
+		    l4_syn_ack(&v, "b0", L4_BACKEND_ISN, XDP_REDIRECT))
+			return -1;
 	}
 	client_key("10.10.0.100", c->sport, &k);
 	ASSERT_OK(maps_get_ct(&maps, &k, &e0));
@@ -456,19 +477,6 @@ PKT_TABLE(rst_cases, check_rst_case);
 /* A FIN from nowhere the client has got to is passed on but not recorded,
  * so a SYN after it still changes nothing (blind FIN, then SYN, was a
  * teardown); the client's own FIN, in order, is recorded. */
-/* s's SYN (seq 1000), then the client's ACK, both forwarded: a
- * confirmed connection; s is left the ACK. */
-static int handshake_and_ack(struct pkt_spec *s, struct pkt_view *v)
-{
-	s->tcp_flags = TF_SYN;
-	s->seq = 1000;
-	if (send_and_view(s, "c0", XDP_REDIRECT, v))
-		return -1;
-	s->tcp_flags = TF_ACK;
-	s->seq = 1001;
-	return send_and_view(s, "c0", XDP_REDIRECT, v);
-}
-
 PKT_TEST(fin_out_of_order_is_not_recorded_and_the_syn_after_it_changes_nothing)
 {
 	struct pkt_spec s = { CLIENT, WEB, .sport = 48216, .seq = 1000,
@@ -477,7 +485,7 @@ PKT_TEST(fin_out_of_order_is_not_recorded_and_the_syn_after_it_changes_nothing)
 	struct maglb_flow k;
 	struct pkt_view v;
 
-	if (handshake_and_ack(&s, &v))
+	if (l4_handshake(&s, "b0", XDP_REDIRECT, &v))
 		return -1;
 	s.tcp_flags = TF_FIN | TF_ACK;
 	s.seq = 1001 + 0x40000000;
@@ -545,7 +553,7 @@ static int check_slow_case(const struct slow_case *c, int idx)
 	struct run r;
 	__u64 now;
 
-	if (handshake_and_ack(&s, &v))
+	if (l4_handshake(&s, "b0", XDP_REDIRECT, &v))
 		return -1;
 	client_key("10.10.0.100", s.sport, &k);
 	ASSERT_OK(maps_get_ct(&maps, &k, &e));

@@ -84,6 +84,21 @@ void maglev_answer(const char *svc_name, const struct pkt_spec *s,
 int send_and_view(const struct pkt_spec *s, const char *dev, int want_action,
 		  struct pkt_view *v);
 
+/* ---- an L4 connection's handshake (helpers.c) ---------------------------- */
+
+/* The backend's ISN in l4_handshake. */
+#define L4_BACKEND_ISN	9000
+
+/* The backend's SYN-ACK, in through dev, to the client SYN that left as
+ * *syn (its view after the rewrite); it must leave as want_action. Only
+ * a client ACK of that (isn_b + 1) confirms the connection. */
+int l4_syn_ack(const struct pkt_view *syn, const char *dev,
+	       unsigned int isn_b, int want_action);
+/* SYN (s->seq), the backend's SYN-ACK in through bdev, the client's ACK:
+ * a confirmed connection; s is left the ACK, *v its view. */
+int l4_handshake(struct pkt_spec *s, const char *bdev, int want_action,
+		 struct pkt_view *v);
+
 /* One packet in, one verdict, one counter, and the rewrite Maglev implies:
  * the rows of l4.c, parse.c and snat.c. */
 struct pkt_case {

@@ -50,12 +50,12 @@ PKT_TEST(sweep_expires_closed_then_idle_connections_in_pairs)
 	__u64 now;
 
 	s.sport = 44000;
-	if (send_and_view(&s, "c0", XDP_REDIRECT, &v))
-		return -1;
-	s.tcp_flags = TF_ACK;		/* confirmed: tcpTimeout, not synTimeout */
-	if (send_and_view(&s, "c0", XDP_REDIRECT, &v))
+	/* confirmed: tcpTimeout, not synTimeout */
+	if (l4_handshake(&s, "b0", XDP_REDIRECT, &v))
 		return -1;
 	s.tcp_flags = TF_SYN;
+	s.seq = 1000;
+	s.ack = 0;
 	s.sport = 44001;
 	if (send_and_view(&s, "c0", XDP_REDIRECT, &v))
 		return -1;
@@ -81,6 +81,10 @@ PKT_TEST(sweep_expires_closed_then_idle_connections_in_pairs)
 		    "reset flow survived closedTimeout");
 	ASSERT_TRUE(ct_has(&open_k) && ct_has(&open_r),
 		    "open flow expired before tcpTimeout");
+	/* past synTimeout: a confirmed connection is not judged by it */
+	ASSERT_TRUE(ct_sweep(&maps, &cfg, now + 70000000000ULL) >= 0, "sweep");
+	ASSERT_TRUE(ct_has(&open_k) && ct_has(&open_r),
+		    "open flow expired at synTimeout");
 	ASSERT_TRUE(ct_sweep(&maps, &cfg, now + 101000000000ULL) >= 1, "sweep");
 	ASSERT_TRUE(!ct_has(&open_k) && !ct_has(&open_r),
 		    "idle flow survived tcpTimeout");
@@ -115,9 +119,18 @@ PKT_TEST(sweep_frees_spoofed_syns_after_syn_timeout)
 		ASSERT_OK(maps_get_ct(&maps, &k[i], &it.val));
 		ct_partner_key(&it, &rk[i]);
 	}
-	s.tcp_flags = TF_ACK;		/* the last one, confirmed */
+	/* The last one, confirmed: its backend (on the client side, one-arm)
+	 * answers, and the client acknowledges that. */
+	if (l4_syn_ack(&v, "c0", L4_BACKEND_ISN, XDP_TX))
+		return -1;
+	s.tcp_flags = TF_ACK;
+	s.seq = 1001;
+	s.ack = L4_BACKEND_ISN + 1;
 	if (send_and_view(&s, "c0", XDP_TX, &v))
 		return -1;
+	ASSERT_OK(maps_get_ct(&maps, &k[16], &it.val));
+	ASSERT_TRUE(!(it.val.flags & MAGLB_CT_F_UNCONFIRMED),
+		    "the client's ACK of the SYN-ACK did not confirm it");
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	now = ts.tv_sec * 1000000000ULL + ts.tv_nsec;

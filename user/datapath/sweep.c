@@ -5,8 +5,10 @@
  * direction has seen a packet for the timeout (a one-way UDP stream keeps
  * its reply entry alive), and closed after an RST, or FINs both ways. A
  * connection the client never ACKed (UNCONFIRMED: a SYN made it, spoofed
- * or not answered) has synTimeout, not tcpTimeout: a stranger's SYNs
- * cannot hold snat ports or table room for hours.
+ * or not answered, and no ACK of the backend's SYN-ACK came: a spoofer's
+ * blind ACK does not confirm, bpf/lib/conntrack.h) has synTimeout, not
+ * tcpTimeout: a stranger's SYNs cannot hold snat ports or table room for
+ * hours.
  *
  * Under pressure (a family's map above CT_PRESSURE_HIGH of its
  * max_entries) the sweep also deletes closed connections, then
@@ -14,9 +16,9 @@
  * until the map is down to CT_PRESSURE_LOW: the
  * datapath refuses new flows at full (drop_ct_full) and never evicts, so
  * this is what makes room for new connections during a SYN flood while
- * established ones stay. "Unconfirmed" here is UNCONFIRMED (a SYN the
- * client never ACKed) or PENDING (a spliced handshake the backend has not
- * finished).
+ * established ones stay. "Unconfirmed" here is UNCONFIRMED (a SYN whose
+ * SYN-ACK the client never ACKed) or PENDING (a spliced handshake the
+ * backend has not finished).
  *
  * Cost: the table is read by batch lookups (one syscall per 8192
  * entries) into compact records (what the sweep judges by: 100 bytes an
