@@ -603,12 +603,13 @@ static int stream_prepare(__u8 *buf, int *len, int i)
 	struct run r;
 
 	(void)i;
-	if (!seq) {
-		if (run_pkt(&s, "c0", &r))
+	if (!seq) {	/* opened and confirmed: the backend's SYN-ACK, acked */
+		if (run_pkt(&s, "c0", &r) || backend_syn_ack(&r, "b0"))
 			return -1;
 		seq = 1001;
 	}
 	s.tcp_flags = TF_ACK;
+	s.ack = BACKEND_ISN + 1;
 	s.payload = 100;	/* as the established row's */
 	s.seq = seq;
 	seq += s.payload;
