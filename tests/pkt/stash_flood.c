@@ -7,7 +7,8 @@
  * send is checked: when it raises drop_no_state, what came out is an RST.
  *
  * Fixture (tests/fixtures/pkt.yaml): ck (10.10.0.110), ck6
- * (fd00:10::110); clients 10.10.0.2:45400-45403; flood sources
+ * (fd00:10::110); clients 10.10.0.2:45420-45423 (syncookie.c has 45400-45408;
+ * a test order that runs both must not meet the other's entries); flood sources
  * 10.12.0.1-10.12.78.32, 10.13.0.1-10.13.0.2 and fd00:1x::5eed:0:N (any
  * port), whose state each test removes.
  */
@@ -219,8 +220,8 @@ static int synack_completes_or_resets_both(struct hs *h, const char *req)
 
 PKT_TEST(flood_from_many_sources_leaves_setups_completed_or_reset)
 {
-	struct hs a = { .sport = 45400, .isn = 1400000 };
-	struct hs b = { .sport = 45401, .isn = 1410000, .isn_b = 1420000 };
+	struct hs a = { .sport = 45420, .isn = 1400000 };
+	struct hs b = { .sport = 45421, .isn = 1410000, .isn_b = 1420000 };
 	const char *req = REQ("early");
 	int i, opened = 0, err = -1;
 	char src[INET_ADDRSTRLEN];
@@ -251,7 +252,7 @@ out:
 
 PKT_TEST(flood_from_one_source_is_bounded_and_evicts_no_one)
 {
-	struct hs h = { .sport = 45402, .isn = 1500000, .isn_b = 1510000 };
+	struct hs h = { .sport = 45422, .isn = 1500000, .isn_b = 1510000 };
 	__u64 b = reason_count(MAGLB_SPLICE_SOURCE_LIMIT), t0;
 	const char *req = REQ("early");
 	int i, opened = 0, err = -1;
@@ -423,7 +424,7 @@ static int client_count(void)
 PKT_TEST(client_reset_while_collecting_frees_the_stash_and_its_count)
 {
 	const char *part = "GET /cookie HTTP/1.1\r\nHost: www.example.com\r\n";
-	struct hs h = { .sport = 45403, .isn = 1600000 };
+	struct hs h = { .sport = 45423, .isn = 1600000 };
 	struct maglb_splice sp;
 	struct maglb_flow k;
 	struct pkt_spec s;

@@ -8,7 +8,7 @@
  * (tests/unit/test_syncookie.c); here a sample goes through XDP.
  *
  * Fixture (tests/fixtures/pkt.yaml): ck (10.10.0.110), clients
- * 10.10.0.2:45400-45406; gw (10.10.0.120): 45407.
+ * 10.10.0.2:45400-45408; gw (10.10.0.120): 45407.
  */
 #include <time.h>
 #include "pkt.h"
