@@ -10,6 +10,7 @@
 #include <arpa/inet.h>
 #include "bench.skel.h"
 #include "datapath/sweep.h"
+#include "benchutil.h"
 
 #define N_DEFAULT 100000
 
@@ -716,28 +717,20 @@ static __u32 xorshift(__u32 *x)
 	return *x;
 }
 
-/* The backend's SYN-ACK to scale client a's SYN (seq 1000), from the
- * backend its forward entry names, in through b0: the reply entry records
- * it, and only a client ACK of it confirms (conntrack.h). Its verdict, or
- * -1. Not run_once: that caches one device, c0 here. */
-static int scale_syn_ack(__u32 a)
+/* A segment to scale client a (port 40000) from the backend its forward
+ * entry names, as it comes in through b0: flags, and 100 bytes of data
+ * unless it is the SYN-ACK. Its length in buf, or -1. */
+static int scale_backend_pkt(__u32 a, __u8 flags, __u8 *buf, int size)
 {
-	static unsigned int b0;
 	char be[INET_ADDRSTRLEN], cl[INET_ADDRSTRLEN];
 	struct maglb_flow k = { .family = MAGLB_AF_INET, .proto = IPPROTO_TCP,
 				.sport = htons(40000), .dport = htons(80) };
 	struct pkt_spec s = { .family = 4, .src = be, .dst = cl,
 			      .dport = 40000, .proto = IPPROTO_TCP,
-			      .tcp_flags = TF_SYN | TF_ACK,
-			      .seq = BACKEND_ISN, .ack = 1001 };
+			      .tcp_flags = flags, .ack = 1001 };
 	struct in_addr ca = { htonl(a) };
 	struct maglb_ct_entry e;
-	__u8 in[256], out[256];
-	struct xdp_md ctx = {};
-	int len;
 
-	if (!b0)
-		b0 = if_nametoindex("b0");
 	k.saddr.v4 = ca.s_addr;
 	inet_pton(AF_INET, "10.10.0.100", &k.daddr);
 	if (maps_get_ct(&maps, &k, &e))
@@ -745,16 +738,23 @@ static int scale_syn_ack(__u32 a)
 	inet_ntop(AF_INET, &e.nat_daddr.v4, be, sizeof(be));
 	inet_ntop(AF_INET, &ca, cl, sizeof(cl));
 	s.sport = ntohs(e.nat_dport);
-	len = pkt_build(&s, in, sizeof(in));
-	ctx.data_end = len;
-	ctx.ingress_ifindex = b0;
-	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = in, .data_size_in = len,
-		    .data_out = out, .data_size_out = sizeof(out),
-		    .ctx_in = &ctx, .ctx_size_in = sizeof(ctx), .repeat = 1);
+	s.seq = flags & TF_SYN ? BACKEND_ISN : BACKEND_ISN + 1;
+	s.payload = flags & TF_SYN ? 0 : 100;
+	return pkt_build(&s, buf, size);
+}
 
-	if (bpf_prog_test_run_opts(prog_fd, &o))
+/* The backend's SYN-ACK to scale client a's SYN (seq 1000): the reply
+ * entry records it, and only a client ACK of it confirms (conntrack.h).
+ * Its verdict, or -1. */
+static int scale_syn_ack(__u32 a)
+{
+	__u8 in[256];
+	__u64 ns;
+	int len = scale_backend_pkt(a, TF_SYN | TF_ACK, in, sizeof(in)), act;
+
+	if (len < 0 || run_once(prog_fd, in, len, "b0", 0, &ns, &act))
 		return -1;
-	return o.retval;
+	return act;
 }
 
 /* Open established clients up to `to` (SYN, the backend's SYN-ACK, then
@@ -813,8 +813,10 @@ struct scale_row {
  * the XDP_TX baseline: n_flows > 0 visits EST_NET + a random one of
  * [0, n_flows) per call; 0 opens a new NEW_NET client per call. */
 static int scale_measure(struct scale_row *row, int fd, __u32 n_flows,
-			 int want, int tx_fd)
+			 int want, int tx_fd, bool reply)
 {
+	static __u8 rpkt[256];
+	int rlen;
 	static __u64 samples[SCALE_CALLS / SCALE_ROUNDS];	/* not main's */
 	int per = SCALE_CALLS / SCALE_ROUNDS, r, i, act, bad = 0;
 	double v[SCALE_ROUNDS], d[SCALE_ROUNDS];
@@ -831,10 +833,19 @@ static int scale_measure(struct scale_row *row, int fd, __u32 n_flows,
 		qsort(samples, per, sizeof(*samples), cmp_u64);
 		tx = samples[per / 2];
 		for (i = 0; i < per; i++) {
-			set_saddr(pkt, n_flows ? EST_NET + xorshift(&rnd) % n_flows :
-					     NEW_NET + new_next++);
-			if (run_once(fd, pkt, len, "c0", 0, &samples[i], &act))
-				return -1;
+			__u32 a = n_flows ? EST_NET + xorshift(&rnd) % n_flows :
+					    NEW_NET + new_next++;
+
+			if (reply) {	/* the backend's data to client a */
+				rlen = scale_backend_pkt(a, TF_ACK, rpkt, sizeof(rpkt));
+				if (rlen < 0 ||
+				    run_once(fd, rpkt, rlen, "b0", 0, &samples[i], &act))
+					return -1;
+			} else {
+				set_saddr(pkt, a);
+				if (run_once(fd, pkt, len, "c0", 0, &samples[i], &act))
+					return -1;
+			}
 			bad += act != want;
 		}
 		qsort(samples, per, sizeof(*samples), cmp_u64);
@@ -884,21 +895,37 @@ static double sweep_ms(int *freed, double *read_ms)
 	return (b.tv_sec - a.tv_sec) * 1e3 + (b.tv_nsec - a.tv_nsec) / 1e6;
 }
 
-/* bench_ct4_big holds the keys of the 1M-flow row's clients. */
-static int fill_floor(struct bench_bpf *b)
+/* bench_ct4_big holds the keys of the 1M-flow row's clients (sport
+ * 40000); with both, each followed by another (sport 40001), as the
+ * conntrack holds two entries a connection, inserted one after the
+ * other: a lookup there walks the chains of a table nearly full, past
+ * the entries hashed to its bucket after it. Whatever the map held
+ * before goes first. */
+static int fill_floor(struct bench_bpf *b, bool both)
 {
 	int fd = bpf_map__fd(b->maps.bench_ct4_big);
 	enum { CHUNK = 8192 };
 	static struct maglb_flow4 keys[CHUNK];
 	static struct maglb_ct_entry vals[CHUNK];
-	__u32 i, j, n;
+	__u32 i, j, n, per = both ? 2 : 1, total = SCALE_FLOWS * per;
 
-	for (i = 0; i < SCALE_FLOWS; i += n) {
-		n = SCALE_FLOWS - i < CHUNK ? SCALE_FLOWS - i : CHUNK;
+	for (i = 0; i < 2 * SCALE_FLOWS; i += n) {	/* empty it */
+		n = 2 * SCALE_FLOWS - i < CHUNK ? 2 * SCALE_FLOWS - i : CHUNK;
 		for (j = 0; j < n; j++) {
 			keys[j] = (struct maglb_flow4){
-				.saddr = htonl(EST_NET + i + j),
-				.sport = htons(40000), .dport = htons(80),
+				.saddr = htonl(EST_NET + (i + j) / 2),
+				.sport = htons(40000 + (i + j) % 2), .dport = htons(80),
+				.proto = IPPROTO_TCP };
+			inet_pton(AF_INET, "10.10.0.100", &keys[j].daddr);
+			bpf_map_delete_elem(fd, &keys[j]);
+		}
+	}
+	for (i = 0; i < total; i += n) {
+		n = total - i < CHUNK ? total - i : CHUNK;
+		for (j = 0; j < n; j++) {
+			keys[j] = (struct maglb_flow4){
+				.saddr = htonl(EST_NET + (i + j) / per),
+				.sport = htons(40000 + (i + j) % per), .dport = htons(80),
 				.proto = IPPROTO_TCP };
 			inet_pton(AF_INET, "10.10.0.100", &keys[j].daddr);
 		}
@@ -932,7 +959,7 @@ static int scale_rows(struct bench_bpf *b)
 	if (harness_ct_conns() != SCALE_CONNS || scale_clear())
 		return -1;
 	rows[nr].name = "new flow, conntrack 0% full";
-	if (scale_measure(&rows[nr++], prog_fd, 0, XDP_REDIRECT, tx) ||
+	if (scale_measure(&rows[nr++], prog_fd, 0, XDP_REDIRECT, tx, false) ||
 	    scale_clear() || scale_open(100000))
 		return -1;
 	n_sweep[0] = ct_conns();
@@ -940,11 +967,11 @@ static int scale_rows(struct bench_bpf *b)
 	if (scale_open(SCALE_CONNS / 2))
 		return -1;
 	rows[nr].name = "new flow, conntrack 50% full";
-	if (scale_measure(&rows[nr++], prog_fd, 0, XDP_REDIRECT, tx) ||
+	if (scale_measure(&rows[nr++], prog_fd, 0, XDP_REDIRECT, tx, false) ||
 	    scale_open(SCALE_CONNS * 2))	/* until refused */
 		return -1;
 	rows[nr].name = "new flow, conntrack 100% full (refused)";
-	if (scale_measure(&rows[nr++], prog_fd, 0, XDP_DROP, tx))
+	if (scale_measure(&rows[nr++], prog_fd, 0, XDP_DROP, tx, false))
 		return -1;
 	/* Full, with the 50% row's SYNs unconfirmed: pressure frees them. */
 	n_sweep[1] = ct_conns();
@@ -957,15 +984,46 @@ static int scale_rows(struct bench_bpf *b)
 		snprintf(name, sizeof(name), "established, %u flows, random order",
 			 flows[i]);
 		rows[nr].name = strdup(name);
-		if (scale_measure(&rows[nr++], prog_fd, flows[i], XDP_REDIRECT, tx))
+		if (scale_measure(&rows[nr++], prog_fd, flows[i], XDP_REDIRECT, tx, false))
 			return -1;
 	}
-	if (fill_floor(b))
+	/* The backends' side of the same flows: reply entries go toward
+	 * clients, and have no shared next hop to take (forward.h). */
+	for (i = 2; i < 4; i++) {
+		snprintf(name, sizeof(name), "established reply, %u flows, random order",
+			 flows[i]);
+		rows[nr].name = strdup(name);
+		if (scale_measure(&rows[nr++], prog_fd, flows[i], XDP_REDIRECT, tx, true))
+			return -1;
+	}
+	if (fill_floor(b, false))
 		return -1;
-	rows[nr].name = "cache-miss floor: read 1M random entries, same map shape";
+	rows[nr].name = "cache-miss floor: 1M random reads, map of 1M entries";
 	if (scale_measure(&rows[nr++], bpf_program__fd(b->progs.bench_ct4_read),
-			  SCALE_FLOWS, XDP_TX, tx))
+			  SCALE_FLOWS, XDP_TX, tx, false))
 		return -1;
+	/* 1M connections are 2M entries: the same reads, in a map as full. */
+	if (fill_floor(b, true))
+		return -1;
+	rows[nr].name = "cache-miss floor: 1M random reads, map of 2M (1M conns)";
+	if (scale_measure(&rows[nr++], bpf_program__fd(b->progs.bench_ct4_read),
+			  SCALE_FLOWS, XDP_TX, tx, false))
+		return -1;
+	/* profile.sh scale: the 1M-flow row (or its reply row, with
+	 * BENCH_SCALE_REPLY) again and again for BENCH_SCALE_PROFILE
+	 * seconds, for perf to sample. */
+	if (getenv("BENCH_SCALE_PROFILE")) {
+		struct scale_row pr = { .name = "profile" };
+		const char *rep = getenv("BENCH_SCALE_REPLY");
+		double t0 = now_ms();
+
+		fprintf(stderr, "bench: profiling the 1M-flow row\n");
+
+		while (now_ms() - t0 < 1000 * atof(getenv("BENCH_SCALE_PROFILE")))
+			if (scale_measure(&pr, prog_fd, SCALE_FLOWS, XDP_REDIRECT, tx,
+					  rep && *rep))
+				return -1;
+	}
 	printf("\nConntrack scale (conntrack.maxEntries %u: %u entries a map; "
 	       "%d calls a row in %d rounds, each after as many XDP_TX calls)\n\n",
 	       SCALE_CONNS, 2 * SCALE_CONNS, SCALE_CALLS, SCALE_ROUNDS);

@@ -3,7 +3,8 @@
 # plot_flows.sh PKT_TXT PNG - the per-packet cost of an established flow
 # against the number of concurrent flows, from bench_pkt's conntrack scale
 # rows ("established, N flows, random order"), with the cache-miss floor
-# (a bare read of 1M random entries) as a line. ns above XDP_TX.
+# (1M random reads of a map holding 2M entries, as the conntrack at 1M
+# connections does) as a line. ns above XDP_TX.
 set -euo pipefail
 in=$1 out=$2
 tsv=${out%.png}.tsv
@@ -28,7 +29,7 @@ set grid
 set key top left
 set yrange [0:*]
 plot "$tsv" using 1:2 with linespoints lw 2 pt 7 title "maglb, established", \\
-     $floor with lines dt 2 lw 2 title "cache-miss floor (read 1M random entries)", \\
+     $floor with lines dt 2 lw 2 title "cache-miss floor (1M random reads, map of 2M entries)", \\
      $floor * 1.2 with lines dt 3 title "1.2 x floor (issue 18 target at 1M)"
 GP
 echo "plot_flows: $out"

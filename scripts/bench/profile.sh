@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 # profile.sh CASE [PROG] [CALLS] - where one bench_pkt case spends its time.
 # Runs `BENCH_CASE=CASE bench_pkt CALLS` (the case numbers are the rows of
-# its table, from 0), samples the whole machine with perf's cpu-clock (this
+# its table, from 0; `scale` and `scale-reply` are the conntrack scale's
+# 1M-flow rows), samples the whole machine with perf's cpu-clock (this
 # VM has no hardware counters), and prints:
 #   - the leaf functions of the samples taken inside PROG (maglb_xdp);
 #   - those inside PROG itself by source line, through jitlines.
@@ -18,10 +19,24 @@ command -v perf >/dev/null || {
 	echo "profile: needs perf (Debian: linux-perf)" >&2
 	exit 1
 }
-BENCH_CASE=$CASE build/bench/bench_pkt "$CALLS" > "$OUT/bench.txt" &
-bench=$!
-trap 'kill $bench 2>/dev/null || true' EXIT
-sleep 8	# past the setup and the baseline of the first round
+if [ "$CASE" = scale ] || [ "$CASE" = scale-reply ]; then
+	# The conntrack scale's 1M-flow row (or its reply row), looped once
+	# the scale rows are done: the setup before it opens a million flows.
+	BENCH_CASE=0 BENCH_SCALE=1 BENCH_SCALE_PROFILE=30 \
+		BENCH_SCALE_REPLY=$([ "$CASE" = scale-reply ] && echo 1) \
+		build/bench/bench_pkt 300 > "$OUT/bench.txt" 2> "$OUT/bench.err" &
+	bench=$!
+	trap 'kill $bench 2>/dev/null || true' EXIT
+	for _ in $(seq 240); do
+		grep -q "profiling the 1M-flow row" "$OUT/bench.err" && break
+		sleep 0.5
+	done
+else
+	BENCH_CASE=$CASE build/bench/bench_pkt "$CALLS" > "$OUT/bench.txt" &
+	bench=$!
+	trap 'kill $bench 2>/dev/null || true' EXIT
+	sleep 8	# past the setup and the baseline of the first round
+fi
 id=$(bpftool prog show | awk -v n="name $PROG" '$0 ~ n {sub(":", "", $1); print $1}' | tail -1)
 [ -n "$id" ] || { echo "profile: no program named $PROG" >&2; exit 1; }
 build/bench/jitlines "$id" > "$OUT/lines.txt"
