@@ -207,3 +207,42 @@ int bench_ct4_read(struct xdp_md *ctx)
 		return XDP_PASS;
 	return e->flags + (__u32)e->last_seen_ns == 0xffffffff ? XDP_PASS : XDP_TX;
 }
+
+/* What a new flow's conntrack work could cost at scale: the lookup that
+ * misses, then one insert (one entry per connection) or two (today's
+ * forward and reply entries), in bench_ct4_big as the scale rows leave
+ * it (half full, after churn). Keys as inserts() makes them. */
+static __always_inline int big_inserts(struct xdp_md *ctx, int n)
+{
+	struct maglb_ct_entry v = {};
+	struct maglb_flow4 k;
+	struct pkt p = {};
+	__be32 a;
+
+	if (parse_packet(ctx, &p) != PARSE_OK)
+		return XDP_PASS;
+	maglb_flow4_of(&k, &p.flow);
+	if (bpf_map_lookup_elem(&bench_ct4_big, &k) ||
+	    bpf_map_update_elem(&bench_ct4_big, &k, &v, BPF_NOEXIST))
+		return XDP_PASS;
+	if (n == 2) {
+		a = k.saddr;
+		k.saddr = k.daddr;
+		k.daddr = a;
+		if (bpf_map_update_elem(&bench_ct4_big, &k, &v, BPF_NOEXIST))
+			return XDP_PASS;
+	}
+	return XDP_TX;
+}
+
+SEC("xdp")
+int bench_big_insert1(struct xdp_md *ctx)
+{
+	return big_inserts(ctx, 1);
+}
+
+SEC("xdp")
+int bench_big_insert2(struct xdp_md *ctx)
+{
+	return big_inserts(ctx, 2);
+}

@@ -935,6 +935,45 @@ static int fill_floor(struct bench_bpf *b, bool both)
 	return 0;
 }
 
+/* fill_floor(b, true)'s second keys (sport 40001) gone: half full. */
+static int floor_drop_pairs(struct bench_bpf *b)
+{
+	int fd = bpf_map__fd(b->maps.bench_ct4_big);
+	struct maglb_flow4 k = { .sport = htons(40001), .dport = htons(80),
+				 .proto = IPPROTO_TCP };
+	__u32 i;
+
+	inet_pton(AF_INET, "10.10.0.100", &k.daddr);
+	for (i = 0; i < SCALE_FLOWS; i++) {
+		k.saddr = htonl(EST_NET + i);
+		if (bpf_map_delete_elem(fd, &k))
+			return -1;
+	}
+	return 0;
+}
+
+/* The new-flow floor rows' keys gone from bench_ct4_big again: clients
+ * NEW_NET + [from, to), each key and its swapped one (big_inserts). */
+static int floor_forget(struct bench_bpf *b, __u32 from, __u32 to)
+{
+	int fd = bpf_map__fd(b->maps.bench_ct4_big);
+	struct maglb_flow4 k = { .sport = htons(40000), .dport = htons(80),
+				 .proto = IPPROTO_TCP };
+	__be32 vip;
+	__u32 i;
+
+	inet_pton(AF_INET, "10.10.0.100", &vip);
+	for (i = from; i < to; i++) {
+		k.saddr = htonl(NEW_NET + i);
+		k.daddr = vip;
+		bpf_map_delete_elem(fd, &k);
+		k.saddr = vip;
+		k.daddr = htonl(NEW_NET + i);
+		bpf_map_delete_elem(fd, &k);
+	}
+	return 0;
+}
+
 static int scale_rows(struct bench_bpf *b)
 {
 	struct pkt_spec est = { .family = 4, .src = "100.64.0.0", .sport = 40000,
@@ -944,10 +983,11 @@ static int scale_rows(struct bench_bpf *b)
 				.payload = 100 };
 	struct pkt_spec syn = est;
 	static const __u32 flows[] = { 1, 1000, 100000, SCALE_FLOWS };
-	struct scale_row rows[12] = {};
+	struct scale_row rows[16] = {};
 	int tx = bpf_program__fd(b->progs.bench_tx), nr = 0, i, freed[2];
 	double sweep[2], rd[2];
 	__u32 n_sweep[2];
+	__u32 first_new;
 	char name[80];
 
 	syn.tcp_flags = TF_SYN;
@@ -1008,6 +1048,21 @@ static int scale_rows(struct bench_bpf *b)
 	rows[nr].name = "cache-miss floor: 1M random reads, map of 2M (1M conns)";
 	if (scale_measure(&rows[nr++], bpf_program__fd(b->progs.bench_ct4_read),
 			  SCALE_FLOWS, XDP_TX, tx, false))
+		return -1;
+	/* The new-flow floor, in that map half emptied again (churned, as
+	 * the conntrack's 50% row is): miss + 1 insert (one entry per
+	 * connection) against miss + 2 (today's two). */
+	if (floor_drop_pairs(b))
+		return -1;
+	first_new = new_next;
+	rows[nr].name = "new-flow floor: miss + 1 insert, map 50% full";
+	if (scale_measure(&rows[nr++], bpf_program__fd(b->progs.bench_big_insert1),
+			  0, XDP_TX, tx, false))
+		return -1;
+	rows[nr].name = "new-flow floor: miss + 2 inserts, map 50% full";
+	if (scale_measure(&rows[nr++], bpf_program__fd(b->progs.bench_big_insert2),
+			  0, XDP_TX, tx, false) ||
+	    floor_forget(b, first_new, new_next))
 		return -1;
 	/* profile.sh scale: the 1M-flow row (or its reply row, with
 	 * BENCH_SCALE_REPLY) again and again for BENCH_SCALE_PROFILE
