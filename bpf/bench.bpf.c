@@ -110,10 +110,13 @@ int bench_ct6_hit(struct xdp_md *ctx)
 	return hit(&bench_ct6, &p.flow);
 }
 
-/* n inserts into bench_ct4, as an IPv4 new flow makes (n = 2: the reply
- * key is the flow with its addresses swapped). */
-static __always_inline int inserts(struct xdp_md *ctx, int n)
+/* n inserts into map, as an IPv4 new flow makes (n = 2: the reply key is
+ * the flow with its addresses swapped). miss: first the lookup that
+ * misses, and inserts that must each succeed (XDP_PASS if not). */
+static __always_inline int inserts(struct xdp_md *ctx, void *map, int n,
+				   bool miss)
 {
+	__u64 flags = miss ? BPF_NOEXIST : BPF_ANY;
 	struct maglb_ct_entry v = {};
 	struct maglb_flow4 k;
 	struct pkt p = {};
@@ -122,12 +125,16 @@ static __always_inline int inserts(struct xdp_md *ctx, int n)
 	if (parse_packet(ctx, &p) != PARSE_OK)
 		return XDP_PASS;
 	maglb_flow4_of(&k, &p.flow);
-	bpf_map_update_elem(&bench_ct4, &k, &v, BPF_ANY);
+	if (miss && bpf_map_lookup_elem(map, &k))
+		return XDP_PASS;
+	if (bpf_map_update_elem(map, &k, &v, flags) && miss)
+		return XDP_PASS;
 	if (n == 2) {
 		a = k.saddr;
 		k.saddr = k.daddr;
 		k.daddr = a;
-		bpf_map_update_elem(&bench_ct4, &k, &v, BPF_ANY);
+		if (bpf_map_update_elem(map, &k, &v, flags) && miss)
+			return XDP_PASS;
 	}
 	return XDP_TX;
 }
@@ -135,13 +142,13 @@ static __always_inline int inserts(struct xdp_md *ctx, int n)
 SEC("xdp")
 int bench_ct4_insert1(struct xdp_md *ctx)
 {
-	return inserts(ctx, 1);
+	return inserts(ctx, &bench_ct4, 1, false);
 }
 
 SEC("xdp")
 int bench_ct4_insert2(struct xdp_md *ctx)
 {
-	return inserts(ctx, 2);
+	return inserts(ctx, &bench_ct4, 2, false);
 }
 
 /* The floor of any NAT design that forwards to another device: the rewrite
@@ -211,38 +218,15 @@ int bench_ct4_read(struct xdp_md *ctx)
 /* What a new flow's conntrack work could cost at scale: the lookup that
  * misses, then one insert (one entry per connection) or two (today's
  * forward and reply entries), in bench_ct4_big as the scale rows leave
- * it (half full, after churn). Keys as inserts() makes them. */
-static __always_inline int big_inserts(struct xdp_md *ctx, int n)
-{
-	struct maglb_ct_entry v = {};
-	struct maglb_flow4 k;
-	struct pkt p = {};
-	__be32 a;
-
-	if (parse_packet(ctx, &p) != PARSE_OK)
-		return XDP_PASS;
-	maglb_flow4_of(&k, &p.flow);
-	if (bpf_map_lookup_elem(&bench_ct4_big, &k) ||
-	    bpf_map_update_elem(&bench_ct4_big, &k, &v, BPF_NOEXIST))
-		return XDP_PASS;
-	if (n == 2) {
-		a = k.saddr;
-		k.saddr = k.daddr;
-		k.daddr = a;
-		if (bpf_map_update_elem(&bench_ct4_big, &k, &v, BPF_NOEXIST))
-			return XDP_PASS;
-	}
-	return XDP_TX;
-}
-
+ * it (half full, after churn). */
 SEC("xdp")
 int bench_big_insert1(struct xdp_md *ctx)
 {
-	return big_inserts(ctx, 1);
+	return inserts(ctx, &bench_ct4_big, 1, true);
 }
 
 SEC("xdp")
 int bench_big_insert2(struct xdp_md *ctx)
 {
-	return big_inserts(ctx, 2);
+	return inserts(ctx, &bench_ct4_big, 2, true);
 }

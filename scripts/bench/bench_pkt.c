@@ -1020,20 +1020,17 @@ static int scale_rows(struct bench_bpf *b)
 		fprintf(stderr, "bench: only %u scale flows fit\n", est_open);
 		return -1;
 	}
-	for (i = 0; i < 4; i++) {
-		snprintf(name, sizeof(name), "established, %u flows, random order",
-			 flows[i]);
+	/* Then the backends' side of the 100k and 1M flows: reply entries
+	 * go toward clients, and have no shared next hop to take
+	 * (forward.h). */
+	for (i = 0; i < 6; i++) {
+		bool reply = i >= 4;
+		__u32 n = flows[reply ? i - 2 : i];
+
+		snprintf(name, sizeof(name), "established%s, %u flows, random order",
+			 reply ? " reply" : "", n);
 		rows[nr].name = strdup(name);
-		if (scale_measure(&rows[nr++], prog_fd, flows[i], XDP_REDIRECT, tx, false))
-			return -1;
-	}
-	/* The backends' side of the same flows: reply entries go toward
-	 * clients, and have no shared next hop to take (forward.h). */
-	for (i = 2; i < 4; i++) {
-		snprintf(name, sizeof(name), "established reply, %u flows, random order",
-			 flows[i]);
-		rows[nr].name = strdup(name);
-		if (scale_measure(&rows[nr++], prog_fd, flows[i], XDP_REDIRECT, tx, true))
+		if (scale_measure(&rows[nr++], prog_fd, n, XDP_REDIRECT, tx, reply))
 			return -1;
 	}
 	if (fill_floor(b, false))
