@@ -374,7 +374,7 @@ static __always_inline int l4_forward(struct xdp_md *ctx, struct pkt *p,
 				      bool new_conn)
 {
 	enum maglb_reason reason = MAGLB_PASS_NON_VIP;
-	__u32 l4_off, l3_len;
+	__u32 l4_off;
 	int action;
 
 	/* A spliced client segment bigger than the backend's MSS allows
@@ -394,18 +394,15 @@ static __always_inline int l4_forward(struct xdp_md *ctx, struct pkt *p,
 	if (!nat_rewrite(p, ct))
 		return verdict(ctx, MAGLB_PASS_FIB_OTHER, XDP_PASS, p->len);
 	l4_off = p->l4_off;
-	l3_len = pkt_l3_len(p);
-	/* An entry's stale next hop: its backend's, before a lookup. */
-	if (!new_conn && !nh_fresh_for(nh, l3_len, now))
-		nh_adopt(ct, l3_len, now);
-	action = forward_cached(ctx, p, nh, now, &reason, &sc->l4.fib);
+	/* An entry's own cache, backed by its backend's (a new flow's nh is
+	 * the backend's already). */
+	action = forward_cached(ctx, p, nh, new_conn ? NULL : entry_backend_nh(ct),
+				now, &reason, &sc->l4.fib);
 	/* ct_touch and forward_cached have just brought it up to date. */
 	if (!new_conn && (reason == MAGLB_TX || reason == MAGLB_REDIRECT ||
 			  reason == MAGLB_PASS_KERNEL_TC ||
-			  reason == MAGLB_PASS_KERNEL_STACK)) {
-		nh_share(ct, l3_len, now);
+			  reason == MAGLB_PASS_KERNEL_STACK))
 		fast_confirm(ct);
-	}
 	/* Last: it invalidates every packet pointer. */
 	splice_store_opts(ctx, l4_off, &sc->seg.opts);
 	/* Bigger than the egress device takes: tell the sender (with DF;

@@ -86,7 +86,7 @@ static __always_inline int cookie_insert(CTX *ctx, struct pkt *p,
 	count_entry(ct, p->len, false);
 	l4_off = p->l4_off;
 	/* the reply entry's next hop toward the client, as XDP uses it */
-	action = forward_cached(ctx, p, &ct->nh, bpf_ktime_get_coarse_ns(),
+	action = forward_cached(ctx, p, &ct->nh, NULL, bpf_ktime_get_coarse_ns(),
 				why, &sc->l4.fib);
 	splice_store_opts(ctx, l4_off, &sc->seg.opts);
 	return action;

@@ -19,7 +19,7 @@
  * clock moves on and the packet stays here. A slow flow (a packet every
  * second, say) used to take the whole full path for each packet; now only
  * a flow idle past NH_CACHE_NS whose backend has no fresh next hop
- * either (forward.h, nh_adopt) goes there, for its bpf_fib_lookup.
+ * either (forward.h, nh_take) goes there, for its bpf_fib_lookup.
  */
 #ifndef MAGLB_BPF_FASTPATH_H
 #define MAGLB_BPF_FASTPATH_H
@@ -55,7 +55,8 @@ static __always_inline bool fast_renew(struct maglb_ct_entry *e,
 {
 	__u64 now = bpf_ktime_get_coarse_ns();
 
-	if (!nh_fresh_for(&e->nh, l3_len, now) && !nh_adopt(e, l3_len, now))
+	if (!nh_fresh_for(&e->nh, l3_len, now) &&
+	    !nh_take(&e->nh, entry_backend_nh(e), l3_len, now))
 		return false;
 	if (now - e->last_seen_ns > CT_TOUCH_NS)
 		e->last_seen_ns = now;

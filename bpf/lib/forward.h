@@ -97,23 +97,42 @@ static __always_inline bool nh_fresh(const struct maglb_nh *c,
 	return nh_fresh_for(c, pkt_l3_len(p), now);
 }
 
+/* c is stale: take shared (its backend's, entry_backend_nh below) if that
+ * one is fresh for a packet of l3_len bytes. c then keeps shared's
+ * time_ns, so it is never older than NH_CACHE_NS from the lookup that
+ * made it. A length, not the packet: on the fast path the packet
+ * pointers are no longer known to the verifier there. */
+static __always_inline bool nh_take(struct maglb_nh *c,
+				    const struct maglb_nh *shared,
+				    __u32 l3_len, __u64 now)
+{
+	if (!shared || !nh_fresh_for(shared, l3_len, now))
+		return false;
+	*c = *shared;
+	return true;
+}
+
 /*
  * Forward using a remembered next hop: bpf_fib_lookup costs ~300 ns here,
  * more than the rest of an established packet, so it runs once per
  * NH_CACHE_NS per cache. A conntrack entry caches its own direction's
  * (the reply goes to the client); a new flow uses its backend's
- * (backend_nh). Falls back to forward() on a miss and stores the result.
- * c may be NULL (nowhere to cache).
+ * (backend_nh). shared: a cache that serves c's destination too (a
+ * forward entry's backend's, entry_backend_nh), taken when c is stale and
+ * filled with c by a lookup; NULL if none. Falls back to forward() on a
+ * miss and stores the result. c may be NULL (nowhere to cache).
  */
 static __always_inline int forward_cached(CTX *ctx, struct pkt *p,
-					  struct maglb_nh *c, __u64 now,
+					  struct maglb_nh *c,
+					  struct maglb_nh *shared, __u64 now,
 					  enum maglb_reason *reason,
 					  struct bpf_fib_lookup *fibp)
 {
+	__u32 l3_len = pkt_l3_len(p);
 	__u8 eg;
 	int rc;
 
-	if (c && nh_fresh(c, p, now))
+	if (c && (nh_fresh_for(c, l3_len, now) || nh_take(c, shared, l3_len, now)))
 		return nh_send(ctx, p, c, reason);
 	rc = fib_next_hop(ctx, p, reason, fibp);
 	if (rc >= 0)
@@ -129,6 +148,8 @@ static __always_inline int forward_cached(CTX *ctx, struct pkt *p,
 		c->ifindex = fibp->ifindex;
 		c->eg_flags = eg;
 		c->time_ns = now;
+		if (shared)	/* stale, or it would have been taken */
+			*shared = *c;
 	}
 	return egress_send(ctx, p, fibp->ifindex, eg, fibp->dmac, fibp->smac,
 			   reason);
@@ -139,7 +160,7 @@ static __always_inline int forward(CTX *ctx, struct pkt *p,
 				   enum maglb_reason *reason,
 				   struct bpf_fib_lookup *fibp)
 {
-	return forward_cached(ctx, p, NULL, 0, reason, fibp);
+	return forward_cached(ctx, p, NULL, NULL, 0, reason, fibp);
 }
 
 /* The cache toward backend id, emptied if the id now names another
@@ -158,56 +179,24 @@ static __always_inline struct maglb_nh *backend_nh(__u32 id, __u32 gen)
 }
 
 /*
- * A plain NAT forward entry goes where its backend's new flows go: the
- * same destination after the rewrite, so one bpf_fib_lookup a second per
+ * A forward entry goes where its backend's new flows go: the same
+ * destination after the rewrite, so one bpf_fib_lookup a second per
  * backend can serve all its connections (at a million flows, each one's
  * own cache is stale at almost every visit, and a lookup costs more than
  * the rest of the packet). The cache of e's backend, or NULL: a reply
- * entry (toward a client: no shared cache), another kind of entry, or an
- * id that now names another backend. Read only: the full path's
- * backend_nh() empties a cache whose gen moved on.
+ * entry (toward a client: no shared cache), or an id that now names
+ * another backend. Read only: the full path's backend_nh() empties a
+ * cache whose gen moved on.
  */
 static __always_inline struct maglb_nh *entry_backend_nh(const struct maglb_ct_entry *e)
 {
 	struct maglb_backend_nh *b;
 	__u32 id = e->backend_id;
 
-	if (e->flags & ~(MAGLB_CT_F_SNAT | MAGLB_CT_F_FIN | MAGLB_CT_F_RST |
-			 MAGLB_CT_F_SEQ | MAGLB_CT_F_UNCONFIRMED))
+	if (e->flags & MAGLB_CT_F_REPLY)
 		return NULL;
 	b = bpf_map_lookup_elem(&maglb_backend_nh, &id);
 	return b && b->gen == e->backend_gen ? &b->nh : NULL;
-}
-
-/* e's own next hop is stale: take its backend's, if that one is fresh
- * for a packet of l3_len bytes (a length, not the packet: the fast path's
- * packet pointers are no longer known to the verifier here). It keeps the
- * backend's time_ns, so it is never older than NH_CACHE_NS from the
- * lookup that made it. */
-static __always_inline bool nh_adopt(struct maglb_ct_entry *e,
-				     __u32 l3_len, __u64 now)
-{
-	struct maglb_nh *b = entry_backend_nh(e);
-
-	if (!b || !nh_fresh_for(b, l3_len, now))
-		return false;
-	e->nh = *b;
-	return true;
-}
-
-/* After the full path looked e's next hop up for a packet of l3_len
- * bytes (time_ns is now): the backend's cache gets it too, when that one
- * is stale. A length: the send has made the packet pointers stale. */
-static __always_inline void nh_share(const struct maglb_ct_entry *e,
-				     __u32 l3_len, __u64 now)
-{
-	struct maglb_nh *b;
-
-	if (e->nh.time_ns != now || !e->nh.ifindex)
-		return;
-	b = entry_backend_nh(e);
-	if (b && !nh_fresh_for(b, l3_len, now))
-		*b = e->nh;
 }
 
 /* A segment we built toward fwd's backend (delayed binding's SYN and first
@@ -218,7 +207,7 @@ static __always_inline int forward_to_backend(CTX *ctx, struct pkt *p,
 					      struct bpf_fib_lookup *fibp)
 {
 	return forward_cached(ctx, p,
-			      backend_nh(fwd->backend_id, fwd->backend_gen),
+			      backend_nh(fwd->backend_id, fwd->backend_gen), NULL,
 			      bpf_ktime_get_coarse_ns(), reason, fibp);
 }
 

@@ -507,13 +507,13 @@ static int make_spliced_flow(void)
  * a packet every second. Before each call (untimed) the entry is made to
  * look so: fast_jiffies and last_seen_ns long past, its next hop fresh
  * (the fast path renews the entry itself), or past NH_CACHE_NS with its
- * backend's fresh (the fast path takes that one, nh_adopt) or stale too
+ * backend's fresh (the fast path takes that one, nh_take) or stale too
  * (the full path looks the next hop up again). The flow is opened on
  * first use.
  */
 enum slow_nh {
 	SLOW_FRESH,		/* the entry's next hop is fresh */
-	SLOW_ADOPT,		/* stale; its backend's is fresh (nh_adopt) */
+	SLOW_ADOPT,		/* stale; its backend's is fresh (nh_take) */
 	SLOW_FIB,		/* both stale: bpf_fib_lookup */
 };
 

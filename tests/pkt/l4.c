@@ -515,9 +515,9 @@ PKT_TEST(fin_out_of_order_is_not_recorded_and_the_syn_after_it_changes_nothing)
  * hop is fresh (bpf/lib/fastpath.h, fast_renew): the cached next hop is
  * used and last_seen_ns moves on, or the sweep would end a flow that is
  * alive. Past NH_CACHE_NS the entry takes its backend's next hop, if that
- * one is fresh (forward.h, nh_adopt: one lookup a second per backend, not
+ * one is fresh (forward.h, nh_take: one lookup a second per backend, not
  * per flow); else it is looked up again, and the backend's cache gets the
- * result too (nh_share).
+ * result too (forward_cached's shared cache).
  */
 enum slow_mac { SLOW_ENTRY_MAC, SLOW_BACKEND_MAC, SLOW_LOOKED_UP };
 
