@@ -31,6 +31,7 @@
 #include "lib/stats.h"
 #include "lib/maglev.h"
 #include "lib/conntrack.h"
+#include "lib/ct_reply.h"
 #include "lib/nat.h"
 #include "lib/forward.h"
 #include "lib/fastpath.h"
@@ -260,8 +261,10 @@ static __always_inline enum xdp_class classify(struct pkt *p,
 	if (ct) {
 		switch (syn_on_entry(ct, p)) {
 		case SYN_REUSE:
-			reply_key(&sc->l4.key2, &p->flow, ct);
-			ct_delete(&sc->l4.key2, &sc->l4.k4);
+			if (!(ct->flags & MAGLB_CT_F_ONE)) {
+				reply_key(&sc->l4.key2, &p->flow, ct);
+				ct_delete(&sc->l4.key2, &sc->l4.k4);
+			}
 			stash_release(&p->flow, &sc->splice.src_key);
 			ct_delete(&p->flow, &sc->l4.k4);
 			f->ct = ct = NULL;
@@ -362,25 +365,37 @@ static __always_inline int cookie_step(struct xdp_md *ctx, struct pkt *p,
 	return -1;
 }
 
+/* What l4_forward() forwards for: a new flow (its entry is being made),
+ * an entry's packet, or the reply of a connection with one entry, whose
+ * view is never spliced (lib/ct_reply.h): a constant at each call, so
+ * the splice steps are not even compiled into maglb_reply_one, where the
+ * verifier could not tell they never run. */
+enum fwd_for {
+	FWD_NEW,
+	FWD_ENTRY,
+	FWD_REPLY_ONE,
+};
+
 /*
  * Where every forwarded packet meets: the MSS check of a spliced entry,
  * counters, translation (spliced entries), NAT, and forwarding through
- * the next-hop cache: nh, the new flow's (new_conn) or the entry's own.
+ * the next-hop cache: nh, the new flow's (FWD_NEW) or the entry's own.
  */
 static __always_inline int l4_forward(struct xdp_md *ctx, struct pkt *p,
 				      struct maglb_ct_entry *ct,
 				      struct maglb_scratch *sc,
 				      struct maglb_nh *nh, __u64 now,
-				      bool new_conn)
+				      enum fwd_for why)
 {
 	enum maglb_reason reason = MAGLB_PASS_NON_VIP;
+	bool new_conn = why == FWD_NEW, spliced = why != FWD_REPLY_ONE;
 	__u32 l4_off;
 	int action;
 
 	/* A spliced client segment bigger than the backend's MSS allows
 	 * (ct->l3_max: 0 on every other entry, so one compare here). */
 	sc->l4.key2 = p->flow;	/* as it arrived: an ICMP quotes it (too_big_in) */
-	if (pkt_l3_len(p) > ct->l3_max && ct->l3_max) {
+	if (spliced && pkt_l3_len(p) > ct->l3_max && ct->l3_max) {
 		action = too_big_in(ctx, ct, &sc->l4.key2, ct->l3_max, &reason);
 		return verdict(ctx, reason, action, p->len);
 	}
@@ -388,7 +403,7 @@ static __always_inline int l4_forward(struct xdp_md *ctx, struct pkt *p,
 	count_entry(ct, p->len, new_conn);
 
 	sc->seg.opts.len = 0;
-	if ((ct->flags & MAGLB_CT_F_SPLICE) &&
+	if (spliced && (ct->flags & MAGLB_CT_F_SPLICE) &&
 	    splice_translate(ctx, p, ct, 0, &sc->seg.opts))
 		return verdict(ctx, MAGLB_DROP_SPLICE_UNSUPPORTED, XDP_DROP, p->len);
 	if (!nat_rewrite(p, ct))
@@ -404,7 +419,8 @@ static __always_inline int l4_forward(struct xdp_md *ctx, struct pkt *p,
 			  reason == MAGLB_PASS_KERNEL_STACK))
 		fast_confirm(ct);
 	/* Last: it invalidates every packet pointer. */
-	splice_store_opts(ctx, l4_off, &sc->seg.opts);
+	if (spliced)
+		splice_store_opts(ctx, l4_off, &sc->seg.opts);
 	/* Bigger than the egress device takes: tell the sender (with DF;
 	 * IPv6 always), as the kernel would if the VIP were its own. Here,
 	 * where every path meets. The flow as it arrived is in sc->l4.key2:
@@ -433,7 +449,7 @@ static __always_inline int l4_path(struct xdp_md *ctx, struct pkt *p,
 		if (rc >= 0)
 			return verdict(ctx, rc, XDP_DROP, p->len);
 		return l4_forward(ctx, p, &f->sc->l4.fwd, f->sc, nh, f->now,
-				  true);
+				  FWD_NEW);
 	}
 	if (cls == CT_L4 && !ct_touch(ctx, ct, p, f->now, &f->sc->l4))
 		return verdict(ctx, MAGLB_DROP_RST_OUT_OF_WINDOW, XDP_DROP,
@@ -441,7 +457,19 @@ static __always_inline int l4_path(struct xdp_md *ctx, struct pkt *p,
 	rc = cookie_step(ctx, p, ct, f->sc);
 	if (rc >= 0)
 		return rc;
-	return l4_forward(ctx, p, ct, f->sc, &ct->nh, f->now, false);
+	return l4_forward(ctx, p, ct, f->sc, &ct->nh, f->now, FWD_ENTRY);
+}
+
+/* The packet is the reply of a connection with one entry
+ * (lib/ct_reply.h). */
+static __always_inline bool reply_of_one(const struct pkt *p)
+{
+	struct maglb_ct_entry *fwd;
+	struct maglb_scratch *sc;
+	__u32 zero = 0;
+
+	sc = bpf_map_lookup_elem(&maglb_scratch, &zero);
+	return sc && ct_reply_find(p, &sc->l4, &fwd);
 }
 
 /* Parse, fast path, classify, then the L4 path or the splice path. */
@@ -460,6 +488,13 @@ int maglb_xdp(struct xdp_md *ctx)
 	if (rc != PARSE_OK)
 		return verdict(ctx, rc, XDP_PASS, p.len);
 
+	/* A reply of a connection with one entry: a program of its own,
+	 * since its view would be a third kind of entry pointer for the
+	 * verifier to walk every path below with. */
+	if (revnat_port(p.flow.sport) && reply_of_one(&p)) {
+		bpf_tail_call(ctx, &maglb_progs, MAGLB_PROG_REPLY_ONE);
+		return verdict(ctx, MAGLB_DROP_NO_PROG, XDP_DROP, p.len);
+	}
 	f.ct = ct_lookup(&p.flow, &k4);
 	if (f.ct && fast_ok(f.ct, &p))
 		return fast_forward(ctx, &p, f.ct);
@@ -481,6 +516,47 @@ int maglb_xdp(struct xdp_md *ctx)
 		break;
 	}
 	return l4_path(ctx, &p, cls, &f);
+}
+
+/*
+ * The reply of a connection with one entry (lib/ct_reply.h), tail-called
+ * from maglb_xdp once it found one: the fast path, else what the L4 path
+ * does for a reply entry's packet (a reply is never a client SYN, pending
+ * or spliced, so no class but CT_L4), on a view of the reply; then what
+ * it changed goes back into the entry. Looked up again: a tail call
+ * carries no pointers.
+ */
+SEC("xdp")
+int maglb_reply_one(struct xdp_md *ctx)
+{
+	struct maglb_ct_entry *fwd = NULL, *v;
+	struct maglb_scratch *sc;
+	struct pkt p = {};
+	__u32 zero = 0;
+	__u64 now;
+	int rc;
+
+	if (parse_packet(ctx, &p) != PARSE_OK)
+		return verdict(ctx, MAGLB_PASS_MALFORMED_L3, XDP_PASS, p.len);
+	sc = bpf_map_lookup_elem(&maglb_scratch, &zero);
+	if (!sc)
+		return XDP_ABORTED;
+	v = ct_reply_find(&p, &sc->l4, &fwd);
+	if (!v || !fwd)	/* swept since maglb_xdp looked */
+		return verdict(ctx, MAGLB_PASS_NON_VIP, XDP_PASS, p.len);
+	if (fast_ok(v, &p)) {
+		rc = fast_forward(ctx, &p, v);
+	} else {
+		now = bpf_ktime_get_coarse_ns();
+		if (ct_touch(ctx, v, &p, now, &sc->l4))
+			rc = l4_forward(ctx, &p, v, sc, &v->nh, now,
+					FWD_REPLY_ONE);
+		else
+			rc = verdict(ctx, MAGLB_DROP_RST_OUT_OF_WINDOW, XDP_DROP,
+				     p.len);
+	}
+	ct_reply_store(fwd, v);
+	return rc;
 }
 
 /*

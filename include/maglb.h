@@ -49,6 +49,8 @@ enum maglb_forwarding {
 /* Slots of maglb_progs, the tail-call table. */
 enum maglb_prog {
 	MAGLB_PROG_SPLICE_FIRST = 0,	/* a Cookie/Header client's first data */
+	MAGLB_PROG_REPLY_ONE,		/* the reply of a connection with one
+					 * entry (bpf/lib/ct_reply.h) */
 	MAGLB_PROG_MAX,
 };
 
@@ -136,6 +138,8 @@ enum maglb_reason {
 					 * at its exact next byte: stash freed */
 	MAGLB_DROP_CT_FULL,		/* new flow refused: the conntrack is
 					 * full (conntrack.h, ct_create) */
+	MAGLB_DROP_NO_PROG,		/* a tail call's target is missing
+					 * (maglb_progs not filled) */
 	MAGLB_REASON_MAX,
 };
 
@@ -307,6 +311,11 @@ struct maglb_backend {
 #define MAGLB_CT_F_SYN_ACK	(1U << 11)	/* reply, TCP: the backend's
 						 * SYN-ACK is recorded in
 						 * syn_ack_next */
+#define MAGLB_CT_F_ONE		(1U << 12)	/* the connection's only entry:
+						 * the reply direction is in
+						 * rev, found through
+						 * maglb_revnat (include/
+						 * maglb_ct_reply.h) */
 
 /* A next hop from bpf_fib_lookup(), kept for reuse (bpf/lib/forward.h). */
 struct maglb_nh {
@@ -318,6 +327,54 @@ struct maglb_nh {
 				 * looked up (bpf/lib/egress.h) */
 	__u8 pad;
 	__u64 time_ns;		/* when looked up */
+};
+
+/*
+ * The reply direction of a connection that has one entry (MAGLB_CT_F_ONE):
+ * what is its own. The rest a reply needs, the forward entry has (ids,
+ * times) or its key is (the client and the VIP); include/maglb_ct_reply.h
+ * puts the two together.
+ */
+struct maglb_ct_rev {
+	__u32 flags;		/* the reply direction's MAGLB_CT_F_FIN, RST,
+				 * SEQ and SYN_ACK */
+	__u32 seq_next;		/* as maglb_ct_entry's, of the backend */
+	__u32 syn_ack_next;
+	__u32 pad;
+	__u64 fast_jiffies;
+	struct maglb_nh nh;	/* toward the client */
+};
+
+/*
+ * maglb_revnat: which VIPs a backend address and port serves without snat
+ * on the L4 path, the ones whose connections have one entry. A packet
+ * from a backend that has no entry of its own is looked up here, and its
+ * connection's entry found under each VIP in turn (bpf/lib/ct_reply.h).
+ * The agent writes it (user/reconcile/revnat.c); a new flow gets one entry
+ * only when its VIP is listed for its backend, two otherwise.
+ */
+#define MAGLB_REVNAT_VIPS	4
+/* maglb_revnat_ports: a bit per port (host order) that some maglb_revnat
+ * key has, in 1024 words of 64. */
+#define MAGLB_REVNAT_PORT_WORDS	1024
+
+struct maglb_revnat_key {
+	union maglb_addr addr;
+	__be16 port;
+	__u8 family;
+	__u8 pad;
+};
+
+struct maglb_revnat_vip {
+	union maglb_addr addr;
+	__be16 port;
+	__u8 proto;
+	__u8 pad;
+};
+
+struct maglb_revnat {
+	__u32 n;
+	struct maglb_revnat_vip vip[MAGLB_REVNAT_VIPS];
 };
 
 /* maglb_backend_nh: the next hop toward a backend, for its new flows. */
@@ -372,6 +429,9 @@ struct maglb_ct_entry {
 	 * cannot know, confirms the forward entry (bpf/lib/conntrack.h,
 	 * ct_acks_syn_ack). Host order. */
 	__u32 syn_ack_next;
+	/* MAGLB_CT_F_ONE: the reply direction's own state, where a reply
+	 * entry would hold it. Zero in every other entry. */
+	struct maglb_ct_rev rev;
 };
 
 /* maglb_handoff: how TC (maglb_tc.bpf.c) knows which packets XDP passed

@@ -1,14 +1,17 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * conntrack.h - connection affinity. A new flow gets two entries in the
+ * conntrack.h - connection affinity. A new flow gets its entries in the
  * conntrack (maglb_ct4 or maglb_ct6, by family): the forward one keyed by
- * the client's flow, and the reply one keyed by the flow the backend sends
- * back. Established connections are served from here and never look at
+ * the client's flow and, for snat and spliced connections, the reply one
+ * keyed by the flow the backend sends back. A plain NAT connection has the
+ * forward entry only (MAGLB_CT_F_ONE): its reply comes from the backend's
+ * address and port, which maglb_revnat maps back to the VIP, and its state
+ * is the forward entry's rev (ct_reply.h). Established connections are served from here and never look at
  * the Maglev ring again, so they keep their backend whatever the table
  * becomes. The maps are plain hashes sized by the operator
  * (conntrack.maxEntries): a full table refuses a new flow, counted as
  * drop_ct_full, and never evicts a live connection for it. A connection
- * has both entries or none: ct_create removes the first when the second
+ * has all its entries or none: ct_create removes the first when the second
  * does not fit. The agent sweeps idle and closed entries, and under
  * pressure the unconfirmed ones first (user/datapath/sweep.c).
  */
@@ -18,6 +21,7 @@
 #include "maps.h"
 #include "parse.h"
 #include "maglb_hash.h"
+#include "revnat.h"
 
 #define CT_TOUCH_NS		1000000000ULL	/* refresh last_seen at most 1/s */
 /* Probes of one new snat flow: a range up to this many ports is searched
@@ -47,6 +51,8 @@ struct l4_scratch {
 	struct maglb_flow key1;		/* flow keys being built */
 	struct maglb_flow key2;
 	struct maglb_flow4 k4;		/* an IPv4 conntrack key (below) */
+	struct maglb_revnat_key rn;	/* a maglb_revnat key (revnat.h) */
+	struct maglb_ct_entry view;	/* a one-entry reply (ct_reply.h) */
 	struct bpf_fib_lookup fib;
 	struct snat_search snat;
 };
@@ -268,13 +274,23 @@ static __always_inline bool ct_acks_syn_ack(const struct maglb_ct_entry *e,
 					    struct l4_scratch *l4)
 {
 	const struct maglb_ct_entry *rev;
-	__u32 ack = bpf_ntohl(th->ack_seq);
+	__u32 ack = bpf_ntohl(th->ack_seq), flags, isn1, next;
 
-	reply_key(&l4->key2, &p->flow, e);
-	rev = ct_lookup(&l4->key2, &l4->k4);
-	return rev && (rev->flags & MAGLB_CT_F_SYN_ACK) &&
-	       (__s32)(ack - rev->syn_ack_next) >= 0 &&
-	       (__s32)(rev->seq_next - ack) >= 0;
+	if (e->flags & MAGLB_CT_F_ONE) {	/* the reply is e's own */
+		flags = e->rev.flags;
+		isn1 = e->rev.syn_ack_next;
+		next = e->rev.seq_next;
+	} else {
+		reply_key(&l4->key2, &p->flow, e);
+		rev = ct_lookup(&l4->key2, &l4->k4);
+		if (!rev)
+			return false;
+		flags = rev->flags;
+		isn1 = rev->syn_ack_next;
+		next = rev->seq_next;
+	}
+	return (flags & MAGLB_CT_F_SYN_ACK) && (__s32)(ack - isn1) >= 0 &&
+	       (__s32)(next - ack) >= 0;
 }
 
 /*
@@ -442,13 +458,22 @@ static __always_inline int ct_create(const struct pkt *p,
 		fwd->nat_saddr = p->flow.saddr;
 		fwd->nat_sport = p->flow.sport;
 		reply_key(&l4->key1, &p->flow, fwd);
-		if (ct_update(&l4->key1, revp, BPF_ANY, &l4->k4))
+		/* One entry where the reply can find it (ct_reply.h): not
+		 * spliced, and the VIP listed for the backend. The reply's
+		 * flags start in rev, as they would in its own entry. */
+		if (!(fwd_flags & MAGLB_CT_F_SPLICE) &&
+		    revnat_serves(&l4->rn, &be->addr, be->port, &p->flow)) {
+			fwd->flags |= MAGLB_CT_F_ONE;
+			fwd->rev.flags = rev_flags;
+		} else if (ct_update(&l4->key1, revp, BPF_ANY, &l4->k4)) {
 			return MAGLB_DROP_CT_FULL;
+		}
 	}
-	/* Both or neither: a reply entry without its forward one would hold
+	/* All or nothing: a reply entry without its forward one would hold
 	 * its slot (and snat port) with nothing to find it by but the sweep. */
 	if (ct_update(&p->flow, fwd, BPF_ANY, &l4->k4)) {
-		ct_delete(&l4->key1, &l4->k4);
+		if (!(fwd->flags & MAGLB_CT_F_ONE))
+			ct_delete(&l4->key1, &l4->k4);
 		return MAGLB_DROP_CT_FULL;
 	}
 	return 0;

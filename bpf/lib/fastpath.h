@@ -33,13 +33,15 @@
 
 #define FAST_JIFFIES	64
 
-/* Entry flags the fast path can carry: direction, snat, the close flags
- * (already recorded; the packet that set them went the full way), and
- * what the handshake recorded (SEQ, SYN_ACK). Not UNCONFIRMED: the
+/* Entry flags the fast path can carry: direction, snat, one entry (the
+ * reply's view is as plain as an entry of its own, ct_reply.h), the close
+ * flags (already recorded; the packet that set them went the full way),
+ * and what the handshake recorded (SEQ, SYN_ACK). Not UNCONFIRMED: the
  * client's ACKs go the full way until one acknowledges the backend's
  * SYN-ACK and clears it (conntrack.h, ct_touch). */
-#define FAST_FLAGS	(MAGLB_CT_F_REPLY | MAGLB_CT_F_SNAT | MAGLB_CT_F_FIN | \
-			 MAGLB_CT_F_RST | MAGLB_CT_F_SEQ | MAGLB_CT_F_SYN_ACK)
+#define FAST_FLAGS	(MAGLB_CT_F_REPLY | MAGLB_CT_F_SNAT | MAGLB_CT_F_ONE | \
+			 MAGLB_CT_F_FIN | MAGLB_CT_F_RST | MAGLB_CT_F_SEQ | \
+			 MAGLB_CT_F_SYN_ACK)
 
 /* A plain NAT entry: nothing but the rewrite to do for its packets. */
 static __always_inline bool fast_entry(const struct maglb_ct_entry *e)

@@ -73,13 +73,37 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } maglb_backend_nh SEC(".maps");
 
+/* Backend address and port -> the VIPs it serves whose connections have
+ * one conntrack entry (maglb.h, MAGLB_REVNAT_VIPS; bpf/lib/ct_reply.h).
+ * One key per backend address, so as many as there are backends. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MAGLB_MAX_BACKENDS);
+	__type(key, struct maglb_revnat_key);
+	__type(value, struct maglb_revnat);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} maglb_revnat SEC(".maps");
+
+/* The ports maglb_revnat's keys have, a bit each (maglb.h): a packet is
+ * looked up there only when its source port's bit is set, so a client's
+ * packet pays one array read for it, not a hash lookup. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, MAGLB_REVNAT_PORT_WORDS);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} maglb_revnat_ports SEC(".maps");
+
 /* Connection affinity: flow as it arrives -> the rewrite to apply, one
  * map per family (the smaller IPv4 key is cheaper per lookup). Reached
  * only through ct_lookup/ct_update/ct_delete (conntrack.h). A plain
  * preallocated hash, not an LRU: a full table refuses a new flow
  * (drop_ct_full) instead of evicting a live connection for it; the agent's
  * sweep frees entries (user/datapath/sweep.c). max_entries is set at
- * attach from conntrack.maxEntries (two entries per connection). */
+ * attach from conntrack.maxEntries (two entries per connection, which
+ * snat and spliced connections take; a plain NAT one takes one,
+ * MAGLB_CT_F_ONE). */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, MAGLB_CT_DEFAULT_SIZE);

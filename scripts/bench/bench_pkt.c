@@ -860,14 +860,32 @@ static int scale_measure(struct scale_row *row, int fd, __u32 n_flows,
 	return 0;
 }
 
-/* Connections tracked now: entries / 2. */
+/* Connections tracked now: their forward entries (a plain NAT one has
+ * no other, MAGLB_CT_F_ONE). */
 static __u32 ct_conns(void)
 {
 	struct ct_item *items = NULL;
-	int n = maps_read_ct(&maps, &items);
+	int n = maps_read_ct(&maps, &items), i;
+	__u32 c = 0;
 
+	for (i = 0; i < n; i++)
+		c += !(items[i].val.flags & MAGLB_CT_F_REPLY);
 	free(items);
-	return n > 0 ? n / 2 : 0;
+	return c;
+}
+
+/* Entries a scale connection takes: 1 (MAGLB_CT_F_ONE) or 2. */
+static __u32 scale_per_conn(void)
+{
+	struct maglb_flow k = { .family = MAGLB_AF_INET, .proto = IPPROTO_TCP,
+				.sport = htons(40000), .dport = htons(80) };
+	struct maglb_ct_entry e;
+
+	k.saddr.v4 = htonl(EST_NET);
+	inet_pton(AF_INET, "10.10.0.100", &k.daddr);
+	if (maps_get_ct(&maps, &k, &e))
+		return 2;
+	return e.flags & MAGLB_CT_F_ONE ? 1 : 2;
 }
 
 static double sweep_ms(int *freed, double *read_ms)
@@ -1004,11 +1022,13 @@ static int scale_rows(struct bench_bpf *b)
 		return -1;
 	n_sweep[0] = ct_conns();
 	sweep[0] = sweep_ms(&freed[0], &rd[0]);
-	if (scale_open(SCALE_CONNS / 2))
+	/* Fill is of entries: a map holds 2 * SCALE_CONNS, one or two a
+	 * connection. */
+	if (scale_open(SCALE_CONNS / scale_per_conn()))
 		return -1;
 	rows[nr].name = "new flow, conntrack 50% full";
 	if (scale_measure(&rows[nr++], prog_fd, 0, XDP_REDIRECT, tx, false) ||
-	    scale_open(SCALE_CONNS * 2))	/* until refused */
+	    scale_open(SCALE_CONNS * 4))	/* until refused */
 		return -1;
 	rows[nr].name = "new flow, conntrack 100% full (refused)";
 	if (scale_measure(&rows[nr++], prog_fd, 0, XDP_DROP, tx, false))
@@ -1039,10 +1059,11 @@ static int scale_rows(struct bench_bpf *b)
 	if (scale_measure(&rows[nr++], bpf_program__fd(b->progs.bench_ct4_read),
 			  SCALE_FLOWS, XDP_TX, tx, false))
 		return -1;
-	/* 1M connections are 2M entries: the same reads, in a map as full. */
+	/* The same reads in a map as full as the conntrack of the rows
+	 * above: 2M entries (2M plain NAT connections, or 1M of two). */
 	if (fill_floor(b, true))
 		return -1;
-	rows[nr].name = "cache-miss floor: 1M random reads, map of 2M (1M conns)";
+	rows[nr].name = "cache-miss floor: 1M random reads, map of 2M (full)";
 	if (scale_measure(&rows[nr++], bpf_program__fd(b->progs.bench_ct4_read),
 			  SCALE_FLOWS, XDP_TX, tx, false))
 		return -1;

@@ -340,6 +340,43 @@ static int ct_pin_check(const char *name, __u32 key_size, __u32 want,
 	return 0;
 }
 
+/*
+ * The tail-call array of an older release can have fewer slots
+ * (MAGLB_PROG_MAX), which libbpf would refuse to reuse. It holds only
+ * programs, which attach puts in again: with no device attached it is
+ * made anew; with devices attached their programs still use it, so it is
+ * refused, as ct_pin_check does. Returns 0 or 1 (refused).
+ */
+static int progs_pin_check(bool attached)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	char path[512];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/maglb_progs", pin_dir);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return 0;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len) ||
+	    info.max_entries == MAGLB_PROG_MAX) {
+		close(fd);
+		return 0;
+	}
+	close(fd);
+	if (attached) {
+		pr_warn("maglb: attach: %s has %u slots, this release %u: run `maglb detach` on every device and attach again\n",
+			path, info.max_entries, MAGLB_PROG_MAX);
+		return 1;
+	}
+	if (unlink(path)) {
+		pr_warn("maglb: attach: %s has %u slots, this release %u, and cannot be removed: %m\n",
+			path, info.max_entries, MAGLB_PROG_MAX);
+		return 1;
+	}
+	return 0;
+}
+
 static int links_left(void);
 
 /* The Gateway API objects of an API server not asked yet: none. */
@@ -428,7 +465,8 @@ int do_attach(int argc, char **argv)
 	if (ct_pin_check("maglb_ct4", sizeof(struct maglb_flow4), ct_conns * 2,
 			 attached) ||
 	    ct_pin_check("maglb_ct6", sizeof(struct maglb_flow), ct_conns * 2,
-			 attached))
+			 attached) ||
+	    progs_pin_check(attached))
 		return 1;
 
 	oopts.pin_root_path = pin_dir;
@@ -484,6 +522,10 @@ int do_attach(int argc, char **argv)
 
 		pr_info("maglb: conntrack: %u connections (maglb_ct4 %u entries, %.1f MiB; maglb_ct6 %u entries, %.1f MiB)\n",
 			max4 / 2, max4, b4 / 1048576.0, max6, b6 / 1048576.0);
+		/* The connections above are snat's and delayed binding's,
+		 * which take two entries each; a plain NAT one takes one. */
+		pr_info("maglb: conntrack: up to %u plain NAT connections (one entry each)\n",
+			max4);
 	}
 	tc = maglb_tc_bpf__open();
 	err = tc ? maps_share(skel->obj, tc->obj) : -errno;

@@ -58,6 +58,7 @@ static const char *const reasons[MAGLB_REASON_MAX] = {
 	[MAGLB_SPLICE_RST_BACKEND] = "splice_rst_backend",
 	[MAGLB_SPLICE_CLIENT_RST] = "splice_client_rst",
 	[MAGLB_DROP_CT_FULL] = "drop_ct_full",
+	[MAGLB_DROP_NO_PROG] = "drop_no_prog",
 };
 
 const char *reason_name(int r)

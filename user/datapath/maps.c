@@ -17,6 +17,7 @@
 #include <bpf/bpf.h>
 #include "common/log.h"
 #include "datapath/maps.h"
+#include "maglb_ct_reply.h"
 
 void maps_init(struct maglb_maps *m)
 {
@@ -280,6 +281,34 @@ int maps_del_vip_addr(const struct maglb_maps *m,
 	return del(m->vip_addrs, k);
 }
 
+int maps_put_revnat(const struct maglb_maps *m,
+		    const struct maglb_revnat_key *k,
+		    const struct maglb_revnat *v)
+{
+	return upd(m->revnat, k, v, BPF_ANY);
+}
+
+int maps_del_revnat(const struct maglb_maps *m,
+		    const struct maglb_revnat_key *k)
+{
+	return del(m->revnat, k);
+}
+
+int maps_put_revnat_port_word(const struct maglb_maps *m, __u32 i, __u64 w)
+{
+	return upd(m->revnat_ports, &i, &w, BPF_ANY);
+}
+
+int maps_read_revnat_ports(const struct maglb_maps *m, __u64 *words)
+{
+	__u32 i;
+
+	for (i = 0; i < MAGLB_REVNAT_PORT_WORDS; i++)
+		if (bpf_map_lookup_elem(m->revnat_ports, &i, &words[i]))
+			return -errno;
+	return 0;
+}
+
 int maps_reset_counters(int map_fd, __u32 id)
 {
 	int ncpu = libbpf_num_possible_cpus();
@@ -309,6 +338,42 @@ static int ct_key(const struct maglb_maps *m, const struct maglb_flow *k,
 	return m->ct6;
 }
 
+/* The reply k of a connection with one entry, as the datapath sees it
+ * (include/maglb_ct_reply.h): under each VIP maglb_revnat names for k's
+ * source. */
+static int get_reply_view(const struct maglb_maps *m, const struct maglb_flow *k,
+			  struct maglb_ct_entry *e, struct maglb_flow *fkey)
+{
+	struct maglb_revnat_key rk = { .addr = k->saddr, .port = k->sport,
+				       .family = k->family };
+	struct maglb_ct_entry fwd;
+	struct maglb_revnat rn;
+	struct maglb_flow fk;
+	struct maglb_flow4 k4;
+	const void *key;
+	__u32 i;
+
+	if (bpf_map_lookup_elem(m->revnat, &rk, &rn))
+		return -ENOENT;
+	for (i = 0; i < rn.n && i < MAGLB_REVNAT_VIPS; i++) {
+		int fd;
+
+		if (rn.vip[i].proto != k->proto)
+			continue;
+		maglb_ct_forward_key(&fk, k, &rn.vip[i]);
+		fd = ct_key(m, &fk, &k4, &key);
+		if (bpf_map_lookup_elem(fd, key, &fwd) ||
+		    !maglb_ct_one_of(&fwd, k))
+			continue;
+		memset(e, 0, sizeof(*e));
+		maglb_ct_reply_view(e, &fwd, &fk);
+		if (fkey)
+			*fkey = fk;
+		return 0;
+	}
+	return -ENOENT;
+}
+
 int maps_get_ct(const struct maglb_maps *m, const struct maglb_flow *k,
 		struct maglb_ct_entry *e)
 {
@@ -316,17 +381,30 @@ int maps_get_ct(const struct maglb_maps *m, const struct maglb_flow *k,
 	const void *key;
 	int fd = ct_key(m, k, &k4, &key);
 
-	return bpf_map_lookup_elem(fd, key, e) ? -errno : 0;
+	if (!bpf_map_lookup_elem(fd, key, e))
+		return 0;
+	return errno == ENOENT ? get_reply_view(m, k, e, NULL) : -errno;
 }
 
 int maps_put_ct(const struct maglb_maps *m, const struct maglb_flow *k,
 		const struct maglb_ct_entry *e, __u64 flags)
 {
+	struct maglb_ct_entry view, fwd;
+	struct maglb_flow fk;
 	struct maglb_flow4 k4;
 	const void *key;
-	int fd = ct_key(m, k, &k4, &key);
+	int fd = ct_key(m, k, &k4, &key), err = upd(fd, key, e, flags);
 
-	return upd(fd, key, e, flags);
+	/* An existing reply of a connection with one entry: its view,
+	 * written back into that entry. */
+	if (err != -ENOENT || flags != BPF_EXIST ||
+	    get_reply_view(m, k, &view, &fk))
+		return err;
+	fd = ct_key(m, &fk, &k4, &key);
+	if (bpf_map_lookup_elem(fd, key, &fwd))
+		return -errno;
+	maglb_ct_reply_unview(&fwd, e);
+	return upd(fd, key, &fwd, BPF_EXIST);
 }
 
 int maps_del_ct(const struct maglb_maps *m, const struct maglb_flow *k)
@@ -391,11 +469,22 @@ int maps_put_progs(const struct maglb_maps *m, struct bpf_object *obj)
 	__u32 idx = MAGLB_PROG_SPLICE_FIRST;
 	int fd;
 
-	prog = bpf_object__find_program_by_name(obj, "maglb_splice_first");
-	if (!prog)
-		return -ENOENT;
-	fd = bpf_program__fd(prog);
-	return upd(m->progs, &idx, &fd, BPF_ANY);
+	static const char *const names[MAGLB_PROG_MAX] = {
+		[MAGLB_PROG_SPLICE_FIRST] = "maglb_splice_first",
+		[MAGLB_PROG_REPLY_ONE] = "maglb_reply_one",
+	};
+	int err;
+
+	for (idx = 0; idx < MAGLB_PROG_MAX; idx++) {
+		prog = bpf_object__find_program_by_name(obj, names[idx]);
+		if (!prog)
+			return -ENOENT;
+		fd = bpf_program__fd(prog);
+		err = upd(m->progs, &idx, &fd, BPF_ANY);
+		if (err)
+			return err;
+	}
+	return 0;
 }
 
 int maps_put_secret(const struct maglb_maps *m,
@@ -938,6 +1027,13 @@ int maps_read_matches(const struct maglb_maps *m, struct match_item **items)
 	return *items ? n : -ENOMEM;
 }
 
+int maps_read_revnat(const struct maglb_maps *m, struct maglb_revnat_key **keys,
+		     struct maglb_revnat **vals)
+{
+	return read_hash(m->revnat, sizeof(**keys), sizeof(**vals),
+			 (void **)keys, (void **)vals);
+}
+
 int maps_read_vip_addrs(const struct maglb_maps *m, struct maglb_vip_key **keys)
 {
 	void *none;
@@ -960,6 +1056,11 @@ int maps_get_cookie_line(const struct maglb_maps *m, __u32 svc_id,
 
 void ct_partner_key(const struct ct_item *it, struct maglb_flow *k)
 {
+	if (it->val.flags & MAGLB_CT_F_ONE) {
+		/* Its reply has no entry: the key of its view. */
+		maglb_ct_reply_key(k, &it->key, &it->val);
+		return;
+	}
 	memset(k, 0, sizeof(*k));
 	k->saddr = it->val.nat_daddr;
 	k->daddr = it->val.nat_saddr;

@@ -19,6 +19,8 @@
 	X(rings)			\
 	X(backends)			\
 	X(backend_nh)			\
+	X(revnat)			\
+	X(revnat_ports)			\
 	X(ct4)				\
 	X(ct6)				\
 	X(svc_stats)			\
@@ -76,6 +78,17 @@ int maps_del_service(const struct maglb_maps *m,
 		     const struct maglb_vip_key *k);
 int maps_put_vip_addr(const struct maglb_maps *m,
 		      const struct maglb_vip_key *k);
+int maps_put_revnat(const struct maglb_maps *m,
+		    const struct maglb_revnat_key *k,
+		    const struct maglb_revnat *v);
+int maps_del_revnat(const struct maglb_maps *m,
+		    const struct maglb_revnat_key *k);
+/* Every maglb_revnat entry (malloc'd arrays); the count or -errno. */
+int maps_read_revnat(const struct maglb_maps *m, struct maglb_revnat_key **keys,
+		     struct maglb_revnat **vals);
+int maps_put_revnat_port_word(const struct maglb_maps *m, __u32 i, __u64 w);
+/* words: MAGLB_REVNAT_PORT_WORDS of them. */
+int maps_read_revnat_ports(const struct maglb_maps *m, __u64 *words);
 int maps_del_vip_addr(const struct maglb_maps *m,
 		      const struct maglb_vip_key *k);
 int maps_reset_counters(int map_fd, __u32 id);

@@ -70,6 +70,14 @@ static int sw_add(const struct ct_item *it, void *arg)
 	x->last_seen_ns = it->val.last_seen_ns;
 	x->created_ns = it->val.created_ns;
 	x->flags = it->val.flags;
+	if (it->val.flags & MAGLB_CT_F_ONE) {
+		/* Both directions in one entry, which has no partner to
+		 * find: closed as a pair would be, by an RST either way or
+		 * FINs both ways. */
+		x->flags |= it->val.rev.flags & MAGLB_CT_F_RST;
+		if (!(it->val.rev.flags & MAGLB_CT_F_FIN))
+			x->flags &= ~MAGLB_CT_F_FIN;
+	}
 	return 0;
 }
 

@@ -9,6 +9,7 @@
 #include <string.h>
 #include "common/log.h"
 #include "reconcile/execute.h"
+#include "reconcile/revnat.h"
 
 int snapshot_read(const struct maglb_maps *m, struct plan_snapshot **out)
 {
@@ -250,6 +251,13 @@ int plan_execute(const struct maglb_maps *m, const struct plan *p, int *closed)
 				strerror(-err));
 			return err;
 		}
+	}
+	/* The plan's services and backends are live: which VIPs their
+	 * replies are found under (reconcile/revnat.c). */
+	err = revnat_sync(m);
+	if (err) {
+		pr_warn("maglb: apply: maglb_revnat: %s\n", strerror(-err));
+		return err;
 	}
 	return close_conns(m, p, closed);
 }
